@@ -1,0 +1,90 @@
+/**
+ * Named errors shared by the page, the worker and the Node tools.
+ * comlink carries only name/message/stack across the worker boundary, so the
+ * `name` is the code: callers switch on it, never on `instanceof` or message text.
+ */
+
+export const ERROR_NAMES = [
+  'EmptyFileError',
+  'NotAnImageError',
+  'UnsupportedFormatError',
+  'CorruptImageError',
+  'ImageTooLargeError',
+  'ImageShapeError',
+  'ModelLoadError',
+  'ModelFormatError',
+  'BackendUnavailableError',
+  'BusyError',
+  'BadRequestError',
+  'CancelledError',
+] as const;
+
+export type ErrorName = (typeof ERROR_NAMES)[number];
+
+export class GlimpseError extends Error {
+  constructor(name: ErrorName, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const make = (name: ErrorName) =>
+  class extends GlimpseError {
+    constructor(message: string) {
+      super(name, message);
+    }
+  };
+
+export const EmptyFileError = make('EmptyFileError');
+export const NotAnImageError = make('NotAnImageError');
+export const UnsupportedFormatError = make('UnsupportedFormatError');
+export const CorruptImageError = make('CorruptImageError');
+export const ImageTooLargeError = make('ImageTooLargeError');
+export const ImageShapeError = make('ImageShapeError');
+export const ModelLoadError = make('ModelLoadError');
+export const ModelFormatError = make('ModelFormatError');
+export const BackendUnavailableError = make('BackendUnavailableError');
+export const BusyError = make('BusyError');
+export const BadRequestError = make('BadRequestError');
+export const CancelledError = make('CancelledError');
+
+export function isErrorName(name: unknown): name is ErrorName {
+  return typeof name === 'string' && (ERROR_NAMES as readonly string[]).includes(name);
+}
+
+/** The known name of any thrown value; anything unknown is reported as a model/runtime failure. */
+export function errorNameOf(error: unknown): ErrorName | 'UnknownError' {
+  const name = error instanceof Error ? error.name : undefined;
+  return isErrorName(name) ? name : 'UnknownError';
+}
+
+/** Codes are the stable, documented vocabulary for embedders (kebab-case). */
+export type ErrorCode =
+  | 'bad-image'
+  | 'too-large'
+  | 'unsupported'
+  | 'model-unavailable'
+  | 'busy'
+  | 'bad-request'
+  | 'cancelled'
+  | 'internal';
+
+const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
+  EmptyFileError: 'bad-image',
+  NotAnImageError: 'bad-image',
+  CorruptImageError: 'bad-image',
+  ImageShapeError: 'bad-image',
+  UnsupportedFormatError: 'unsupported',
+  ImageTooLargeError: 'too-large',
+  ModelLoadError: 'model-unavailable',
+  ModelFormatError: 'model-unavailable',
+  BackendUnavailableError: 'model-unavailable',
+  BusyError: 'busy',
+  BadRequestError: 'bad-request',
+  CancelledError: 'cancelled',
+  UnknownError: 'internal',
+};
+
+export function errorCodeOf(error: unknown): ErrorCode {
+  return CODES[errorNameOf(error)];
+}

@@ -1,0 +1,77 @@
+import { ModelFormatError } from './errors';
+
+/**
+ * What the app needs to know about a model, read from its `metadata.json` so that
+ * another classifier can be dropped into `public/model/` without code changes.
+ */
+export interface ModelSpec {
+  name: string;
+  /** Model input height and width in pixels. */
+  inputSize: readonly [number, number];
+  /** Pixel 0 maps to range[0], pixel 255 to range[1]. */
+  range: readonly [number, number];
+  /** Fraction of the shorter side kept as a central square; 1 means squash the whole image. */
+  centralCrop: number;
+  /** Whether the model's output still needs a softmax. */
+  outputIsLogits: boolean;
+  /** Output index of labels[0]; models with a leading "background" class use 1. */
+  classOffset: number;
+}
+
+function fail(field: string, why: string): never {
+  throw new ModelFormatError(`metadata.json: ${field} ${why}`);
+}
+
+function isFiniteNumber(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function record(x: unknown, field: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) fail(field, 'must be an object');
+  return x as Record<string, unknown>;
+}
+
+export function parseModelSpec(json: unknown): ModelSpec {
+  const meta = record(json, 'root');
+  const input = record(meta.input, 'input');
+  const output = meta.output === undefined ? {} : record(meta.output, 'output');
+
+  const shape = input.shape;
+  if (!Array.isArray(shape) || shape.length !== 4 || shape[3] !== 3) {
+    fail('input.shape', 'must be [batch, height, width, 3]');
+  }
+  const [height, width] = [shape[1], shape[2]];
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1 || height > 4096 || width > 4096) {
+    fail('input.shape', 'needs a height and width between 1 and 4096');
+  }
+
+  const range = input.range;
+  if (!Array.isArray(range) || range.length !== 2 || !range.every(isFiniteNumber) || range[0] === range[1]) {
+    fail('input.range', 'must be two different numbers, e.g. [-1, 1] or [0, 1]');
+  }
+
+  const crop = input.centralCrop ?? 1;
+  if (!isFiniteNumber(crop) || crop <= 0 || crop > 1) fail('input.centralCrop', 'must be in (0, 1]');
+
+  const activation = output.activation ?? 'softmax';
+  if (activation !== 'softmax' && activation !== 'none') fail('output.activation', 'must be "softmax" or "none"');
+
+  const classOffset = output.classOffset ?? 0;
+  if (!Number.isInteger(classOffset) || (classOffset as number) < 0) fail('output.classOffset', 'must be a whole number ≥ 0');
+
+  return {
+    name: typeof meta.name === 'string' && meta.name ? meta.name : 'model',
+    inputSize: [height as number, width as number],
+    range: [range[0] as number, range[1] as number],
+    centralCrop: crop,
+    outputIsLogits: activation === 'none',
+    classOffset: classOffset as number,
+  };
+}
+
+export function parseLabels(json: unknown): string[] {
+  if (!Array.isArray(json) || json.length === 0 || !json.every((l) => typeof l === 'string')) {
+    throw new ModelFormatError('labels.json must be a non-empty array of strings');
+  }
+  return json as string[];
+}

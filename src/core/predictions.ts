@@ -1,0 +1,32 @@
+export interface Prediction {
+  label: string;
+  index: number;
+  probability: number;
+}
+
+function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max);
+  for (let i = 0; i < out.length; i++) out[i]! /= sum;
+  return out;
+}
+
+/** Class scores for labels[i], dropping a leading background class and applying softmax if the model outputs logits. */
+export function classProbabilities(output: Float32Array, labelCount: number, classOffset: number, isLogits: boolean): Float32Array {
+  if (output.length < classOffset + labelCount) {
+    throw new RangeError(`model outputs ${output.length} scores, labels need ${classOffset + labelCount}`);
+  }
+  const scores = output.subarray(classOffset, classOffset + labelCount);
+  return isLogits ? softmax(scores) : scores;
+}
+
+/** The k most probable classes, highest first; ties keep the lower index first. */
+export function topK(probabilities: Float32Array, labels: readonly string[], k: number): Prediction[] {
+  const n = Math.min(Math.max(1, Math.floor(k)), probabilities.length);
+  const order = Array.from(probabilities.keys());
+  order.sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
+  return order.slice(0, n).map((index) => ({ label: labels[index] ?? `class ${index}`, index, probability: probabilities[index]! }));
+}

@@ -1,0 +1,36 @@
+import { errorNameOf } from '../core/errors';
+import { MESSAGES, type Locale, type Messages } from './messages';
+
+const STORAGE_KEY = 'glimpse-locale';
+
+function initialLocale(): Locale {
+  const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
+  if (saved === 'en' || saved === 'zh') return saved;
+  return (globalThis.navigator?.languages ?? []).some((l) => l.toLowerCase().startsWith('zh')) ? 'zh' : 'en';
+}
+
+class I18n {
+  locale = $state<Locale>(initialLocale());
+
+  get m(): Messages {
+    return MESSAGES[this.locale];
+  }
+
+  set(locale: Locale): void {
+    this.locale = locale;
+    globalThis.localStorage?.setItem(STORAGE_KEY, locale);
+    document.documentElement.lang = locale === 'zh' ? 'zh-CN' : 'en';
+  }
+
+  /** Fills `{name}` placeholders. */
+  format(template: string, values: Record<string, string | number>): string {
+    return template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? `{${key}}`));
+  }
+
+  /** The one place an error becomes words for the user. */
+  error(error: unknown): string {
+    return this.m.errors[errorNameOf(error)];
+  }
+}
+
+export const i18n = new I18n();

@@ -1,0 +1,79 @@
+import { imageSize } from 'image-size';
+import {
+  CorruptImageError,
+  EmptyFileError,
+  ImageShapeError,
+  ImageTooLargeError,
+  NotAnImageError,
+  UnsupportedFormatError,
+} from '../core/errors';
+
+/** Limits checked from the header, before the browser is asked to allocate pixels. */
+export const LIMITS = {
+  maxBytes: 64 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  maxSide: 16_384,
+  maxAspect: 100,
+} as const;
+
+/** Formats every browser Glimpse supports decodes with createImageBitmap. */
+const DECODABLE = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'avif', 'ico']);
+const NAMED: Record<string, string> = { heic: 'HEIC', heif: 'HEIF', tiff: 'TIFF', psd: 'Photoshop', jxl: 'JPEG XL', 'jxl-stream': 'JPEG XL', jp2: 'JPEG 2000', j2c: 'JPEG 2000', svg: 'SVG' };
+
+export interface ImageHeader {
+  type: string;
+  width: number;
+  height: number;
+}
+
+function leadingText(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+}
+
+/** JPEG and PNG streams have explicit end markers; a file cut short lacks them even if its header is intact. */
+function isTruncated(type: string, bytes: Uint8Array): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 4096));
+  if (type === 'jpg') {
+    for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return false;
+    return true;
+  }
+  if (type === 'png') {
+    const iend = [0x49, 0x45, 0x4e, 0x44];
+    for (let i = tail.length - 4; i >= 0; i--) if (iend.every((b, j) => tail[i + j] === b)) return false;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Identifies an image by its bytes (never its name or MIME type) and reads its
+ * dimensions from the header, so bombs and non-images are refused before decoding.
+ */
+export function inspectImage(bytes: Uint8Array): ImageHeader {
+  if (bytes.length === 0) throw new EmptyFileError('the file is empty');
+  if (bytes.length > LIMITS.maxBytes) throw new ImageTooLargeError(`the file is ${bytes.length} bytes; the limit is ${LIMITS.maxBytes}`);
+  const text = leadingText(bytes);
+  if (text.startsWith('<svg') || (text.startsWith('<?xml') && text.includes('<svg'))) {
+    throw new UnsupportedFormatError('SVG images are not supported');
+  }
+  let size: ReturnType<typeof imageSize>;
+  try {
+    size = imageSize(bytes);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/unsupported file type: undefined/.test(message)) throw new NotAnImageError('the file is not an image');
+    throw new CorruptImageError(`the image header is damaged (${message})`);
+  }
+  const type = size.type ?? 'unknown';
+  if (!DECODABLE.has(type)) throw new UnsupportedFormatError(`${NAMED[type] ?? type.toUpperCase()} images are not supported`);
+  const { width, height } = size;
+  if (!(width > 0 && height > 0)) throw new CorruptImageError('the image header has no size');
+  if (width > LIMITS.maxSide || height > LIMITS.maxSide || width * height > LIMITS.maxPixels) {
+    throw new ImageTooLargeError(`${width}×${height} is beyond the limit of ${LIMITS.maxPixels / 1e6} megapixels or ${LIMITS.maxSide} px a side`);
+  }
+  if (Math.max(width, height) / Math.min(width, height) > LIMITS.maxAspect) {
+    throw new ImageShapeError(`${width}×${height} is too narrow to classify`);
+  }
+  if (isTruncated(type, bytes)) throw new CorruptImageError('the image is incomplete (the file was cut short)');
+  return { type, width, height };
+}

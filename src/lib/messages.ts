@@ -1,0 +1,124 @@
+import type { ErrorName } from '../core/errors';
+import type { BackendName, ChoiceReason } from '../../workers/backend-choice';
+
+/**
+ * Every user-facing string, in each language. Error names map to text here and
+ * only here; `{name}` placeholders are filled by t().
+ */
+export interface Messages {
+  tagline: string;
+  privacy: string;
+  choose: string;
+  dropHint: string;
+  statusLoading: string;
+  statusDownloading: string;
+  statusWarming: string;
+  statusReady: string;
+  statusError: string;
+  retry: string;
+  backend: string;
+  automatic: string;
+  language: string;
+  results: string;
+  classifying: string;
+  took: string;
+  dismiss: string;
+  backendNames: Record<BackendName, string>;
+  reasons: Record<ChoiceReason, string>;
+  errors: Record<ErrorName | 'UnknownError', string>;
+}
+
+const en: Messages = {
+  tagline: 'Private image classification in your browser',
+  privacy: 'Your photos never leave this device: the model runs here.',
+  choose: 'Choose images',
+  dropHint: 'or drop or paste images anywhere on this page',
+  statusLoading: 'Loading the model…',
+  statusDownloading: 'Downloading the model: {pct}%',
+  statusWarming: 'Warming up on {backend}…',
+  statusReady: 'Ready on {backend}',
+  statusError: 'The model could not be loaded.',
+  retry: 'Try again',
+  backend: 'Backend',
+  automatic: 'Automatic',
+  language: 'Language',
+  results: 'Results',
+  classifying: 'Classifying…',
+  took: '{ms} ms on {backend}',
+  dismiss: 'Dismiss',
+  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
+  reasons: {
+    forced: 'chosen in settings',
+    remembered: 'fastest on this device last time',
+    measured: 'measured fastest on this device',
+    measuring: 'fast default while the GPU is measured',
+    'no-gpu': 'no hardware GPU is available, and WebAssembly is fastest without one',
+    fallback: 'the chosen backend could not start here',
+  },
+  errors: {
+    EmptyFileError: 'This file is empty.',
+    NotAnImageError: 'This file is not an image.',
+    UnsupportedFormatError: 'This image format is not supported. Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
+    CorruptImageError: 'This image is damaged or incomplete and cannot be read.',
+    ImageTooLargeError: 'This image is too large to open safely (limit: 40 megapixels, 16,384 pixels a side).',
+    ImageShapeError: 'This image is too long and thin to classify.',
+    ModelLoadError: 'The model could not be downloaded. Check your connection and try again.',
+    ModelFormatError: 'The model files are damaged or in a format Glimpse cannot run.',
+    BackendUnavailableError: 'That backend is not available in this browser.',
+    BusyError: 'Too many images are waiting. Try again in a moment.',
+    BadRequestError: 'That request was not understood.',
+    CancelledError: 'Cancelled.',
+    UnknownError: 'Something went wrong while classifying this image.',
+  },
+};
+
+const zh: Messages = {
+  tagline: '在浏览器中进行私密的图像分类',
+  privacy: '照片不会离开此设备：模型在本地运行。',
+  choose: '选择图片',
+  dropHint: '或将图片拖放、粘贴到本页任意位置',
+  statusLoading: '正在加载模型…',
+  statusDownloading: '正在下载模型：{pct}%',
+  statusWarming: '正在 {backend} 上预热…',
+  statusReady: '已就绪，运行于 {backend}',
+  statusError: '无法加载模型。',
+  retry: '重试',
+  backend: '后端',
+  automatic: '自动',
+  language: '语言',
+  results: '结果',
+  classifying: '正在分类…',
+  took: '{ms} 毫秒，{backend}',
+  dismiss: '关闭',
+  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
+  reasons: {
+    forced: '在设置中选择',
+    remembered: '上次在此设备上最快',
+    measured: '在此设备上实测最快',
+    measuring: '正在测量 GPU，先用快速的默认后端',
+    'no-gpu': '没有可用的硬件 GPU，此时 WebAssembly 最快',
+    fallback: '所选后端无法在此启动',
+  },
+  errors: {
+    EmptyFileError: '此文件为空。',
+    NotAnImageError: '此文件不是图片。',
+    UnsupportedFormatError: '不支持此图片格式。请使用 JPEG、PNG、WebP、GIF、BMP 或 AVIF。',
+    CorruptImageError: '此图片已损坏或不完整，无法读取。',
+    ImageTooLargeError: '图片过大，无法安全打开（上限：4000 万像素，每边 16384 像素）。',
+    ImageShapeError: '此图片过于细长，无法分类。',
+    ModelLoadError: '无法下载模型。请检查网络连接后重试。',
+    ModelFormatError: '模型文件已损坏，或格式无法运行。',
+    BackendUnavailableError: '此浏览器不支持该后端。',
+    BusyError: '等待中的图片太多，请稍后再试。',
+    BadRequestError: '无法理解该请求。',
+    CancelledError: '已取消。',
+    UnknownError: '分类此图片时出错。',
+  },
+};
+
+export const MESSAGES = { en, zh } as const;
+export type Locale = keyof typeof MESSAGES;
+export const LOCALES: { id: Locale; name: string }[] = [
+  { id: 'en', name: 'English' },
+  { id: 'zh', name: '简体中文' },
+];

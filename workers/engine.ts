@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { BackendUnavailableError, BusyError } from '../src/core/errors';
+import { classProbabilities, topK, type Prediction } from '../src/core/predictions';
+import { toInputTensor, type Pixels } from '../src/core/preprocess';
+import { median, type BackendName } from './backend-choice';
+import type { ModelFiles } from './model-files';
+
+export interface Warmup {
+  /** The first run compiles kernels or shaders and is far slower than the rest. */
+  firstMs: number;
+  /** Median of the warm runs after it. */
+  warmMs: number;
+}
+
+/** Most requests that may wait for the model at once; more are refused with BusyError. */
+export const MAX_PENDING = 64;
+const WARM_RUNS = 3;
+
+/**
+ * Runs one model on whichever tfjs backend is selected. tfjs has a single global
+ * backend, so every step (inference, building a model on another backend, timing a
+ * candidate) goes through one serial queue and re-activates its own backend; each
+ * backend keeps its own copy of the weights so switching never moves tensors.
+ */
+export class Engine {
+  private readonly models = new Map<BackendName, GraphModel>();
+  private selected: BackendName | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  constructor(
+    readonly files: ModelFiles,
+    private readonly activate: (backend: BackendName) => Promise<boolean>,
+  ) {}
+
+  get backend(): BackendName | null {
+    return this.selected;
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    if (this.pending >= MAX_PENDING) return Promise.reject(new BusyError(`${MAX_PENDING} images are already waiting`));
+    this.pending++;
+    const run = this.queue.then(task).finally(() => this.pending--);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async use(backend: BackendName): Promise<GraphModel> {
+    if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
+    let model = this.models.get(backend);
+    if (!model) {
+      model = await loadGraphModel(tf.io.fromMemory(this.files.artifacts));
+      this.models.set(backend, model);
+    }
+    return model;
+  }
+
+  private async run(model: GraphModel, input: tf.Tensor): Promise<Float32Array> {
+    const result = model.predict(input);
+    const outputs = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
+    try {
+      return (await outputs[0]!.data()) as Float32Array;
+    } finally {
+      tf.dispose(outputs);
+    }
+  }
+
+  private async timeZeros(model: GraphModel): Promise<number> {
+    const [h, w] = this.files.spec.inputSize;
+    const input = tf.zeros([1, h, w, 3]);
+    const start = performance.now();
+    try {
+      await this.run(model, input);
+    } finally {
+      input.dispose();
+    }
+    return performance.now() - start;
+  }
+
+  /**
+   * Builds the model on `backend` and warms it up. When the compiling first run is
+   * slower than `capMs`, the warm runs are skipped: the candidate has already lost.
+   */
+  prepare(backend: BackendName, capMs = Infinity): Promise<Warmup> {
+    return this.serial(async () => {
+      const model = await this.use(backend);
+      const firstMs = await this.timeZeros(model);
+      if (firstMs > capMs) return { firstMs, warmMs: Infinity };
+      const runs: number[] = [];
+      for (let i = 0; i < WARM_RUNS; i++) runs.push(await this.timeZeros(model));
+      return { firstMs, warmMs: median(runs) };
+    });
+  }
+
+  /** Makes `backend` (already prepared) the one that classifies, and frees the others' weights. */
+  select(backend: BackendName): Promise<void> {
+    return this.serial(async () => {
+      await this.use(backend);
+      this.selected = backend;
+      for (const [other, model] of this.models) {
+        if (other !== backend) {
+          model.dispose();
+          this.models.delete(other);
+        }
+      }
+    });
+  }
+
+  /** Frees a candidate that lost its trial. */
+  drop(backend: BackendName): Promise<void> {
+    return this.serial(async () => {
+      if (backend === this.selected) return;
+      this.models.get(backend)?.dispose();
+      this.models.delete(backend);
+    });
+  }
+
+  /** `ms` counts from when this request leaves the queue, so waiting behind others is not billed to it. */
+  classify(pixels: Pixels, k: number): Promise<{ predictions: Prediction[]; backend: BackendName; ms: number }> {
+    return this.serial(async () => {
+      const start = performance.now();
+      const backend = this.selected;
+      if (!backend) throw new BackendUnavailableError('no backend is selected');
+      const model = await this.use(backend);
+      const input = toInputTensor(pixels, this.files.spec);
+      let output: Float32Array;
+      try {
+        output = await this.run(model, input);
+      } finally {
+        input.dispose();
+      }
+      const { labels, spec } = this.files;
+      const probabilities = classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
+      return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start };
+    });
+  }
+
+  dispose(): void {
+    for (const model of this.models.values()) model.dispose();
+    this.models.clear();
+    this.selected = null;
+  }
+}

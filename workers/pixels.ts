@@ -1,0 +1,24 @@
+import { downscaleTarget, type Pixels } from '../src/core/preprocess';
+import type { ModelSpec } from '../src/core/model-spec';
+
+let canvas: OffscreenCanvas | null = null;
+
+/**
+ * ImageBitmap → RGBA pixels. Large photos are shrunk here with the canvas's
+ * antialiased resampler (see downscaleTarget); transparency is flattened onto white,
+ * as the Node tools do, because the models were trained on opaque photos.
+ */
+export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec): Pixels {
+  const { width, height } = downscaleTarget(bitmap.width, bitmap.height, spec);
+  canvas ??= new OffscreenCanvas(width, height);
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw new Error('no 2D canvas context in this worker');
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, width, height);
+  context.imageSmoothingEnabled = true;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(bitmap, 0, 0, width, height);
+  return { data: context.getImageData(0, 0, width, height).data, width, height, channels: 4 };
+}
