@@ -24,10 +24,10 @@ export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
   return entry.shape.reduce((a, b) => a * b, 1) * size;
 }
 
-async function fetchOk(url: URL, what: string): Promise<Response> {
+async function fetchOk(url: URL, what: string, fetcher: typeof fetch): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetcher(url);
   } catch (cause) {
     throw new ModelLoadError(`${what}: network error (${(cause as Error).message})`);
   }
@@ -38,8 +38,8 @@ async function fetchOk(url: URL, what: string): Promise<Response> {
   return response;
 }
 
-async function fetchJson(url: URL, what: string): Promise<unknown> {
-  const response = await fetchOk(url, what);
+async function fetchJson(url: URL, what: string, fetcher: typeof fetch): Promise<unknown> {
+  const response = await fetchOk(url, what, fetcher);
   try {
     return await response.json();
   } catch {
@@ -75,12 +75,16 @@ async function readBody(response: Response, onChunk: (bytes: number) => void): P
  * checked against what the weight shapes imply, so a truncated or padded download
  * fails loudly instead of loading garbage (tfjs itself does not check).
  */
-export async function fetchModelFiles(baseUrl: string, onProgress: (p: DownloadProgress) => void): Promise<ModelFiles> {
-  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, self.location.href);
+export async function fetchModelFiles(
+  baseUrl: string,
+  onProgress: (p: DownloadProgress) => void,
+  fetcher: typeof fetch = (input, init) => fetch(input, init),
+): Promise<ModelFiles> {
+  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href);
   const [modelJson, metadata, labelsJson] = await Promise.all([
-    fetchJson(new URL('model.json', base), 'model.json'),
-    fetchJson(new URL('metadata.json', base), 'metadata.json'),
-    fetchJson(new URL('labels.json', base), 'labels.json'),
+    fetchJson(new URL('model.json', base), 'model.json', fetcher),
+    fetchJson(new URL('metadata.json', base), 'metadata.json', fetcher),
+    fetchJson(new URL('labels.json', base), 'labels.json', fetcher),
   ]);
   const spec = parseModelSpec(metadata);
   const labels = parseLabels(labelsJson);
@@ -100,7 +104,7 @@ export async function fetchModelFiles(baseUrl: string, onProgress: (p: DownloadP
     onProgress({ loaded, total });
     const shards = await Promise.all(
       paths.map(async (path) => {
-        const response = await fetchOk(new URL(path, base), path);
+        const response = await fetchOk(new URL(path, base), path, fetcher);
         return readBody(response, (bytes) => {
           loaded += bytes;
           onProgress({ loaded, total });

@@ -30,6 +30,13 @@ function leadingText(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
 }
 
+/** The major brand of an ISO-BMFF file (AVIF, HEIC…), read before any box parsing can fail. */
+function isoBrand(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 12) return undefined;
+  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  return ascii(4, 8) === 'ftyp' ? ascii(8, 12) : undefined;
+}
+
 /** JPEG and PNG streams have explicit end markers; a file cut short lacks them even if its header is intact. */
 function isTruncated(type: string, bytes: Uint8Array): boolean {
   const tail = bytes.subarray(Math.max(0, bytes.length - 4096));
@@ -55,6 +62,10 @@ export function inspectImage(bytes: Uint8Array): ImageHeader {
   const text = leadingText(bytes);
   if (text.startsWith('<svg') || (text.startsWith('<?xml') && text.includes('<svg'))) {
     throw new UnsupportedFormatError('SVG images are not supported');
+  }
+  const brand = isoBrand(bytes);
+  if (brand !== undefined && brand !== 'avif' && brand !== 'avis') {
+    throw new UnsupportedFormatError(`${/^hei|^hev/.test(brand) ? 'HEIC' : 'HEIF'} images are not supported`);
   }
   let size: ReturnType<typeof imageSize>;
   try {

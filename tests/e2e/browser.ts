@@ -12,17 +12,20 @@ const FLAGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
-  '--enable-unsafe-webgpu',
 ];
 
 /** A fresh profile per context, so no cache, service worker or IndexedDB leaks between tests. */
-export async function launch(options: LaunchOptions = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launch(
+  options: Omit<LaunchOptions, 'args'> & { webgpu?: boolean; locale?: string } = {},
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const { webgpu = true, ...rest } = options;
   const profile = mkdtempSync(join(tmpdir(), 'glimpse-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...FLAGS, ...(options.args ?? [])],
-    ...options,
+    // Without this flag navigator.gpu exists but has no adapter, as on many real machines.
+    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu'] : FLAGS,
+    ...rest,
   });
   return {
     context,

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
+
+export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
+export const LABELS: string[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../public/model/labels.json'), 'utf8'));
+
+/** Waits until the model status reports ready and returns the backend it names. */
+export async function waitReady(page: Page, timeout = 120_000): Promise<string> {
+  const status = page.locator('[data-testid="model-status"][data-state="ready"]');
+  await status.waitFor({ timeout });
+  return (await status.getAttribute('data-backend')) ?? '';
+}
+
+export interface ShownPrediction {
+  label: string;
+  index: number;
+  probability: number;
+}
+
+/** Reads the predictions shown for one image, as the contract exposes them. */
+export async function shownPredictions(page: Page, imageName: string, timeout = 120_000): Promise<ShownPrediction[]> {
+  const list = page.locator(`[data-testid="predictions"][data-image-name="${imageName}"]`);
+  await list.waitFor({ timeout });
+  return list.getByTestId('prediction').evaluateAll((items) =>
+    items.map((li) => ({
+      label: li.getAttribute('data-label') ?? '',
+      index: Number(li.getAttribute('data-index')),
+      probability: Number(li.getAttribute('data-probability')),
+    })),
+  );
+}
+
+export function expectWellFormed(predictions: ShownPrediction[]): void {
+  expect(predictions).toHaveLength(5);
+  for (const p of predictions) {
+    expect(p.label).toBe(LABELS[p.index]);
+    expect(p.probability).toBeGreaterThanOrEqual(0);
+    expect(p.probability).toBeLessThanOrEqual(1);
+  }
+  const probabilities = predictions.map((p) => p.probability);
+  expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+}
+
+export async function classify(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[] | string[]): Promise<void> {
+  await page.getByTestId('image-input').setInputFiles(files as never);
+}

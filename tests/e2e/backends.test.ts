@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { launch } from './browser';
+import { classify, expectWellFormed, FIXTURES, shownPredictions, waitReady } from './app';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const baseUrl = inject('baseUrl');
+
+/** Software WebGPU takes ~20 s for its first inference here, so it gets one image; the others get two. */
+const FORCED = [
+  { backend: 'wasm', images: ['parrot.jpg', 'cat.png'] },
+  { backend: 'cpu', images: ['parrot.jpg', 'hot_dog.jpg'] },
+  { backend: 'webgl', images: ['parrot.jpg', 'hot_dog.jpg'] },
+  { backend: 'webgpu', images: ['parrot.jpg'] },
+];
+
+describe.each(FORCED)('?backend=$backend', ({ backend, images }) => {
+  it(`runs on ${backend} and gives the expected top-1`, async () => {
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${baseUrl}?backend=${backend}`);
+      expect(await waitReady(page, 170_000)).toBe(backend);
+      await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/chosen in settings/);
+      await classify(page, images.map((n) => resolve(FIXTURES, n)));
+      for (const name of images) {
+        const predictions = await shownPredictions(page, name, 170_000);
+        expectWellFormed(predictions);
+        expect(predictions[0]!.index, `${name} on ${backend}`).toBe(EXPECTED_TOP1[name]);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('fallback and the settings control', () => {
+  it('falls back to wasm, and says so, when a forced WebGPU has no adapter', async () => {
+    const browser = await launch({ webgpu: false });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${baseUrl}?backend=webgpu`);
+      expect(await waitReady(page)).toBe('wasm');
+      await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/could not start/);
+      await classify(page, [resolve(FIXTURES, 'bird.png')]);
+      expect((await shownPredictions(page, 'bird.png'))[0]!.index).toBe(EXPECTED_TOP1['bird.png']);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('switches backend from the settings control without reloading the model files', async () => {
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      const modelRequests: string[] = [];
+      page.on('request', (r) => r.url().includes('/model/') && modelRequests.push(r.url()));
+      await page.goto(baseUrl);
+      expect(await waitReady(page)).toBe('wasm');
+      const downloads = modelRequests.length;
+      await page.getByTestId('backend-select').selectOption('cpu');
+      await expect.poll(() => page.getByTestId('model-status').getAttribute('data-backend'), { timeout: 60_000 }).toBe('cpu');
+      await classify(page, [resolve(FIXTURES, 'dragonfly.png')]);
+      const predictions = await shownPredictions(page, 'dragonfly.png');
+      expect(predictions[0]!.index).toBe(EXPECTED_TOP1['dragonfly.png']);
+      expect(modelRequests.length).toBe(downloads);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launch } from './browser';
+import { classify, expectWellFormed, FIXTURES, shownPredictions, waitReady } from './app';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const baseUrl = inject('baseUrl');
+
+describe('automatic backend, the way a visitor meets it', () => {
+  let page: Page;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    const browser = await launch();
+    close = browser.close;
+    page = await browser.context.newPage();
+    await page.addInitScript(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(baseUrl);
+  });
+  afterAll(() => close());
+
+  it('loads the model and lands on wasm on this GPU-less machine, saying why', async () => {
+    expect(await waitReady(page)).toBe('wasm');
+    await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/no hardware GPU/);
+  });
+
+  it('classifies every fixture photo with the expected top-1, without long main-thread tasks', async () => {
+    const names = Object.keys(EXPECTED_TOP1);
+    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
+    await classify(page, names.map((n) => resolve(FIXTURES, n)));
+    for (const name of names) {
+      const predictions = await shownPredictions(page, name);
+      expectWellFormed(predictions);
+      expect(predictions[0]!.index, name).toBe(EXPECTED_TOP1[name]);
+    }
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    expect(Math.max(0, ...longTasks)).toBeLessThan(200);
+  });
+
+  it('classifies a pasted image and a dropped image', async () => {
+    const bytes = [...(await import('node:fs')).readFileSync(resolve(FIXTURES, 'hot_dog.jpg'))];
+    for (const event of ['paste', 'drop'] as const) {
+      const name = `${event}d.jpg`;
+      await page.evaluate(
+        ({ bytes, event, name }) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' }));
+          const init = { bubbles: true, cancelable: true };
+          document.body.dispatchEvent(event === 'paste' ? new ClipboardEvent('paste', { ...init, clipboardData: transfer }) : new DragEvent('drop', { ...init, dataTransfer: transfer }));
+        },
+        { bytes, event, name },
+      );
+      expect((await shownPredictions(page, name))[0]!.index).toBe(EXPECTED_TOP1['hot_dog.jpg']);
+    }
+  });
+});

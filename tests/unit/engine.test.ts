@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine, MAX_PENDING } from '../../workers/engine';
+import { fetchModelFiles, type ModelFiles } from '../../workers/model-files';
+import { decodeImageFile, fileFetch } from '../../tools/node-io';
+import { EXPECTED_TOP1, FIXTURES, MODEL_DIR, loadShippedModel, nodeActivate } from '../helpers/model';
+import { pathToFileURL } from 'node:url';
+
+let files: ModelFiles;
+let engine: Engine;
+
+beforeAll(async () => {
+  files = await loadShippedModel();
+  engine = new Engine(files, nodeActivate);
+  await engine.prepare('wasm');
+  await engine.select('wasm');
+}, 60_000);
+
+describe('Engine on the shipped model (tfjs wasm in Node)', () => {
+  it.each(Object.entries(EXPECTED_TOP1))('classifies %s as class %i', async (file, expected) => {
+    const pixels = await decodeImageFile(resolve(FIXTURES, file), files.spec);
+    const { predictions, backend } = await engine.classify(pixels, 5);
+    expect(backend).toBe('wasm');
+    expect(predictions).toHaveLength(5);
+    expect(predictions[0]!.index).toBe(expected);
+    expect(predictions[0]!.label).toBe(files.labels[expected]);
+    const probabilities = predictions.map((p) => p.probability);
+    expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+  });
+
+  it('leaks no tensors or bytes over repeated classification', async () => {
+    const pixels = await decodeImageFile(resolve(FIXTURES, 'hot_dog.jpg'), files.spec);
+    await engine.classify(pixels, 5);
+    const before = tf.memory();
+    for (let i = 0; i < 30; i++) await engine.classify(pixels, 5);
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+
+  it('answers queued requests in order and refuses the overflow with BusyError', async () => {
+    const tiny = { data: new Uint8Array(8 * 8 * 3).fill(128), width: 8, height: 8, channels: 3 as const };
+    const calls = Array.from({ length: MAX_PENDING + 5 }, () => engine.classify(tiny, 1));
+    const settled = await Promise.allSettled(calls);
+    const rejected = settled.filter((s) => s.status === 'rejected');
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(MAX_PENDING);
+    expect(rejected.map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(Array(5).fill('BusyError'));
+    // The queue drains: the next request is served.
+    await expect(engine.classify(tiny, 1)).resolves.toMatchObject({ backend: 'wasm' });
+  }, 60_000);
+
+  it('reports a backend that will not start as BackendUnavailableError', async () => {
+    const broken = new Engine(files, async () => false);
+    await expect(broken.prepare('webgl')).rejects.toMatchObject({ name: 'BackendUnavailableError' });
+    await expect(broken.classify({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 1)).rejects.toMatchObject({
+      name: 'BackendUnavailableError',
+    });
+  });
+});
+
+describe('fetchModelFiles', () => {
+  const url = pathToFileURL(MODEL_DIR).href;
+  const withShard = (body: (real: Uint8Array) => BodyInit | null, init?: ResponseInit): typeof fetch => async (input, i) => {
+    const response = await fileFetch(input, i);
+    if (!String(input).endsWith('.bin')) return response;
+    return new Response(body(new Uint8Array(await response.arrayBuffer())), init);
+  };
+
+  it('reports weight bytes as they arrive, ending at the total', async () => {
+    const seen: number[] = [];
+    await fetchModelFiles(url, (p) => seen.push(p.loaded / p.total), fileFetch);
+    expect(seen.at(-1)).toBe(1);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
+  it.each([
+    ['a truncated shard', withShard((real) => real.slice(0, 1000)), 'ModelFormatError'],
+    ['a padded shard', withShard((real) => new Uint8Array([...real.subarray(0, 10), ...real])), 'ModelFormatError'],
+    ['an HTML page', withShard(() => '<!doctype html>', { headers: { 'content-type': 'text/html' } }), 'ModelLoadError'],
+    ['a 404', withShard(() => null, { status: 404 }), 'ModelLoadError'],
+  ])('refuses %s', async (_, fetcher, name) => {
+    await expect(fetchModelFiles(url, () => undefined, fetcher)).rejects.toMatchObject({ name });
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { classProbabilities, topK } from '../../src/core/predictions';
+
+const labels = ['a', 'b', 'c', 'd'];
+
+describe('topK', () => {
+  it('returns the k most probable classes in descending order with their labels', () => {
+    const p = new Float32Array([0.1, 0.5, 0.15, 0.25]);
+    expect(topK(p, labels, 3)).toEqual([
+      { label: 'b', index: 1, probability: 0.5 },
+      { label: 'd', index: 3, probability: 0.25 },
+      { label: 'c', index: 2, probability: expect.closeTo(0.15, 6) },
+    ]);
+  });
+
+  it('keeps the lower index first on ties and clamps k to the class count', () => {
+    const p = new Float32Array([0.25, 0.25, 0.25, 0.25]);
+    expect(topK(p, labels, 10).map((x) => x.index)).toEqual([0, 1, 2, 3]);
+    expect(topK(p, labels, 0)).toHaveLength(1);
+  });
+});
+
+describe('classProbabilities', () => {
+  it('passes softmax outputs through and drops a leading background class', () => {
+    const out = new Float32Array([0.9, 0.05, 0.05]);
+    expect(Array.from(classProbabilities(out, 2, 1, false))).toEqual([expect.closeTo(0.05, 6), expect.closeTo(0.05, 6)]);
+  });
+
+  it('applies a numerically stable softmax to logits', () => {
+    const probs = classProbabilities(new Float32Array([1000, 1000, 0]), 3, 0, true);
+    expect(probs[0]).toBeCloseTo(0.5, 6);
+    expect(probs[2]).toBeCloseTo(0, 6);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('refuses an output smaller than the label list', () => {
+    expect(() => classProbabilities(new Float32Array(3), 5, 0, false)).toThrow(RangeError);
+  });
+});
