@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { launch } from '../e2e/browser';
+import { openPage } from '../e2e/browser';
 import { classify, shownPredictions, waitReady } from '../e2e/app';
 import { CORAL, coralExpectations, requireShared, SAMPLE_1000, sampleFiles } from './shared';
 
@@ -12,10 +12,8 @@ describe('the app in Chromium on the shared images (real worker pipeline)', () =
     requireShared();
     const expected = coralExpectations();
     expect(Object.keys(expected)).toHaveLength(10);
-    const browser = await launch();
+    const { page, close } = await openPage(baseUrl);
     try {
-      const page = await browser.context.newPage();
-      await page.goto(baseUrl);
       await waitReady(page);
       await classify(page, Object.keys(expected).map((f) => resolve(CORAL, f)));
       for (const [file, { index, margin }] of Object.entries(expected)) {
@@ -24,7 +22,7 @@ describe('the app in Chromium on the shared images (real worker pipeline)', () =
         else expect(shown.slice(0, 2), file).toContain(index);
       }
     } finally {
-      await browser.close();
+      await close();
     }
   });
 
@@ -32,11 +30,9 @@ describe('the app in Chromium on the shared images (real worker pipeline)', () =
     requireShared();
     const files = sampleFiles();
     expect(files).toHaveLength(1000);
-    const browser = await launch();
+    const navigation = Date.now();
+    const { page, close } = await openPage(baseUrl);
     try {
-      const page = await browser.context.newPage();
-      const navigation = Date.now();
-      await page.goto(baseUrl);
       const backend = await waitReady(page);
       const readyMs = Date.now() - navigation;
       await classify(page, files.map((f) => resolve(SAMPLE_1000, f)));
@@ -56,7 +52,7 @@ describe('the app in Chromium on the shared images (real worker pipeline)', () =
       expect(top1 / 1000).toBeGreaterThanOrEqual(0.86);
       expect(top5 / 1000).toBeGreaterThanOrEqual(0.96);
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });

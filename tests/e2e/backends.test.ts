@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { launch } from './browser';
+import { openPage } from './browser';
 import { classify, expectWellFormed, FIXTURES, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
@@ -16,10 +16,8 @@ const FORCED = [
 
 describe.each(FORCED)('?backend=$backend', ({ backend, images }) => {
   it(`runs on ${backend} and gives the expected top-1`, async () => {
-    const browser = await launch();
+    const { page, close } = await openPage(`${baseUrl}?backend=${backend}`);
     try {
-      const page = await browser.context.newPage();
-      await page.goto(`${baseUrl}?backend=${backend}`);
       expect(await waitReady(page, 170_000)).toBe(backend);
       await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/chosen in settings/);
       await classify(page, images.map((n) => resolve(FIXTURES, n)));
@@ -29,33 +27,30 @@ describe.each(FORCED)('?backend=$backend', ({ backend, images }) => {
         expect(predictions[0]!.index, `${name} on ${backend}`).toBe(EXPECTED_TOP1[name]);
       }
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });
 
 describe('fallback and the settings control', () => {
   it('falls back to wasm, and says so, when a forced WebGPU has no adapter', async () => {
-    const browser = await launch({ webgpu: false });
+    const { page, close } = await openPage(`${baseUrl}?backend=webgpu`, { webgpu: false });
     try {
-      const page = await browser.context.newPage();
-      await page.goto(`${baseUrl}?backend=webgpu`);
       expect(await waitReady(page)).toBe('wasm');
       await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/could not start/);
       await classify(page, [resolve(FIXTURES, 'bird.png')]);
       expect((await shownPredictions(page, 'bird.png'))[0]!.index).toBe(EXPECTED_TOP1['bird.png']);
     } finally {
-      await browser.close();
+      await close();
     }
   });
 
   it('switches backend from the settings control without reloading the model files', async () => {
-    const browser = await launch();
+    const modelRequests: string[] = [];
+    const { page, close } = await openPage(baseUrl, {
+      init: async (p) => void p.on('request', (r) => r.url().includes('/model/') && modelRequests.push(r.url())),
+    });
     try {
-      const page = await browser.context.newPage();
-      const modelRequests: string[] = [];
-      page.on('request', (r) => r.url().includes('/model/') && modelRequests.push(r.url()));
-      await page.goto(baseUrl);
       expect(await waitReady(page)).toBe('wasm');
       const downloads = modelRequests.length;
       await page.getByTestId('backend-select').selectOption('cpu');
@@ -65,7 +60,7 @@ describe('fallback and the settings control', () => {
       expect(predictions[0]!.index).toBe(EXPECTED_TOP1['dragonfly.png']);
       expect(modelRequests.length).toBe(downloads);
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launch } from './browser';
+import { openPage } from './browser';
 import { classify, FIXTURES, shownPredictions, waitReady } from './app';
 import { badImages } from '../helpers/bad-images';
 import { EXPECTED_TOP1 } from '../helpers/model';
@@ -14,10 +14,7 @@ describe('bad input gets a clear message and the app keeps working', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const browser = await launch();
-    close = browser.close;
-    page = await browser.context.newPage();
-    await page.goto(baseUrl);
+    ({ page, close } = await openPage(baseUrl));
     await waitReady(page);
   });
   afterAll(() => close());
@@ -45,11 +42,10 @@ describe('bad input gets a clear message and the app keeps working', () => {
 
 describe('a model that fails to load', () => {
   it('shows an error state with a retry that works once the files are back', async () => {
-    const browser = await launch();
+    const { page, close } = await openPage(baseUrl, {
+      init: (p) => p.route('**/model/model.json', (route) => route.fulfill({ status: 503, body: 'down for maintenance' })),
+    });
     try {
-      const page = await browser.context.newPage();
-      await page.route('**/model/model.json', (route) => route.fulfill({ status: 503, body: 'down for maintenance' }));
-      await page.goto(baseUrl);
       const status = page.getByTestId('model-status');
       await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toBe('error');
       expect(await status.innerText()).toMatch(/could not be (loaded|downloaded)/);
@@ -57,24 +53,22 @@ describe('a model that fails to load', () => {
       await status.getByRole('button').click();
       expect(await waitReady(page)).toBe('wasm');
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });
 
 describe('language', () => {
   it('follows a Chinese browser and can be switched to English', async () => {
-    const browser = await launch({ locale: 'zh-CN' });
+    const { page, close } = await openPage(baseUrl, { locale: 'zh-CN' });
     try {
-      const page = await browser.context.newPage();
-      await page.goto(baseUrl);
       await waitReady(page);
       await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/已就绪/);
       expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
       await page.getByTestId('language-select').selectOption('en');
       await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/Ready on WebAssembly/);
     } finally {
-      await browser.close();
+      await close();
     }
   });
 });

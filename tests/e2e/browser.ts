@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type LaunchOptions } from 'playwright-core';
+import { chromium, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -15,9 +15,9 @@ const FLAGS = [
 ];
 
 /** A fresh profile per context, so no cache, service worker or IndexedDB leaks between tests. */
-export async function launch(
-  options: Omit<LaunchOptions, 'args'> & { webgpu?: boolean; locale?: string } = {},
-): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export type BrowserOptions = Omit<LaunchOptions, 'args'> & { webgpu?: boolean; locale?: string };
+
+export async function launch(options: BrowserOptions = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const { webgpu = true, ...rest } = options;
   const profile = mkdtempSync(join(tmpdir(), 'glimpse-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -34,4 +34,17 @@ export async function launch(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A fresh browser with one page at `url`; `init` runs before navigation (routes, init scripts). */
+export async function openPage(
+  url: string,
+  options: BrowserOptions & { init?: (page: Page) => Promise<unknown> } = {},
+): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
+  const { init, ...launchOptions } = options;
+  const browser = await launch(launchOptions);
+  const page = await browser.context.newPage();
+  await init?.(page);
+  await page.goto(url);
+  return { ...browser, page };
 }

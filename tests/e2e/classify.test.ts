@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launch } from './browser';
+import { openPage } from './browser';
 import { classify, expectWellFormed, FIXTURES, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
@@ -12,17 +12,16 @@ describe('automatic backend, the way a visitor meets it', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const browser = await launch();
-    close = browser.close;
-    page = await browser.context.newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
-      }).observe({ type: 'longtask', buffered: true });
-    });
-    await page.goto(baseUrl);
+    ({ page, close } = await openPage(baseUrl, {
+      init: (p) =>
+        p.addInitScript(() => {
+          const w = window as unknown as { longTasks: number[] };
+          w.longTasks = [];
+          new PerformanceObserver((list) => {
+            for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
+          }).observe({ type: 'longtask', buffered: true });
+        }),
+    }));
   });
   afterAll(() => close());
 
