@@ -1,25 +1,33 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import license from 'rollup-plugin-license';
 import { defineConfig } from 'vite';
+import { readSettings } from './host/settings.ts';
 
 // tfjs repeats its licence header in every module; the notices ship once, in licenses.md.
 const output = { comments: { legal: false } };
+const outDir = process.env.GLIMPSE_OUT_DIR ?? 'dist';
+const settings = readSettings();
+// Under cross-origin isolation tfjs runs threaded wasm, whose pthread code it copies by
+// toString(): compressing the worker breaks it (BROWSER.md), mangling does not.
+const workerOutput = settings.isolate ? { ...output, minify: { compress: false, mangle: true } } : output;
 
 export default defineConfig({
   plugins: [svelte()],
+  define: { __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins) },
   worker: {
     format: 'es',
-    rolldownOptions: { output },
+    rolldownOptions: { output: workerOutput },
     // Vite's `build.license` covers only the page bundle; the worker (tfjs) gets its own notices,
-    // written while the page is still bundling: hence `npm run build` empties dist/, not Vite.
-    plugins: () => [license({ thirdParty: { output: { file: 'dist/licenses-worker.md' } } })],
+    // written while the page is still bundling: hence host/build.ts empties the output, not Vite.
+    plugins: () => [license({ thirdParty: { output: { file: `${outDir}/licenses-worker.md` } } })],
   },
   build: {
+    outDir,
     target: 'es2022',
     chunkSizeWarningLimit: 3000,
     emptyOutDir: false,
     license: { fileName: 'licenses.md' },
-    rolldownOptions: { output },
+    rolldownOptions: { input: ['index.html', 'embed.html'], output },
   },
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],

@@ -1,13 +1,12 @@
+import type { DeploySettings } from './settings';
+
 /**
- * The response headers Glimpse is served with: the one source of truth for
- * `npm start`'s server (and for the production nginx config).
+ * The response headers Glimpse is served with, per path: the one source of truth for
+ * `npm start`'s server and for the generated nginx config.
  */
 
-export const CSP = [
+const BASE_CSP = [
   "default-src 'none'",
-  // tfjs-backend-wasm compiles its module at run time.
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
   "connect-src 'self'",
   "img-src 'self' blob: data:",
   "style-src 'self'",
@@ -15,21 +14,48 @@ export const CSP = [
   "manifest-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+];
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CSP,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
-  'Cross-Origin-Opener-Policy': 'same-origin',
+export const EMBED_PAGE = '/embed.html';
+/** The helper host pages load with a <script> tag from another origin. */
+export const EMBED_HELPER = '/embed.js';
+
+export function frameAncestors(pathname: string, settings: DeploySettings): string {
+  if (pathname !== EMBED_PAGE) return "'none'";
+  return settings.embedOrigins === '*' ? '*' : settings.embedOrigins.join(' ');
+}
+
+export type CacheClass = 'immutable' | 'revalidate';
+
+/** Vite content-hashes everything under /assets/; every other path may change between deploys. */
+export function cacheClass(pathname: string): CacheClass {
+  return pathname.startsWith('/assets/') ? 'immutable' : 'revalidate';
+}
+
+export const CACHE_CONTROL: Record<CacheClass, string> = {
+  immutable: 'public, max-age=31536000, immutable',
+  revalidate: 'no-cache',
 };
 
-export const NO_CACHE = 'no-cache';
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-/** Vite content-hashes everything under assets/; every other path may change between deploys. */
-export function cacheControl(pathname: string): string {
-  return pathname.startsWith('/assets/') ? IMMUTABLE : NO_CACHE;
+export function headersFor(pathname: string, settings: DeploySettings): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Security-Policy': [
+      // tfjs-backend-wasm compiles its module at run time. Its pthreads (which exist only under
+      // isolation) are blob: workers that import a blob: copy of its glue code.
+      settings.isolate ? "script-src 'self' 'wasm-unsafe-eval' blob:" : "script-src 'self' 'wasm-unsafe-eval'",
+      settings.isolate ? "worker-src 'self' blob:" : "worker-src 'self'",
+      ...BASE_CSP,
+      `frame-ancestors ${frameAncestors(pathname, settings)}`,
+    ].join('; '),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
+    'Cache-Control': CACHE_CONTROL[cacheClass(pathname)],
+    // Browsers ignore COOP in frames, so it is safe on embed.html too.
+    'Cross-Origin-Opener-Policy': 'same-origin',
+  };
+  if (settings.isolate) headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+  // embed.js and embed.html are meant to be loaded by other origins.
+  headers['Cross-Origin-Resource-Policy'] = pathname === EMBED_HELPER || pathname === EMBED_PAGE ? 'cross-origin' : 'same-origin';
+  return headers;
 }

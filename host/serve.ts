@@ -2,26 +2,27 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sirv from 'sirv';
-import { cacheControl, SECURITY_HEADERS } from './headers';
+import { headersFor } from './headers';
+import type { DeploySettings } from './settings';
 
 export interface HostOptions {
   dir: string;
   host: string;
   port: number;
+  settings: DeploySettings;
 }
 
 /**
  * A thin static host for dist/: sirv serves the files (MIME types, ETags, ranges);
- * this adds the security and cache headers to every response, errors included.
+ * this adds the headers from headers.ts to every response, errors included.
  * Unknown paths are 404, never index.html, so a missing model file can't load as HTML.
  */
-export function serve({ dir, host, port }: HostOptions): Promise<Server> {
+export function serve({ dir, host, port, settings }: HostOptions): Promise<Server> {
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`${dir} has no index.html: run npm run build first`);
-  const files = sirv(dir, { dev: false, etag: true, gzip: false, brotli: false, dotfiles: false });
+  const files = sirv(dir, { dev: false, etag: true, dotfiles: false });
   const server = createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://host').pathname;
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    res.setHeader('Cache-Control', cacheControl(pathname));
+    for (const [name, value] of Object.entries(headersFor(pathname, settings))) res.setHeader(name, value);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('Method Not Allowed\n');
       return;

@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { buildApp, SETTINGS_STAMP } from './build';
 import { serve } from './serve';
+import { readSettings, type DeploySettings } from './settings';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'dist');
-const SOURCES = ['src', 'workers', 'public', 'index.html', 'vite.config.ts', 'package.json'];
+const SOURCES = ['src', 'workers', 'public', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
@@ -13,19 +14,21 @@ function newestMtime(path: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
-/** Builds only when dist/ is missing or older than a source file, so a restart is instant. */
-function buildIfNeeded(): void {
-  const built = join(dist, 'index.html');
-  const stale = !existsSync(built) || SOURCES.some((s) => existsSync(join(root, s)) && newestMtime(join(root, s)) > statSync(built).mtimeMs);
-  if (!stale) return;
-  console.log('Building Glimpse…');
-  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+/** Builds only when dist/ is missing, older than a source file, or built for other settings. */
+function isStale(settings: DeploySettings): boolean {
+  const stamp = join(dist, SETTINGS_STAMP);
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== JSON.stringify(settings)) return true;
+  const builtAt = statSync(stamp).mtimeMs;
+  return SOURCES.some((s) => existsSync(join(root, s)) && newestMtime(join(root, s)) > builtAt);
 }
 
-buildIfNeeded();
+const settings = readSettings();
+if (isStale(settings)) {
+  console.log('Building Glimpse…');
+  await buildApp(dist, settings);
+}
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT || 4173);
-const server = await serve({ dir: dist, host, port });
+const server = await serve({ dir: dist, host, port, settings });
 console.log(`Glimpse is being served at http://${host}:${port}/`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.close(() => process.exit(0)));

@@ -19,7 +19,7 @@ import { fetchModelFiles } from './model-files';
 import { bitmapToPixels } from './pixels';
 
 export interface ModelInfo {
-  model: { name: string; classes: number; inputSize: readonly [number, number] };
+  model: { name: string; version: string; classes: number; inputSize: readonly [number, number] };
   backend: BackendName;
   choice: BackendChoice;
 }
@@ -53,8 +53,8 @@ const probes = () => (probesOnce ??= probeGpus().catch(() => []));
 
 function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
-  const { spec, labels } = engine.files;
-  return { model: { name: spec.name, classes: labels.length, inputSize: spec.inputSize }, backend: choice.backend, choice };
+  const { spec, labels, version } = engine.files;
+  return { model: { name: spec.name, version, classes: labels.length, inputSize: spec.inputSize }, backend: choice.backend, choice };
 }
 
 /** Prepares the first backend in `order` that starts and runs the model. */

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelFormatError, ModelLoadError } from '../src/core/errors';
+import { ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
+import { isPlainFileName, MANIFEST_FILE, parseModelManifest, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
+import { evictCached } from './cache-repair';
 
 export interface DownloadProgress {
   loaded: number;
@@ -11,53 +13,66 @@ export interface ModelFiles {
   artifacts: tf.io.ModelArtifacts;
   spec: ModelSpec;
   labels: string[];
+  version: string;
 }
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+const DEQUANTIZED_DTYPES = new Set(['float32', 'int32']);
+export const MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024;
 
 /** Bytes a weight entry occupies in its shard, from its shape and stored dtype. */
 export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
   const stored = entry.quantization?.dtype ?? entry.dtype;
   const size = BYTES_PER_ELEMENT[stored];
-  if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unsupported dtype ${stored}`);
-  if (!entry.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ModelFormatError(`weight ${entry.name}: bad shape`);
+  if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${stored}`);
+  if (entry.quantization && !DEQUANTIZED_DTYPES.has(entry.dtype)) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${entry.dtype}`);
+  if (!Array.isArray(entry.shape) || entry.shape.length > 8 || !entry.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 1 << 24)) {
+    throw new ModelFormatError(`weight ${entry.name}: bad shape`);
+  }
   return entry.shape.reduce((a, b) => a * b, 1) * size;
 }
 
-async function fetchOk(url: URL, what: string, fetcher: typeof fetch): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetcher(url);
-  } catch (cause) {
-    throw new ModelLoadError(`${what}: network error (${(cause as Error).message})`);
+/**
+ * Checks model.json before any weight is fetched: graph format, plain shard file
+ * names that the manifest lists, known dtypes, and shapes that need exactly the
+ * bytes the manifest says each group's shards hold.
+ */
+export function validateModelJson(json: unknown, manifest: ModelManifest): tf.io.ModelJSON {
+  const model = json as tf.io.ModelJSON;
+  if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || !Array.isArray(model.weightsManifest)) {
+    throw new ModelFormatError('model.json has no modelTopology or weightsManifest');
   }
-  if (!response.ok) throw new ModelLoadError(`${what}: HTTP ${response.status}`);
-  if (response.headers.get('content-type')?.includes('text/html')) {
-    throw new ModelLoadError(`${what}: the server answered with an HTML page`);
+  if (model.format !== 'graph-model') {
+    throw new ModelFormatError(`model.json format "${String(model.format)}" is not supported; Glimpse runs tfjs graph models`);
   }
-  return response;
-}
-
-async function fetchJson(url: URL, what: string, fetcher: typeof fetch): Promise<unknown> {
-  const response = await fetchOk(url, what, fetcher);
-  try {
-    return await response.json();
-  } catch {
-    throw new ModelFormatError(`${what} is not valid JSON`);
+  for (const group of model.weightsManifest) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ModelFormatError('model.json: a weight group lacks paths or weights');
+    for (const path of group.paths) {
+      if (typeof path !== 'string' || !isPlainFileName(path)) throw new ModelIntegrityError(`model.json: weight path "${String(path)}" is not a plain file name`);
+      if (!manifest.files[path]) throw new ModelIntegrityError(`model.json: ${path} is not in the model manifest`);
+    }
+    const needed = group.weights.reduce((sum, entry) => sum + entryByteLength(entry), 0);
+    const stored = group.paths.reduce((sum, path) => sum + manifest.files[path]!.bytes, 0);
+    if (needed !== stored) throw new ModelIntegrityError(`model.json: weights need ${needed} bytes, their shards hold ${stored}`);
   }
+  return model;
 }
 
 /** Reads a body chunk by chunk so the UI can show bytes as they arrive. */
-async function readBody(response: Response, onChunk: (bytes: number) => void): Promise<Uint8Array> {
+async function readBody(response: Response, limit: number, onChunk: (bytes: number) => void): Promise<Uint8Array<ArrayBuffer>> {
   const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array(await response.arrayBuffer());
+  if (!reader) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
     length += value.byteLength;
+    if (length > limit) {
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
     onChunk(value.byteLength);
   }
   const out = new Uint8Array(length);
@@ -70,10 +85,10 @@ async function readBody(response: Response, onChunk: (bytes: number) => void): P
 }
 
 /**
- * Downloads model.json, metadata.json, labels.json and the weight shards of a
- * graph model in parallel, reporting weight bytes as they arrive. Shard lengths are
- * checked against what the weight shapes imply, so a truncated or padded download
- * fails loudly instead of loading garbage (tfjs itself does not check).
+ * Downloads a graph model through its manifest: model.json, metadata.json,
+ * labels.json and the weight shards, each checked (status 200, same origin, not an
+ * HTML page, exact length, sha256) before use. A file that fails is evicted from
+ * Cache Storage and fetched once more; a second failure is final.
  */
 export async function fetchModelFiles(
   baseUrl: string,
@@ -81,41 +96,82 @@ export async function fetchModelFiles(
   fetcher: typeof fetch = (input, init) => fetch(input, init),
 ): Promise<ModelFiles> {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href);
-  const [modelJson, metadata, labelsJson] = await Promise.all([
-    fetchJson(new URL('model.json', base), 'model.json', fetcher),
-    fetchJson(new URL('metadata.json', base), 'metadata.json', fetcher),
-    fetchJson(new URL('labels.json', base), 'labels.json', fetcher),
-  ]);
-  const spec = parseModelSpec(metadata);
-  const labels = parseLabels(labelsJson);
-  const json = modelJson as tf.io.ModelJSON;
-  if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new ModelFormatError('model.json has no modelTopology or weightsManifest');
-  }
-  if (json.format !== 'graph-model') {
-    throw new ModelFormatError(`model.json format "${String(json.format)}" is not supported; Glimpse runs tfjs graph models`);
+
+  async function get(name: string, init?: RequestInit): Promise<Response> {
+    const url = new URL(name, base);
+    let response: Response;
+    try {
+      response = await fetcher(url, init);
+    } catch (cause) {
+      throw new ModelLoadError(`${name}: network error (${(cause as Error).message})`);
+    }
+    if (response.status !== 200) throw new ModelLoadError(`${name}: HTTP ${response.status}`);
+    if (response.url && new URL(response.url).origin !== base.origin) throw new ModelIntegrityError(`${name}: redirected to another origin`);
+    if (response.headers.get('content-type')?.includes('text/html')) throw new ModelIntegrityError(`${name}: the server answered with an HTML page`);
+    return response;
   }
 
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-    const specs = manifest.flatMap((group) => group.weights);
-    const total = specs.reduce((sum, entry) => sum + entryByteLength(entry), 0);
-    const paths = manifest.flatMap((group) => group.paths);
-    let loaded = 0;
+  const manifestResponse = await get(MANIFEST_FILE, { cache: 'no-cache' });
+  let manifestJson: unknown;
+  try {
+    manifestJson = await manifestResponse.json();
+  } catch {
+    throw new ModelIntegrityError(`${MANIFEST_FILE} is not valid JSON`);
+  }
+  const manifest = parseModelManifest(manifestJson);
+  const entry = (name: string) => {
+    const file = manifest.files[name];
+    if (!file) throw new ModelIntegrityError(`${name} is not in the model manifest`);
+    return file;
+  };
+
+  let loaded = 0;
+  let total = 0;
+  async function attempt(name: string, init?: RequestInit): Promise<Uint8Array<ArrayBuffer>> {
+    const { bytes, sha256 } = entry(name);
+    let received = 0;
+    const body = await readBody(await get(name, init), bytes, (n) => {
+      received += n;
+      loaded += n;
+      onProgress({ loaded, total });
+    });
+    loaded -= received;
+    if (body.byteLength !== bytes) throw new ModelIntegrityError(`${name}: ${body.byteLength} bytes, the manifest says ${bytes}`);
+    if ((await sha256Hex(body)) !== sha256) throw new ModelIntegrityError(`${name}: content does not match its sha256`);
+    loaded += bytes;
     onProgress({ loaded, total });
-    const shards = await Promise.all(
-      paths.map(async (path) => {
-        const response = await fetchOk(new URL(path, base), path, fetcher);
-        return readBody(response, (bytes) => {
-          loaded += bytes;
-          onProgress({ loaded, total });
-        });
-      }),
-    );
-    const received = shards.reduce((sum, s) => sum + s.byteLength, 0);
-    if (received !== total) {
-      throw new ModelFormatError(`weights are ${received} bytes, the model's shapes need ${total}`);
+    return body;
+  }
+  async function verified(name: string): Promise<Uint8Array<ArrayBuffer>> {
+    try {
+      return await attempt(name);
+    } catch (error) {
+      if ((error as Error).name !== 'ModelIntegrityError') throw error;
+      await evictCached(new URL(name, base));
+      return attempt(name, { cache: 'reload' });
     }
-    return [specs, shards.map((s) => s.buffer as ArrayBuffer)];
+  }
+  const json = async (name: string) => {
+    try {
+      return JSON.parse(new TextDecoder().decode(await verified(name))) as unknown;
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new ModelFormatError(`${name} is not valid JSON`);
+      throw error;
+    }
+  };
+
+  if (entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
+  total = ['model.json', 'metadata.json', 'labels.json'].reduce((sum, name) => sum + entry(name).bytes, 0);
+  const [modelJson, metadata, labelsJson] = await Promise.all([json('model.json'), json('metadata.json'), json('labels.json')]);
+  const spec = parseModelSpec(metadata);
+  const labels = parseLabels(labelsJson);
+  const model = validateModelJson(modelJson, manifest);
+  const shardNames = model.weightsManifest.flatMap((group) => group.paths);
+  total += shardNames.reduce((sum, name) => sum + entry(name).bytes, 0);
+
+  const artifacts = await tf.io.getModelArtifactsForJSON(model, async (groups) => {
+    const shards = await Promise.all(shardNames.map(verified));
+    return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
   });
-  return { artifacts, spec, labels };
+  return { artifacts, spec, labels, version: manifest.version };
 }

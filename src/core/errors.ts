@@ -13,6 +13,7 @@ export const ERROR_NAMES = [
   'ImageShapeError',
   'ModelLoadError',
   'ModelFormatError',
+  'ModelIntegrityError',
   'BackendUnavailableError',
   'BusyError',
   'BadRequestError',
@@ -43,6 +44,7 @@ export const ImageTooLargeError = make('ImageTooLargeError');
 export const ImageShapeError = make('ImageShapeError');
 export const ModelLoadError = make('ModelLoadError');
 export const ModelFormatError = make('ModelFormatError');
+export const ModelIntegrityError = make('ModelIntegrityError');
 export const BackendUnavailableError = make('BackendUnavailableError');
 export const BusyError = make('BusyError');
 export const BadRequestError = make('BadRequestError');
@@ -78,6 +80,7 @@ const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
   ImageTooLargeError: 'too-large',
   ModelLoadError: 'model-unavailable',
   ModelFormatError: 'model-unavailable',
+  ModelIntegrityError: 'model-unavailable',
   BackendUnavailableError: 'model-unavailable',
   BusyError: 'busy',
   BadRequestError: 'bad-request',

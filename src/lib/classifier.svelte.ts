@@ -37,6 +37,8 @@ class Classifier {
 
   private readonly remote: Remote<ClassifierApi>;
   private readonly onProgress = proxy((event: LoadProgress) => this.progress(event));
+  private readonly listeners = new Set<(event: LoadProgress) => void>();
+  private loading: Promise<ModelInfo> | null = null;
   private batch = 0;
   private nextId = 0;
 
@@ -46,8 +48,9 @@ class Classifier {
   }
 
   private progress(event: LoadProgress): void {
+    for (const listener of this.listeners) listener(event);
+    // Byte counts only: parallel downloads still report after a sibling file has failed the load.
     if (event.phase === 'download') {
-      this.state = 'loading';
       this.download = { loaded: event.loaded, total: event.total };
     } else if (event.phase === 'warmup') {
       this.state = 'warming';
@@ -61,14 +64,32 @@ class Classifier {
   async load(preference: BackendPreference = this.preference): Promise<void> {
     this.preference = preference;
     this.state = 'loading';
+    this.download = { loaded: 0, total: 0 };
     this.loadError = null;
+    this.loading = this.remote.load(MODEL_URL, this.onProgress, { backend: preference });
     try {
-      this.info = await this.remote.load(MODEL_URL, this.onProgress, { backend: preference });
+      this.info = await this.loading;
       this.state = 'ready';
     } catch (error) {
       this.loadError = error;
       this.state = 'error';
     }
+  }
+
+  /** The model once loaded; rejects with the load error (a retry replaces it). */
+  loaded(): Promise<ModelInfo> {
+    return this.loading ?? Promise.reject(new Error('load() has not been called'));
+  }
+
+  /** Hears download, warm-up and ready events, e.g. to relay them to an embedding page. */
+  subscribe(listener: (event: LoadProgress) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** One image, decoded and checked if it is a Blob, classified in the worker. */
+  async classifyImage(image: Blob | ImageBitmap, topK = 5): Promise<ClassifyResult> {
+    const bitmap = image instanceof Blob ? (await decodeImage(image)).bitmap : image;
+    return this.remote.classify(transfer(bitmap, [bitmap]), topK);
   }
 
   async setBackend(preference: BackendPreference): Promise<void> {
@@ -97,8 +118,7 @@ class Classifier {
       if (batch !== this.batch) return;
       const id = items[i]!.id;
       try {
-        const { bitmap } = await decodeImage(file);
-        const result = await this.remote.classify(transfer(bitmap, [bitmap]), topK);
+        const result = await this.classifyImage(file, topK);
         if (batch === this.batch) this.update(id, { status: 'done', result });
       } catch (error) {
         if (batch === this.batch) this.update(id, { status: 'error', error });

@@ -3,8 +3,17 @@ import { MESSAGES, type Locale, type Messages } from './messages';
 
 const STORAGE_KEY = 'glimpse-locale';
 
+/** localStorage throws in sandboxed or storage-blocked third-party frames; the choice then lasts the visit. */
+function stored(): Storage | undefined {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 function initialLocale(): Locale {
-  const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
+  const saved = stored()?.getItem(STORAGE_KEY);
   if (saved === 'en' || saved === 'zh') return saved;
   return (globalThis.navigator?.languages ?? []).some((l) => l.toLowerCase().startsWith('zh')) ? 'zh' : 'en';
 }
@@ -18,7 +27,7 @@ class I18n {
 
   set(locale: Locale): void {
     this.locale = locale;
-    globalThis.localStorage?.setItem(STORAGE_KEY, locale);
+    stored()?.setItem(STORAGE_KEY, locale);
     document.documentElement.lang = locale === 'zh' ? 'zh-CN' : 'en';
   }
 

@@ -2,10 +2,9 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine, MAX_PENDING } from '../../workers/engine';
-import { fetchModelFiles, type ModelFiles } from '../../workers/model-files';
-import { decodeImageFile, fileFetch } from '../../tools/node-io';
-import { EXPECTED_TOP1, FIXTURES, MODEL_DIR, loadShippedModel, nodeActivate } from '../helpers/model';
-import { pathToFileURL } from 'node:url';
+import type { ModelFiles } from '../../workers/model-files';
+import { decodeImageFile } from '../../tools/node-io';
+import { EXPECTED_TOP1, FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
 
 let files: ModelFiles;
 let engine: Engine;
@@ -56,30 +55,5 @@ describe('Engine on the shipped model (tfjs wasm in Node)', () => {
     await expect(broken.classify({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 1)).rejects.toMatchObject({
       name: 'BackendUnavailableError',
     });
-  });
-});
-
-describe('fetchModelFiles', () => {
-  const url = pathToFileURL(MODEL_DIR).href;
-  const withShard = (body: (real: Uint8Array) => BodyInit | null, init?: ResponseInit): typeof fetch => async (input, i) => {
-    const response = await fileFetch(input, i);
-    if (!String(input).endsWith('.bin')) return response;
-    return new Response(body(new Uint8Array(await response.arrayBuffer())), init);
-  };
-
-  it('reports weight bytes as they arrive, ending at the total', async () => {
-    const seen: number[] = [];
-    await fetchModelFiles(url, (p) => seen.push(p.loaded / p.total), fileFetch);
-    expect(seen.at(-1)).toBe(1);
-    expect(seen).toEqual([...seen].sort((a, b) => a - b));
-  });
-
-  it.each([
-    ['a truncated shard', withShard((real) => real.slice(0, 1000)), 'ModelFormatError'],
-    ['a padded shard', withShard((real) => new Uint8Array([...real.subarray(0, 10), ...real])), 'ModelFormatError'],
-    ['an HTML page', withShard(() => '<!doctype html>', { headers: { 'content-type': 'text/html' } }), 'ModelLoadError'],
-    ['a 404', withShard(() => null, { status: 404 }), 'ModelLoadError'],
-  ])('refuses %s', async (_, fetcher, name) => {
-    await expect(fetchModelFiles(url, () => undefined, fetcher)).rejects.toMatchObject({ name });
   });
 });

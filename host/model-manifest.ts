@@ -1,0 +1,20 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MANIFEST_FILE, manifestVersion, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
+
+/** The manifest of every file in a model folder (but itself), as the loader will check it. */
+export async function modelManifest(dir: string): Promise<ModelManifest> {
+  const files: ModelManifest['files'] = {};
+  for (const name of readdirSync(dir).sort()) {
+    if (name === MANIFEST_FILE) continue;
+    const bytes = readFileSync(join(dir, name));
+    files[name] = { bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+  }
+  return { version: await manifestVersion(files), files };
+}
+
+export async function writeModelManifest(dir: string): Promise<ModelManifest> {
+  const manifest = await modelManifest(dir);
+  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
+  return manifest;
+}

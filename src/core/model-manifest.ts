@@ -1,0 +1,53 @@
+import { ModelIntegrityError } from './errors';
+
+/**
+ * Every file of a model with its exact length and sha256, and a version derived from
+ * them. Written at build time; the loader checks each download against it before
+ * tfjs sees a byte (tfjs itself checks neither status, length nor content).
+ */
+export interface ModelManifest {
+  version: string;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+/** Plain file names only: no directories, no `..`, no URLs. */
+const FILE_NAME = /^(?!\.)[\w.-]{1,128}$/;
+const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+export function isPlainFileName(name: string): boolean {
+  return FILE_NAME.test(name) && !name.includes('..');
+}
+
+export async function sha256Hex(bytes: BufferSource): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The version changes whenever any file's name, length or content does. */
+export async function manifestVersion(files: ModelManifest['files']): Promise<string> {
+  const lines = Object.keys(files)
+    .sort()
+    .map((name) => `${name} ${files[name]!.bytes} ${files[name]!.sha256}\n`)
+    .join('');
+  return (await sha256Hex(new TextEncoder().encode(lines))).slice(0, 16);
+}
+
+export function parseModelManifest(json: unknown): ModelManifest {
+  const bad = (why: string): never => {
+    throw new ModelIntegrityError(`${MANIFEST_FILE}: ${why}`);
+  };
+  if (typeof json !== 'object' || json === null) bad('not an object');
+  const { version, files } = json as Record<string, unknown>;
+  if (typeof version !== 'string' || !/^[0-9a-f]{16}$/.test(version)) bad('no version');
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) bad('no file list');
+  const out: ModelManifest['files'] = {};
+  for (const [name, entry] of Object.entries(files as Record<string, unknown>)) {
+    if (!isPlainFileName(name)) bad(`"${name}" is not a plain file name`);
+    const { bytes, sha256 } = (entry ?? {}) as Record<string, unknown>;
+    if (!Number.isInteger(bytes) || (bytes as number) < 0 || (bytes as number) > MAX_FILE_BYTES) bad(`${name}: bad length`);
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) bad(`${name}: bad sha256`);
+    out[name] = { bytes: bytes as number, sha256: sha256 as string };
+  }
+  return { version: version as string, files: out };
+}

@@ -1,0 +1,249 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openPage } from './browser';
+import { freePort } from './global-setup';
+import { startHostPage } from './host-page';
+import { serve } from '../../host/serve';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const appUrl = inject('baseUrl');
+const appOrigin = new URL(appUrl).origin;
+
+interface Reply {
+  type: string;
+  id?: string;
+  code?: string;
+  predictions?: { index: number }[];
+  model?: { name: string; version: string; classes: number };
+}
+
+/** In the host page: an iframe on embed.html and every message it sends, kept in window.received. */
+async function frameWithRawProtocol(page: Page, app: string): Promise<void> {
+  await page.evaluate((app) => {
+    const w = window as unknown as { received: unknown[] };
+    w.received = [];
+    window.addEventListener('message', (event) => {
+      if (event.origin === new URL(app).origin) w.received.push(event.data);
+    });
+    const frame = document.createElement('iframe');
+    frame.id = 'glimpse';
+    frame.src = `${app}embed.html`;
+    document.body.append(frame);
+  }, app);
+}
+
+const received = (page: Page) => page.evaluate(() => (window as unknown as { received: Reply[] }).received);
+
+/** Posts classify requests from the host page; `image` names a fixture (fetched from the host's origin) or 'random'. */
+async function post(page: Page, requests: { id: string; image: string; as?: 'blob' | 'buffer' }[], app = appOrigin): Promise<void> {
+  await page.evaluate(
+    async ({ requests, app }) => {
+      const frame = document.getElementById('glimpse') as HTMLIFrameElement;
+      for (const { id, image, as } of requests) {
+        const bytes = image === 'random' ? crypto.getRandomValues(new Uint8Array(2048)).buffer : await (await fetch(`/fixtures/${image}`)).arrayBuffer();
+        frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id, image: as === 'blob' ? new Blob([bytes]) : bytes }, app);
+      }
+    },
+    { requests, app },
+  );
+}
+
+describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse)', () => {
+  let host: Awaited<ReturnType<typeof startHostPage>>;
+  beforeAll(async () => {
+    host = await startHostPage(appUrl);
+  });
+  afterAll(() => host.close());
+
+  it('classifies the coral photos through embed.js', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      const result = await page.evaluate(
+        async ({ app, names }) => {
+          const g = await (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }).Glimpse.embed(document.getElementById('slot')!, { origin: app });
+          const out: Record<string, number[]> = {};
+          const start = performance.now();
+          for (const name of names) {
+            const blob = await (await fetch(`/fixtures/${name}`)).blob();
+            out[name] = (await g.classify(blob)).map((p) => p.index);
+          }
+          return { out, model: g.model, backend: g.backend, msPerImage: (performance.now() - start) / names.length };
+        },
+        { app: appOrigin, names: Object.keys(EXPECTED_TOP1) },
+      );
+      expect(result.model).toMatchObject({ name: 'mobilenet-v2-1.0-224-quant', classes: 1000, version: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(result.backend).toBe('wasm');
+      for (const [name, top1] of Object.entries(EXPECTED_TOP1)) expect(result.out[name]![0], name).toBe(top1);
+      console.log(`embed.js round trip: ${result.msPerImage.toFixed(0)} ms per image (fetch, postMessage, decode, classify, reply)`);
+    } finally {
+      await close();
+    }
+  });
+
+  it('speaks the raw protocol: ready, results, bad-image then recovery, status', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await frameWithRawProtocol(page, appUrl);
+      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
+      await post(page, [
+        { id: 'parrot', image: 'parrot.jpg' },
+        { id: 'noise', image: 'random' },
+        { id: 'hotdog', image: 'hot_dog.jpg', as: 'blob' },
+      ]);
+      await expect.poll(async () => (await received(page)).filter((m) => m.id).length, { timeout: 60_000 }).toBe(3);
+      const replies = (await received(page)).filter((m) => m.id);
+      expect(replies.map((m) => [m.id, m.type, m.code])).toEqual([
+        ['parrot', 'result', undefined],
+        ['noise', 'error', 'bad-image'],
+        ['hotdog', 'result', undefined],
+      ]);
+      expect(replies[0]!.predictions![0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+      expect(replies[2]!.predictions![0]!.index).toBe(EXPECTED_TOP1['hot_dog.jpg']);
+
+      const readyBefore = (await received(page)).filter((m) => m.type === 'ready').length;
+      await page.evaluate((app) => (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage({ glimpse: 1, type: 'status' }, app), appOrigin);
+      await expect.poll(async () => (await received(page)).filter((m) => m.type === 'ready').length).toBe(readyBefore + 1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers a flood of 100 requests each exactly once: in order, or busy', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await frameWithRawProtocol(page, appUrl);
+      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
+      await post(page, Array.from({ length: 100 }, (_, i) => ({ id: `f${String(i).padStart(3, '0')}`, image: 'cat.png', as: 'blob' as const })));
+      await expect.poll(async () => (await received(page)).filter((m) => m.id).length, { timeout: 120_000 }).toBe(100);
+      const replies = (await received(page)).filter((m) => m.id);
+      expect(new Set(replies.map((m) => m.id)).size).toBe(100);
+      const results = replies.filter((m) => m.type === 'result').map((m) => m.id!);
+      expect(results).toEqual([...results].sort());
+      expect(results.length).toBeGreaterThan(0);
+      expect(replies.filter((m) => m.type === 'error').every((m) => m.code === 'busy')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it('ignores a message from a window that is not its parent', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await frameWithRawProtocol(page, appUrl);
+      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
+      await page.evaluate(() => {
+        const sibling = document.createElement('iframe');
+        sibling.src = '/blank.html';
+        document.body.append(sibling);
+        return new Promise((done) => sibling.addEventListener('load', done));
+      });
+      const sibling = page.frames().find((f) => f.url().endsWith('/blank.html'))!;
+      await sibling.evaluate(async (app) => {
+        const bytes = await (await fetch('/fixtures/parrot.jpg')).arrayBuffer();
+        const glimpse = (parent.document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!;
+        glimpse.postMessage({ glimpse: 1, type: 'classify', id: 'from-sibling', image: bytes }, app);
+      }, appOrigin);
+      // Requests are answered in order, so once the parent's later request is answered, the sibling's would have been.
+      await post(page, [{ id: 'from-parent', image: 'parrot.jpg' }]);
+      await expect.poll(async () => (await received(page)).some((m) => m.id === 'from-parent'), { timeout: 60_000 }).toBe(true);
+      expect((await received(page)).some((m) => m.id === 'from-sibling')).toBe(false);
+    } finally {
+      await close();
+    }
+  });
+
+  it('lets /embed.html be framed but never the full app', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await page.evaluate((app) => {
+        for (const [id, path] of [['full', ''], ['embed', 'embed.html']]) {
+          const frame = document.createElement('iframe');
+          frame.id = id!;
+          frame.src = `${app}${path}`;
+          document.body.append(frame);
+        }
+      }, appUrl);
+      const embedFrame = page.frameLocator('#embed');
+      await expect.poll(() => embedFrame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
+      await expect.poll(() => page.frames().map((f) => f.url())).toContain('chrome-error://chromewebdata/');
+      expect(await page.frameLocator('#full').getByTestId('model-status').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
+  let server: Server;
+  let app: string;
+  let allowed: Awaited<ReturnType<typeof startHostPage>>;
+  let stranger: Awaited<ReturnType<typeof startHostPage>>;
+  const outDir = mkdtempSync(join(tmpdir(), 'glimpse-allowlist-'));
+
+  beforeAll(async () => {
+    const allowedPort = await freePort('127.0.0.2');
+    const origins = `http://127.0.0.2:${allowedPort}`;
+    const built = spawnSync('npx', ['tsx', 'host/build.ts', '--out-dir', outDir], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, GLIMPSE_EMBED_ORIGINS: origins },
+      encoding: 'utf8',
+    });
+    expect(built.status, built.stderr).toBe(0);
+    const port = await freePort();
+    server = await serve({ dir: outDir, host: '127.0.0.1', port, settings: { embedOrigins: [origins], isolate: false } });
+    app = `http://127.0.0.1:${port}/`;
+    allowed = await startHostPage(app, '127.0.0.2', allowedPort);
+    stranger = await startHostPage(app, '127.0.0.3');
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([allowed.close(), stranger.close(), new Promise((done) => server.close(done))]);
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('serves frame-ancestors with exactly the allowed origin', async () => {
+    const csp = (await fetch(`${app}embed.html`)).headers.get('content-security-policy');
+    expect(csp).toMatch(new RegExp(`frame-ancestors ${new URL(allowed.url).origin}$`));
+  });
+
+  it('answers the allowed origin', async () => {
+    const { page, close } = await openPage(allowed.url);
+    try {
+      await frameWithRawProtocol(page, app);
+      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
+      await post(page, [{ id: 'ok', image: 'hot_dog.jpg' }], new URL(app).origin);
+      await expect.poll(async () => (await received(page)).find((m) => m.id === 'ok')?.type, { timeout: 60_000 }).toBe('result');
+    } finally {
+      await close();
+    }
+  });
+
+  it('gives another origin no answer, even when a misconfigured host lets it frame the page', async () => {
+    const { page, close } = await openPage(stranger.url, {
+      // Strip the header so that only the frame's own origin check stands in the way.
+      init: (p) =>
+        p.route('**/embed.html', async (route) => {
+          const response = await route.fetch();
+          const headers = { ...response.headers() };
+          delete headers['content-security-policy'];
+          await route.fulfill({ response, headers });
+        }),
+    });
+    try {
+      await frameWithRawProtocol(page, app);
+      const frame = page.frameLocator('#glimpse');
+      await expect.poll(() => frame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
+      await page.evaluate((origin) => (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage({ glimpse: 1, type: 'status' }, origin), new URL(app).origin);
+      await post(page, [{ id: 'stranger', image: 'hot_dog.jpg' }], new URL(app).origin);
+      // Proving silence needs a window of time: the allowed origin is answered well within it (above).
+      await new Promise((done) => setTimeout(done, 3_000));
+      expect(await received(page)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});

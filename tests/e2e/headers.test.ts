@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { headersFor } from '../../host/headers';
+import { renderNginxConf } from '../../host/nginx';
+import { DEFAULT_SETTINGS } from '../../host/settings';
+import { freePort } from './global-setup';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DIST = join(ROOT, 'dist');
+const asset = (pattern: RegExp) => `/assets/${readdirSync(join(DIST, 'assets')).find((f) => pattern.test(f))}`;
+
+/** Every kind of route: pages, the helper, hashed assets, wasm, the model, other public files, and misses. */
+function routes(): { path: string; status: number; type?: RegExp }[] {
+  return [
+    { path: '/', status: 200, type: /^text\/html/ },
+    { path: '/index.html', status: 200, type: /^text\/html/ },
+    { path: '/embed.html', status: 200, type: /^text\/html/ },
+    { path: '/embed.js', status: 200, type: /javascript/ },
+    { path: asset(/^index-.*\.js$/), status: 200, type: /javascript/ },
+    { path: asset(/^classifier\.worker-.*\.js$/), status: 200, type: /javascript/ },
+    { path: asset(/^index-.*\.css$/), status: 200, type: /^text\/css/ },
+    { path: asset(/-simd-.*\.wasm$/), status: 200, type: /^application\/wasm/ },
+    { path: '/model/model.json', status: 200, type: /^application\/json/ },
+    { path: '/model/group1-shard1of1.bin', status: 200 },
+    { path: '/model/manifest.json', status: 200, type: /^application\/json/ },
+    { path: '/favicon.svg', status: 200, type: /^image\/svg\+xml/ },
+    { path: '/model/missing.bin', status: 404 },
+    { path: '/assets/missing.js', status: 404 },
+    { path: '/no/such/page', status: 404 },
+  ];
+}
+
+async function expectHeaders(base: string): Promise<void> {
+  for (const { path, status, type } of routes()) {
+    const response = await fetch(new URL(path, base));
+    expect(response.status, path).toBe(status);
+    if (type) expect(response.headers.get('content-type'), path).toMatch(type);
+    for (const [name, value] of Object.entries(headersFor(path, DEFAULT_SETTINGS))) {
+      expect(response.headers.get(name), `${name} on ${path}`).toBe(value);
+    }
+    // A miss is a plain 404, never the app's index.html (which would load as a broken model file).
+    if (status === 404) expect(await response.text(), path).not.toContain('id="app"');
+  }
+  const post = await fetch(base, { method: 'POST', body: 'x' });
+  expect(post.status).toBe(405);
+  expect(post.headers.get('content-security-policy')).toBe(headersFor('/', DEFAULT_SETTINGS)['Content-Security-Policy']);
+}
+
+describe('response headers', () => {
+  it('npm start sends the header list on every route and error', async () => {
+    await expectHeaders(inject('baseUrl'));
+  });
+
+  describe('Debian nginx with the generated deploy config', () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'glimpse-nginx-'));
+    let base: string;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      mkdirSync(join(prefix, 'tmp'));
+      const conf = renderNginxConf(DEFAULT_SETTINGS, {
+        root: DIST,
+        listen: `127.0.0.1:${port}`,
+        pid: join(prefix, 'nginx.pid'),
+        errorLog: join(prefix, 'error.log'),
+        mimeTypes: '/etc/nginx/mime.types',
+        tempDir: join(prefix, 'tmp'),
+      });
+      writeFileSync(join(prefix, 'nginx.conf'), conf);
+      const started = spawnSync('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { encoding: 'utf8' });
+      expect(started.status, started.stderr).toBe(0);
+      base = `http://127.0.0.1:${port}/`;
+    });
+    afterAll(() => {
+      spawnSync('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log'), '-s', 'quit']);
+      rmSync(prefix, { recursive: true, force: true });
+    });
+
+    it('sends the same headers on every route and error', async () => {
+      await expectHeaders(base);
+    });
+
+    it('is the config committed in deploy/nginx.conf (regenerate with npm run nginx-conf)', () => {
+      expect(readFileSync(join(ROOT, 'deploy/nginx.conf'), 'utf8')).toBe(renderNginxConf(DEFAULT_SETTINGS));
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../host/serve';
+import { openPage } from './browser';
+import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { freePort } from './global-setup';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+describe('GLIMPSE_ISOLATE=1 (cross-origin isolation for wasm threads)', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'glimpse-isolated-'));
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    const built = spawnSync('npx', ['tsx', 'host/build.ts', '--out-dir', outDir], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, GLIMPSE_ISOLATE: '1' },
+      encoding: 'utf8',
+    });
+    expect(built.status, built.stderr).toBe(0);
+    const port = await freePort();
+    server = await serve({ dir: outDir, host: '127.0.0.1', port, settings: { embedOrigins: '*', isolate: true } });
+    url = `http://127.0.0.1:${port}/`;
+  }, 120_000);
+  afterAll(async () => {
+    await new Promise((done) => server.close(done));
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('is cross-origin isolated and classifies on wasm', async () => {
+    const { page, close } = await openPage(url);
+    try {
+      expect(await waitReady(page)).toBe('wasm');
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await classify(page, [resolve(FIXTURES, 'cat.png')]);
+      expect((await shownPredictions(page, 'cat.png'))[0]!.index).toBe(EXPECTED_TOP1['cat.png']);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * Removes every cached copy of a URL from Cache Storage (the service worker's precache
+ * keys carry a revision parameter, so entries are matched by path), so that the next
+ * fetch goes to the network. A no-op where Cache Storage does not exist.
+ */
+export async function evictCached(url: URL): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const cached = new URL(request.url);
+      if (cached.origin === url.origin && cached.pathname === url.pathname) await cache.delete(request);
+    }
+  }
+}
