@@ -37,6 +37,14 @@ async function frameWithRawProtocol(page: Page, app: string): Promise<void> {
   }, app);
 }
 
+/** A host page at `hostUrl` with embed.html of `app` in a frame that has announced `ready`. */
+async function readyFrame(hostUrl: string, app = appUrl): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { page, close } = await openPage(hostUrl);
+  await frameWithRawProtocol(page, app);
+  await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
+  return { page, close };
+}
+
 const received = (page: Page) => page.evaluate(() => (window as unknown as { received: Reply[] }).received);
 
 /** Posts classify requests from the host page; `image` names a fixture (fetched from the host's origin) or 'random'. */
@@ -86,10 +94,8 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
   });
 
   it('speaks the raw protocol: ready, results, bad-image then recovery, status', async () => {
-    const { page, close } = await openPage(host.url);
+    const { page, close } = await readyFrame(host.url);
     try {
-      await frameWithRawProtocol(page, appUrl);
-      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
       await post(page, [
         { id: 'parrot', image: 'parrot.jpg' },
         { id: 'noise', image: 'random' },
@@ -114,10 +120,8 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
   });
 
   it('answers a flood of 100 requests each exactly once: in order, or busy', async () => {
-    const { page, close } = await openPage(host.url);
+    const { page, close } = await readyFrame(host.url);
     try {
-      await frameWithRawProtocol(page, appUrl);
-      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
       await post(page, Array.from({ length: 100 }, (_, i) => ({ id: `f${String(i).padStart(3, '0')}`, image: 'cat.png', as: 'blob' as const })));
       await expect.poll(async () => (await received(page)).filter((m) => m.id).length, { timeout: 120_000 }).toBe(100);
       const replies = (await received(page)).filter((m) => m.id);
@@ -132,10 +136,8 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
   });
 
   it('ignores a message from a window that is not its parent', async () => {
-    const { page, close } = await openPage(host.url);
+    const { page, close } = await readyFrame(host.url);
     try {
-      await frameWithRawProtocol(page, appUrl);
-      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
       await page.evaluate(() => {
         const sibling = document.createElement('iframe');
         sibling.src = '/blank.html';
@@ -211,10 +213,8 @@ describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
   });
 
   it('answers the allowed origin', async () => {
-    const { page, close } = await openPage(allowed.url);
+    const { page, close } = await readyFrame(allowed.url, app);
     try {
-      await frameWithRawProtocol(page, app);
-      await expect.poll(async () => (await received(page)).some((m) => m.type === 'ready'), { timeout: 60_000 }).toBe(true);
       await post(page, [{ id: 'ok', image: 'hot_dog.jpg' }], new URL(app).origin);
       await expect.poll(async () => (await received(page)).find((m) => m.id === 'ok')?.type, { timeout: 60_000 }).toBe('result');
     } finally {
