@@ -1,6 +1,8 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import license from 'rollup-plugin-license';
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+import { pwaOptions } from './host/pwa.ts';
 import { readSettings } from './host/settings.ts';
 
 // tfjs repeats its licence header in every module; the notices ship once, in licenses.md.
@@ -12,8 +14,11 @@ const settings = readSettings();
 const workerOutput = settings.isolate ? { ...output, minify: { compress: false, mangle: true } } : output;
 
 export default defineConfig({
-  plugins: [svelte()],
-  define: { __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins) },
+  plugins: [svelte(), VitePWA(pwaOptions(outDir))],
+  define: {
+    __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
+    __GLIMPSE_RELEASE__: JSON.stringify(process.env.GLIMPSE_RELEASE ?? process.env.npm_package_version ?? 'dev'),
+  },
   worker: {
     format: 'es',
     rolldownOptions: { output: workerOutput },

@@ -16,6 +16,8 @@ export async function buildApp(outDir: string, settings: DeploySettings = readSe
   await writeModelManifest(resolve(import.meta.dirname, '../public/model'));
   rmSync(outDir, { recursive: true, force: true });
   process.env.GLIMPSE_OUT_DIR = outDir;
+  // Workbox picks its development build (unminified, verbose) from NODE_ENV, which test runners set.
+  process.env.NODE_ENV = 'production';
   await build({ logLevel: 'warn' });
   await build({ configFile: resolve(import.meta.dirname, '../vite.embed-helper.config.ts'), build: { outDir }, logLevel: 'warn' });
   writeFileSync(join(outDir, SETTINGS_STAMP), JSON.stringify(settings));

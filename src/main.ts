@@ -2,9 +2,11 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import { backendFromUrl, classifier } from './lib/classifier.svelte';
 import { i18n } from './lib/i18n.svelte';
+import { pwa } from './lib/pwa.svelte';
 import './app.css';
 
 document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
 // Start the model download before the first render so the two overlap.
 void classifier.load(backendFromUrl(location.search));
 mount(App, { target: document.getElementById('app')! });
+pwa.start();

@@ -1,4 +1,4 @@
-import { ModelIntegrityError } from './errors';
+import { ModelIntegrityError } from './errors.ts';
 
 /**
  * Every file of a model with its exact length and sha256, and a version derived from

@@ -41,6 +41,8 @@ class Classifier {
   private loading: Promise<ModelInfo> | null = null;
   private batch = 0;
   private nextId = 0;
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor() {
     const worker = new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-classifier' });
@@ -86,10 +88,26 @@ class Classifier {
     this.listeners.add(listener);
   }
 
+  /** Resolves when no classification is running, e.g. before an update reloads the page. */
+  idle(): Promise<void> {
+    return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async track<T>(work: () => Promise<T>): Promise<T> {
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
   /** One image, decoded and checked if it is a Blob, classified in the worker. */
-  async classifyImage(image: Blob | ImageBitmap, topK = 5): Promise<ClassifyResult> {
-    const bitmap = image instanceof Blob ? (await decodeImage(image)).bitmap : image;
-    return this.remote.classify(transfer(bitmap, [bitmap]), topK);
+  classifyImage(image: Blob | ImageBitmap, topK = 5): Promise<ClassifyResult> {
+    return this.track(async () => {
+      const bitmap = image instanceof Blob ? (await decodeImage(image)).bitmap : image;
+      return this.remote.classify(transfer(bitmap, [bitmap]), topK);
+    });
   }
 
   async setBackend(preference: BackendPreference): Promise<void> {
@@ -109,7 +127,11 @@ class Classifier {
   }
 
   /** Classifies files in order; a newer selection supersedes one still running. */
-  async classifyFiles(files: readonly File[], topK = 5): Promise<void> {
+  classifyFiles(files: readonly File[], topK = 5): Promise<void> {
+    return this.track(() => this.classifyBatch(files, topK));
+  }
+
+  private async classifyBatch(files: readonly File[], topK: number): Promise<void> {
     const batch = ++this.batch;
     for (const old of this.results) URL.revokeObjectURL(old.previewUrl);
     const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', previewUrl: URL.createObjectURL(file), status: 'pending' as const }));

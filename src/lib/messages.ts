@@ -23,6 +23,20 @@ export interface Messages {
   classifying: string;
   took: string;
   dismiss: string;
+  updateAvailable: string;
+  reload: string;
+  updating: string;
+  offline: string;
+  offlineUnavailable: string;
+  storage: string;
+  release: string;
+  modelVersion: string;
+  cached: string;
+  persistent: string;
+  offlineUse: string;
+  offlineOk: string;
+  clearCache: string;
+  cacheCleared: string;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
   errors: Record<ErrorName | 'UnknownError', string>;
@@ -46,6 +60,20 @@ const en: Messages = {
   classifying: 'Classifying…',
   took: '{ms} ms on {backend}',
   dismiss: 'Dismiss',
+  updateAvailable: 'Update available',
+  reload: 'Reload',
+  updating: 'Updating…',
+  offline: 'Offline',
+  offlineUnavailable: 'Offline use is unavailable here (the browser would not store the app, perhaps for lack of space). Glimpse still works online.',
+  storage: 'Storage and version',
+  release: 'App',
+  modelVersion: 'Model version',
+  cached: 'Stored on this device',
+  persistent: 'kept by the browser',
+  offlineUse: 'Offline use',
+  offlineOk: 'ready: Glimpse works without a network',
+  clearCache: 'Remove the offline copy',
+  cacheCleared: 'Removed. The next visit downloads Glimpse again.',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
   reasons: {
     forced: 'chosen in settings',
@@ -91,6 +119,20 @@ const zh: Messages = {
   classifying: '正在分类…',
   took: '{ms} 毫秒，{backend}',
   dismiss: '关闭',
+  updateAvailable: '有可用更新',
+  reload: '重新加载',
+  updating: '正在更新…',
+  offline: '离线',
+  offlineUnavailable: '此处无法离线使用（浏览器未能保存应用，可能是空间不足）。Glimpse 仍可在线使用。',
+  storage: '存储与版本',
+  release: '应用',
+  modelVersion: '模型版本',
+  cached: '已保存在此设备',
+  persistent: '浏览器将保留',
+  offlineUse: '离线使用',
+  offlineOk: '就绪：无网络也可使用 Glimpse',
+  clearCache: '删除离线副本',
+  cacheCleared: '已删除。下次访问将重新下载 Glimpse。',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
   reasons: {
     forced: '在设置中选择',

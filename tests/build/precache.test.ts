@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseModelManifest } from '../../src/core/model-manifest';
+
+const DIST = resolve(import.meta.dirname, '../../dist');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [relative(DIST, path)];
+  });
+}
+
+/** The precache list generateSW inlines into sw.js. */
+function precached(): { url: string; revision: string | null; integrity?: string }[] {
+  const sw = readFileSync(join(DIST, 'sw.js'), 'utf8');
+  return [...sw.matchAll(/\{url:"([^"]+)",revision:(null|"[^"]*")(?:,integrity:"([^"]+)")?\}/g)].map(([, url, revision, integrity]) => ({
+    url: url!,
+    revision: revision === 'null' ? null : revision!.slice(1, -1),
+    ...(integrity ? { integrity } : {}),
+  }));
+}
+
+/** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
+const NOT_PRECACHED = /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json)$/;
+
+describe('precache (dist/sw.js)', () => {
+  it('lists every app asset, wasm binary, page, icon and model file exactly once', () => {
+    const urls = precached().map((e) => e.url);
+    expect(new Set(urls).size).toBe(urls.length);
+    const expected = files(DIST).filter((f) => !NOT_PRECACHED.test(f));
+    expect([...urls].sort()).toEqual([...expected, 'manifest.webmanifest'].filter((f, i, all) => all.indexOf(f) === i).sort());
+    expect(urls.filter((u) => u.endsWith('.wasm'))).toHaveLength(3);
+  });
+
+  it('does not precache the service worker or its runtime', () => {
+    expect(precached().filter((e) => /^(sw\.js|workbox-)/.test(e.url))).toEqual([]);
+  });
+
+  it('keys model files by the model version, with their sha256 as SRI, matching the model manifest', () => {
+    const manifest = parseModelManifest(JSON.parse(readFileSync(join(DIST, 'model/manifest.json'), 'utf8')));
+    const model = precached().filter((e) => e.url.startsWith('model/'));
+    expect(model.map((e) => e.url.slice('model/'.length)).sort()).toEqual([...Object.keys(manifest.files), 'manifest.json'].sort());
+    for (const entry of model) {
+      expect(entry.revision).toBe(manifest.version);
+      const name = entry.url.slice('model/'.length);
+      if (name !== 'manifest.json') expect(entry.integrity).toBe(`sha256-${Buffer.from(manifest.files[name]!.sha256, 'hex').toString('base64')}`);
+    }
+  });
+
+  it('gives hashed assets no revision (their name is their version) and everything else one', () => {
+    for (const entry of precached()) expect(entry.revision === null, entry.url).toBe(entry.url.startsWith('assets/'));
+  });
+});

@@ -1,0 +1,197 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { serve } from '../../host/serve';
+import { DEFAULT_SETTINGS } from '../../host/settings';
+import { openPage } from './browser';
+import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { freePort } from './global-setup';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHARD = 'model/group1-shard1of1.bin';
+
+/** The built site on its own port, which a test can stop, or replace with another build. */
+class Host {
+  server: Server | null = null;
+  readonly requests: string[] = [];
+  /** Response body bytes sent, from Content-Length (0 for 304s). */
+  bytes = 0;
+  constructor(
+    readonly port: number,
+    public dir: string,
+  ) {}
+  get url() {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+  async start(dir = this.dir) {
+    this.dir = dir;
+    this.server = await serve({ dir, host: '127.0.0.1', port: this.port, settings: DEFAULT_SETTINGS });
+    this.server.on('request', (req, res) => {
+      this.requests.push(req.url ?? '');
+      res.on('finish', () => (this.bytes += Number(res.getHeader('content-length') ?? 0)));
+    });
+  }
+  async stop() {
+    const server = this.server!;
+    this.server = null;
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+  }
+}
+
+/** Ready, controlled by the service worker, and everything precached. */
+async function installed(page: Page): Promise<void> {
+  await waitReady(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
+  await page.getByTestId('storage-panel').locator('summary').click();
+  await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
+}
+
+async function expectClassifies(page: Page, name = 'parrot.jpg'): Promise<void> {
+  await waitReady(page);
+  await classify(page, [resolve(FIXTURES, name)]);
+  expect((await shownPredictions(page, name))[0]!.index).toBe(EXPECTED_TOP1[name]);
+}
+
+describe('offline PWA', () => {
+  let host: Host;
+  beforeAll(async () => {
+    host = new Host(await freePort(), join(ROOT, 'dist'));
+    await host.start();
+  });
+  afterAll(async () => host.server && (await host.stop()));
+
+  it('is controlled by its service worker after the first visit, and works offline and with the server gone', async () => {
+    const { page, context, close } = await openPage(host.url);
+    try {
+      await installed(page);
+      await context.setOffline(true);
+      await page.reload();
+      await expect(page.getByTestId('offline-indicator').isVisible()).resolves.toBe(true);
+      await expectClassifies(page, 'parrot.jpg');
+      await context.setOffline(false);
+      await host.stop();
+      await page.reload();
+      await expectClassifies(page, 'hot_dog.jpg');
+    } finally {
+      await close();
+      if (!host.server) await host.start();
+    }
+  });
+
+  it('transfers almost nothing on a second visit', async () => {
+    const { page, context, close } = await openPage(host.url);
+    try {
+      await installed(page);
+      const [bytes, requests] = [host.bytes, host.requests.length];
+      const second = await context.newPage();
+      await second.goto(host.url);
+      await expectClassifies(second, 'parrot.jpg');
+      const sent = host.bytes - bytes;
+      console.log(`second visit: ${host.requests.length - requests} request(s) to the server, ${sent} bytes: ${host.requests.slice(requests).join(' ')}`);
+      expect(sent).toBeLessThan(20_000);
+      expect(host.requests.slice(requests).filter((r) => !r.startsWith('/sw.js'))).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('keeps classifying online, and says offline use is unavailable, when storage is too small for the app', async () => {
+    const { page, close } = await openPage(host.url, {
+      init: async (p) => {
+        const cdp = await p.context().newCDPSession(p);
+        await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(host.url).origin, quotaSize: 500_000 });
+      },
+    });
+    try {
+      await expectClassifies(page, 'bird.png');
+      await expect.poll(() => page.getByText(/Offline use is unavailable/).count(), { timeout: 60_000 }).toBeGreaterThan(0);
+      await classify(page, [resolve(FIXTURES, 'cat.png')]);
+      expect((await shownPredictions(page, 'cat.png'))[0]!.index).toBe(EXPECTED_TOP1['cat.png']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('repairs a shard corrupted in Cache Storage with one fresh download, and still answers right', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await installed(page);
+      const corrupted = await page.evaluate(async (shard) => {
+        for (const name of await caches.keys()) {
+          const cache = await caches.open(name);
+          for (const request of await cache.keys()) {
+            if (!new URL(request.url).pathname.endsWith(shard)) continue;
+            const good = await cache.match(request);
+            const size = (await good!.arrayBuffer()).byteLength;
+            await cache.put(request, new Response(new Uint8Array(size).fill(7), { headers: good!.headers }));
+            return size;
+          }
+        }
+        return 0;
+      }, SHARD);
+      expect(corrupted).toBeGreaterThan(3_000_000);
+      const before = host.requests.filter((r) => r.startsWith(`/${SHARD}`)).length;
+      await page.reload();
+      await expectClassifies(page, 'cat.png');
+      expect(host.requests.filter((r) => r.startsWith(`/${SHARD}`)).length).toBe(before + 1);
+      // The repaired copy is back in the cache: it classifies offline too.
+      await page.context().setOffline(true);
+      await page.reload();
+      await expectClassifies(page, 'bird.png');
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('updates', () => {
+  const nextBuild = mkdtempSync(join(tmpdir(), 'glimpse-next-'));
+  let host: Host;
+
+  beforeAll(async () => {
+    const built = spawnSync('npx', ['tsx', 'host/build.ts', '--out-dir', nextBuild], {
+      cwd: ROOT,
+      env: { ...process.env, GLIMPSE_RELEASE: 'next-release' },
+      encoding: 'utf8',
+    });
+    expect(built.status, built.stderr).toBe(0);
+    host = new Host(await freePort(), join(ROOT, 'dist'));
+    await host.start();
+  }, 120_000);
+  afterAll(async () => {
+    if (host.server) await host.stop();
+    rmSync(nextBuild, { recursive: true, force: true });
+  });
+
+  it('prompts when a new version is deployed, reloads into it on accept, and does not download the unchanged model again', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await installed(page);
+      expect(await page.getByTestId('release').textContent()).not.toBe('next-release');
+      await host.stop();
+      await host.start(nextBuild);
+      const mark = host.requests.length;
+      await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+      const prompt = page.getByTestId('update-prompt');
+      await prompt.waitFor({ timeout: 60_000 });
+      // Classifying while the update waits is not disturbed.
+      await expectClassifies(page, 'dragonfly.png');
+      await prompt.getByTestId('update-reload').click();
+      await expect.poll(() => page.getByTestId('release').textContent({ timeout: 1_000 }).catch(() => ''), { timeout: 60_000 }).toBe('next-release');
+      await expectClassifies(page, 'parrot.jpg');
+      const updateRequests = host.requests.slice(mark);
+      expect(updateRequests.some((r) => r.startsWith('/assets/'))).toBe(true);
+      expect(updateRequests.filter((r) => r.startsWith('/model/') && !r.startsWith('/model/manifest.json'))).toEqual([]);
+      expect(readFileSync(join(nextBuild, 'model/manifest.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'dist/model/manifest.json'), 'utf8'));
+    } finally {
+      await close();
+    }
+  });
+});
