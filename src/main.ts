@@ -5,6 +5,7 @@ import { i18n } from './lib/i18n.svelte';
 import { pwa } from './lib/pwa.svelte';
 import './app.css';
 
+performance.mark('glimpse:start');
 document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
 // Start the model download before the first render so the two overlap.
 void classifier.load(backendFromUrl(location.search));

@@ -141,6 +141,8 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
 
 async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {
   try {
+    // An image given while the model loads waits for it rather than failing.
+    if (!engine?.backend && loading) await loading;
     if (!engine?.backend) throw new ModelLoadError('the model is not loaded');
     if (!Number.isInteger(k) || k < 1) throw new BadRequestError('topK must be a whole number ≥ 1');
     const start = performance.now();

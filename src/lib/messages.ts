@@ -37,6 +37,10 @@ export interface Messages {
   offlineOk: string;
   clearCache: string;
   cacheCleared: string;
+  progress: string;
+  batchCount: string;
+  eta: string;
+  cancel: string;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
   errors: Record<ErrorName | 'UnknownError', string>;
@@ -74,6 +78,10 @@ const en: Messages = {
   offlineOk: 'ready: Glimpse works without a network',
   clearCache: 'Remove the offline copy',
   cacheCleared: 'Removed. The next visit downloads Glimpse again.',
+  progress: 'Progress',
+  batchCount: '{done} of {total} images',
+  eta: 'about {s} s left',
+  cancel: 'Cancel',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
   reasons: {
     forced: 'chosen in settings',
@@ -133,6 +141,10 @@ const zh: Messages = {
   offlineOk: '就绪：无网络也可使用 Glimpse',
   clearCache: '删除离线副本',
   cacheCleared: '已删除。下次访问将重新下载 Glimpse。',
+  progress: '进度',
+  batchCount: '{done} / {total} 张图片',
+  eta: '约剩 {s} 秒',
+  cancel: '取消',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
   reasons: {
     forced: '在设置中选择',

@@ -60,3 +60,17 @@ describe('automatic backend, the way a visitor meets it', () => {
     }
   });
 });
+
+describe('an image chosen before the model is ready', () => {
+  it('waits for the model instead of failing', async () => {
+    const { page, close } = await openPage(baseUrl);
+    try {
+      await page.getByTestId('image-input').waitFor({ state: 'attached' });
+      expect(await page.getByTestId('model-status').getAttribute('data-state')).not.toBe('ready');
+      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
+      expect((await shownPredictions(page, 'parrot.jpg'))[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+    } finally {
+      await close();
+    }
+  });
+});

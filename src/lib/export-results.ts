@@ -1,0 +1,41 @@
+import type { ImageResult } from './classifier.svelte';
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One row per image and rank: image,rank,label,index,probability,backend,ms (errors get their error name). */
+export function resultsToCsv(results: readonly ImageResult[]): string {
+  const rows = [['image', 'rank', 'label', 'index', 'probability', 'backend', 'ms', 'error']];
+  for (const r of results) {
+    if (r.status === 'done' && r.result) {
+      r.result.predictions.forEach((p, rank) =>
+        rows.push([r.name, String(rank + 1), p.label, String(p.index), p.probability.toFixed(6), r.result!.backend, r.result!.ms.toFixed(1), '']),
+      );
+    } else if (r.status === 'error') {
+      rows.push([r.name, '', '', '', '', '', '', (r.error as Error | undefined)?.name ?? 'UnknownError']);
+    }
+  }
+  return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+}
+
+export function resultsToJson(results: readonly ImageResult[]): string {
+  return JSON.stringify(
+    results.map((r) =>
+      r.status === 'done' && r.result
+        ? { image: r.name, predictions: r.result.predictions, backend: r.result.backend, ms: r.result.ms }
+        : { image: r.name, error: r.status === 'error' ? ((r.error as Error | undefined)?.name ?? 'UnknownError') : 'pending' },
+    ),
+    null,
+    2,
+  );
+}
+
+/** Saves text as a file through a temporary blob: link (nothing is uploaded). */
+export function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openPage } from './browser';
+import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const baseUrl = inject('baseUrl');
+const copies = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ name: `copy-${String(i).padStart(2, '0')}.jpg`, mimeType: 'image/jpeg', buffer: readFileSync(resolve(FIXTURES, 'hot_dog.jpg')) }));
+
+describe('batch mode', () => {
+  let page: Page;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ page, close } = await openPage(baseUrl));
+    await waitReady(page);
+  });
+  afterAll(() => close());
+
+  it('classifies many files with a count, then exports CSV and JSON', async () => {
+    const names = Object.keys(EXPECTED_TOP1);
+    await classify(page, names.map((n) => resolve(FIXTURES, n)));
+    await expect.poll(() => page.getByTestId('batch-count').innerText()).toBe(`${names.length} of ${names.length} images`);
+    for (const name of names) expect((await shownPredictions(page, name))[0]!.index).toBe(EXPECTED_TOP1[name]);
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('image,rank,label,index,probability,backend,ms,error');
+    expect(rows).toHaveLength(1 + 5 * names.length);
+    expect(rows.find((r) => r.startsWith('parrot.jpg,1,'))).toMatch(/^parrot\.jpg,1,macaw,88,0\.\d+,wasm,/);
+
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { image: string; predictions: { index: number }[] }[];
+    expect(exported.map((e) => [e.image, e.predictions[0]!.index])).toEqual(names.map((n) => [n, EXPECTED_TOP1[n]]));
+  });
+
+  it('cancels a running batch, and the next selection still classifies', async () => {
+    await classify(page, copies(40));
+    await page.getByTestId('batch-cancel').click();
+    await expect.poll(() => page.locator('[data-error="CancelledError"]').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('predictions').count()).toBeLessThan(40);
+    await classify(page, [resolve(FIXTURES, 'bird.png')]);
+    expect((await shownPredictions(page, 'bird.png'))[0]!.index).toBe(EXPECTED_TOP1['bird.png']);
+  });
+});
