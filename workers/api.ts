@@ -58,13 +58,13 @@ function currentInfo(): ModelInfo {
 }
 
 /** Prepares the first backend in `order` that starts and runs the model. */
-async function startFirstWorking(order: readonly BackendName[]): Promise<{ backend: BackendName; warmMs: number }> {
+async function startFirstWorking(order: readonly BackendName[]): Promise<BackendName> {
   for (const backend of order) {
     try {
       notify({ phase: 'warmup', backend });
-      const { warmMs } = await engine!.prepare(backend);
+      await engine!.prepare(backend);
       await engine!.select(backend);
-      return { backend, warmMs };
+      return backend;
     } catch {
       await engine!.drop(backend);
     }
@@ -78,13 +78,14 @@ async function startFirstWorking(order: readonly BackendName[]): Promise<{ backe
  */
 async function measureInBackground(key: string, found: readonly GpuProbe[], started: number): Promise<void> {
   const current = choice!;
-  const timings = { ...current.timings };
-  const skipped = { ...current.skipped };
+  const timings = { ...current.timings, [current.backend]: await engine!.time(current.backend) };
+  const skipped = skippedByProbe(found);
   for (const candidate of trialCandidates(found)) {
     try {
-      const { firstMs, warmMs } = await engine!.prepare(candidate, TRIAL_FIRST_RUN_CAP_MS);
-      if (Number.isFinite(warmMs)) timings[candidate] = warmMs;
-      else skipped[candidate] = `first run took ${Math.round(firstMs)} ms`;
+      const firstMs = await engine!.prepare(candidate);
+      // The compiling first run already shows a candidate that cannot win.
+      if (firstMs > TRIAL_FIRST_RUN_CAP_MS) skipped[candidate] = `first run took ${Math.round(firstMs)} ms`;
+      else timings[candidate] = await engine!.time(candidate);
     } catch (error) {
       skipped[candidate] = `failed: ${(error as Error).message}`;
     }
@@ -98,22 +99,44 @@ async function measureInBackground(key: string, found: readonly GpuProbe[], star
   notify({ phase: 'ready', info: currentInfo() });
 }
 
-async function start(preference: BackendPreference): Promise<ModelInfo> {
-  const started = ++generation;
-  if (preference !== 'auto') {
-    const { backend, warmMs } = await startFirstWorking(fallbackOrder(preference));
-    choice = { backend, reason: backend === preference ? 'forced' : 'fallback', timings: { [backend]: warmMs }, skipped: {} };
-    return currentInfo();
-  }
+/**
+ * After the app already answers on the fast default: probe the GPUs, then switch to
+ * the backend remembered for this device, or time the hardware GPUs, or settle on
+ * the default when there is no hardware GPU. Probing waits until now because
+ * creating a GPU context blocks the worker for a while.
+ */
+async function chooseInBackground(current: BackendName, started: number): Promise<void> {
   const found = await probes();
   const key = deviceKey(engine!.files.spec.name, found);
   const remembered = await recall(key);
-  const { backend, warmMs } = await startFirstWorking(fallbackOrder(remembered ?? 'wasm'));
-  if (remembered && backend !== remembered) await forget(key);
-  const candidates = trialCandidates(found).filter((b) => b !== backend);
-  const reason = remembered === backend ? 'remembered' : candidates.length > 0 ? 'measuring' : 'no-gpu';
-  choice = { backend, reason, timings: { [backend]: warmMs }, skipped: skippedByProbe(found) };
-  if (reason === 'measuring') void measureInBackground(key, found, started).catch(() => undefined);
+  if (started !== generation) return;
+  if (remembered && remembered !== current) {
+    try {
+      await engine!.prepare(remembered);
+      if (started !== generation) return;
+      await engine!.select(remembered);
+      choice = { backend: remembered, reason: 'remembered', timings: {}, skipped: skippedByProbe(found) };
+      notify({ phase: 'ready', info: currentInfo() });
+      return;
+    } catch {
+      await engine!.drop(remembered);
+      await forget(key);
+    }
+  }
+  if (trialCandidates(found).some((b) => b !== current)) return measureInBackground(key, found, started);
+  choice = { backend: current, reason: remembered === current ? 'remembered' : 'no-gpu', timings: {}, skipped: skippedByProbe(found) };
+  notify({ phase: 'ready', info: currentInfo() });
+}
+
+async function start(preference: BackendPreference): Promise<ModelInfo> {
+  const started = ++generation;
+  const backend = await startFirstWorking(fallbackOrder(preference === 'auto' ? 'wasm' : preference));
+  if (preference !== 'auto') {
+    choice = { backend, reason: backend === preference ? 'forced' : 'fallback', timings: {}, skipped: {} };
+    return currentInfo();
+  }
+  choice = { backend, reason: 'measuring', timings: {}, skipped: {} };
+  void chooseInBackground(backend, started).catch(() => undefined);
   return currentInfo();
 }
 
@@ -122,8 +145,7 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
   const preference = options.backend ?? 'auto';
   if (preference !== 'auto' && !isBackendName(preference)) throw new BadRequestError(`unknown backend "${String(preference)}"`);
   loading ??= (async () => {
-    // Probing the GPU and starting wasm overlap with the download.
-    if (preference === 'auto') void probes();
+    // Starting the backend overlaps with the download.
     const [files] = await Promise.all([fetchModelFiles(url, (p) => notify({ phase: 'download', ...p })), activate(preference === 'auto' ? 'wasm' : preference)]);
     engine = new Engine(files, activate);
     const info = await start(preference);

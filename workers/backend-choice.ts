@@ -21,7 +21,7 @@ export type ChoiceReason =
   | 'remembered'
   /** Measured against the other candidates and won. */
   | 'measured'
-  /** Answering on the fast default while GPU candidates are measured. */
+  /** Answering on the fast default while the GPUs are probed and measured. */
   | 'measuring'
   /** Every GPU here is unavailable or software-emulated, so measuring it is pointless. */
   | 'no-gpu'

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-cpu';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -13,15 +12,16 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
 });
 
-/** GPU backends are large and often unused here, so they are loaded only when probed or forced. */
-const registrations: Partial<Record<BackendName, Promise<unknown>>> = {
-  webgl: undefined,
-  webgpu: undefined,
-};
+/**
+ * Only wasm, the usual winner, is in the worker's own chunk; the others are large and
+ * often unused, so they are loaded when probed, forced or needed as a fallback.
+ */
+const registrations: Partial<Record<BackendName, Promise<unknown>>> = {};
 
 function register(backend: BackendName): Promise<unknown> {
   if (backend === 'webgl') return (registrations.webgl ??= import('@tensorflow/tfjs-backend-webgl'));
   if (backend === 'webgpu') return (registrations.webgpu ??= import('@tensorflow/tfjs-backend-webgpu'));
+  if (backend === 'cpu') return (registrations.cpu ??= import('@tensorflow/tfjs-backend-cpu'));
   return Promise.resolve();
 }
 

@@ -6,13 +6,6 @@ import { toInputTensor, type Pixels } from '../src/core/preprocess';
 import { median, type BackendName } from './backend-choice';
 import type { ModelFiles } from './model-files';
 
-export interface Warmup {
-  /** The first run compiles kernels or shaders and is far slower than the rest. */
-  firstMs: number;
-  /** Median of the warm runs after it. */
-  warmMs: number;
-}
-
 /** Most requests that may wait for the model at once; more are refused with BusyError. */
 export const MAX_PENDING = 64;
 const WARM_RUNS = 3;
@@ -79,17 +72,20 @@ export class Engine {
   }
 
   /**
-   * Builds the model on `backend` and warms it up. When the compiling first run is
-   * slower than `capMs`, the warm runs are skipped: the candidate has already lost.
+   * Builds the model on `backend` and runs it once, which compiles its kernels or
+   * shaders; returns how long that first run took.
    */
-  prepare(backend: BackendName, capMs = Infinity): Promise<Warmup> {
+  prepare(backend: BackendName): Promise<number> {
+    return this.serial(async () => this.timeZeros(await this.use(backend)));
+  }
+
+  /** Median ms of `runs` warm inferences on an already prepared backend. */
+  time(backend: BackendName, runs = WARM_RUNS): Promise<number> {
     return this.serial(async () => {
       const model = await this.use(backend);
-      const firstMs = await this.timeZeros(model);
-      if (firstMs > capMs) return { firstMs, warmMs: Infinity };
-      const runs: number[] = [];
-      for (let i = 0; i < WARM_RUNS; i++) runs.push(await this.timeZeros(model));
-      return { firstMs, warmMs: median(runs) };
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) times.push(await this.timeZeros(model));
+      return median(times);
     });
   }
 

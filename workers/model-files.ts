@@ -161,16 +161,24 @@ export async function fetchModelFiles(
   };
 
   if (entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
-  total = ['model.json', 'metadata.json', 'labels.json'].reduce((sum, name) => sum + entry(name).bytes, 0);
-  const [modelJson, metadata, labelsJson] = await Promise.all([json('model.json'), json('metadata.json'), json('labels.json')]);
+  // Every other model file the manifest lists is fetched at once, in parallel with the
+  // JSON files, rather than after model.json names it; model.json is then checked to
+  // name only these.
+  const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
+  const shardNames = Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name));
+  total = [...JSON_FILES, ...shardNames].reduce((sum, name) => sum + entry(name).bytes, 0);
+  const shardBytes = new Map(shardNames.map((name) => [name, verified(name)] as const));
+  for (const pending of shardBytes.values()) pending.catch(() => undefined);
+  const [modelJson, metadata, labelsJson] = await Promise.all(JSON_FILES.map(json));
   const spec = parseModelSpec(metadata);
   const labels = parseLabels(labelsJson);
   const model = validateModelJson(modelJson, manifest);
-  const shardNames = model.weightsManifest.flatMap((group) => group.paths);
-  total += shardNames.reduce((sum, name) => sum + entry(name).bytes, 0);
+  const paths = model.weightsManifest.flatMap((group) => group.paths);
+  const unfetched = paths.find((path) => !shardBytes.has(path));
+  if (unfetched) throw new ModelIntegrityError(`model.json: ${unfetched} is not a weight file of the manifest`);
 
   const artifacts = await tf.io.getModelArtifactsForJSON(model, async (groups) => {
-    const shards = await Promise.all(shardNames.map(verified));
+    const shards = await Promise.all(paths.map((path) => shardBytes.get(path)!));
     return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
   });
   return { artifacts, spec, labels, version: manifest.version };

@@ -31,6 +31,12 @@ function record(x: unknown, field: string): Record<string, unknown> {
   return x as Record<string, unknown>;
 }
 
+/** Converters that describe the crop in words ("central square crop of 87.5% of the shorter side"). */
+function cropFromProse(resize: unknown): number {
+  const percent = typeof resize === 'string' ? /central (?:square )?crop of ([\d.]+)\s*%/i.exec(resize)?.[1] : undefined;
+  return percent ? Number(percent) / 100 : 1;
+}
+
 export function parseModelSpec(json: unknown): ModelSpec {
   const meta = record(json, 'root');
   const input = record(meta.input, 'input');
@@ -50,7 +56,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
     fail('input.range', 'must be two different numbers, e.g. [-1, 1] or [0, 1]');
   }
 
-  const crop = input.centralCrop ?? 1;
+  const crop = input.centralCrop ?? cropFromProse(input.resize);
   if (!isFiniteNumber(crop) || crop <= 0 || crop > 1) fail('input.centralCrop', 'must be in (0, 1]');
 
   const activation = output.activation ?? 'softmax';

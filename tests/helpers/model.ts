@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-import { fetchModelFiles, type ModelFiles } from '../../workers/model-files';
-import { fileFetch } from '../../tools/node-io';
+import type { ModelFiles } from '../../workers/model-files';
+import { loadModelDir } from '../../tools/node-model';
+
+export { nodeActivate } from '../../tools/node-model';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const MODEL_DIR = resolve(ROOT, 'public/model');
@@ -21,9 +19,5 @@ export const EXPECTED_TOP1: Record<string, number> = {
 
 /** The shipped model, loaded through the worker's own loader. */
 export function loadShippedModel(dir = MODEL_DIR): Promise<ModelFiles> {
-  return fetchModelFiles(pathToFileURL(dir).href, () => undefined, fileFetch);
-}
-
-export async function nodeActivate(backend: string): Promise<boolean> {
-  return (await tf.setBackend(backend)) && tf.getBackend() === backend;
+  return loadModelDir(dir);
 }

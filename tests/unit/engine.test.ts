@@ -16,6 +16,14 @@ beforeAll(async () => {
   await engine.select('wasm');
 }, 60_000);
 
+describe('warm-up and timing', () => {
+  it('times warm runs far below the compiling first run', async () => {
+    const warm = await engine.time('wasm', 3);
+    expect(warm).toBeGreaterThan(0);
+    expect(warm).toBeLessThan(2_000);
+  });
+});
+
 describe('Engine on the shipped model (tfjs wasm in Node)', () => {
   it.each(Object.entries(EXPECTED_TOP1))('classifies %s as class %i', async (file, expected) => {
     const pixels = await decodeImageFile(resolve(FIXTURES, file), files.spec);

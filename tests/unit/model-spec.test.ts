@@ -24,6 +24,11 @@ describe('parseModelSpec', () => {
     expect(spec.range).toEqual([0, 1]);
   });
 
+  it('reads a crop described in words when there is no centralCrop field', () => {
+    const shared = { ...shipped, input: { ...shipped.input, centralCrop: undefined } };
+    expect(parseModelSpec(shared).centralCrop).toBe(0.875);
+  });
+
   it.each([
     ['no input', {}, /input must be an object/],
     ['a grey-scale input', { input: { shape: [1, 28, 28, 1], range: [0, 1] } }, /input.shape/],

@@ -1,0 +1,155 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launch } from '../tests/e2e/browser';
+
+const FIXTURES = resolve(import.meta.dirname, '../tests/fixtures');
+const PHOTOS = ['parrot.jpg', 'hot_dog.jpg', 'cat.png', 'dragonfly.png', 'bird.png'];
+
+const PHOTO_DIR = join(tmpdir(), 'glimpse-bench-photos');
+
+/**
+ * Paths of `n` real photos, cycled under distinct names. Files on disk, not buffers:
+ * Playwright base64-decodes buffers on the page's main thread, a long task of its own.
+ */
+export function photos(n: number): string[] {
+  mkdirSync(PHOTO_DIR, { recursive: true });
+  return Array.from({ length: n }, (_, i) => {
+    const file = PHOTOS[i % PHOTOS.length]!;
+    const path = join(PHOTO_DIR, `${i}-${file}`);
+    if (!existsSync(path)) copyFileSync(join(FIXTURES, file), path);
+    return path;
+  });
+}
+
+export interface StartTiming {
+  /** ms from navigation start to each phase. */
+  jsStarted: number;
+  modelDownloaded: number;
+  ready: number;
+  warmupMs: number;
+  firstResult: number;
+  bytes: { js: number; wasm: number; model: number; other: number };
+  longTasksOver50: number;
+}
+
+export interface Latency {
+  backend: string;
+  p50: number;
+  p95: number;
+  n: number;
+}
+
+function kindOf(url: string): keyof StartTiming['bytes'] {
+  if (/\/model\//.test(url)) return 'model';
+  if (url.endsWith('.wasm')) return 'wasm';
+  if (url.endsWith('.js')) return 'js';
+  return 'other';
+}
+
+/** Records long tasks from the first instant of the page. */
+async function observeLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: { start: number; duration: number }[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
+
+async function waitForResults(page: Page, count: number, timeout = 120_000): Promise<void> {
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="predictions"]').length >= n, count, { timeout, polling: 50 });
+}
+
+/** Navigation to the first result for one image given as soon as the file input exists. */
+export async function startTiming(context: BrowserContext, url: string): Promise<StartTiming> {
+  const page = await context.newPage();
+  await observeLongTasks(page);
+  const bytes = { js: 0, wasm: 0, model: 0, other: 0 };
+  let counting = true;
+  page.on('requestfinished', (request) => {
+    void request.sizes().then((sizes) => {
+      if (counting) bytes[kindOf(new URL(request.url()).pathname)] += sizes.responseBodySize;
+    });
+  });
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.getByTestId('image-input').waitFor({ state: 'attached' });
+  await page.getByTestId('image-input').setInputFiles(photos(1));
+  await waitForResults(page, 1);
+  counting = false;
+  const marks = Object.fromEntries(
+    (await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime] as const))).map(([n, t]) => [n.replace('glimpse:', ''), t]),
+  ) as Record<string, number>;
+  const tasks = await longTasks(page);
+  await page.close();
+  return {
+    jsStarted: marks.start ?? NaN,
+    modelDownloaded: marks['model-downloaded'] ?? NaN,
+    ready: marks.ready ?? NaN,
+    warmupMs: (marks.ready ?? NaN) - (marks.warmup ?? NaN),
+    firstResult: marks['first-result'] ?? NaN,
+    bytes,
+    longTasksOver50: tasks.filter((t) => t.start < (marks['first-result'] ?? Infinity) && t.duration > 50).length,
+  };
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+/** Warm per-image latency (the page's own ms per image) on a backend, after the model is ready. */
+export async function warmLatency(url: string, backend: string | null, images: number): Promise<Latency | null> {
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(backend ? `${url}?backend=${backend}` : url);
+    const status = page.locator('[data-testid="model-status"][data-state="ready"]');
+    await status.waitFor({ timeout: 180_000 });
+    const ran = (await status.getAttribute('data-backend')) ?? '';
+    if (backend && ran !== backend) return null;
+    // One image first, so lazy compilation is not billed to the timed ones.
+    await page.getByTestId('image-input').setInputFiles(photos(1));
+    await waitForResults(page, 1);
+    await page.getByTestId('image-input').setInputFiles(photos(images));
+    await waitForResults(page, images);
+    const ms = await page.getByTestId('predictions').evaluateAll((lists) => lists.map((l) => Number(l.getAttribute('data-ms'))));
+    return { backend: ran, p50: percentile(ms, 50), p95: percentile(ms, 95), n: ms.length };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Images per second for a batch chosen at once, and main-thread long tasks meanwhile. */
+export async function throughput(url: string, images: number): Promise<{ imagesPerSecond: number; longTasksOver50: number; longestTaskMs: number }> {
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    await observeLongTasks(page);
+    await page.goto(url);
+    await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 120_000 });
+    await page.getByTestId('image-input').setInputFiles(photos(1));
+    await waitForResults(page, 1);
+    const from = await page.evaluate(() => performance.now());
+    const start = Date.now();
+    await page.getByTestId('image-input').setInputFiles(photos(images));
+    await waitForResults(page, images);
+    const seconds = (Date.now() - start) / 1000;
+    const tasks = (await longTasks(page)).filter((t) => t.start >= from);
+    return { imagesPerSecond: images / seconds, longTasksOver50: tasks.filter((t) => t.duration > 50).length, longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)) };
+  } finally {
+    await browser.close();
+  }
+}
+
+export function dirBytes(dir: string): number {
+  return readdirSync(dir).reduce((sum, name) => {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    return sum + (stat.isDirectory() ? dirBytes(path) : stat.size);
+  }, 0);
+}

@@ -1,0 +1,193 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serve } from '../host/serve';
+import { DEFAULT_SETTINGS } from '../host/settings';
+import { launch } from '../tests/e2e/browser';
+import { freePort, startApp } from '../tests/e2e/global-setup';
+import { dirBytes, startTiming, throughput, warmLatency, type Latency, type StartTiming } from './measure';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export interface BenchOptions {
+  glimpseUrl: string;
+  baselineUrl: string;
+  runs: number;
+  images: number;
+  batch: number;
+  backends: string[];
+}
+
+export interface TargetResult {
+  cold: StartTiming;
+  cached: StartTiming;
+  warm: Latency[];
+  auto: Latency | null;
+  throughput: Awaited<ReturnType<typeof throughput>>;
+  distBytes: number;
+}
+
+export interface BenchReport {
+  machine: string;
+  options: Omit<BenchOptions, 'glimpseUrl' | 'baselineUrl'>;
+  glimpse: TargetResult;
+  baseline: TargetResult;
+  targets: { name: string; value: number; limit: number; met: boolean }[];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** Field-wise median of several start timings. */
+function medianTiming(runs: StartTiming[]): StartTiming {
+  const pick = (f: (t: StartTiming) => number) => median(runs.map(f));
+  return {
+    jsStarted: pick((t) => t.jsStarted),
+    modelDownloaded: pick((t) => t.modelDownloaded),
+    ready: pick((t) => t.ready),
+    warmupMs: pick((t) => t.warmupMs),
+    firstResult: pick((t) => t.firstResult),
+    bytes: { js: pick((t) => t.bytes.js), wasm: pick((t) => t.bytes.wasm), model: pick((t) => t.bytes.model), other: pick((t) => t.bytes.other) },
+    longTasksOver50: pick((t) => t.longTasksOver50),
+  };
+}
+
+/** Software GPUs and plain JS take seconds per image here: a few images say enough. */
+const imagesFor = (backend: string, images: number) => (backend === 'wasm' ? images : Math.min(images, 4));
+
+async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s: string) => void): Promise<TargetResult> {
+  const colds: StartTiming[] = [];
+  const cacheds: StartTiming[] = [];
+  for (let run = 0; run < o.runs; run++) {
+    const browser = await launch();
+    try {
+      colds.push(await startTiming(browser.context, url));
+      cacheds.push(await startTiming(browser.context, url));
+    } finally {
+      await browser.close();
+    }
+    log(`  start run ${run + 1}/${o.runs}: cold ${colds.at(-1)!.firstResult.toFixed(0)} ms, cached ${cacheds.at(-1)!.firstResult.toFixed(0)} ms`);
+  }
+  const warm: Latency[] = [];
+  for (const backend of o.backends) {
+    const latency = await warmLatency(url, backend, imagesFor(backend, o.images));
+    log(`  ${backend}: ${latency ? `p50 ${latency.p50.toFixed(1)} ms` : 'not available'}`);
+    if (latency) warm.push(latency);
+  }
+  const auto = await warmLatency(url, null, o.images);
+  const batch = await throughput(url, o.batch);
+  log(`  automatic: ${auto?.backend} p50 ${auto?.p50.toFixed(1)} ms; batch ${batch.imagesPerSecond.toFixed(1)} images/s`);
+  return { cold: medianTiming(colds), cached: medianTiming(cacheds), warm, auto, throughput: batch, distBytes: dirBytes(dist) };
+}
+
+export async function runBench(o: BenchOptions, log: (s: string) => void = () => undefined): Promise<BenchReport> {
+  log('Glimpse');
+  const glimpse = await measureTarget(o.glimpseUrl, resolve(ROOT, 'dist'), o, log);
+  log('baseline (full @tensorflow/tfjs on the main thread)');
+  const baseline = await measureTarget(o.baselineUrl, resolve(ROOT, 'dist-bench'), o, log);
+  const baselineBest = Math.min(...baseline.warm.map((l) => l.p50));
+  const autoP50 = glimpse.auto?.p50 ?? NaN;
+  const targets = [
+    { name: 'warm latency, automatic ≤ 1.1 × baseline best backend (ratio)', value: autoP50 / baselineBest, limit: 1.1 },
+    { name: 'cold start ≤ 0.7 × baseline (ratio)', value: glimpse.cold.firstResult / baseline.cold.firstResult, limit: 0.7 },
+    { name: 'cold start ≤ 1500 ms', value: glimpse.cold.firstResult, limit: 1500 },
+    { name: 'cached start ≤ 800 ms', value: glimpse.cached.firstResult, limit: 800 },
+    { name: `long tasks > 50 ms during ${o.batch} classifications = 0`, value: glimpse.throughput.longTasksOver50, limit: 0 },
+    { name: 'JS before first result ≤ 0.5 × baseline (ratio)', value: glimpse.cold.bytes.js / baseline.cold.bytes.js, limit: 0.5 },
+    { name: 'batch throughput ≥ 0.9 × 1000 / warm latency (ratio, ≥ 1 is met)', value: glimpse.throughput.imagesPerSecond / ((0.9 * 1000) / autoP50), limit: 1 },
+  ].map((t) => ({ ...t, met: t.name.includes('(ratio, ≥') ? t.value >= t.limit : t.value <= t.limit }));
+  const { glimpseUrl: _g, baselineUrl: _b, ...options } = o;
+  return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse, baseline, targets };
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '–');
+const kb = (x: number) => `${(x / 1024).toFixed(0)} KB`;
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b !== 0 ? `${(a / b).toFixed(2)}×` : '–');
+
+export function markdown(r: BenchReport): string {
+  const { glimpse: g, baseline: b } = r;
+  const row = (name: string, gv: number, bv: number, fmt: (x: number) => string) => `| ${name} | ${fmt(gv)} | ${fmt(bv)} | ${ratio(gv, bv)} |`;
+  const lat = (t: TargetResult, backend: string) => t.warm.find((l) => l.backend === backend);
+  const lines = [
+    `Machine: ${r.machine}. Runs: ${r.options.runs} (medians), ${r.options.images} images per backend (4 on cpu/webgl/webgpu), batch of ${r.options.batch}.`,
+    '',
+    '| metric | Glimpse | baseline: full tfjs, main thread | Glimpse / baseline |',
+    '|---|---|---|---|',
+    row('cold start: navigation → first result', g.cold.firstResult, b.cold.firstResult, ms),
+    row('… JS started', g.cold.jsStarted, b.cold.jsStarted, ms),
+    row('… model downloaded', g.cold.modelDownloaded, b.cold.modelDownloaded, ms),
+    row('… backend ready (model warm)', g.cold.ready, b.cold.ready, ms),
+    row('… warm-up', g.cold.warmupMs, b.cold.warmupMs, ms),
+    row('… first classification after ready', g.cold.firstResult - g.cold.ready, b.cold.firstResult - b.cold.ready, ms),
+    row('cached start: navigation → first result', g.cached.firstResult, b.cached.firstResult, ms),
+    ...['wasm', 'webgl', 'cpu', 'webgpu'].flatMap((backend) => {
+      const gl = lat(g, backend);
+      const bl = lat(b, backend);
+      if (!gl && !bl) return [];
+      return [row(`warm p50 on ${backend} (forced)`, gl?.p50 ?? NaN, bl?.p50 ?? NaN, ms), row(`warm p95 on ${backend} (forced)`, gl?.p95 ?? NaN, bl?.p95 ?? NaN, ms)];
+    }),
+    row(`warm p50, automatic choice (${g.auto?.backend}) vs baseline's best`, g.auto?.p50 ?? NaN, Math.min(...b.warm.map((l) => l.p50)), ms),
+    row(`batch throughput (images/s)`, g.throughput.imagesPerSecond, b.throughput.imagesPerSecond, (x) => x.toFixed(1)),
+    row('main-thread long tasks > 50 ms, cold start', g.cold.longTasksOver50, b.cold.longTasksOver50, String),
+    row(`main-thread long tasks > 50 ms, ${r.options.batch} classifications`, g.throughput.longTasksOver50, b.throughput.longTasksOver50, String),
+    row('longest main-thread task while classifying', g.throughput.longestTaskMs, b.throughput.longestTaskMs, ms),
+    row('JS bytes before first result', g.cold.bytes.js, b.cold.bytes.js, kb),
+    row('wasm bytes before first result', g.cold.bytes.wasm, b.cold.bytes.wasm, kb),
+    row('model bytes before first result', g.cold.bytes.model, b.cold.bytes.model, kb),
+    row('total dist/ size', g.distBytes, b.distBytes, kb),
+    '',
+    '| target | value | limit | met |',
+    '|---|---|---|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.value.toFixed(2)} | ${t.limit} | ${t.met ? 'yes' : '**no**'} |`),
+  ];
+  return lines.join('\n');
+}
+
+/** Builds the baseline page (never shipped) and serves it with the same host and headers as Glimpse. */
+export async function startBaseline(): Promise<{ url: string; close: () => void }> {
+  const built = spawnSync('npx', ['vite', 'build', '-c', 'bench/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`baseline build failed: ${built.stderr}`);
+  const port = await freePort();
+  const server = await serve({ dir: resolve(ROOT, 'dist-bench'), host: '127.0.0.1', port, settings: DEFAULT_SETTINGS });
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      images: { type: 'string', default: '20' },
+      batch: { type: 'string', default: '50' },
+      backends: { type: 'string', default: 'wasm,webgl,cpu,webgpu' },
+      json: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(`npm run bench -- [--runs 3] [--images 20] [--batch 50] [--backends wasm,webgl,cpu,webgpu] [--json report.json] [--smoke]
+
+Measures Glimpse (served by npm start) against a baseline page that runs the full
+@tensorflow/tfjs bundle on the main thread, in headless Chromium, and prints a markdown table.
+--smoke: 1 run, 3 images, wasm only (what npm test runs).`);
+    process.exit(0);
+  }
+  const smoke = values.smoke;
+  const options = {
+    runs: smoke ? 1 : Number(values.runs),
+    images: smoke ? 3 : Number(values.images),
+    batch: smoke ? 3 : Number(values.batch),
+    backends: smoke ? ['wasm'] : values.backends.split(','),
+  };
+  const app = await startApp();
+  const baseline = await startBaseline();
+  try {
+    const report = await runBench({ ...options, glimpseUrl: app.url, baselineUrl: baseline.url }, (s) => console.error(s));
+    console.log(markdown(report));
+    if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
+  } finally {
+    baseline.close();
+    await app.stop();
+  }
+}

@@ -1,0 +1,66 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readImageFolder, readManifest, resolveLabel } from '../../tools/dataset';
+import { runEval } from '../../tools/eval';
+import { EXPECTED_TOP1, FIXTURES, MODEL_DIR } from '../helpers/model';
+
+const labels = ['tench, Tinca tinca', 'goldfish, Carassius auratus', 'crane', 'crane', 'hotdog, hot dog, red hot'];
+
+describe('label resolution', () => {
+  it('takes an index, a full label or one of its names, case-insensitively', () => {
+    expect(resolveLabel('1', labels)).toBe(1);
+    expect(resolveLabel('Goldfish', labels)).toBe(1);
+    expect(resolveLabel('hot dog', labels)).toBe(4);
+    expect(resolveLabel('tench, tinca tinca', labels)).toBe(0);
+  });
+
+  it('says clearly when a label is ambiguous, unknown or out of range', () => {
+    expect(() => resolveLabel('crane', labels)).toThrow(/ambiguous: 2 \(crane\), 3 \(crane\); use the class index/);
+    expect(() => resolveLabel('zebra', labels)).toThrow(/not a class/);
+    expect(() => resolveLabel('7', labels)).toThrow(/out of range/);
+  });
+});
+
+describe('datasets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glimpse-dataset-'));
+
+  it('reads a CSV manifest with relative paths and a header', () => {
+    writeFileSync(join(dir, 'set.csv'), 'path,label\nimages/a.jpg,goldfish\n/abs/b.png,4\n');
+    expect(readManifest(join(dir, 'set.csv'), labels)).toEqual([
+      { path: join(dir, 'images/a.jpg'), truth: 1 },
+      { path: '/abs/b.png', truth: 4 },
+    ]);
+  });
+
+  it('reads folder-per-class and flat <wnid>_<name> folders', () => {
+    const classes = join(dir, 'classes');
+    mkdirSync(join(classes, 'goldfish'), { recursive: true });
+    mkdirSync(join(classes, '4'), { recursive: true });
+    writeFileSync(join(classes, 'goldfish', 'x.jpg'), '');
+    writeFileSync(join(classes, '4', 'y.png'), '');
+    expect(readImageFolder(classes, labels).map((i) => i.truth)).toEqual([4, 1]);
+
+    const flat = join(dir, 'flat');
+    mkdirSync(flat);
+    writeFileSync(join(flat, 'n01443537_goldfish.JPEG'), '');
+    writeFileSync(join(flat, 'n07697537_hotdog.JPEG'), '');
+    expect(readImageFolder(flat, labels).map((i) => i.truth)).toEqual([1, 4]);
+  });
+});
+
+describe('npm run eval on the committed photos', () => {
+  it('gives the expected top-1 for each, through the app preprocessing on wasm', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glimpse-eval-'));
+    for (const [file, index] of Object.entries(EXPECTED_TOP1)) {
+      mkdirSync(join(dir, String(index)), { recursive: true });
+      symlinkSync(join(FIXTURES, file), join(dir, String(index), file));
+    }
+    const report = await runEval({ model: join(MODEL_DIR, 'model.json'), images: dir });
+    expect(report.n).toBe(5);
+    expect(report.top1).toBe(1);
+    expect(report.perClass.filter((c) => c.support > 0).every((c) => c.f1 === 1)).toBe(true);
+    expect(Object.keys(report).sort()).toEqual(['confusion', 'macro', 'msPerImage', 'n', 'perClass', 'top1', 'top5', 'weighted']);
+  });
+});

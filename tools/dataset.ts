@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+
+export interface LabelledImage {
+  path: string;
+  truth: number;
+}
+
+const IMAGE = /\.(jpe?g|png|webp|gif|bmp|avif)$/i;
+const WNID_FILE = /^(n\d{8})_(.+)$/;
+
+/** Label text or index → class index: an index, the full label, or one of its comma-separated names. */
+export function resolveLabel(label: string, labels: readonly string[]): number {
+  const text = label.trim();
+  if (/^\d+$/.test(text)) {
+    const index = Number(text);
+    if (index < labels.length) return index;
+    throw new Error(`label index ${index} is out of range (the model has ${labels.length} classes)`);
+  }
+  const wanted = text.toLowerCase().replace(/_/g, ' ');
+  const full = labels.flatMap((l, i) => (l.toLowerCase() === wanted ? [i] : []));
+  const matches = full.length > 0 ? full : labels.flatMap((l, i) => (l.toLowerCase().split(/,\s*/).includes(wanted) ? [i] : []));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw new Error(`label "${text}" is ambiguous: ${matches.map((i) => `${i} (${labels[i]})`).join(', ')}; use the class index`);
+  const near = labels.filter((l) => l.toLowerCase().includes(wanted.split(' ')[0]!)).slice(0, 5);
+  throw new Error(`label "${text}" is not a class of this model${near.length ? `; similar: ${near.join(' | ')}` : ''}`);
+}
+
+/** CSV lines `path,label` (a header line `path,label` is skipped); paths relative to the CSV. */
+export function readManifest(csvPath: string, labels: readonly string[]): LabelledImage[] {
+  const base = dirname(resolve(csvPath));
+  return readFileSync(csvPath, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line, i) => line && !line.startsWith('#') && !(i === 0 && /^path\s*,\s*label$/i.test(line)))
+    .map((line, i) => {
+      const comma = line.lastIndexOf(',');
+      if (comma < 1) throw new Error(`${csvPath}:${i + 1}: expected "path,label"`);
+      const path = line.slice(0, comma).trim().replace(/^"(.*)"$/, '$1');
+      return { path: isAbsolute(path) ? path : join(base, path), truth: resolveLabel(line.slice(comma + 1).replace(/^"(.*)"$/, '$1'), labels) };
+    });
+}
+
+/**
+ * A folder per class (the folder name is the label text or index), or a flat folder of
+ * ImageNet samples named `<wnid>_<name>.JPEG`. For those, the sorted wnids are the
+ * class order when there is one per class (ImageNet-1k's convention); otherwise the
+ * name part is matched against the labels.
+ */
+export function readImageFolder(dir: string, labels: readonly string[]): LabelledImage[] {
+  const entries = readdirSync(dir).sort();
+  const folders = entries.filter((e) => statSync(join(dir, e)).isDirectory());
+  if (folders.length > 0) {
+    return folders.flatMap((folder) => {
+      const truth = resolveLabel(folder, labels);
+      return readdirSync(join(dir, folder))
+        .filter((f) => IMAGE.test(f))
+        .sort()
+        .map((f) => ({ path: join(dir, folder, f), truth }));
+    });
+  }
+  const images = entries.filter((f) => IMAGE.test(f));
+  const wnids = [...new Set(images.map((f) => WNID_FILE.exec(f)?.[1]).filter((w): w is string => !!w))].sort();
+  if (wnids.length === 0) throw new Error(`${dir} has neither class folders nor <wnid>_<name> images`);
+  return images.map((f) => {
+    const [, wnid, name] = WNID_FILE.exec(f) ?? [];
+    if (!wnid) throw new Error(`${f}: not named <wnid>_<name>`);
+    const truth = wnids.length === labels.length ? wnids.indexOf(wnid) : resolveLabel(name!.slice(0, -extname(name!).length), labels);
+    return { path: join(dir, f), truth };
+  });
+}
