@@ -190,5 +190,11 @@ async function info(): Promise<ModelInfo> {
   return currentInfo();
 }
 
-export const api = { load, classify, info, setBackend };
+/** The model's class names, in output order (for evaluation tables). */
+async function labels(): Promise<string[]> {
+  if (!engine) throw new ModelLoadError('the model is not loaded');
+  return engine.files.labels;
+}
+
+export const api = { load, classify, info, setBackend, labels };
 export type ClassifierApi = typeof api;

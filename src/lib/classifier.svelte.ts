@@ -99,6 +99,12 @@ class Classifier {
     this.listeners.add(listener);
   }
 
+  /** The model's class names, once it has loaded. */
+  async labels(): Promise<string[]> {
+    await this.loaded();
+    return this.remote.labels();
+  }
+
   /** Resolves when no classification is running, e.g. before an update reloads the page. */
   idle(): Promise<void> {
     return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));

@@ -41,6 +41,18 @@ export interface Messages {
   batchCount: string;
   eta: string;
   cancel: string;
+  classifyView: string;
+  evaluate: string;
+  evaluateHint: string;
+  chooseFolder: string;
+  chooseLabelledFiles: string;
+  skippedFiles: string;
+  images: string;
+  perClass: string;
+  confusion: string;
+  confusedPairs: string;
+  label: string;
+  support: string;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
   errors: Record<ErrorName | 'UnknownError', string>;
@@ -82,6 +94,18 @@ const en: Messages = {
   batchCount: '{done} of {total} images',
   eta: 'about {s} s left',
   cancel: 'Cancel',
+  classifyView: 'Classify',
+  evaluate: 'Evaluate',
+  evaluateHint: 'Measure the model on your own labelled images: a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
+  chooseFolder: 'Choose a folder',
+  chooseLabelledFiles: 'Choose labelled files',
+  skippedFiles: '{n} files skipped',
+  images: 'Images',
+  perClass: 'Per class',
+  confusion: 'Confusion matrix',
+  confusedPairs: 'Most confused pairs',
+  label: 'Class',
+  support: 'Images',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
   reasons: {
     forced: 'chosen in settings',
@@ -145,6 +169,18 @@ const zh: Messages = {
   batchCount: '{done} / {total} 张图片',
   eta: '约剩 {s} 秒',
   cancel: '取消',
+  classifyView: '分类',
+  evaluate: '评估',
+  evaluateHint: '用您自己的带标签图片评估模型：一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
+  chooseFolder: '选择文件夹',
+  chooseLabelledFiles: '选择带标签的文件',
+  skippedFiles: '跳过了 {n} 个文件',
+  images: '图片',
+  perClass: '各类别',
+  confusion: '混淆矩阵',
+  confusedPairs: '最常混淆的类别',
+  label: '类别',
+  support: '图片数',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
   reasons: {
     forced: '在设置中选择',

@@ -24,7 +24,7 @@ function splits(): { calibration: string; heldOut: string } {
 }
 
 describe('npm run quantize --auto on the float16 TF2 MobileNetV2', () => {
-  it('finds a mixed uint8/float16 model about half the size that stays within the drop on a separate set', async () => {
+  it('finds a mixed uint8/float16 model at most three quarters the size that stays within the drop on a separate set', async () => {
     requireShared();
     const { calibration, heldOut } = splits();
     const source = await readSource(FLOAT16_MODEL);
@@ -32,8 +32,8 @@ describe('npm run quantize --auto on the float16 TF2 MobileNetV2', () => {
     const { plan, before, after } = await autoPlan(source, images, 0.01);
     expect(before - after).toBeLessThanOrEqual(0.01);
     const built = build(source, plan);
-    expect(built.counts.uint8).toBeGreaterThan(20);
-    expect(built.bytes).toBeLessThan(0.6 * 7_011_760);
+    expect(built.counts.uint8).toBeGreaterThan(10);
+    expect(built.bytes).toBeLessThan(0.75 * 7_011_760);
     const out = mkdtempSync(join(tmpdir(), 'glimpse-auto-'));
     await writeModel(source, built, out);
 

@@ -25,7 +25,8 @@ describe('parseModelSpec', () => {
   });
 
   it('reads a crop described in words when there is no centralCrop field', () => {
-    const shared = { ...shipped, input: { ...shipped.input, centralCrop: undefined } };
+    const resize = 'recommended: central square crop of 87.5% of the shorter side, bilinear resize to 224x224';
+    const shared = { ...shipped, input: { ...shipped.input, centralCrop: undefined, resize } };
     expect(parseModelSpec(shared).centralCrop).toBe(0.875);
   });
 

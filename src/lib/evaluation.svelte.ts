@@ -1,0 +1,72 @@
+import { evaluate, type EvaluationReport, type Sample } from '../core/metrics';
+import { resolveLabel, WNID_FILE } from '../core/labels';
+import { classifier } from './classifier.svelte';
+
+export interface Skipped {
+  name: string;
+  reason: string;
+}
+
+/**
+ * The true class of each file: its folder's name (folder-per-class) or, for ImageNet
+ * samples named `<wnid>_<name>`, the wnid's rank among one wnid per class (ImageNet's
+ * class order), else the name part. Same rules as `npm run eval`.
+ */
+export function labelFiles(files: readonly File[], labels: readonly string[]): { items: { file: File; truth: number }[]; skipped: Skipped[] } {
+  const wnids = [...new Set(files.map((f) => WNID_FILE.exec(f.name)?.[1]).filter((w): w is string => !!w))].sort();
+  const items: { file: File; truth: number }[] = [];
+  const skipped: Skipped[] = [];
+  for (const file of files) {
+    const folder = file.webkitRelativePath.split('/').slice(-2, -1)[0];
+    const wnid = WNID_FILE.exec(file.name);
+    try {
+      if (folder && !wnid) items.push({ file, truth: resolveLabel(folder, labels) });
+      else if (wnid && wnids.length === labels.length) items.push({ file, truth: wnids.indexOf(wnid[1]!) });
+      else if (wnid) items.push({ file, truth: resolveLabel(wnid[2]!.replace(/\.\w+$/, ''), labels) });
+      else skipped.push({ name: file.name, reason: 'no label: put images in a folder named after their class' });
+    } catch (error) {
+      skipped.push({ name: file.webkitRelativePath || file.name, reason: (error as Error).message });
+    }
+  }
+  return { items, skipped };
+}
+
+/** An evaluation run in the app: labelled images through the worker, scored with the CLI's metrics. */
+class Evaluation {
+  state = $state<'idle' | 'running' | 'done'>('idle');
+  progress = $state({ done: 0, total: 0 });
+  report = $state.raw<EvaluationReport | null>(null);
+  skipped = $state.raw<Skipped[]>([]);
+  private run = 0;
+
+  async start(files: readonly File[]): Promise<void> {
+    const run = ++this.run;
+    const labels = await classifier.labels();
+    const images = files.filter((f) => /\.(jpe?g|png|webp|gif|bmp|avif)$/i.test(f.name));
+    const { items, skipped } = labelFiles(images, labels);
+    this.skipped = skipped;
+    this.report = null;
+    this.state = 'running';
+    this.progress = { done: 0, total: items.length };
+    const samples: Sample[] = [];
+    for (const { file, truth } of items) {
+      if (run !== this.run) return;
+      try {
+        const result = await classifier.classifyImage(file, 5);
+        samples.push({ truth, ranked: result.predictions.map((p) => p.index), ms: result.ms });
+      } catch (error) {
+        this.skipped = [...this.skipped, { name: file.webkitRelativePath || file.name, reason: (error as Error).name }];
+      }
+      this.progress = { done: this.progress.done + 1, total: items.length };
+    }
+    this.report = evaluate(samples, labels);
+    this.state = 'done';
+  }
+
+  cancel(): void {
+    this.run++;
+    this.state = 'idle';
+  }
+}
+
+export const evaluation = new Evaluation();

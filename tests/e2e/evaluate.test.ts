@@ -1,0 +1,44 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { openPage } from './browser';
+import { FIXTURES, waitReady } from './app';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+/** A folder per class named by label text, plus one photo filed under the wrong class (copies: directory upload skips symlinks). */
+function labelledFolder(): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'glimpse-evalset-')), 'my-set');
+  const classOf: Record<string, string> = { 'parrot.jpg': 'macaw', 'hot_dog.jpg': 'hotdog', 'cat.png': 'Egyptian cat', 'dragonfly.png': 'dragonfly', 'bird.png': 'chickadee' };
+  for (const [file, label] of Object.entries(classOf)) {
+    mkdirSync(join(root, label), { recursive: true });
+    copyFileSync(resolve(FIXTURES, file), join(root, label, file));
+  }
+  copyFileSync(resolve(FIXTURES, 'cat.png'), join(root, 'dragonfly', 'not-a-dragonfly.png'));
+  return root;
+}
+
+describe('Evaluate view', () => {
+  it('scores a folder-per-class set in the browser with the CLI metrics, shows the confusion, and exports JSON', async () => {
+    const { page, close } = await openPage(`${inject('baseUrl')}?view=evaluate`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('eval-folder').setInputFiles(labelledFolder());
+      const summary = page.getByTestId('eval-summary');
+      await summary.waitFor({ timeout: 60_000 });
+      expect(await summary.getAttribute('data-n')).toBe('6');
+      expect(Number(await summary.getAttribute('data-top1'))).toBeCloseTo(5 / 6);
+      expect(await page.getByTestId('eval-heatmap').isVisible()).toBe(true);
+      expect(await page.getByTestId('eval-confused').innerText()).toMatch(/^dragonfly, .* → Egyptian cat: 1$/m);
+      // dragonfly: 1 of 2 right; Egyptian cat: predicted twice, right once.
+      expect(await page.locator(`[data-testid="eval-classes"] tr[data-index="${EXPECTED_TOP1['dragonfly.png']}"]`).innerText()).toMatch(/100\.0%\s+50\.0%\s+66\.7%\s+2/);
+
+      const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('eval-export-json').click()]);
+      const report = JSON.parse(readFileSync(await json.path(), 'utf8'));
+      expect(Object.keys(report).sort()).toEqual(['confusion', 'macro', 'msPerImage', 'n', 'perClass', 'top1', 'top5', 'weighted']);
+      expect(report.confusion[EXPECTED_TOP1['dragonfly.png']!][EXPECTED_TOP1['cat.png']!]).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+});
