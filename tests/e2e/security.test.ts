@@ -35,11 +35,14 @@ describe('content security policy', () => {
 });
 
 describe('privacy', () => {
-  it('makes no request at all once ready, online or offline, and no image byte ever leaves', async () => {
+  it('makes no request at all once ready and stored, online or offline, and no image byte ever leaves', async () => {
     const requests: Request[] = [];
     const { page, context, close } = await openPage(baseUrl, { init: async (p) => void p.context().on('request', (r) => requests.push(r)) });
     try {
       await waitReady(page);
+      // The service worker stores the offline copy just after ready: that traffic is the app's own files.
+      await page.getByTestId('storage-panel').locator('summary').click();
+      await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
       const before = requests.length;
       const marker = `glimpse-privacy-marker-${Date.now()}`;
       const marked = (name: string) => ({
