@@ -5,8 +5,7 @@ import type { DeploySettings } from './settings';
  * `npm start`'s server and for the generated nginx config.
  */
 
-const BASE_CSP = [
-  "default-src 'none'",
+const OTHER_DIRECTIVES = [
   "connect-src 'self'",
   "img-src 'self' blob: data:",
   "style-src 'self'",
@@ -40,11 +39,12 @@ export const CACHE_CONTROL: Record<CacheClass, string> = {
 export function headersFor(pathname: string, settings: DeploySettings): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Security-Policy': [
+      "default-src 'none'",
       // tfjs-backend-wasm compiles its module at run time. Its pthreads (which exist only under
       // isolation) are blob: workers that import a blob: copy of its glue code.
       settings.isolate ? "script-src 'self' 'wasm-unsafe-eval' blob:" : "script-src 'self' 'wasm-unsafe-eval'",
       settings.isolate ? "worker-src 'self' blob:" : "worker-src 'self'",
-      ...BASE_CSP,
+      ...OTHER_DIRECTIVES,
       `frame-ancestors ${frameAncestors(pathname, settings)}`,
     ].join('; '),
     'X-Content-Type-Options': 'nosniff',
