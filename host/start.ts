@@ -6,7 +6,7 @@ import { readSettings, type DeploySettings } from './settings';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'dist');
-const SOURCES = ['src', 'workers', 'public', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];
+const SOURCES = ['src', 'workers', 'public', 'host', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];
 
 function newestMtime(path: string): number {
   const stat = statSync(path);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
+import { openPage, type BrowserOptions } from './browser';
 
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 export const LABELS: string[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../public/model/labels.json'), 'utf8'));
@@ -45,4 +46,11 @@ export function expectWellFormed(predictions: ShownPrediction[]): void {
 
 export async function classify(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[] | string[]): Promise<void> {
   await page.getByTestId('image-input').setInputFiles(files as never);
+}
+
+/** A fresh browser on `url` with the model ready. */
+export async function readyPage(url: string, options: BrowserOptions = {}): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { page, close } = await openPage(url, options);
+  await waitReady(page);
+  return { page, close };
 }

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from './browser';
-import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, readyPage, shownPredictions, waitReady } from './app';
 import { badImages } from '../helpers/bad-images';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
@@ -14,8 +14,7 @@ describe('bad input gets a clear message and the app keeps working', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ page, close } = await openPage(baseUrl));
-    await waitReady(page);
+    ({ page, close } = await readyPage(baseUrl));
   });
   afterAll(() => close());
 
@@ -60,9 +59,8 @@ describe('a model that fails to load', () => {
 
 describe('language', () => {
   it('follows a Chinese browser and can be switched to English', async () => {
-    const { page, close } = await openPage(baseUrl, { locale: 'zh-CN' });
+    const { page, close } = await readyPage(baseUrl, { locale: 'zh-CN' });
     try {
-      await waitReady(page);
       await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/已就绪/);
       expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
       await page.getByTestId('language-select').selectOption('en');

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openPage } from './browser';
-import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, readyPage, shownPredictions } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 const baseUrl = inject('baseUrl');
@@ -14,8 +13,7 @@ describe('batch mode', () => {
   let page: Page;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ page, close } = await openPage(baseUrl));
-    await waitReady(page);
+    ({ page, close } = await readyPage(baseUrl));
   });
   afterAll(() => close());
 
