@@ -12,12 +12,16 @@ export interface Skipped {
  * samples named `<wnid>_<name>`, the wnid's rank among one wnid per class (ImageNet's
  * class order), else the name part. Same rules as `npm run eval`.
  */
-export function labelFiles(files: readonly File[], labels: readonly string[]): { items: { file: File; truth: number }[]; skipped: Skipped[] } {
+export function labelFiles(
+  files: readonly File[],
+  labels: readonly string[],
+  folderOf: (file: File) => string | undefined = (file) => file.webkitRelativePath.split('/').slice(-2, -1)[0],
+): { items: { file: File; truth: number }[]; skipped: Skipped[] } {
   const wnids = [...new Set(files.map((f) => WNID_FILE.exec(f.name)?.[1]).filter((w): w is string => !!w))].sort();
   const items: { file: File; truth: number }[] = [];
   const skipped: Skipped[] = [];
   for (const file of files) {
-    const folder = file.webkitRelativePath.split('/').slice(-2, -1)[0];
+    const folder = folderOf(file);
     const wnid = WNID_FILE.exec(file.name);
     try {
       if (folder && !wnid) items.push({ file, truth: resolveLabel(folder, labels) });
@@ -39,11 +43,12 @@ class Evaluation {
   skipped = $state.raw<Skipped[]>([]);
   private run = 0;
 
-  async start(files: readonly File[]): Promise<void> {
+  /** `folders` gives each file's folder when it did not come from a folder picker (a drop). */
+  async start(files: readonly File[], folders?: ReadonlyMap<File, string | null>): Promise<void> {
     const run = ++this.run;
     const labels = await classifier.labels();
     const images = files.filter((f) => /\.(jpe?g|png|webp|gif|bmp|avif)$/i.test(f.name));
-    const { items, skipped } = labelFiles(images, labels);
+    const { items, skipped } = labelFiles(images, labels, folders ? (f) => folders.get(f) ?? undefined : undefined);
     this.skipped = skipped;
     this.report = null;
     this.state = 'running';

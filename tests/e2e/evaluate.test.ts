@@ -42,3 +42,29 @@ describe('Evaluate view', () => {
     }
   });
 });
+
+describe('Evaluate view, drag and drop', () => {
+  it('scores labelled files dropped on it (<wnid>_<name>, matched by name)', async () => {
+    const { page, close } = await openPage(`${inject('baseUrl')}?view=evaluate`);
+    try {
+      await waitReady(page);
+      const files = [
+        ['n01818515_macaw.jpg', [...readFileSync(resolve(FIXTURES, 'parrot.jpg'))]],
+        ['n07697537_hotdog.jpg', [...readFileSync(resolve(FIXTURES, 'hot_dog.jpg'))]],
+      ] as const;
+      await page.getByTestId('eval-drop').evaluate((zone, files) => {
+        const transfer = new DataTransfer();
+        for (const [name, bytes] of files) transfer.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' }));
+        zone.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      }, files);
+      const summary = page.getByTestId('eval-summary');
+      await summary.waitFor({ timeout: 60_000 });
+      expect(await summary.getAttribute('data-n')).toBe('2');
+      expect(await summary.getAttribute('data-top1')).toBe('1');
+      // The drop went to the evaluation, not to the classifier's results.
+      expect(await page.getByTestId('predictions').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});
