@@ -113,8 +113,9 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
     weights.push(w);
     return w.name;
   };
-  const intConst = (name: string, values: number[]) =>
-    addConst({ name: unique(name), shape: [values.length], dtype: 'int32', bytes: new Uint8Array(Int32Array.from(values).buffer) });
+  /** An int32 constant; `shape` defaults to a vector ([] makes a scalar, as ConcatV2's axis must be). */
+  const intConst = (name: string, values: number[], shape = [values.length]) =>
+    addConst({ name: unique(name), shape, dtype: 'int32', bytes: new Uint8Array(Int32Array.from(values).buffer) });
   const intData = (t: TfliteTensor) => Array.from(new Int32Array(t.data.slice().buffer));
 
   /** A kernel in tfjs layout: uint8 bytes copied losslessly, int8 as float16, float32 as is. */
@@ -152,8 +153,7 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
   };
   const padding = (o: TfliteOperator) => ({ s: b64(o.options?.byte(0) === 1 ? 'VALID' : 'SAME') });
 
-  const [batch, height, width, channels] = input.shape;
-  void batch;
+  const [, height, width, channels] = input.shape;
   nodes.push({ name: nameOf(input.index), op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [-1, height, width, channels].map((d) => ({ size: String(d) })) } } } });
 
   for (const o of model.operators) {
@@ -176,7 +176,7 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
         const w = model.tensors[o.inputs[1]!]!;
         const multiplier = Math.max(1, opt!.int(3, 1));
         const [, h, wd, cm] = w.shape as [number, number, number, number];
-        const filter = kernel(o.inputs[1]!, [0, 1, 2, 3], [h, wd, cm / multiplier, multiplier]).valueOf();
+        const filter = kernel(o.inputs[1]!, [0, 1, 2, 3], [h, wd, cm / multiplier, multiplier]);
         // [1, H, W, C*M] and [H, W, C, M] share one memory order: only the shape changes.
         const b = bias(o.inputs[2], cm);
         nodes.push({ name: nameOf(out), op: 'FusedDepthwiseConv2dNative', input: [inName(0), filter, b], attr: { ...T, data_format: { s: b64('NHWC') }, strides: ints([1, opt!.int(2, 1), opt!.int(1, 1), 1]), dilations: ints([1, opt!.int(6, 1), opt!.int(5, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, ...fused(opt!.byte(4)) } });
@@ -220,7 +220,7 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
         break;
       case 'CONCATENATION': {
         const axis = opt!.int(0);
-        withActivation({ name: nameOf(out), op: 'ConcatV2', input: [...o.inputs.map((_, k) => inName(k)), intConst(`${nameOf(out)}/axis`, [axis]).valueOf()], attr: { ...T, N: { i: String(o.inputs.length) }, Tidx: { type: 'DT_INT32' } } }, opt!.byte(1));
+        withActivation({ name: nameOf(out), op: 'ConcatV2', input: [...o.inputs.map((_, k) => inName(k)), intConst(`${nameOf(out)}/axis`, [axis], [])], attr: { ...T, N: { i: String(o.inputs.length) }, Tidx: { type: 'DT_INT32' } } }, opt!.byte(1));
         break;
       }
       default: {
@@ -229,9 +229,6 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
       }
     }
   }
-  // Scalar int constants must be rank 0 for ConcatV2's axis.
-  for (const w of weights) if (w.name.endsWith('/axis')) w.shape = [];
-  for (const n of nodes) if (n.op === 'Const' && n.name.endsWith('/axis')) (n.attr.value as { tensor: { tensorShape: { dim: unknown[] } } }).tensor.tensorShape.dim = [];
 
   const outName = nameOf(output.index);
   const labelCount = options.dropBackground ? classes - 1 : classes;

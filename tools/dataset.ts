@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { resolveLabel, WNID_FILE } from '../src/core/labels';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { resolveLabel, WNID_FILE, wnidLabeller } from '../src/core/labels';
 
 export { resolveLabel };
 
@@ -45,12 +45,11 @@ export function readImageFolder(dir: string, labels: readonly string[]): Labelle
     });
   }
   const images = entries.filter((f) => IMAGE.test(f));
-  const wnids = [...new Set(images.map((f) => WNID_FILE.exec(f)?.[1]).filter((w): w is string => !!w))].sort();
-  if (wnids.length === 0) throw new Error(`${dir} has neither class folders nor <wnid>_<name> images`);
+  if (!images.some((f) => WNID_FILE.test(f))) throw new Error(`${dir} has neither class folders nor <wnid>_<name> images`);
+  const byWnid = wnidLabeller(images, labels);
   return images.map((f) => {
-    const [, wnid, name] = WNID_FILE.exec(f) ?? [];
-    if (!wnid) throw new Error(`${f}: not named <wnid>_<name>`);
-    const truth = wnids.length === labels.length ? wnids.indexOf(wnid) : resolveLabel(name!.slice(0, -extname(name!).length), labels);
+    const truth = byWnid(f);
+    if (truth === null) throw new Error(`${f}: not named <wnid>_<name>`);
     return { path: join(dir, f), truth };
   });
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Pixels } from '../src/core/preprocess';
 import { writeModelManifest } from '../host/model-manifest';
 import { Engine } from '../workers/engine';
-import type { ModelFiles } from '../workers/model-files';
+import { entryByteLength, type ModelFiles } from '../workers/model-files';
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeActivate } from './node-model';
@@ -291,7 +291,7 @@ if (import.meta.filename === process.argv[1]) {
     }
     const built = build(source, plan);
     await writeModel(source, built, values.out!);
-    const sourceBytes = source.files.artifacts.weightSpecs!.reduce((s, w) => s + (w.quantization ? { uint8: 1, uint16: 2, float16: 2 }[w.quantization.dtype!]! : 4) * w.shape.reduce((a, b) => a * b, 1), 0);
+    const sourceBytes = source.files.artifacts.weightSpecs!.reduce((sum, w) => sum + entryByteLength(w), 0);
     const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '–');
     console.log(`| | source | ${values.out} |
 |---|---|---|

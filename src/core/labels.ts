@@ -20,3 +20,17 @@ export function resolveLabel(label: string, labels: readonly string[]): number {
   throw new Error(`label "${text}" is not a class of this model${near.length ? `; similar: ${near.join(' | ')}` : ''}`);
 }
 
+
+/**
+ * Class index from an ImageNet sample's file name. When the files hold one wnid per
+ * class, the sorted wnids are the class order (ImageNet-1k's convention); otherwise the
+ * name part is matched against the labels. Returns null for a name without a wnid.
+ */
+export function wnidLabeller(fileNames: readonly string[], labels: readonly string[]): (fileName: string) => number | null {
+  const wnids = [...new Set(fileNames.map((f) => WNID_FILE.exec(f)?.[1]).filter((w): w is string => !!w))].sort();
+  return (fileName) => {
+    const match = WNID_FILE.exec(fileName);
+    if (!match) return null;
+    return wnids.length === labels.length ? wnids.indexOf(match[1]!) : resolveLabel(match[2]!.replace(/\.\w+$/, ''), labels);
+  };
+}

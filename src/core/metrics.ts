@@ -1,3 +1,5 @@
+import { csv } from './csv';
+
 /**
  * Classification metrics from (true, predicted top-k) pairs: accuracy, per-class
  * precision / recall / F1 / support, macro and weighted averages, confusion matrix.
@@ -96,7 +98,11 @@ export function topConfusions(report: EvaluationReport, count = 10): { truth: st
 
 /** The confusion matrix as CSV: a header of predicted labels, one row per true label. */
 export function confusionCsv(report: EvaluationReport): string {
-  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const labels = report.perClass.map((c) => quote(c.label));
-  return [['truth \\ predicted', ...labels].join(','), ...report.confusion.map((row, i) => [labels[i], ...row].join(','))].join('\n') + '\n';
+  const labels = report.perClass.map((c) => c.label);
+  return csv([['truth \\ predicted', ...labels], ...report.confusion.map((row, i) => [labels[i]!, ...row])]);
+}
+
+/** Per-class metrics as CSV, one row per class of the model. */
+export function perClassCsv(report: EvaluationReport): string {
+  return csv([['index', 'label', 'precision', 'recall', 'f1', 'support'], ...report.perClass.map((c) => [c.index, c.label, c.precision, c.recall, c.f1, c.support])]);
 }

@@ -1,5 +1,5 @@
 import { evaluate, type EvaluationReport, type Sample } from '../core/metrics';
-import { resolveLabel, WNID_FILE } from '../core/labels';
+import { resolveLabel, wnidLabeller } from '../core/labels';
 import { classifier } from './classifier.svelte';
 
 export interface Skipped {
@@ -17,16 +17,15 @@ export function labelFiles(
   labels: readonly string[],
   folderOf: (file: File) => string | undefined = (file) => file.webkitRelativePath.split('/').slice(-2, -1)[0],
 ): { items: { file: File; truth: number }[]; skipped: Skipped[] } {
-  const wnids = [...new Set(files.map((f) => WNID_FILE.exec(f.name)?.[1]).filter((w): w is string => !!w))].sort();
+  const byWnid = wnidLabeller(files.map((f) => f.name), labels);
   const items: { file: File; truth: number }[] = [];
   const skipped: Skipped[] = [];
   for (const file of files) {
     const folder = folderOf(file);
-    const wnid = WNID_FILE.exec(file.name);
     try {
-      if (folder && !wnid) items.push({ file, truth: resolveLabel(folder, labels) });
-      else if (wnid && wnids.length === labels.length) items.push({ file, truth: wnids.indexOf(wnid[1]!) });
-      else if (wnid) items.push({ file, truth: resolveLabel(wnid[2]!.replace(/\.\w+$/, ''), labels) });
+      const fromWnid = byWnid(file.name);
+      if (fromWnid !== null) items.push({ file, truth: fromWnid });
+      else if (folder) items.push({ file, truth: resolveLabel(folder, labels) });
       else skipped.push({ name: file.name, reason: 'no label: put images in a folder named after their class' });
     } catch (error) {
       skipped.push({ name: file.webkitRelativePath || file.name, reason: (error as Error).message });

@@ -1,9 +1,5 @@
+import { csv } from '../core/csv';
 import type { ImageResult } from './classifier.svelte';
-
-function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** One row per image and rank: image,rank,label,index,probability,backend,ms (errors get their error name). */
 export function resultsToCsv(results: readonly ImageResult[]): string {
@@ -17,7 +13,7 @@ export function resultsToCsv(results: readonly ImageResult[]): string {
       rows.push([r.name, '', '', '', '', '', '', (r.error as Error | undefined)?.name ?? 'UnknownError']);
     }
   }
-  return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  return csv(rows);
 }
 
 export function resultsToJson(results: readonly ImageResult[]): string {
