@@ -30,8 +30,8 @@ function headerLines(pathname: string, settings: DeploySettings, indent: string)
     .join('\n');
 }
 
-function location(match: string, samplePath: string, settings: DeploySettings, tryFiles: string): string {
-  return `    location ${match} {\n${headerLines(samplePath, settings, '      ')}\n      try_files ${tryFiles};\n    }`;
+function location(match: string, samplePath: string, settings: DeploySettings, directive: string): string {
+  return `    location ${match} {\n${headerLines(samplePath, settings, '      ')}\n      ${directive};\n    }`;
 }
 
 /** The production nginx config, generated from the same header list as `npm start`. */
@@ -56,6 +56,8 @@ http {
   charset_types text/css text/plain application/javascript application/json application/manifest+json;
   sendfile on;
   server_tokens off;
+  # Redirects (there should be none) never echo the client's Host header.
+  absolute_redirect off;
   access_log off;
   gzip on;
   gzip_types text/css text/plain application/javascript application/json application/manifest+json image/svg+xml application/wasm;
@@ -68,17 +70,24 @@ http {
   server {
     listen ${paths.listen};
     root ${paths.root};
-    index index.html;
-    # Static files only: a missing file is a 404, never index.html; nginx's static handler
-    # refuses methods other than GET and HEAD with 405.
+    # Static files only: a missing file is a 404, never index.html; a directory is a 404,
+    # never a listing or a redirect; nginx's static handler refuses methods other than GET
+    # and HEAD with 405. Responses nginx makes before choosing a location (a bad request
+    # line, a long URL or header, TRACE) take these server-level headers.
+${headerLines('/', settings, '    ')}
 
-${location(`= ${EMBED_PAGE}`, EMBED_PAGE, settings, '$uri =404')}
+${location(`= ${EMBED_PAGE}`, EMBED_PAGE, settings, 'try_files $uri =404')}
 
-${location(`= ${EMBED_HELPER}`, EMBED_HELPER, settings, '$uri =404')}
+${location(`= ${EMBED_HELPER}`, EMBED_HELPER, settings, 'try_files $uri =404')}
 
-${location('/assets/', '/assets/', settings, '$uri =404')}
+${location('/assets/', '/assets/', settings, 'try_files $uri =404')}
 
-${location('/', '/', settings, '$uri $uri/ =404')}
+${location('= /', '/', settings, 'try_files /index.html =404')}
+
+    # Dotfiles (the build's settings stamp) are never served.
+${location('~ /\\.', '/', settings, 'return 404')}
+
+${location('/', '/', settings, 'try_files $uri =404')}
   }
 }
 `;

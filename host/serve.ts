@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import sirv from 'sirv';
+import serveStatic from 'serve-static';
 import { headersFor } from './headers';
 import type { DeploySettings } from './settings';
 
@@ -13,24 +14,66 @@ export interface HostOptions {
 }
 
 /**
- * A thin static host for dist/: sirv serves the files (MIME types, ETags, ranges);
- * this adds the headers from headers.ts to every response, errors included.
- * Unknown paths are 404, never index.html, so a missing model file can't load as HTML.
+ * The path of an origin-form request target (`/a/b?q`), or null for anything else
+ * (`*`, absolute URLs, empty). It is never handed to `new URL`, which throws on
+ * targets such as `//x:99999/` that are valid paths.
+ */
+export function requestPath(target: string | undefined): string | null {
+  if (!target?.startsWith('/')) return null;
+  return target.split(/[?#]/, 1)[0]!;
+}
+
+function plain(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...extra }).end(`${STATUS_CODES[status] ?? 'Error'}\n`);
+}
+
+/** A response written straight to the socket, for requests Node could not even parse. */
+function rawResponse(status: number, headers: Record<string, string>): string {
+  const lines = Object.entries({ ...headers, 'Content-Length': '0', Connection: 'close' }).map(([name, value]) => `${name}: ${value}`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * A thin static host for dist/: serve-static (the `send` library) serves the files with
+ * MIME types, ETags and RFC 9110 ranges (416 when unsatisfiable, the whole file for
+ * malformed or multiple ranges); this adds the headers from headers.ts to every
+ * response, errors included, and answers every malformed request with a 4xx instead of
+ * throwing. Unknown paths are 404, never index.html, so a missing model file can't load
+ * as HTML; directories are never listed or redirected.
  */
 export function serve({ dir, host, port, settings }: HostOptions): Promise<Server> {
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`${dir} has no index.html: run npm run build first`);
-  const files = sirv(dir, { dev: false, etag: true, dotfiles: false });
-  const server = createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://host').pathname;
-    for (const [name, value] of Object.entries(headersFor(pathname, settings))) res.setHeader(name, value);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('Method Not Allowed\n');
-      return;
-    }
-    files(req, res, () => {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+  const files = serveStatic(dir, { cacheControl: false, dotfiles: 'ignore', fallthrough: false, redirect: false, index: ['index.html'] });
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const pathname = requestPath(req.url);
+    for (const [name, value] of Object.entries(headersFor(pathname ?? '/', settings))) res.setHeader(name, value);
+    if (pathname === null) return plain(res, 400);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, { Allow: 'GET, HEAD' });
+    files(req, res, (error?: { status?: number; statusCode?: number; headers?: Record<string, string> }) => {
+      if (res.headersSent) return void res.destroy();
+      const status = error?.status ?? error?.statusCode ?? 404;
+      plain(res, status >= 400 && status < 600 ? status : 500, error?.headers ?? {});
     });
+  }
+
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch {
+      if (res.headersSent) res.destroy();
+      else plain(res, 500);
+    }
   });
+  // Node's own answer to an unparsable request carries none of the security headers.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(rawResponse(status, headersFor('/', settings)));
+  });
+  // Without these listeners Node drops CONNECT and Upgrade requests without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => socket.end(rawResponse(405, { ...headersFor('/', settings), Allow: 'GET, HEAD' })));
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => socket.end(rawResponse(400, headersFor('/', settings))));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -20,8 +20,8 @@ export function parseOrigins(value: string | undefined): '*' | string[] {
   const list = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (list.length === 0 || list.includes('*')) return '*';
   return list.map((origin) => {
-    const url = new URL(origin);
-    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
+    const url = URL.parse(origin);
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin.replace(/\/$/, '')) {
       throw new Error(`GLIMPSE_EMBED_ORIGINS: "${origin}" is not an origin like https://example.com`);
     }
     return url.origin;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { headersFor } from '../../host/headers';
 import { renderNginxConf } from '../../host/nginx';
 import { DEFAULT_SETTINGS } from '../../host/settings';
+import { rawRequest } from '../helpers/http-fuzz';
 import { freePort } from './global-setup';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -49,9 +50,46 @@ async function expectHeaders(base: string): Promise<void> {
   expect(post.headers.get('content-security-policy')).toBe(headersFor('/', DEFAULT_SETTINGS)['Content-Security-Policy']);
 }
 
+/**
+ * Requests an attacker sends and a browser never would. Each must be refused with a 4xx
+ * that carries the security headers; none may reveal a dotfile or directory, or echo
+ * the Host header into a redirect.
+ */
+async function expectHostileRefused(base: string): Promise<void> {
+  const port = Number(new URL(base).port);
+  const csp = headersFor('/', DEFAULT_SETTINGS)['Content-Security-Policy'];
+  const raw = (line: string, headers: string[] = ['Host: 127.0.0.1']) => rawRequest(port, Buffer.from([line, ...headers, 'Connection: close', '', ''].join('\r\n'), 'latin1'));
+  const cases: [string, Promise<Awaited<ReturnType<typeof rawRequest>>>, number[]][] = [
+    ['//x:99999/', raw('GET //x:99999/ HTTP/1.1'), [404]],
+    ['dotfile', raw('GET /.glimpse-settings.json HTTP/1.1'), [404]],
+    ['directory without slash', raw('GET /model HTTP/1.1'), [404]],
+    ['directory', raw('GET /model/ HTTP/1.1'), [404]],
+    ['icons directory', raw('GET /icons/ HTTP/1.1'), [404]],
+    ['Host header in a redirect', raw('GET /model HTTP/1.1', ['Host: evil.example']), [404]],
+    ['encoded dot-dot', raw('GET /%2e%2e/package.json HTTP/1.1'), [400, 403, 404]],
+    ['dot-dot', raw('GET /../package.json HTTP/1.1'), [400, 403, 404]],
+    ['TRACE', raw('TRACE / HTTP/1.1'), [405]],
+    ['OPTIONS *', raw('OPTIONS * HTTP/1.1'), [400]],
+    ['100 KB URL', raw(`GET /${'a'.repeat(100_000)} HTTP/1.1`), [414, 431]],
+    ['20 KB header', raw('GET / HTTP/1.1', ['Host: 127.0.0.1', `X-Big: ${'b'.repeat(20_000)}`]), [400, 431, 494]],
+    ['reversed range', raw('GET /model/group1-shard1of1.bin HTTP/1.1', ['Host: 127.0.0.1', 'Range: bytes=500-100']), [416]],
+  ];
+  for (const [name, pending, statuses] of cases) {
+    const answer = await pending;
+    expect(statuses, `${name}: status ${answer?.status}`).toContain(answer?.status);
+    expect(answer?.headers.get('content-security-policy'), name).toBe(csp);
+    expect(answer?.headers.get('x-content-type-options'), name).toBe('nosniff');
+    expect(answer?.headers.get('location') ?? '', name).not.toContain('evil');
+  }
+}
+
 describe('response headers', () => {
   it('npm start sends the header list on every route and error', async () => {
     await expectHeaders(inject('baseUrl'));
+  });
+
+  it('npm start refuses hostile requests with the security headers', async () => {
+    await expectHostileRefused(inject('baseUrl'));
   });
 
   describe('Debian nginx with the generated deploy config', () => {
@@ -81,6 +119,10 @@ describe('response headers', () => {
 
     it('sends the same headers on every route and error', async () => {
       await expectHeaders(base);
+    });
+
+    it('refuses hostile requests with the security headers', async () => {
+      await expectHostileRefused(base);
     });
 
     it('is the config committed in deploy/nginx.conf (regenerate with npm run nginx-conf)', () => {
