@@ -2,6 +2,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import license from 'rollup-plugin-license';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { manifestFileSha256 } from './host/model-manifest.ts';
 import { pwaOptions } from './host/pwa.ts';
 import { readSettings } from './host/settings.ts';
 
@@ -17,6 +18,7 @@ export default defineConfig({
   plugins: [svelte(), VitePWA(pwaOptions(outDir))],
   define: {
     __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
+    __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256('public/model')),
     __GLIMPSE_RELEASE__: JSON.stringify(process.env.GLIMPSE_RELEASE ?? process.env.npm_package_version ?? 'dev'),
   },
   worker: {

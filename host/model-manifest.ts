@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, manifestVersion, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
@@ -17,4 +18,9 @@ export async function writeModelManifest(dir: string): Promise<ModelManifest> {
   const manifest = await modelManifest(dir);
   writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
   return manifest;
+}
+
+/** The sha256 of a model folder's manifest file, which the app is built to expect. */
+export function manifestFileSha256(dir: string): string {
+  return createHash('sha256').update(readFileSync(join(dir, MANIFEST_FILE))).digest('hex');
 }

@@ -7,18 +7,18 @@ import { MANIFEST_FILE, parseModelManifest } from '../src/core/model-manifest.ts
 type ManifestEntry = { url: string; revision: string | null; integrity?: string; size: number };
 
 /**
- * Model files live in public/, so Vite gives them no content hash: their precache
- * entries are keyed by the model version instead, so an app-only update leaves them
- * cached. Each also carries its SRI hash, which makes Workbox verify the download on
- * install and repair a missing cache entry from the network.
+ * Every precache entry carries its SRI hash: Workbox verifies the download on install
+ * and when it repairs an entry, and the service worker (workers/sw.ts) checks cached
+ * responses against it before serving them. Model files live in public/, so Vite gives
+ * them no content hash: their entries are keyed by the model version instead, so an
+ * app-only update leaves them cached.
  */
-function modelEntries(outDir: string) {
+function verifiedEntries(outDir: string) {
   return (entries: ManifestEntry[]) => {
     const { version } = parseModelManifest(JSON.parse(readFileSync(join(outDir, 'model', MANIFEST_FILE), 'utf8')));
     const manifest = entries.map((entry) => {
-      if (!entry.url.startsWith('model/')) return entry;
       const integrity = `sha256-${createHash('sha256').update(readFileSync(join(outDir, entry.url))).digest('base64')}`;
-      return { ...entry, revision: version, integrity };
+      return entry.url.startsWith('model/') ? { ...entry, revision: version, integrity } : { ...entry, integrity };
     });
     return { manifest, warnings: [] };
   };
@@ -26,6 +26,9 @@ function modelEntries(outDir: string) {
 
 export function pwaOptions(outDir: string): Partial<VitePWAOptions> {
   return {
+    strategies: 'injectManifest',
+    srcDir: 'workers',
+    filename: 'sw.ts',
     registerType: 'prompt',
     injectRegister: false,
     // The glob below already lists the icons.
@@ -45,19 +48,15 @@ export function pwaOptions(outDir: string): Partial<VitePWAOptions> {
         { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
       ],
     },
-    workbox: {
+    // workers/sw.ts routes only precached URLs (so an unknown URL is an honest 404, never
+    // index.html) and ignores query parameters (`/?backend=webgl` is the precached page).
+    injectManifest: {
       // Shards may lack an extension (as nsfwjs's do): every file of the model is precached.
       globPatterns: ['**/*.{html,js,css,wasm,svg,png}', 'model/*'],
       globIgnores: ['embed.js', 'licenses*.md'],
       // The worker chunk and the model shard exceed Workbox's 2 MiB default.
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
-      // Honest 404s: an unknown URL must never turn into index.html.
-      navigateFallback: null,
-      // `/?backend=webgl` is still the precached page.
-      ignoreURLParametersMatching: [/.*/],
-      clientsClaim: true,
-      cleanupOutdatedCaches: true,
-      manifestTransforms: [modelEntries(outDir)],
+      manifestTransforms: [verifiedEntries(outDir)],
     },
   };
 }

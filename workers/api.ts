@@ -1,3 +1,4 @@
+/// <reference path="../src/core/build-constants.d.ts" />
 import { BadRequestError, ModelLoadError } from '../src/core/errors';
 import type { Prediction } from '../src/core/predictions';
 import {
@@ -146,7 +147,7 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
   if (preference !== 'auto' && !isBackendName(preference)) throw new BadRequestError(`unknown backend "${String(preference)}"`);
   loading ??= (async () => {
     // Starting the backend overlaps with the download.
-    const [files] = await Promise.all([fetchModelFiles(url, (p) => notify({ phase: 'download', ...p })), activate(preference === 'auto' ? 'wasm' : preference)]);
+    const [files] = await Promise.all([fetchModelFiles(url, (p) => notify({ phase: 'download', ...p }), undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__), activate(preference === 'auto' ? 'wasm' : preference)]);
     engine = new Engine(files, activate);
     const info = await start(preference);
     notify({ phase: 'ready', info });

@@ -94,6 +94,8 @@ export async function fetchModelFiles(
   baseUrl: string,
   onProgress: (p: DownloadProgress) => void,
   fetcher: typeof fetch = (input, init) => fetch(input, init),
+  /** The manifest's own sha256 where the app was built with it, so that it too is checked. */
+  manifestSha256?: string,
 ): Promise<ModelFiles> {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href);
 
@@ -111,14 +113,31 @@ export async function fetchModelFiles(
     return response;
   }
 
-  const manifestResponse = await get(MANIFEST_FILE, { cache: 'no-cache' });
-  let manifestJson: unknown;
-  try {
-    manifestJson = await manifestResponse.json();
-  } catch {
-    throw new ModelIntegrityError(`${MANIFEST_FILE} is not valid JSON`);
+  /** Runs a check once more on a fresh download when it finds the bytes tampered with. */
+  async function repairing<T>(name: string, attempt: (init?: RequestInit) => Promise<T>, first?: RequestInit): Promise<T> {
+    try {
+      return await attempt(first);
+    } catch (error) {
+      if ((error as Error).name !== 'ModelIntegrityError') throw error;
+      await evictCached(new URL(name, base));
+      return attempt({ cache: 'reload' });
+    }
   }
-  const manifest = parseModelManifest(manifestJson);
+
+  const manifest = await repairing(
+    MANIFEST_FILE,
+    async (init) => {
+      const bytes = new Uint8Array(await (await get(MANIFEST_FILE, init)).arrayBuffer());
+      if (manifestSha256 && (await sha256Hex(bytes)) !== manifestSha256) throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
+      try {
+        return parseModelManifest(JSON.parse(new TextDecoder().decode(bytes)));
+      } catch (error) {
+        if (error instanceof SyntaxError) throw new ModelIntegrityError(`${MANIFEST_FILE} is not valid JSON`);
+        throw error;
+      }
+    },
+    { cache: 'no-cache' },
+  );
   const entry = (name: string) => {
     const file = manifest.files[name];
     if (!file) throw new ModelIntegrityError(`${name} is not in the model manifest`);
@@ -142,15 +161,7 @@ export async function fetchModelFiles(
     onProgress({ loaded, total });
     return body;
   }
-  async function verified(name: string): Promise<Uint8Array<ArrayBuffer>> {
-    try {
-      return await attempt(name);
-    } catch (error) {
-      if ((error as Error).name !== 'ModelIntegrityError') throw error;
-      await evictCached(new URL(name, base));
-      return attempt(name, { cache: 'reload' });
-    }
-  }
+  const verified = (name: string) => repairing(name, (init) => attempt(name, init));
   const json = async (name: string) => {
     try {
       return JSON.parse(new TextDecoder().decode(await verified(name))) as unknown;

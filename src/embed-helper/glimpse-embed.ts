@@ -67,6 +67,7 @@ export function embed(element: HTMLElement, options: EmbedOptions): Promise<Glim
     if (event.source !== frame.contentWindow || event.origin !== origin || !isFrameMessage(event.data)) return;
     const message: FrameMessage = event.data;
     if (message.type === 'ready') {
+      gone = false;
       ready = { model: message.model, backend: message.backend };
       resolveReady(ready);
       for (const listener of listeners.ready) listener(ready);
@@ -81,8 +82,23 @@ export function embed(element: HTMLElement, options: EmbedOptions): Promise<Glim
     }
   }
   window.addEventListener('message', receive);
-  // Asking for status covers a frame that became ready before it knew our origin.
-  frame.addEventListener('load', () => send({ glimpse: PROTOCOL_VERSION, type: 'status' }));
+  /** Rejects every request still waiting: their answers can no longer come. */
+  const abandon = (code: ErrorCode, message: string) => {
+    for (const request of pending.values()) request.reject(new GlimpseEmbedError(code, message));
+    pending.clear();
+  };
+  let loads = 0;
+  let gone = false;
+  frame.addEventListener('load', () => {
+    // A second load means the frame was navigated (to about:blank, say) or reloaded: the
+    // document that held the waiting requests is gone. A Glimpse page announces `ready` again.
+    if (++loads > 1) {
+      gone = true;
+      abandon('model-unavailable', 'the Glimpse frame was navigated away or reloaded');
+    }
+    // Asking for status covers a frame that became ready before it knew our origin.
+    send({ glimpse: PROTOCOL_VERSION, type: 'status' });
+  });
   element.appendChild(frame);
 
   const api: GlimpseEmbed = {
@@ -96,6 +112,7 @@ export function embed(element: HTMLElement, options: EmbedOptions): Promise<Glim
     classify(image, { topK = options.topK } = {}) {
       const id = `glimpse-${++nextId}`;
       return new Promise<Prediction[]>((resolve, reject) => {
+        if (gone || !frame.isConnected) return reject(new GlimpseEmbedError('model-unavailable', 'the Glimpse frame is gone'));
         pending.set(id, { resolve, reject });
         send({ glimpse: PROTOCOL_VERSION, type: 'classify', id, image, ...(topK === undefined ? {} : { topK }) });
       });
@@ -106,17 +123,21 @@ export function embed(element: HTMLElement, options: EmbedOptions): Promise<Glim
     },
     destroy() {
       window.removeEventListener('message', receive);
-      for (const request of pending.values()) request.reject(new GlimpseEmbedError('cancelled', 'the embed was destroyed'));
-      pending.clear();
+      abandon('cancelled', 'the embed was destroyed');
       frame.remove();
     },
   };
 
   const timeoutMs = options.timeoutMs ?? 60_000;
-  return Promise.race([
-    whenReady.then(() => api),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new GlimpseEmbedError('timeout', `Glimpse at ${origin} was not ready within ${timeoutMs} ms`)), timeoutMs),
-    ),
-  ]);
+  return new Promise<GlimpseEmbed>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // Nobody holds the API of an embed that never became ready: leave nothing behind.
+      api.destroy();
+      reject(new GlimpseEmbedError('timeout', `Glimpse at ${origin} was not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    void whenReady.then(() => {
+      clearTimeout(timer);
+      resolve(api);
+    });
+  });
 }

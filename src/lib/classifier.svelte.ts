@@ -2,14 +2,15 @@ import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi, ClassifyResult, LoadProgress, ModelInfo } from '../../workers/api';
 import { isBackendName, type BackendName, type BackendPreference } from '../../workers/backend-choice';
 import { CancelledError } from '../core/errors';
-import { decodeImage } from './decode';
+import { checkBitmap, decodeImage, previewUrl } from './decode';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'error';
 
 export interface ImageResult {
   id: number;
   name: string;
-  previewUrl: string;
+  /** Set once the file passed the checks: a blob: URL typed as the detected image format. */
+  previewUrl?: string;
   status: 'pending' | 'done' | 'error';
   result?: ClassifyResult;
   error?: unknown;
@@ -119,12 +120,19 @@ class Classifier {
     }
   }
 
-  /** One image, decoded and checked if it is a Blob, classified in the worker. */
+  /** One image, checked (a Blob by its header, a bitmap by its size) and classified in the worker. */
   classifyImage(image: Blob | ImageBitmap, topK = 5): Promise<ClassifyResult> {
     return this.track(async () => {
-      const bitmap = image instanceof Blob ? (await decodeImage(image)).bitmap : image;
+      const bitmap = image instanceof Blob ? (await decodeImage(image)).bitmap : checkBitmap(image);
       return this.remote.classify(transfer(bitmap, [bitmap]), topK);
     });
+  }
+
+  /** A file of a batch: its preview appears only once its bytes have passed the checks. */
+  private async classifyItem(file: File, id: number, topK: number): Promise<ClassifyResult> {
+    const { bitmap, header } = await decodeImage(file);
+    this.update(id, { previewUrl: previewUrl(file, header) });
+    return this.remote.classify(transfer(bitmap, [bitmap]), topK);
   }
 
   async setBackend(preference: BackendPreference): Promise<void> {
@@ -150,8 +158,8 @@ class Classifier {
 
   private async classifyBatch(files: readonly File[], topK: number): Promise<void> {
     const batch = ++this.batch;
-    for (const old of this.results) URL.revokeObjectURL(old.previewUrl);
-    const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', previewUrl: URL.createObjectURL(file), status: 'pending' as const }));
+    for (const old of this.results) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
+    const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const }));
     this.results = items;
     this.progressOf = { done: 0, total: files.length, startedAt: performance.now() };
     // Two images in flight: the next one decodes on the page while the worker runs the current one.
@@ -160,7 +168,7 @@ class Classifier {
       if (batch !== this.batch) break;
       const id = items[i]!.id;
       inFlight.push(
-        this.classifyImage(file, topK).then(
+        this.track(() => this.classifyItem(file, id, topK)).then(
           (result) => this.settle(batch, id, { status: 'done', result }),
           (error: unknown) => this.settle(batch, id, { status: 'error', error }),
         ),

@@ -16,14 +16,37 @@ export const LIMITS = {
   maxAspect: 100,
 } as const;
 
-/** Formats every browser Glimpse supports decodes with createImageBitmap. */
-const DECODABLE = new Set(['jpg', 'png', 'gif', 'webp', 'bmp', 'avif', 'ico']);
+/**
+ * Formats every browser Glimpse supports decodes with createImageBitmap, with the MIME
+ * type a preview of such a file is given (never the type the file claims).
+ */
+const DECODABLE: Record<string, string> = {
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  avif: 'image/avif',
+  ico: 'image/x-icon',
+};
 const NAMED: Record<string, string> = { heic: 'HEIC', heif: 'HEIF', tiff: 'TIFF', psd: 'Photoshop', jxl: 'JPEG XL', 'jxl-stream': 'JPEG XL', jp2: 'JPEG 2000', j2c: 'JPEG 2000', svg: 'SVG' };
 
 export interface ImageHeader {
   type: string;
+  /** The MIME type of the detected format, e.g. image/jpeg. */
+  mime: string;
   width: number;
   height: number;
+}
+
+/** The size limits, for every kind of input: a file's header, an ImageBitmap, a video frame. */
+export function checkShape(width: number, height: number): void {
+  if (width > LIMITS.maxSide || height > LIMITS.maxSide || width * height > LIMITS.maxPixels) {
+    throw new ImageTooLargeError(`${width}×${height} is beyond the limit of ${LIMITS.maxPixels / 1e6} megapixels or ${LIMITS.maxSide} px a side`);
+  }
+  if (Math.max(width, height) / Math.min(width, height) > LIMITS.maxAspect) {
+    throw new ImageShapeError(`${width}×${height} is too narrow to classify`);
+  }
 }
 
 function leadingText(bytes: Uint8Array): string {
@@ -76,15 +99,11 @@ export function inspectImage(bytes: Uint8Array): ImageHeader {
     throw new CorruptImageError(`the image header is damaged (${message})`);
   }
   const type = size.type ?? 'unknown';
-  if (!DECODABLE.has(type)) throw new UnsupportedFormatError(`${NAMED[type] ?? type.toUpperCase()} images are not supported`);
+  const mime = DECODABLE[type];
+  if (!mime) throw new UnsupportedFormatError(`${NAMED[type] ?? type.toUpperCase()} images are not supported`);
   const { width, height } = size;
   if (!(width > 0 && height > 0)) throw new CorruptImageError('the image header has no size');
-  if (width > LIMITS.maxSide || height > LIMITS.maxSide || width * height > LIMITS.maxPixels) {
-    throw new ImageTooLargeError(`${width}×${height} is beyond the limit of ${LIMITS.maxPixels / 1e6} megapixels or ${LIMITS.maxSide} px a side`);
-  }
-  if (Math.max(width, height) / Math.min(width, height) > LIMITS.maxAspect) {
-    throw new ImageShapeError(`${width}×${height} is too narrow to classify`);
-  }
+  checkShape(width, height);
   if (isTruncated(type, bytes)) throw new CorruptImageError('the image is incomplete (the file was cut short)');
-  return { type, width, height };
+  return { type, mime, width, height };
 }

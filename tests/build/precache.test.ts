@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,15 +13,13 @@ function files(dir: string): string[] {
   });
 }
 
-/** The precache list generateSW inlines into sw.js. */
+/** The precache list vite-plugin-pwa injects into sw.js, as JSON objects. */
 function precached(): { url: string; revision: string | null; integrity?: string }[] {
   const sw = readFileSync(join(DIST, 'sw.js'), 'utf8');
-  return [...sw.matchAll(/\{url:"([^"]+)",revision:(null|"[^"]*")(?:,integrity:"([^"]+)")?\}/g)].map(([, url, revision, integrity]) => ({
-    url: url!,
-    revision: revision === 'null' ? null : revision!.slice(1, -1),
-    ...(integrity ? { integrity } : {}),
-  }));
+  return [...sw.matchAll(/\{[^{}]*"url":"[^"]+"[^{}]*\}/g)].map(([entry]) => JSON.parse(entry!));
 }
+
+const sri = (path: string) => `sha256-${createHash('sha256').update(readFileSync(join(DIST, path))).digest('base64')}`;
 
 /** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
 const NOT_PRECACHED = /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json)$/;
@@ -47,6 +46,11 @@ describe('precache (dist/sw.js)', () => {
       const name = entry.url.slice('model/'.length);
       if (name !== 'manifest.json') expect(entry.integrity).toBe(`sha256-${Buffer.from(manifest.files[name]!.sha256, 'hex').toString('base64')}`);
     }
+  });
+
+  it('gives every entry the SRI hash of the built file, so the service worker can check what it serves', () => {
+    // The web app manifest is added by vite-plugin-pwa after the transforms run; it holds no script.
+    for (const entry of precached().filter((e) => e.url !== 'manifest.webmanifest')) expect(entry.integrity, entry.url).toBe(sri(entry.url));
   });
 
   it('gives hashed assets no revision (their name is their version) and everything else one', () => {

@@ -135,6 +135,95 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     }
   });
 
+  it('checks the size of an ImageBitmap as it checks a file', async () => {
+    const { page, close } = await readyFrame(host.url);
+    try {
+      await page.evaluate(async (app) => {
+        const frame = document.getElementById('glimpse') as HTMLIFrameElement;
+        for (const [id, width, height] of [['wide', 16_384, 1], ['huge', 16_385, 16], ['fine', 300, 200]] as const) {
+          const image = await createImageBitmap(new ImageData(width, height));
+          frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id, image }, app, [image]);
+        }
+      }, appOrigin);
+      await expect.poll(async () => (await received(page)).filter((m) => m.id).length, { timeout: 60_000 }).toBe(3);
+      const replies = (await received(page)).filter((m) => m.id);
+      expect(replies.map((m) => [m.id, m.type, m.code])).toEqual([
+        ['wide', 'error', 'bad-image'],
+        ['huge', 'error', 'too-large'],
+        ['fine', 'result', undefined],
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers every message sent once the frame has loaded its first script, before its app code runs too', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await page.evaluate(async (app) => {
+        const w = window as unknown as { received: Reply[]; sentAt: number[] };
+        w.received = [];
+        w.sentAt = [];
+        addEventListener('message', (event) => event.origin === new URL(app).origin && w.received.push(event.data));
+        const frame = document.createElement('iframe');
+        frame.src = `${app}embed.html`;
+        document.body.append(frame);
+        const start = performance.now();
+        while (performance.now() - start < 1_500) {
+          w.sentAt.push(performance.timeOrigin + performance.now());
+          frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id: `early-${w.sentAt.length - 1}`, image: 'not an image' }, new URL(app).origin);
+          await new Promise((done) => setTimeout(done, 2));
+        }
+      }, appUrl);
+      const frame = page.frames().find((f) => f.url().endsWith('/embed.html'))!;
+      // Messages sent before the frame's document exists are the browser's to drop; from the
+      // moment its first script has arrived, nothing may be lost, though the app's own code
+      // (a far larger download) is not running yet.
+      const timing = await frame.evaluate(() => {
+        const end = (pattern: RegExp) => performance.timeOrigin + (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => pattern.test(e.name))!.responseEnd;
+        return { listening: end(/embed-early\.js$/), app: performance.timeOrigin + performance.getEntriesByName('glimpse:bridge-listening')[0]!.startTime };
+      });
+      const sentAt = await page.evaluate(() => (window as unknown as { sentAt: number[] }).sentAt);
+      const due = sentAt.flatMap((t, i) => (t > timing.listening ? [`early-${i}`] : []));
+      expect(sentAt.filter((t) => t > timing.listening && t < timing.app).length, 'messages sent before the app code listened').toBeGreaterThan(0);
+      await expect.poll(async () => (await received(page)).filter((m) => due.includes(m.id!)).length, { timeout: 30_000 }).toBe(due.length);
+      expect((await received(page)).filter((m) => m.id).every((m) => m.type === 'error' && m.code === 'bad-request')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it('embed.js settles every request when the frame goes away, and leaves nothing behind on a timeout', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      const outcome = await page.evaluate(async ({ app, host }) => {
+        const { Glimpse } = window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') };
+        let messageListeners = 0;
+        const add = window.addEventListener.bind(window);
+        const remove = window.removeEventListener.bind(window);
+        window.addEventListener = ((type: string, ...rest: [never]) => (type === 'message' && messageListeners++, add(type, ...rest))) as typeof window.addEventListener;
+        window.removeEventListener = ((type: string, ...rest: [never]) => (type === 'message' && messageListeners--, remove(type, ...rest))) as typeof window.removeEventListener;
+
+        const slot = document.getElementById('slot')!;
+        const g = await Glimpse.embed(slot, { origin: app });
+        const image = await (await fetch('/fixtures/cat.png')).blob();
+        const loaded = new Promise((done) => g.frame.addEventListener('load', done, { once: true }));
+        g.frame.src = 'about:blank';
+        await loaded;
+        const afterNavigation = await g.classify(image).then(() => 'resolved', (e: { code: string }) => e.code);
+        g.destroy();
+        const listenersAfterDestroy = messageListeners;
+
+        // This host page has no /embed.html, so nothing there ever becomes ready.
+        const timedOut = await Glimpse.embed(slot, { origin: host, timeoutMs: 1_000 }).then(() => 'resolved', (e: { code: string }) => e.code);
+        return { afterNavigation, listenersAfterDestroy, timedOut, framesLeft: slot.querySelectorAll('iframe').length, listenersLeft: messageListeners };
+      }, { app: appOrigin, host: new URL(host.url).origin });
+      expect(outcome).toEqual({ afterNavigation: 'model-unavailable', listenersAfterDestroy: 0, timedOut: 'timeout', framesLeft: 0, listenersLeft: 0 });
+    } finally {
+      await close();
+    }
+  });
+
   it('ignores a message from a window that is not its parent', async () => {
     const { page, close } = await readyFrame(host.url);
     try {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -57,6 +58,26 @@ async function expectClassifies(page: Page, name = 'parrot.jpg'): Promise<void> 
   await waitReady(page);
   await classify(page, [resolve(FIXTURES, name)]);
   expect((await shownPredictions(page, name))[0]!.index).toBe(EXPECTED_TOP1[name]);
+}
+
+/** Replaces cached responses whose path is a key of `bodies`, keeping their headers. */
+async function rewriteCache(page: Page, bodies: Record<string, string | 'garbage-of-same-size'>): Promise<string[]> {
+  return page.evaluate(async (bodies) => {
+    const rewritten: string[] = [];
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        const path = new URL(request.url).pathname;
+        const key = Object.keys(bodies).find((k) => path === k);
+        if (!key) continue;
+        const good = (await cache.match(request))!;
+        const body = bodies[key] === 'garbage-of-same-size' ? new Uint8Array((await good.arrayBuffer()).byteLength).fill(7) : bodies[key]!;
+        await cache.put(request, new Response(body, { headers: good.headers }));
+        rewritten.push(path);
+      }
+    }
+    return rewritten;
+  }, bodies);
 }
 
 describe('offline PWA', () => {
@@ -123,20 +144,7 @@ describe('offline PWA', () => {
     const { page, close } = await openPage(host.url);
     try {
       await installed(page);
-      const corrupted = await page.evaluate(async (shard) => {
-        for (const name of await caches.keys()) {
-          const cache = await caches.open(name);
-          for (const request of await cache.keys()) {
-            if (!new URL(request.url).pathname.endsWith(shard)) continue;
-            const good = await cache.match(request);
-            const size = (await good!.arrayBuffer()).byteLength;
-            await cache.put(request, new Response(new Uint8Array(size).fill(7), { headers: good!.headers }));
-            return size;
-          }
-        }
-        return 0;
-      }, SHARD);
-      expect(corrupted).toBeGreaterThan(3_000_000);
+      expect(await rewriteCache(page, { [`/${SHARD}`]: 'garbage-of-same-size' })).toEqual([`/${SHARD}`]);
       const before = host.requests.filter((r) => r.startsWith(`/${SHARD}`)).length;
       await page.reload();
       await expectClassifies(page, 'cat.png');
@@ -145,6 +153,49 @@ describe('offline PWA', () => {
       await page.context().setOffline(true);
       await page.reload();
       await expectClassifies(page, 'bird.png');
+    } finally {
+      await close();
+    }
+  });
+
+  it('never serves an app shell rewritten in Cache Storage: refetched online, refused offline', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await installed(page);
+      const injected = '<!doctype html><title>pwned</title><p id="pwned">pwned</p>';
+      expect(await rewriteCache(page, { '/index.html': injected, '/embed.html': injected })).toEqual(expect.arrayContaining(['/index.html', '/embed.html']));
+      const before = host.requests.length;
+      await page.reload();
+      await expectClassifies(page, 'cat.png');
+      expect(await page.locator('#pwned').count()).toBe(0);
+      // The page itself came from the server once more (the navigation asks for `/`).
+      expect(host.requests.slice(before).filter((r) => r === '/' || r.startsWith('/index.html'))).toHaveLength(1);
+      // The repaired copy is back: offline, the app still starts.
+      await page.context().setOffline(true);
+      await page.reload();
+      await expectClassifies(page, 'bird.png');
+      await rewriteCache(page, { '/index.html': injected });
+      await page.reload().catch(() => undefined);
+      expect(await page.locator('#pwned').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('catches a shard and model manifest rewritten to agree in Cache Storage, and repairs both', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await installed(page);
+      const manifest = JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8'));
+      const size = manifest.files['group1-shard1of1.bin'].bytes;
+      manifest.files['group1-shard1of1.bin'].sha256 = createHash('sha256').update(new Uint8Array(size).fill(7)).digest('hex');
+      expect(await rewriteCache(page, { [`/${SHARD}`]: 'garbage-of-same-size', '/model/manifest.json': JSON.stringify(manifest) })).toHaveLength(2);
+      const before = host.requests.length;
+      await page.reload();
+      await expectClassifies(page, 'cat.png');
+      const refetched = host.requests.slice(before).filter((r) => r.startsWith('/model/'));
+      expect(refetched.filter((r) => r.startsWith('/model/manifest.json')).length).toBeGreaterThan(0);
+      expect(refetched.filter((r) => r.startsWith(`/${SHARD}`))).toHaveLength(1);
     } finally {
       await close();
     }

@@ -33,7 +33,6 @@ describe('CSV exports', () => {
     const results: ImageResult[] = HOSTILE.map((name, id) => ({
       id,
       name,
-      previewUrl: '',
       status: 'done',
       result: { predictions: [{ label: name, index: 1, probability: 0.5 }], backend: 'wasm', ms: 12 },
     }));

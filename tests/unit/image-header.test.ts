@@ -7,10 +7,10 @@ import { FIXTURES } from '../helpers/model';
 
 describe('inspectImage', () => {
   it.each([
-    ['parrot.jpg', 'jpg', 512, 929],
-    ['cat.png', 'png', 512, 341],
-  ])('identifies %s by its bytes and reads its size', (file, type, width, height) => {
-    expect(inspectImage(new Uint8Array(readFileSync(resolve(FIXTURES, file))))).toEqual({ type, width, height });
+    ['parrot.jpg', 'jpg', 'image/jpeg', 512, 929],
+    ['cat.png', 'png', 'image/png', 512, 341],
+  ])('identifies %s by its bytes and reads its size', (file, type, mime, width, height) => {
+    expect(inspectImage(new Uint8Array(readFileSync(resolve(FIXTURES, file))))).toEqual({ type, mime, width, height });
   });
 
   it.each(badImages().map((b) => [b.name, b] as const))('refuses %s with a specific error', (_, bad) => {

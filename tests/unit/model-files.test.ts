@@ -136,3 +136,28 @@ describe('model.json validation (manifest recomputed, so only these checks stand
     }
   });
 });
+
+describe('a manifest pinned by its sha256 (the built-in model)', () => {
+  const pin = () => sha256Hex(real.get(MANIFEST_FILE)!);
+  const rewriteShard = (files: Map<string, Uint8Array>) => files.set(SHARD, shard().map((b) => b ^ 1));
+  const realVersion = () => (JSON.parse(new TextDecoder().decode(real.get(MANIFEST_FILE))) as ModelManifest).version;
+
+  it('catches a shard and manifest rewritten to agree, and repairs each with one fresh download', async () => {
+    const { fetcher, requests } = await server({ files: rewriteShard, rehash: true, serve: (name, attempt) => (attempt > 1 ? new Response(real.get(name)) : undefined) });
+    const files = await fetchModelFiles(BASE, () => undefined, fetcher, await pin());
+    expect(files.version).toBe(realVersion());
+    expect(requests.filter((r) => r === MANIFEST_FILE)).toHaveLength(2);
+    expect(requests.filter((r) => r === SHARD)).toHaveLength(2);
+  });
+
+  it('fails closed when the fresh download is rewritten too', async () => {
+    const { fetcher, requests } = await server({ files: rewriteShard, rehash: true });
+    await expect(fetchModelFiles(BASE, () => undefined, fetcher, await pin())).rejects.toMatchObject({ name: 'ModelIntegrityError' });
+    expect(requests.filter((r) => r === MANIFEST_FILE)).toHaveLength(2);
+  });
+
+  it('is what lets such a rewrite be caught: unpinned, it loads', async () => {
+    const { fetcher } = await server({ files: rewriteShard, rehash: true });
+    await expect(fetchModelFiles(BASE, () => undefined, fetcher)).resolves.toBeTruthy();
+  });
+});

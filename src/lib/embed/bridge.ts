@@ -1,7 +1,5 @@
-import { ImageTooLargeError, errorCodeOf, type ErrorCode } from '../../core/errors';
+import { errorCodeOf, type ErrorCode } from '../../core/errors';
 import type { ClassifierApi, LoadProgress } from '../../../workers/api';
-import { decodeImage } from '../decode';
-import { LIMITS } from '../image-header';
 import { EMBED_LIMITS, parseHostMessage, type EmbedImage, type FrameMessage } from './protocol';
 
 /** What the bridge needs from the app's classifier: its load state and one classification. */
@@ -26,17 +24,8 @@ function originOf(url: string): string | null {
   }
 }
 
-async function toClassifiable(image: EmbedImage): Promise<Blob | ImageBitmap> {
-  if (image instanceof ArrayBuffer) {
-    if (image.byteLength > LIMITS.maxBytes) throw new ImageTooLargeError(`the image is ${image.byteLength} bytes`);
-    return (await decodeImage(new Blob([image]))).bitmap;
-  }
-  if (image instanceof Blob) return (await decodeImage(image)).bitmap;
-  if (image.width > LIMITS.maxSide || image.height > LIMITS.maxSide || image.width * image.height > LIMITS.maxPixels) {
-    throw new ImageTooLargeError(`${image.width}×${image.height} is beyond the limit`);
-  }
-  return image;
-}
+/** The classifier checks every kind of image alike: bytes by their header, bitmaps by their size. */
+const toClassifiable = (image: EmbedImage): Blob | ImageBitmap => (image instanceof ArrayBuffer ? new Blob([image]) : image);
 
 /**
  * Answers the parent page's messages. Only `window.parent` is listened to, only from
@@ -44,6 +33,7 @@ async function toClassifiable(image: EmbedImage): Promise<Blob | ImageBitmap> {
  * answered one at a time, in order; past the queue bound they get `busy` at once.
  */
 export function startBridge(win: Window, allowed: '*' | readonly string[], classifier: BridgeClassifier): void {
+  const early = win.glimpseEarlyMessages?.() ?? [];
   const parent = win.parent;
   if (parent === win) return;
   const isAllowed = (origin: string) => origin !== 'null' && (allowed === '*' || allowed.includes(origin));
@@ -79,7 +69,7 @@ export function startBridge(win: Window, allowed: '*' | readonly string[], class
     for (let request = queue.shift(); request; request = queue.shift()) {
       try {
         await classifier.loaded();
-        const result = await classifier.classifyImage(await toClassifiable(request.image), request.topK);
+        const result = await classifier.classifyImage(toClassifiable(request.image), request.topK);
         post({ glimpse: 1, type: 'result', id: request.id, predictions: result.predictions, backend: result.backend, ms: result.ms }, request.origin);
       } catch (error) {
         fail(request.id, errorCodeOf(error), (error as Error)?.message ?? String(error), request.origin);
@@ -88,7 +78,7 @@ export function startBridge(win: Window, allowed: '*' | readonly string[], class
     running = false;
   }
 
-  win.addEventListener('message', (event: MessageEvent) => {
+  function receive(event: MessageEvent): void {
     if (event.source !== parent || !isAllowed(event.origin)) return;
     const parsed = parseHostMessage(event.data);
     if (!parsed) return;
@@ -108,5 +98,9 @@ export function startBridge(win: Window, allowed: '*' | readonly string[], class
     }
     queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, origin: event.origin });
     void pump();
-  });
+  }
+
+  win.addEventListener('message', receive);
+  performance.mark('glimpse:bridge-listening');
+  for (const event of early) receive(event);
 }

@@ -1,0 +1,13 @@
+// Loaded by embed.html before its module scripts, which take a while to arrive: messages
+// the host page sends in the meantime are kept here and handed to the bridge, not lost.
+(function () {
+  var early = [];
+  function keep(event) {
+    if (early.length < 1024) early.push(event);
+  }
+  addEventListener('message', keep);
+  window.glimpseEarlyMessages = function () {
+    removeEventListener('message', keep);
+    return early.splice(0);
+  };
+})();

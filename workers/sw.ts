@@ -1,0 +1,41 @@
+import { clientsClaim } from 'workbox-core';
+import { addPlugins, cleanupOutdatedCaches, precacheAndRoute, type PrecacheEntry } from 'workbox-precaching';
+import { integrityOf } from '../src/core/integrity';
+
+/**
+ * The offline copy of the app (vite-plugin-pwa injects the precache list). Workbox checks
+ * each file's SRI hash only when it downloads it; a script running in this origin could
+ * later rewrite Cache Storage and so replace the app shell for good. So every cached
+ * response is checked against its hash again each time it is served: a rewritten entry
+ * is deleted and fetched afresh (with SRI), or, offline, not served at all. Model files
+ * are the exception: the classifier worker verifies them itself against the model
+ * manifest, whose hash is built into the app.
+ */
+declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (PrecacheEntry | string)[] };
+
+const precache = self.__WB_MANIFEST;
+const expected = new Map<string, string>();
+for (const entry of precache) {
+  if (typeof entry !== 'string' && entry.integrity && !entry.url.startsWith('model/')) expected.set(new URL(entry.url, self.location.href).pathname, entry.integrity);
+}
+
+addPlugins([
+  {
+    async cachedResponseWillBeUsed({ cacheName, request, cachedResponse }) {
+      const integrity = cachedResponse && expected.get(new URL(request.url).pathname);
+      if (!cachedResponse || !integrity) return cachedResponse;
+      if ((await integrityOf(await cachedResponse.clone().arrayBuffer())) === integrity) return cachedResponse;
+      await (await caches.open(cacheName)).delete(request);
+      return null;
+    },
+  },
+]);
+
+precacheAndRoute(precache, { ignoreURLParametersMatching: [/.*/] });
+cleanupOutdatedCaches();
+clientsClaim();
+
+// The page's "Update available — Reload" (vite-plugin-pwa's prompt mode) asks the waiting worker to take over.
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: unknown } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
