@@ -4,7 +4,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   publicDir: false,
   build: {
-    outDir: process.env.GLIMPSE_OUT_DIR ?? 'dist',
+    // build/app.ts passes its output folder.
+    outDir: 'dist',
     emptyOutDir: false,
     target: 'es2020',
     lib: { entry: 'src/embed-helper/glimpse-embed.ts', formats: ['iife'], name: 'Glimpse', fileName: () => 'embed.js' },

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launch } from '../tests/e2e/browser';
+import { launch } from '../harness/browser';
 
 const FIXTURES = resolve(import.meta.dirname, '../tests/fixtures');
 const PHOTOS = ['parrot.jpg', 'hot_dog.jpg', 'cat.png', 'dragonfly.png', 'bird.png'];

@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '../host/serve';
 import { DEFAULT_SETTINGS } from '../host/settings';
-import { launch } from '../tests/e2e/browser';
-import { freePort, startApp } from '../tests/e2e/global-setup';
+import { launch } from '../harness/browser';
+import { freePort, startApp } from '../harness/app-server';
+import { median } from '../src/core/stats';
+import { benchTargets, type JudgedTarget } from './targets';
 import { dirBytes, startTiming, throughput, warmLatency, type Latency, type StartTiming } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -34,10 +36,9 @@ export interface BenchReport {
   options: Omit<BenchOptions, 'glimpseUrl' | 'baselineUrl'>;
   glimpse: TargetResult;
   baseline: TargetResult;
-  targets: { name: string; value: number; limit: number; met: boolean }[];
+  targets: JudgedTarget[];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Field-wise median of several start timings. */
 function medianTiming(runs: StartTiming[]): StartTiming {
@@ -86,17 +87,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   const glimpse = await measureTarget(o.glimpseUrl, resolve(ROOT, 'dist'), o, log);
   log('baseline (full @tensorflow/tfjs on the main thread)');
   const baseline = await measureTarget(o.baselineUrl, resolve(ROOT, 'dist-bench'), o, log);
-  const baselineBest = Math.min(...baseline.warm.map((l) => l.p50));
-  const autoP50 = glimpse.auto?.p50 ?? NaN;
-  const targets = [
-    { name: 'warm latency, automatic ≤ 1.1 × baseline best backend (ratio)', value: autoP50 / baselineBest, limit: 1.1 },
-    { name: 'cold start ≤ 0.7 × baseline (ratio)', value: glimpse.cold.firstResult / baseline.cold.firstResult, limit: 0.7 },
-    { name: 'cold start ≤ 1500 ms', value: glimpse.cold.firstResult, limit: 1500 },
-    { name: 'cached start ≤ 800 ms', value: glimpse.cached.firstResult, limit: 800 },
-    { name: `long tasks > 50 ms during ${o.batch} classifications = 0`, value: glimpse.throughput.longTasksOver50, limit: 0 },
-    { name: 'JS before first result ≤ 0.5 × baseline (ratio)', value: glimpse.cold.bytes.js / baseline.cold.bytes.js, limit: 0.5 },
-    { name: 'batch throughput ≥ 0.9 × 1000 / warm latency (ratio, ≥ 1 is met)', value: glimpse.throughput.imagesPerSecond / ((0.9 * 1000) / autoP50), limit: 1 },
-  ].map((t) => ({ ...t, met: t.name.includes('(ratio, ≥') ? t.value >= t.limit : t.value <= t.limit }));
+  const targets = benchTargets(glimpse, baseline, o.batch);
   const { glimpseUrl: _g, baselineUrl: _b, ...options } = o;
   return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse, baseline, targets };
 }
@@ -139,7 +130,7 @@ export function markdown(r: BenchReport): string {
     '',
     '| target | value | limit | met |',
     '|---|---|---|---|',
-    ...r.targets.map((t) => `| ${t.name} | ${t.value.toFixed(2)} | ${t.limit} | ${t.met ? 'yes' : '**no**'} |`),
+    ...r.targets.map((t) => `| ${t.name} | ${t.value.toFixed(2)} | ${t.direction === 'at-most' ? '≤' : '≥'} ${t.limit} | ${t.met ? 'yes' : '**no**'} |`),
   ];
   return lines.join('\n');
 }

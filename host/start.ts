@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildApp, SETTINGS_STAMP } from './build';
+import { buildApp, SETTINGS_STAMP } from '../build/app';
 import { serve } from './serve';
 import { readSettings, type DeploySettings } from './settings';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'dist');
-const SOURCES = ['src', 'workers', 'public', 'host', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];
+const SOURCES = ['src', 'workers', 'public', 'host', 'build', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];
 
 function newestMtime(path: string): number {
   const stat = statSync(path);

@@ -6,6 +6,7 @@
     if (early.length < 1024) early.push(event);
   }
   addEventListener('message', keep);
+  performance.mark('glimpse:early-listening');
   window.glimpseEarlyMessages = function () {
     removeEventListener('message', keep);
     return early.splice(0);

@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import EmbedApp from './EmbedApp.svelte';
-import { backendFromUrl, classifier } from './lib/classifier.svelte';
+import { classifier } from './lib/classifier.svelte';
+import { backendFromUrl } from './lib/url-options';
 import { startBridge } from './lib/embed/bridge';
 import { i18n } from './lib/i18n.svelte';
 import './app.css';

@@ -3,7 +3,3 @@ declare const __GLIMPSE_EMBED_ORIGINS__: '*' | string[];
 /** The release label shown in the app (GLIMPSE_RELEASE at build time, else the package version). */
 declare const __GLIMPSE_RELEASE__: string;
 
-interface Window {
-  /** Messages that reached embed.html before the bridge listened (public/embed-early.js). */
-  glimpseEarlyMessages?: () => MessageEvent[];
-}

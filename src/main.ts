@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
-import { backendFromUrl, classifier } from './lib/classifier.svelte';
+import { classifier } from './lib/classifier.svelte';
+import { backendFromUrl } from './lib/url-options';
 import { i18n } from './lib/i18n.svelte';
 import { pwa } from './lib/pwa.svelte';
 import './app.css';

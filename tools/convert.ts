@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeModelManifest } from '../host/model-manifest';
-import { quantize } from './quantization';
+import { writeModelManifest } from '../build/model-manifest';
 import { shardWeights } from './shards';
-import { readTflite, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite';
+import { readTflite, type TfliteModel, type TfliteTensor } from './tflite';
+import { GraphBuilder, OP_BUILDERS, PASS_THROUGH, type Weight } from './tflite-graph';
 
 const HELP = `npm run convert -- --tflite <file.tflite> --out <dir> [--labels <labels.txt|labels.json>]
                      [--drop-background] [--crop 0.875] [--range -1,1] [--name <model name>]
@@ -19,65 +19,7 @@ is dequantized and stored as float16; float32 stays float32. Activations run in 
   --crop             central-crop fraction for metadata.json (default: squash the whole image)
   --range            input range for metadata.json; default from the input's quantization`;
 
-export const SUPPORTED = ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'MUL', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'RESHAPE', 'SQUEEZE', 'SOFTMAX', 'MEAN', 'PAD', 'CONCATENATION', 'RELU', 'RELU6', 'LOGISTIC', 'TANH', 'QUANTIZE', 'DEQUANTIZE'];
-
-type Attr = Record<string, unknown>;
-interface Node {
-  name: string;
-  op: string;
-  input?: string[];
-  attr: Attr;
-}
-interface Weight {
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-  bytes: Uint8Array;
-  quantization?: { dtype: 'uint8'; scale: number; min: number } | { dtype: 'float16' };
-}
-
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-const ints = (xs: number[]) => ({ list: { i: xs.map(String) } });
-const T = { T: { type: 'DT_FLOAT' } };
-const ACTIVATIONS: Record<number, string | null> = { 0: null, 1: 'Relu', 3: 'Relu6', 4: 'Tanh' };
-
-/** Values of a quantized or float constant as float32, in its own layout. */
-function floatValues(t: TfliteTensor): Float32Array {
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  if (t.type === 'float32') return new Float32Array(t.data.slice().buffer, 0, n);
-  const out = new Float32Array(n);
-  const axis = t.quantizedDimension;
-  const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const channels = t.shape[axis] ?? 1;
-  for (let i = 0; i < n; i++) {
-    const c = t.scale.length > 1 ? Math.floor(i / inner) % channels : 0;
-    const q = t.type === 'uint8' ? view.getUint8(i) : t.type === 'int8' ? view.getInt8(i) : view.getInt32(i * 4, true);
-    out[i] = (q - (t.zeroPoint[c] ?? 0)) * (t.scale[c] ?? 1);
-  }
-  return out;
-}
-
-/** Reorders a row-major array from `shape` to the axis order `perm`, dropping index 0 of axis `drop` if asked. */
-function permute<A extends Uint8Array | Float32Array>(data: A, shape: number[], perm: number[], drop?: number): { data: A; shape: number[] } {
-  const kept = shape.map((d, axis) => (axis === drop ? d - 1 : d));
-  const outShape = perm.map((p) => kept[p]!);
-  const out = new (data.constructor as new (n: number) => A)(outShape.reduce((a, b) => a * b, 1));
-  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  const outStrides = outShape.map((_, i) => outShape.slice(i + 1).reduce((a, b) => a * b, 1));
-  const index = new Array<number>(shape.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let rest = o;
-    for (let i = 0; i < outShape.length; i++) {
-      index[perm[i]!] = Math.floor(rest / outStrides[i]!);
-      rest %= outStrides[i]!;
-    }
-    let src = 0;
-    for (let a = 0; a < shape.length; a++) src += (index[a]! + (a === drop ? 1 : 0)) * inStrides[a]!;
-    out[o] = data[src]!;
-  }
-  return { data: out, shape: outShape };
-}
+export const SUPPORTED = [...Object.keys(OP_BUILDERS), ...PASS_THROUGH];
 
 export interface ConvertOptions {
   labels?: string[];
@@ -95,139 +37,15 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
   const input = model.tensors[model.inputs[0]!]!;
   const output = model.tensors[model.outputs[0]!]!;
   const classes = output.shape.at(-1)!;
-  const drop = options.dropBackground ? classes : -1;
-
-  const nodes: Node[] = [];
-  const weights: Weight[] = [];
-  const used = new Set<string>();
-  const names = new Map<number, string>();
-  const unique = (raw: string) => {
-    let name = raw.split(';')[0]!.replace(/[^\w/.-]/g, '_') || 'tensor';
-    for (let i = 1; used.has(name); i++) name = `${raw.split(';')[0]}_${i}`;
-    used.add(name);
-    return name;
-  };
-  const nameOf = (i: number) => names.get(i) ?? (names.set(i, unique(model.tensors[i]!.name)), names.get(i)!);
-  const addConst = (w: Weight) => {
-    nodes.push({ name: w.name, op: 'Const', attr: { value: { tensor: { dtype: w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT', tensorShape: { dim: w.shape.map((d) => ({ size: String(d) })) } } }, dtype: { type: w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } });
-    weights.push(w);
-    return w.name;
-  };
-  /** An int32 constant; `shape` defaults to a vector ([] makes a scalar, as ConcatV2's axis must be). */
-  const intConst = (name: string, values: number[], shape = [values.length]) =>
-    addConst({ name: unique(name), shape, dtype: 'int32', bytes: new Uint8Array(Int32Array.from(values).buffer) });
-  const intData = (t: TfliteTensor) => Array.from(new Int32Array(t.data.slice().buffer));
-
-  /** A kernel in tfjs layout: uint8 bytes copied losslessly, int8 as float16, float32 as is. */
-  const kernel = (i: number, perm: number[], reshape?: number[], dropAxis?: number) => {
-    const t = model.tensors[i]!;
-    const dropped = dropAxis !== undefined && t.shape[dropAxis] === drop ? dropAxis : undefined;
-    const name = unique(`${nameOf(i)}/weights`);
-    if (t.type === 'uint8' && t.scale.length === 1) {
-      const { data, shape } = permute(t.data, t.shape, perm, dropped);
-      return addConst({ name, shape: reshape ?? shape, dtype: 'float32', bytes: data, quantization: { dtype: 'uint8', scale: t.scale[0]!, min: -t.scale[0]! * t.zeroPoint[0]! } });
-    }
-    const { data, shape } = permute(floatValues(t), t.shape, perm, dropped);
-    const stored = t.type === 'float32' ? { bytes: new Uint8Array(data.buffer) } : quantize(data, 'float16');
-    return addConst({ name, shape: reshape ?? shape, dtype: 'float32', bytes: stored.bytes, ...(stored.quantization ? { quantization: stored.quantization as Weight['quantization'] } : {}) });
-  };
-  const bias = (i: number | undefined, outChannels: number) => {
-    if (i === undefined || i < 0) return addConst({ name: unique('bias'), shape: [outChannels], dtype: 'float32', bytes: new Uint8Array(new Float32Array(outChannels).buffer) });
-    const t = model.tensors[i]!;
-    let values = floatValues(t);
-    if (t.shape[0] === drop) values = values.slice(1);
-    return addConst({ name: unique(`${nameOf(i)}/bias`), shape: [values.length], dtype: 'float32', bytes: new Uint8Array(values.buffer) });
-  };
-  const fused = (activation: number) => {
-    if (!(activation in ACTIVATIONS)) throw new Error(`unsupported fused activation ${activation}`);
-    const act = ACTIVATIONS[activation];
-    return { fused_ops: { list: { s: [b64('BiasAdd'), ...(act ? [b64(act)] : [])] } }, num_args: { i: '1' }, epsilon: { f: 0 } };
-  };
-  const withActivation = (node: Node, activation: number) => {
-    const act = ACTIVATIONS[activation];
-    if (act === undefined) throw new Error(`unsupported fused activation ${activation}`);
-    if (!act) return nodes.push(node);
-    const out = node.name;
-    nodes.push({ ...node, name: unique(`${out}/pre_activation`) }, { name: out, op: act, input: [nodes.at(-1)!.name], attr: T });
-    return nodes.length;
-  };
-  const padding = (o: TfliteOperator) => ({ s: b64(o.options?.byte(0) === 1 ? 'VALID' : 'SAME') });
+  const graph = new GraphBuilder(model, options.dropBackground ? classes : -1);
+  const { nodes, weights } = graph;
+  const nameOf = (i: number) => graph.nameOf(i);
 
   const [, height, width, channels] = input.shape;
   nodes.push({ name: nameOf(input.index), op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [-1, height, width, channels].map((d) => ({ size: String(d) })) } } } });
-
   for (const o of model.operators) {
-    const out = o.outputs[0]!;
-    const inName = (k: number) => nameOf(o.inputs[k]!);
-    const opt = o.options;
-    switch (o.op) {
-      case 'QUANTIZE':
-      case 'DEQUANTIZE':
-        names.set(out, inName(0));
-        break;
-      case 'CONV_2D': {
-        const w = model.tensors[o.inputs[1]!]!;
-        const filter = kernel(o.inputs[1]!, [1, 2, 3, 0], undefined, 0);
-        const b = bias(o.inputs[2], w.shape[0] === drop ? drop - 1 : w.shape[0]!);
-        nodes.push({ name: nameOf(out), op: '_FusedConv2D', input: [inName(0), filter, b], attr: { ...T, data_format: { s: b64('NHWC') }, strides: ints([1, opt!.int(2, 1), opt!.int(1, 1), 1]), dilations: ints([1, opt!.int(5, 1), opt!.int(4, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, use_cudnn_on_gpu: { b: true }, ...fused(opt!.byte(3)) } });
-        break;
-      }
-      case 'DEPTHWISE_CONV_2D': {
-        const w = model.tensors[o.inputs[1]!]!;
-        const multiplier = Math.max(1, opt!.int(3, 1));
-        const [, h, wd, cm] = w.shape as [number, number, number, number];
-        const filter = kernel(o.inputs[1]!, [0, 1, 2, 3], [h, wd, cm / multiplier, multiplier]);
-        // [1, H, W, C*M] and [H, W, C, M] share one memory order: only the shape changes.
-        const b = bias(o.inputs[2], cm);
-        nodes.push({ name: nameOf(out), op: 'FusedDepthwiseConv2dNative', input: [inName(0), filter, b], attr: { ...T, data_format: { s: b64('NHWC') }, strides: ints([1, opt!.int(2, 1), opt!.int(1, 1), 1]), dilations: ints([1, opt!.int(6, 1), opt!.int(5, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, ...fused(opt!.byte(4)) } });
-        break;
-      }
-      case 'FULLY_CONNECTED': {
-        const w = model.tensors[o.inputs[1]!]!;
-        const matrix = kernel(o.inputs[1]!, [0, 1], undefined, 0);
-        const b = bias(o.inputs[2], w.shape[0] === drop ? drop - 1 : w.shape[0]!);
-        nodes.push({ name: nameOf(out), op: '_FusedMatMul', input: [inName(0), matrix, b], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: true }, ...fused(opt?.byte(0) ?? 0) } });
-        break;
-      }
-      case 'ADD':
-      case 'MUL':
-        withActivation({ name: nameOf(out), op: o.op === 'ADD' ? 'AddV2' : 'Mul', input: [inName(0), inName(1)], attr: T }, opt?.byte(0) ?? 0);
-        break;
-      case 'AVERAGE_POOL_2D':
-      case 'MAX_POOL_2D':
-        withActivation(
-          { name: nameOf(out), op: o.op === 'AVERAGE_POOL_2D' ? 'AvgPool' : 'MaxPool', input: [inName(0)], attr: { ...T, data_format: { s: b64('NHWC') }, ksize: ints([1, opt!.int(4), opt!.int(3), 1]), strides: ints([1, opt!.int(2), opt!.int(1), 1]), padding: padding(o) } },
-          opt!.byte(5),
-        );
-        break;
-      case 'RESHAPE': {
-        const target = (model.tensors[out]!.shape.length ? model.tensors[out]!.shape : intData(model.tensors[o.inputs[1]!]!)).map((d, i) => (i === 0 ? -1 : d === drop ? d - 1 : d));
-        nodes.push({ name: nameOf(out), op: 'Reshape', input: [inName(0), intConst(`${nameOf(out)}/shape`, target)], attr: { ...T, Tshape: { type: 'DT_INT32' } } });
-        break;
-      }
-      case 'SQUEEZE':
-        nodes.push({ name: nameOf(out), op: 'Squeeze', input: [inName(0)], attr: { ...T, squeeze_dims: ints(opt?.ints(0) ?? []) } });
-        break;
-      case 'SOFTMAX':
-        if ((opt?.float(0, 1) ?? 1) !== 1) throw new Error('SOFTMAX with beta ≠ 1 is not supported');
-        nodes.push({ name: nameOf(out), op: 'Softmax', input: [inName(0)], attr: T });
-        break;
-      case 'MEAN':
-        nodes.push({ name: nameOf(out), op: 'Mean', input: [inName(0), intConst(`${nameOf(out)}/axes`, intData(model.tensors[o.inputs[1]!]!))], attr: { ...T, Tidx: { type: 'DT_INT32' }, keep_dims: { b: (opt?.byte(0) ?? 0) !== 0 } } });
-        break;
-      case 'PAD':
-        nodes.push({ name: nameOf(out), op: 'Pad', input: [inName(0), addConst({ name: unique(`${nameOf(out)}/paddings`), shape: [4, 2], dtype: 'int32', bytes: new Uint8Array(Int32Array.from(intData(model.tensors[o.inputs[1]!]!)).buffer) })], attr: { ...T, Tpaddings: { type: 'DT_INT32' } } });
-        break;
-      case 'CONCATENATION': {
-        const axis = opt!.int(0);
-        withActivation({ name: nameOf(out), op: 'ConcatV2', input: [...o.inputs.map((_, k) => inName(k)), intConst(`${nameOf(out)}/axis`, [axis], [])], attr: { ...T, N: { i: String(o.inputs.length) }, Tidx: { type: 'DT_INT32' } } }, opt!.byte(1));
-        break;
-      }
-      default: {
-        const op = { RELU: 'Relu', RELU6: 'Relu6', LOGISTIC: 'Sigmoid', TANH: 'Tanh' }[o.op as 'RELU'];
-        nodes.push({ name: nameOf(out), op, input: [inName(0)], attr: T });
-      }
-    }
+    if (PASS_THROUGH.includes(o.op)) graph.alias(o.outputs[0]!, nameOf(o.inputs[0]!));
+    else OP_BUILDERS[o.op]!(graph, o, () => nameOf(o.outputs[0]!), (k) => nameOf(o.inputs[k]!));
   }
 
   const outName = nameOf(output.index);

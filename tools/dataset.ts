@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isImageFileName } from '../src/core/image-files';
 import { resolveLabel, WNID_FILE, wnidLabeller } from '../src/core/labels';
 
 export { resolveLabel };
@@ -9,7 +10,6 @@ export interface LabelledImage {
   truth: number;
 }
 
-const IMAGE = /\.(jpe?g|png|webp|gif|bmp|avif)$/i;
 
 /** CSV lines `path,label` (a header line `path,label` is skipped); paths relative to the CSV. */
 export function readManifest(csvPath: string, labels: readonly string[]): LabelledImage[] {
@@ -39,12 +39,12 @@ export function readImageFolder(dir: string, labels: readonly string[]): Labelle
     return folders.flatMap((folder) => {
       const truth = resolveLabel(folder, labels);
       return readdirSync(join(dir, folder))
-        .filter((f) => IMAGE.test(f))
+        .filter((f) => isImageFileName(f))
         .sort()
         .map((f) => ({ path: join(dir, folder, f), truth }));
     });
   }
-  const images = entries.filter((f) => IMAGE.test(f));
+  const images = entries.filter((f) => isImageFileName(f));
   if (!images.some((f) => WNID_FILE.test(f))) throw new Error(`${dir} has neither class folders nor <wnid>_<name> images`);
   const byWnid = wnidLabeller(images, labels);
   return images.map((f) => {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { confusionCsv, evaluate, topConfusions, type EvaluationReport, type Sample } from '../src/core/metrics';
+import { confusionCsv, evaluate, presentClasses, topConfusions, type EvaluationReport, type Sample } from '../src/core/metrics';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeEngine } from './node-model';
 import { readImageFolder, readManifest } from './dataset';
@@ -52,7 +52,7 @@ export async function runEval(options: EvalOptions): Promise<EvaluationReport> {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function summary(report: EvaluationReport): string {
-  const present = report.perClass.filter((c) => c.support > 0);
+  const present = presentClasses(report);
   const worst = [...present].sort((a, b) => a.f1 - b.f1 || b.support - a.support).slice(0, 10);
   return [
     '| images | top-1 | top-5 | macro P / R / F1 | weighted P / R / F1 | ms per image |',

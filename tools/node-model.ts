@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import { MANIFEST_FILE } from '../src/core/model-manifest';
-import { modelManifest } from '../host/model-manifest';
+import { modelManifest } from '../build/model-manifest';
 import { Engine } from '../workers/engine';
 import { fetchModelFiles, type ModelFiles } from '../workers/model-files';
 import { fileFetch } from './node-io';

@@ -4,13 +4,13 @@ import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pixels } from '../src/core/preprocess';
-import { writeModelManifest } from '../host/model-manifest';
+import { writeModelManifest } from '../build/model-manifest';
 import { Engine } from '../workers/engine';
 import { entryByteLength, type ModelFiles } from '../workers/model-files';
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeActivate } from './node-model';
-import { fitsFloat16, quantize, type StoredDtype } from './quantization';
+import { fitsFloat16, quantize, type StoredDtype } from './weight-encoding';
 import { shardWeights } from './shards';
 
 const HELP = `npm run quantize -- --model <model.json> --out <dir> (--dtype uint8|uint16|float16|float32 | --auto --calibration <csv|dir>)

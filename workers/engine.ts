@@ -3,7 +3,8 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError } from '../src/core/errors';
 import { classProbabilities, topK, type Prediction } from '../src/core/predictions';
 import { toInputTensor, type Pixels } from '../src/core/preprocess';
-import { median, type BackendName } from './backend-choice';
+import type { BackendName } from '../src/core/backends';
+import { median } from '../src/core/stats';
 import type { ModelFiles } from './model-files';
 
 /** Most requests that may wait for the model at once; more are refused with BusyError. */

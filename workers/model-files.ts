@@ -84,6 +84,102 @@ async function readBody(response: Response, limit: number, onChunk: (bytes: numb
   return out;
 }
 
+/** Downloads of one model's files, each fetched, then verified against the manifest. */
+class ModelDownload {
+  private manifest: ModelManifest | null = null;
+  private loaded = 0;
+  total = 0;
+
+  constructor(
+    private readonly base: URL,
+    private readonly fetcher: typeof fetch,
+    private readonly onProgress: (p: DownloadProgress) => void,
+  ) {}
+
+  /** Fetches a file and checks the response itself: status 200, same origin, not an HTML page. */
+  private async fetchFile(name: string, init?: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await this.fetcher(new URL(name, this.base), init);
+    } catch (cause) {
+      throw new ModelLoadError(`${name}: network error (${(cause as Error).message})`);
+    }
+    if (response.status !== 200) throw new ModelLoadError(`${name}: HTTP ${response.status}`);
+    if (response.url && new URL(response.url).origin !== this.base.origin) throw new ModelIntegrityError(`${name}: redirected to another origin`);
+    if (response.headers.get('content-type')?.includes('text/html')) throw new ModelIntegrityError(`${name}: the server answered with an HTML page`);
+    return response;
+  }
+
+  /** Runs a check once more on a fresh download when it finds the bytes tampered with; a second failure is final. */
+  private async repairing<T>(name: string, attempt: (init?: RequestInit) => Promise<T>, first?: RequestInit): Promise<T> {
+    try {
+      return await attempt(first);
+    } catch (error) {
+      if ((error as Error).name !== 'ModelIntegrityError') throw error;
+      await evictCached(new URL(name, this.base));
+      return attempt({ cache: 'reload' });
+    }
+  }
+
+  /** The manifest, checked against its pinned sha256 where there is one. */
+  async readManifest(pinnedSha256?: string): Promise<ModelManifest> {
+    this.manifest = await this.repairing(
+      MANIFEST_FILE,
+      async (init) => {
+        const bytes = new Uint8Array(await (await this.fetchFile(MANIFEST_FILE, init)).arrayBuffer());
+        if (pinnedSha256 && (await sha256Hex(bytes)) !== pinnedSha256) throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
+        try {
+          return parseModelManifest(JSON.parse(new TextDecoder().decode(bytes)));
+        } catch (error) {
+          if (error instanceof SyntaxError) throw new ModelIntegrityError(`${MANIFEST_FILE} is not valid JSON`);
+          throw error;
+        }
+      },
+      { cache: 'no-cache' },
+    );
+    return this.manifest;
+  }
+
+  entry(name: string): ModelManifest['files'][string] {
+    const file = this.manifest?.files[name];
+    if (!file) throw new ModelIntegrityError(`${name} is not in the model manifest`);
+    return file;
+  }
+
+  /** One download of a file, its bytes counted as they arrive, then its length and sha256 checked. */
+  private async attempt(name: string, init?: RequestInit): Promise<Uint8Array<ArrayBuffer>> {
+    const { bytes, sha256 } = this.entry(name);
+    let received = 0;
+    const body = await readBody(await this.fetchFile(name, init), bytes, (n) => {
+      received += n;
+      this.loaded += n;
+      this.onProgress({ loaded: this.loaded, total: this.total });
+    });
+    this.loaded -= received;
+    if (body.byteLength !== bytes) throw new ModelIntegrityError(`${name}: ${body.byteLength} bytes, the manifest says ${bytes}`);
+    if ((await sha256Hex(body)) !== sha256) throw new ModelIntegrityError(`${name}: content does not match its sha256`);
+    this.loaded += bytes;
+    this.onProgress({ loaded: this.loaded, total: this.total });
+    return body;
+  }
+
+  /** A file's verified bytes, downloaded afresh once if the first copy fails its check. */
+  verified(name: string): Promise<Uint8Array<ArrayBuffer>> {
+    return this.repairing(name, (init) => this.attempt(name, init));
+  }
+
+  async json(name: string): Promise<unknown> {
+    try {
+      return JSON.parse(new TextDecoder().decode(await this.verified(name))) as unknown;
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new ModelFormatError(`${name} is not valid JSON`);
+      throw error;
+    }
+  }
+}
+
+const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
+
 /**
  * Downloads a graph model through its manifest: model.json, metadata.json,
  * labels.json and the weight shards, each checked (status 200, same origin, not an
@@ -97,90 +193,18 @@ export async function fetchModelFiles(
   /** The manifest's own sha256 where the app was built with it, so that it too is checked. */
   manifestSha256?: string,
 ): Promise<ModelFiles> {
-  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href);
+  const download = new ModelDownload(new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href), fetcher, onProgress);
+  const manifest = await download.readManifest(manifestSha256);
+  if (download.entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
 
-  async function get(name: string, init?: RequestInit): Promise<Response> {
-    const url = new URL(name, base);
-    let response: Response;
-    try {
-      response = await fetcher(url, init);
-    } catch (cause) {
-      throw new ModelLoadError(`${name}: network error (${(cause as Error).message})`);
-    }
-    if (response.status !== 200) throw new ModelLoadError(`${name}: HTTP ${response.status}`);
-    if (response.url && new URL(response.url).origin !== base.origin) throw new ModelIntegrityError(`${name}: redirected to another origin`);
-    if (response.headers.get('content-type')?.includes('text/html')) throw new ModelIntegrityError(`${name}: the server answered with an HTML page`);
-    return response;
-  }
-
-  /** Runs a check once more on a fresh download when it finds the bytes tampered with. */
-  async function repairing<T>(name: string, attempt: (init?: RequestInit) => Promise<T>, first?: RequestInit): Promise<T> {
-    try {
-      return await attempt(first);
-    } catch (error) {
-      if ((error as Error).name !== 'ModelIntegrityError') throw error;
-      await evictCached(new URL(name, base));
-      return attempt({ cache: 'reload' });
-    }
-  }
-
-  const manifest = await repairing(
-    MANIFEST_FILE,
-    async (init) => {
-      const bytes = new Uint8Array(await (await get(MANIFEST_FILE, init)).arrayBuffer());
-      if (manifestSha256 && (await sha256Hex(bytes)) !== manifestSha256) throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
-      try {
-        return parseModelManifest(JSON.parse(new TextDecoder().decode(bytes)));
-      } catch (error) {
-        if (error instanceof SyntaxError) throw new ModelIntegrityError(`${MANIFEST_FILE} is not valid JSON`);
-        throw error;
-      }
-    },
-    { cache: 'no-cache' },
-  );
-  const entry = (name: string) => {
-    const file = manifest.files[name];
-    if (!file) throw new ModelIntegrityError(`${name} is not in the model manifest`);
-    return file;
-  };
-
-  let loaded = 0;
-  let total = 0;
-  async function attempt(name: string, init?: RequestInit): Promise<Uint8Array<ArrayBuffer>> {
-    const { bytes, sha256 } = entry(name);
-    let received = 0;
-    const body = await readBody(await get(name, init), bytes, (n) => {
-      received += n;
-      loaded += n;
-      onProgress({ loaded, total });
-    });
-    loaded -= received;
-    if (body.byteLength !== bytes) throw new ModelIntegrityError(`${name}: ${body.byteLength} bytes, the manifest says ${bytes}`);
-    if ((await sha256Hex(body)) !== sha256) throw new ModelIntegrityError(`${name}: content does not match its sha256`);
-    loaded += bytes;
-    onProgress({ loaded, total });
-    return body;
-  }
-  const verified = (name: string) => repairing(name, (init) => attempt(name, init));
-  const json = async (name: string) => {
-    try {
-      return JSON.parse(new TextDecoder().decode(await verified(name))) as unknown;
-    } catch (error) {
-      if (error instanceof SyntaxError) throw new ModelFormatError(`${name} is not valid JSON`);
-      throw error;
-    }
-  };
-
-  if (entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
   // Every other model file the manifest lists is fetched at once, in parallel with the
   // JSON files, rather than after model.json names it; model.json is then checked to
   // name only these.
-  const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
   const shardNames = Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name));
-  total = [...JSON_FILES, ...shardNames].reduce((sum, name) => sum + entry(name).bytes, 0);
-  const shardBytes = new Map(shardNames.map((name) => [name, verified(name)] as const));
+  download.total = [...JSON_FILES, ...shardNames].reduce((sum, name) => sum + download.entry(name).bytes, 0);
+  const shardBytes = new Map(shardNames.map((name) => [name, download.verified(name)] as const));
   for (const pending of shardBytes.values()) pending.catch(() => undefined);
-  const [modelJson, metadata, labelsJson] = await Promise.all(JSON_FILES.map(json));
+  const [modelJson, metadata, labelsJson] = await Promise.all(JSON_FILES.map((name) => download.json(name)));
   const spec = parseModelSpec(metadata);
   const labels = parseLabels(labelsJson);
   const model = validateModelJson(modelJson, manifest);

@@ -43,6 +43,11 @@ export interface Sample {
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
+/** The classes that occur in the truth or the predictions: what macro averages and tables cover. */
+export function presentClasses({ perClass, confusion }: Pick<EvaluationReport, 'perClass' | 'confusion'>): ClassMetrics[] {
+  return perClass.filter((c) => c.support > 0 || confusion.some((row) => row[c.index]! > 0));
+}
+
 /**
  * Precision of a class never predicted is 0 and recall of a class with no samples is 0
  * (scikit-learn's zero_division=0). Macro averages run over the classes that occur in
@@ -69,7 +74,7 @@ export function evaluate(samples: readonly Sample[], labels: readonly string[]):
     const recall = ratio(tp, support);
     return { label, index, precision, recall, f1: ratio(2 * precision * recall, precision + recall), support };
   });
-  const present = perClass.filter((c) => c.support > 0 || confusion.some((row) => row[c.index]! > 0));
+  const present = presentClasses({ perClass, confusion });
   const n = samples.length;
   const mean = (key: keyof Averages) => ratio(present.reduce((s, c) => s + c[key], 0), present.length);
   const weighted = (key: keyof Averages) => ratio(perClass.reduce((s, c) => s + c[key] * c.support, 0), n);

@@ -48,96 +48,120 @@ export interface GlimpseEmbed {
 
 let nextId = 0;
 
+type Ready = { model: EmbedModel; backend: string };
+
+/** One Glimpse frame and the conversation with it: requests waiting for answers, events, its lifecycle. */
+class Connection implements GlimpseEmbed {
+  private readonly listeners: { [E in keyof Events]: Set<(detail: Events[E]) => void> } = { progress: new Set(), ready: new Set() };
+  private readonly pending = new Map<string, { resolve: (p: Prediction[]) => void; reject: (e: Error) => void }>();
+  private readonly readyWaiters: ((info: Ready) => void)[] = [];
+  private info: Ready | null = null;
+  private loads = 0;
+  /** The frame's document that held the waiting requests is gone (navigated away or reloaded). */
+  private gone = false;
+  private readonly onMessage = (event: MessageEvent) => this.receive(event);
+
+  constructor(
+    readonly frame: HTMLIFrameElement,
+    private readonly origin: string,
+    private readonly topK: number | undefined,
+  ) {
+    window.addEventListener('message', this.onMessage);
+    frame.addEventListener('load', () => this.loaded());
+  }
+
+  get model(): EmbedModel {
+    return this.info!.model;
+  }
+
+  get backend(): string {
+    return this.info!.backend;
+  }
+
+  whenReady(): Promise<Ready> {
+    return this.info ? Promise.resolve(this.info) : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private send(message: HostMessage): void {
+    this.frame.contentWindow?.postMessage(message, this.origin);
+  }
+
+  private loaded(): void {
+    // A second load means the frame was navigated (to about:blank, say) or reloaded. A
+    // Glimpse page announces `ready` again.
+    if (++this.loads > 1) {
+      this.gone = true;
+      this.abandon('model-unavailable', 'the Glimpse frame was navigated away or reloaded');
+    }
+    // Asking for status covers a frame that became ready before it knew our origin.
+    this.send({ glimpse: PROTOCOL_VERSION, type: 'status' });
+  }
+
+  private receive(event: MessageEvent): void {
+    if (event.source !== this.frame.contentWindow || event.origin !== this.origin || !isFrameMessage(event.data)) return;
+    const message: FrameMessage = event.data;
+    if (message.type === 'ready') {
+      this.gone = false;
+      this.info = { model: message.model, backend: message.backend };
+      for (const resolve of this.readyWaiters.splice(0)) resolve(this.info);
+      for (const listener of this.listeners.ready) listener(this.info);
+    } else if (message.type === 'progress') {
+      for (const listener of this.listeners.progress) listener({ phase: message.phase, loaded: message.loaded, total: message.total });
+    } else {
+      const request = this.pending.get(message.id);
+      if (!request) return;
+      this.pending.delete(message.id);
+      if (message.type === 'result') request.resolve(message.predictions);
+      else request.reject(new GlimpseEmbedError(message.code, message.message));
+    }
+  }
+
+  /** Rejects every request still waiting: their answers can no longer come. */
+  private abandon(code: ErrorCode, message: string): void {
+    for (const request of this.pending.values()) request.reject(new GlimpseEmbedError(code, message));
+    this.pending.clear();
+  }
+
+  classify(image: EmbedImage, { topK = this.topK }: { topK?: number } = {}): Promise<Prediction[]> {
+    const id = `glimpse-${++nextId}`;
+    return new Promise<Prediction[]>((resolve, reject) => {
+      if (this.gone || !this.frame.isConnected) return reject(new GlimpseEmbedError('model-unavailable', 'the Glimpse frame is gone'));
+      this.pending.set(id, { resolve, reject });
+      this.send({ glimpse: PROTOCOL_VERSION, type: 'classify', id, image, ...(topK === undefined ? {} : { topK }) });
+    });
+  }
+
+  on<E extends keyof Events>(event: E, listener: (detail: Events[E]) => void): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  destroy(): void {
+    window.removeEventListener('message', this.onMessage);
+    this.abandon('cancelled', 'the embed was destroyed');
+    this.frame.remove();
+  }
+}
+
 export function embed(element: HTMLElement, options: EmbedOptions): Promise<GlimpseEmbed> {
   const origin = new URL(options.origin).origin;
   const frame = document.createElement('iframe');
   frame.src = `${origin}/embed.html`;
   frame.title = 'Glimpse image classifier';
   frame.style.cssText = `width:100%;height:${options.height ?? 420}px;border:0`;
-
-  const listeners: { [E in keyof Events]: Set<(detail: Events[E]) => void> } = { progress: new Set(), ready: new Set() };
-  const pending = new Map<string, { resolve: (p: Prediction[]) => void; reject: (e: Error) => void }>();
-  let ready: { model: EmbedModel; backend: string } | null = null;
-  let resolveReady: (info: { model: EmbedModel; backend: string }) => void = () => undefined;
-  const whenReady = new Promise<{ model: EmbedModel; backend: string }>((resolve) => (resolveReady = resolve));
-
-  const send = (message: HostMessage, transfer: Transferable[] = []) => frame.contentWindow?.postMessage(message, origin, transfer);
-
-  function receive(event: MessageEvent): void {
-    if (event.source !== frame.contentWindow || event.origin !== origin || !isFrameMessage(event.data)) return;
-    const message: FrameMessage = event.data;
-    if (message.type === 'ready') {
-      gone = false;
-      ready = { model: message.model, backend: message.backend };
-      resolveReady(ready);
-      for (const listener of listeners.ready) listener(ready);
-    } else if (message.type === 'progress') {
-      for (const listener of listeners.progress) listener({ phase: message.phase, loaded: message.loaded, total: message.total });
-    } else {
-      const request = pending.get(message.id);
-      if (!request) return;
-      pending.delete(message.id);
-      if (message.type === 'result') request.resolve(message.predictions);
-      else request.reject(new GlimpseEmbedError(message.code, message.message));
-    }
-  }
-  window.addEventListener('message', receive);
-  /** Rejects every request still waiting: their answers can no longer come. */
-  const abandon = (code: ErrorCode, message: string) => {
-    for (const request of pending.values()) request.reject(new GlimpseEmbedError(code, message));
-    pending.clear();
-  };
-  let loads = 0;
-  let gone = false;
-  frame.addEventListener('load', () => {
-    // A second load means the frame was navigated (to about:blank, say) or reloaded: the
-    // document that held the waiting requests is gone. A Glimpse page announces `ready` again.
-    if (++loads > 1) {
-      gone = true;
-      abandon('model-unavailable', 'the Glimpse frame was navigated away or reloaded');
-    }
-    // Asking for status covers a frame that became ready before it knew our origin.
-    send({ glimpse: PROTOCOL_VERSION, type: 'status' });
-  });
+  const connection = new Connection(frame, origin, options.topK);
   element.appendChild(frame);
-
-  const api: GlimpseEmbed = {
-    frame,
-    get model() {
-      return ready!.model;
-    },
-    get backend() {
-      return ready!.backend;
-    },
-    classify(image, { topK = options.topK } = {}) {
-      const id = `glimpse-${++nextId}`;
-      return new Promise<Prediction[]>((resolve, reject) => {
-        if (gone || !frame.isConnected) return reject(new GlimpseEmbedError('model-unavailable', 'the Glimpse frame is gone'));
-        pending.set(id, { resolve, reject });
-        send({ glimpse: PROTOCOL_VERSION, type: 'classify', id, image, ...(topK === undefined ? {} : { topK }) });
-      });
-    },
-    on(event, listener) {
-      listeners[event].add(listener);
-      return () => listeners[event].delete(listener);
-    },
-    destroy() {
-      window.removeEventListener('message', receive);
-      abandon('cancelled', 'the embed was destroyed');
-      frame.remove();
-    },
-  };
 
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise<GlimpseEmbed>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Nobody holds the API of an embed that never became ready: leave nothing behind.
-      api.destroy();
+      connection.destroy();
       reject(new GlimpseEmbedError('timeout', `Glimpse at ${origin} was not ready within ${timeoutMs} ms`));
     }, timeoutMs);
-    void whenReady.then(() => {
+    void connection.whenReady().then(() => {
       clearTimeout(timer);
-      resolve(api);
+      resolve(connection);
     });
   });
 }

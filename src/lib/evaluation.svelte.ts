@@ -1,4 +1,5 @@
 import { evaluate, type EvaluationReport, type Sample } from '../core/metrics';
+import { isImageFileName } from '../core/image-files';
 import { resolveLabel, wnidLabeller } from '../core/labels';
 import { classifier } from './classifier.svelte';
 
@@ -46,7 +47,7 @@ class Evaluation {
   async start(files: readonly File[], folders?: ReadonlyMap<File, string | null>): Promise<void> {
     const run = ++this.run;
     const labels = await classifier.labels();
-    const images = files.filter((f) => /\.(jpe?g|png|webp|gif|bmp|avif)$/i.test(f.name));
+    const images = files.filter((f) => isImageFileName(f.name));
     const { items, skipped } = labelFiles(images, labels, folders ? (f) => folders.get(f) ?? undefined : undefined);
     this.skipped = skipped;
     this.report = null;

@@ -1,5 +1,5 @@
 import { csv } from '../core/csv';
-import type { ImageResult } from './classifier.svelte';
+import type { ImageResult } from './batch.svelte';
 
 /** One row per image and rank: image,rank,label,index,probability,backend,ms (errors get their error name). */
 export function resultsToCsv(results: readonly ImageResult[]): string {

@@ -1,4 +1,5 @@
 import { errorNameOf } from '../core/errors';
+import { LIMITS } from './image-header';
 import { MESSAGES, type Locale, type Messages } from './messages';
 
 const STORAGE_KEY = 'glimpse-locale';
@@ -36,9 +37,13 @@ class I18n {
     return template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? `{${key}}`));
   }
 
-  /** The one place an error becomes words for the user. */
+  /** The one place an error becomes words for the user; limits are quoted from LIMITS itself. */
   error(error: unknown): string {
-    return this.m.errors[errorNameOf(error)];
+    return this.format(this.m.errors[errorNameOf(error)], {
+      megapixels: LIMITS.maxPixels / 1e6,
+      side: LIMITS.maxSide.toLocaleString(this.locale === 'zh' ? 'zh-CN' : 'en'),
+      megabytes: LIMITS.maxBytes / 1024 / 1024,
+    });
   }
 }
 

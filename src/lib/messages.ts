@@ -1,9 +1,9 @@
 import type { ErrorName } from '../core/errors';
-import type { BackendName, ChoiceReason } from '../../workers/backend-choice';
+import type { BackendName, ChoiceReason } from '../core/backends';
 
 /**
  * Every user-facing string, in each language. Error names map to text here and
- * only here; `{name}` placeholders are filled by t().
+ * only here; `{name}` placeholders are filled by i18n.format().
  */
 export interface Messages {
   tagline: string;
@@ -120,7 +120,7 @@ const en: Messages = {
     NotAnImageError: 'This file is not an image.',
     UnsupportedFormatError: 'This image format is not supported. Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
     CorruptImageError: 'This image is damaged or incomplete and cannot be read.',
-    ImageTooLargeError: 'This image is too large to open safely (limit: 40 megapixels, 16,384 pixels a side).',
+    ImageTooLargeError: 'This image is too large to open safely (limit: {megabytes} MB, {megapixels} megapixels, {side} pixels a side).',
     ImageShapeError: 'This image is too long and thin to classify.',
     ModelLoadError: 'The model could not be downloaded. Check your connection and try again.',
     ModelFormatError: 'The model files are damaged or in a format Glimpse cannot run.',
@@ -195,7 +195,7 @@ const zh: Messages = {
     NotAnImageError: '此文件不是图片。',
     UnsupportedFormatError: '不支持此图片格式。请使用 JPEG、PNG、WebP、GIF、BMP 或 AVIF。',
     CorruptImageError: '此图片已损坏或不完整，无法读取。',
-    ImageTooLargeError: '图片过大，无法安全打开（上限：4000 万像素，每边 16384 像素）。',
+    ImageTooLargeError: '图片过大，无法安全打开（上限：{megabytes} MB，{megapixels} 百万像素，每边 {side} 像素）。',
     ImageShapeError: '此图片过于细长，无法分类。',
     ModelLoadError: '无法下载模型。请检查网络连接后重试。',
     ModelFormatError: '模型文件已损坏，或格式无法运行。',

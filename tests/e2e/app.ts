@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openPage, type BrowserOptions } from './browser';
+import { openPage, type BrowserOptions } from '../../harness/browser';
 
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 export const LABELS: string[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../public/model/labels.json'), 'utf8'));

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { openPage } from './browser';
+import { openPage } from '../../harness/browser';
 import { classify, expectWellFormed, FIXTURES, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openPage } from './browser';
+import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, readyPage, shownPredictions, waitReady } from './app';
 import { badImages } from '../helpers/bad-images';
 import { EXPECTED_TOP1 } from '../helpers/model';

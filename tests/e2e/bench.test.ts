@@ -21,6 +21,7 @@ describe('benchmark smoke run', () => {
     }
     expect(report.glimpse.cold.bytes.js).toBeLessThan(report.baseline.cold.bytes.js);
     expect(report.targets).toHaveLength(7);
+    for (const target of report.targets) expect(target.met, target.name).toBe(target.direction === 'at-most' ? target.value <= target.limit : target.value >= target.limit);
     const table = markdown(report);
     expect(table).toMatch(/\| cold start: navigation → first result \| \d+ ms \| \d+ ms \| [\d.]+× \|/);
     expect(table).toMatch(/\| target \| value \| limit \| met \|/);

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openPage } from './browser';
-import { freePort } from './global-setup';
+import { openPage } from '../../harness/browser';
+import { freePort } from '../../harness/app-server';
 import { startHostPage } from './host-page';
 import { serve } from '../../host/serve';
 import { EXPECTED_TOP1 } from '../helpers/model';
@@ -84,7 +84,7 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
         },
         { app: appOrigin, names: Object.keys(EXPECTED_TOP1) },
       );
-      expect(result.model).toMatchObject({ name: 'mobilenet-v2-1.0-224-quant', classes: 1000, version: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(result.model).toEqual({ name: 'mobilenet-v2-1.0-224-quant', classes: 1000, version: expect.stringMatching(/^[0-9a-f]{16}$/) });
       expect(result.backend).toBe('wasm');
       for (const [name, top1] of Object.entries(EXPECTED_TOP1)) expect(result.out[name]![0], name).toBe(top1);
       console.log(`embed.js round trip: ${result.msPerImage.toFixed(0)} ms per image (fetch, postMessage, decode, classify, reply)`);
@@ -157,7 +157,7 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     }
   });
 
-  it('answers every message sent once the frame has loaded its first script, before its app code runs too', async () => {
+  it("answers every message sent once the frame's first script runs, before its app code runs too", async () => {
     const { page, close } = await openPage(host.url);
     try {
       await page.evaluate(async (app) => {
@@ -177,11 +177,11 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
       }, appUrl);
       const frame = page.frames().find((f) => f.url().endsWith('/embed.html'))!;
       // Messages sent before the frame's document exists are the browser's to drop; from the
-      // moment its first script has arrived, nothing may be lost, though the app's own code
-      // (a far larger download) is not running yet.
+      // moment its first script runs, nothing may be lost, though the app's own code (a far
+      // larger download) is not running yet.
       const timing = await frame.evaluate(() => {
-        const end = (pattern: RegExp) => performance.timeOrigin + (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => pattern.test(e.name))!.responseEnd;
-        return { listening: end(/embed-early\.js$/), app: performance.timeOrigin + performance.getEntriesByName('glimpse:bridge-listening')[0]!.startTime };
+        const mark = (name: string) => performance.timeOrigin + performance.getEntriesByName(name)[0]!.startTime;
+        return { listening: mark('glimpse:early-listening'), app: mark('glimpse:bridge-listening') };
       });
       const sentAt = await page.evaluate(() => (window as unknown as { sentAt: number[] }).sentAt);
       const due = sentAt.flatMap((t, i) => (t > timing.listening ? [`early-${i}`] : []));
@@ -279,7 +279,7 @@ describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
   beforeAll(async () => {
     const allowedPort = await freePort('127.0.0.2');
     const origins = `http://127.0.0.2:${allowedPort}`;
-    const built = spawnSync('npx', ['tsx', 'host/build.ts', '--out-dir', outDir], {
+    const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir], {
       cwd: resolve(import.meta.dirname, '../..'),
       env: { ...process.env, GLIMPSE_EMBED_ORIGINS: origins },
       encoding: 'utf8',

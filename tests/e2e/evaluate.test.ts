@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { openPage } from './browser';
+import { openPage } from '../../harness/browser';
 import { FIXTURES, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 

@@ -7,7 +7,7 @@ import { headersFor } from '../../host/headers';
 import { renderNginxConf } from '../../host/nginx';
 import { DEFAULT_SETTINGS } from '../../host/settings';
 import { rawRequest } from '../helpers/http-fuzz';
-import { freePort } from './global-setup';
+import { freePort } from '../../harness/app-server';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist');

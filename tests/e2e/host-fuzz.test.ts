@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { random, randomRequest, rawRequest } from '../helpers/http-fuzz';
-import { startApp } from './global-setup';
+import { startApp } from '../../harness/app-server';
 
 /**
  * Hostile clients against `npm start`: raw request lines, paths, headers and ranges

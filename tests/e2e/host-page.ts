@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from './global-setup';
+import { freePort } from '../../harness/app-server';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 

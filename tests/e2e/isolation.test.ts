@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../host/serve';
-import { openPage } from './browser';
+import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, shownPredictions, waitReady } from './app';
-import { freePort } from './global-setup';
+import { freePort } from '../../harness/app-server';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 describe('GLIMPSE_ISOLATE=1 (cross-origin isolation for wasm threads)', () => {
@@ -16,7 +16,7 @@ describe('GLIMPSE_ISOLATE=1 (cross-origin isolation for wasm threads)', () => {
   let url: string;
 
   beforeAll(async () => {
-    const built = spawnSync('npx', ['tsx', 'host/build.ts', '--out-dir', outDir], {
+    const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir], {
       cwd: resolve(import.meta.dirname, '../..'),
       env: { ...process.env, GLIMPSE_ISOLATE: '1' },
       encoding: 'utf8',

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { serve } from '../../host/serve';
 import { DEFAULT_SETTINGS } from '../../host/settings';
-import { openPage } from './browser';
+import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, shownPredictions, waitReady } from './app';
-import { freePort } from './global-setup';
+import { freePort } from '../../harness/app-server';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -94,7 +94,7 @@ describe('offline PWA', () => {
       await installed(page);
       await context.setOffline(true);
       await page.reload();
-      await expect(page.getByTestId('offline-indicator').isVisible()).resolves.toBe(true);
+      await expect.poll(() => page.getByTestId('offline-indicator').isVisible()).toBe(true);
       await expectClassifies(page, 'parrot.jpg');
       await context.setOffline(false);
       await host.stop();
@@ -207,7 +207,7 @@ describe('updates', () => {
   let host: Host;
 
   beforeAll(async () => {
-    const built = spawnSync('npx', ['tsx', 'host/build.ts', '--out-dir', nextBuild], {
+    const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', nextBuild], {
       cwd: ROOT,
       env: { ...process.env, GLIMPSE_RELEASE: 'next-release' },
       encoding: 'utf8',
@@ -234,8 +234,14 @@ describe('updates', () => {
       await prompt.waitFor({ timeout: 60_000 });
       // Classifying while the update waits is not disturbed.
       await expectClassifies(page, 'dragonfly.png');
+      // Accepting during a batch reloads only once the batch is done: the page notes, as it
+      // unloads, how many results it shows.
+      await page.evaluate(() => addEventListener('pagehide', () => sessionStorage.setItem('results-at-unload', String(document.querySelectorAll('[data-testid="predictions"]').length))));
+      const photos = Object.keys(EXPECTED_TOP1).flatMap((name) => [0, 1, 2].map((i) => ({ name: `${i}-${name}`, mimeType: 'image/png', buffer: readFileSync(resolve(FIXTURES, name)) })));
+      await classify(page, photos);
       await prompt.getByTestId('update-reload').click();
       await expect.poll(() => page.getByTestId('release').textContent({ timeout: 1_000 }).catch(() => ''), { timeout: 60_000 }).toBe('next-release');
+      expect(await page.evaluate(() => sessionStorage.getItem('results-at-unload'))).toBe(String(photos.length));
       await expectClassifies(page, 'parrot.jpg');
       const updateRequests = host.requests.slice(mark);
       expect(updateRequests.some((r) => r.startsWith('/assets/'))).toBe(true);

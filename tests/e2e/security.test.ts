@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { Request } from 'playwright-core';
-import { openPage } from './browser';
+import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fallbackOrder, fastest, median, skippedByProbe, trialCandidates, type GpuProbe } from '../../workers/backend-choice';
+import type { GpuProbe } from '../../src/core/backends';
+import { median } from '../../src/core/stats';
+import { fallbackOrder, fastest, skippedByProbe, trialCandidates } from '../../workers/backend-choice';
 
 const swiftshader: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },
@@ -19,8 +21,9 @@ describe('backend choice', () => {
     });
   });
 
-  it('trials hardware GPUs, WebGPU first, and skips unavailable ones', () => {
+  it('trials hardware GPUs in probe order, and skips unavailable ones', () => {
     expect(trialCandidates(realGpu)).toEqual(['webgpu', 'webgl']);
+    expect(trialCandidates([...realGpu].reverse())).toEqual(['webgl', 'webgpu']);
     expect(trialCandidates([{ backend: 'webgpu', kind: 'unavailable', device: 'no adapter' }, realGpu[1]!])).toEqual(['webgl']);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csv } from '../../src/core/csv';
 import { confusionCsv, evaluate, perClassCsv } from '../../src/core/metrics';
 import { resultsToCsv, resultsToJson } from '../../src/lib/export-results';
-import type { ImageResult } from '../../src/lib/classifier.svelte';
+import type { ImageResult } from '../../src/lib/batch.svelte';
 
 /** File names an attacker chooses so that opening the export in a spreadsheet runs them. */
 const HOSTILE = ['=HYPERLINK("http://x").jpg', '=1+1.jpg', '@SUM(1+1).jpg', "+cmd|' /C calc'!A0.jpg", '-2+3.jpg', '\t=1+1.jpg', '\r=1+1.jpg'];

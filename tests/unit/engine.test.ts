@@ -18,9 +18,13 @@ beforeAll(async () => {
 
 describe('warm-up and timing', () => {
   it('times warm runs far below the compiling first run', async () => {
-    const warm = await engine.time('wasm', 3);
+    const fresh = new Engine(files, nodeActivate);
+    const first = await fresh.prepare('wasm');
+    const warm = await fresh.time('wasm', 3);
+    fresh.dispose();
     expect(warm).toBeGreaterThan(0);
-    expect(warm).toBeLessThan(2_000);
+    // The first run of a freshly built model moves its weights into the backend; warm runs reuse them.
+    expect(warm).toBeLessThan(first);
   });
 });
 

@@ -1,12 +1,19 @@
 import { errorCodeOf, type ErrorCode } from '../../core/errors';
-import type { ClassifierApi, LoadProgress } from '../../../workers/api';
+import type { ClassifyResult, LoadProgress } from '../../core/classifier-types';
 import { EMBED_LIMITS, parseHostMessage, type EmbedImage, type FrameMessage } from './protocol';
+
+declare global {
+  interface Window {
+    /** Messages that reached embed.html before the bridge listened (public/embed-early.js). */
+    glimpseEarlyMessages?: () => MessageEvent[];
+  }
+}
 
 /** What the bridge needs from the app's classifier: its load state and one classification. */
 export interface BridgeClassifier {
   loaded(): Promise<{ model: { name: string; version: string; classes: number }; backend: string }>;
   subscribe(listener: (event: LoadProgress) => void): void;
-  classifyImage(image: Blob | ImageBitmap, topK: number): ReturnType<ClassifierApi['classify']>;
+  classifyImage(image: Blob | ImageBitmap, topK: number): Promise<ClassifyResult>;
 }
 
 interface Request {
@@ -32,75 +39,95 @@ const toClassifiable = (image: EmbedImage): Blob | ImageBitmap => (image instanc
  * allowed origins, and every reply names the sender's exact origin. Requests are
  * answered one at a time, in order; past the queue bound they get `busy` at once.
  */
-export function startBridge(win: Window, allowed: '*' | readonly string[], classifier: BridgeClassifier): void {
-  const early = win.glimpseEarlyMessages?.() ?? [];
-  const parent = win.parent;
-  if (parent === win) return;
-  const isAllowed = (origin: string) => origin !== 'null' && (allowed === '*' || allowed.includes(origin));
-  const post = (message: FrameMessage, origin: string) => parent.postMessage(message, origin);
+class Bridge {
+  /** Origins that hear `ready` and progress: the embedding page's, and any that asked for status. */
+  private readonly listeners = new Set<string>();
+  private readonly queue: Request[] = [];
+  private running = false;
 
-  // Where to announce readiness before the host has said anything.
-  const ancestor = win.location.ancestorOrigins?.[0] ?? originOf(win.document.referrer);
-  const listeners = new Set<string>(ancestor && isAllowed(ancestor) ? [ancestor] : []);
+  constructor(
+    private readonly parent: Window,
+    private readonly allowed: '*' | readonly string[],
+    private readonly classifier: BridgeClassifier,
+  ) {}
 
-  const announceReady = async (origin: string) => {
-    try {
-      const info = await classifier.loaded();
-      post({ glimpse: 1, type: 'ready', model: info.model, backend: info.backend }, origin);
-    } catch {
-      // The host hears of a failed load through the error answering its first request.
-    }
-  };
-  for (const origin of listeners) void announceReady(origin);
-  classifier.subscribe((event) => {
-    for (const origin of listeners) {
-      if (event.phase === 'download') post({ glimpse: 1, type: 'progress', phase: 'download', loaded: event.loaded, total: event.total }, origin);
-      else if (event.phase === 'warmup') post({ glimpse: 1, type: 'progress', phase: 'warmup', loaded: 0, total: 0 }, origin);
-    }
-  });
-
-  const queue: Request[] = [];
-  let running = false;
-  const fail = (id: string, code: ErrorCode, message: string, origin: string) => post({ glimpse: 1, type: 'error', id, code, message }, origin);
-
-  async function pump(): Promise<void> {
-    if (running) return;
-    running = true;
-    for (let request = queue.shift(); request; request = queue.shift()) {
-      try {
-        await classifier.loaded();
-        const result = await classifier.classifyImage(toClassifiable(request.image), request.topK);
-        post({ glimpse: 1, type: 'result', id: request.id, predictions: result.predictions, backend: result.backend, ms: result.ms }, request.origin);
-      } catch (error) {
-        fail(request.id, errorCodeOf(error), (error as Error)?.message ?? String(error), request.origin);
-      }
-    }
-    running = false;
+  isAllowed(origin: string): boolean {
+    return origin !== 'null' && (this.allowed === '*' || this.allowed.includes(origin));
   }
 
-  function receive(event: MessageEvent): void {
-    if (event.source !== parent || !isAllowed(event.origin)) return;
+  private post(message: FrameMessage, origin: string): void {
+    this.parent.postMessage(message, origin);
+  }
+
+  private fail(id: string, code: ErrorCode, message: string, origin: string): void {
+    this.post({ glimpse: 1, type: 'error', id, code, message }, origin);
+  }
+
+  /** Tells `origin` the model is ready, once it is; a failed load is told by the error answering the first request. */
+  async listen(origin: string): Promise<void> {
+    this.listeners.add(origin);
+    try {
+      const info = await this.classifier.loaded();
+      // Field by field, as the protocol documents: nothing else of the worker's model info leaks out.
+      const { name, version, classes } = info.model;
+      this.post({ glimpse: 1, type: 'ready', model: { name, version, classes }, backend: info.backend }, origin);
+    } catch {
+      // Nothing to announce.
+    }
+  }
+
+  relay(event: LoadProgress): void {
+    for (const origin of this.listeners) {
+      if (event.phase === 'download') this.post({ glimpse: 1, type: 'progress', phase: 'download', loaded: event.loaded, total: event.total }, origin);
+      else if (event.phase === 'warmup') this.post({ glimpse: 1, type: 'progress', phase: 'warmup', loaded: 0, total: 0 }, origin);
+    }
+  }
+
+  receive(event: MessageEvent): void {
+    if (event.source !== this.parent || !this.isAllowed(event.origin)) return;
     const parsed = parseHostMessage(event.data);
     if (!parsed) return;
     if (!parsed.ok) {
-      if (parsed.id !== null) fail(parsed.id, 'bad-request', 'malformed classify message', event.origin);
+      if (parsed.id !== null) this.fail(parsed.id, 'bad-request', 'malformed classify message', event.origin);
       return;
     }
     const message = parsed.message;
     if (message.type === 'status') {
-      listeners.add(event.origin);
-      void announceReady(event.origin);
-      return;
+      void this.listen(event.origin);
+    } else if (this.queue.length >= EMBED_LIMITS.maxQueue) {
+      this.fail(message.id, 'busy', `${EMBED_LIMITS.maxQueue} requests are already waiting`, event.origin);
+    } else {
+      this.queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, origin: event.origin });
+      void this.pump();
     }
-    if (queue.length >= EMBED_LIMITS.maxQueue) {
-      fail(message.id, 'busy', `${EMBED_LIMITS.maxQueue} requests are already waiting`, event.origin);
-      return;
-    }
-    queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, origin: event.origin });
-    void pump();
   }
 
-  win.addEventListener('message', receive);
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    for (let request = this.queue.shift(); request; request = this.queue.shift()) {
+      try {
+        await this.classifier.loaded();
+        const result = await this.classifier.classifyImage(toClassifiable(request.image), request.topK);
+        this.post({ glimpse: 1, type: 'result', id: request.id, predictions: result.predictions, backend: result.backend, ms: result.ms }, request.origin);
+      } catch (error) {
+        this.fail(request.id, errorCodeOf(error), (error as Error)?.message ?? String(error), request.origin);
+      }
+    }
+    this.running = false;
+  }
+}
+
+/** Starts answering the embedding page, messages that arrived before now included. */
+export function startBridge(win: Window, allowed: '*' | readonly string[], classifier: BridgeClassifier): void {
+  const early = win.glimpseEarlyMessages?.() ?? [];
+  if (win.parent === win) return;
+  const bridge = new Bridge(win.parent, allowed, classifier);
+  // Where to announce readiness before the host has said anything.
+  const ancestor = win.location.ancestorOrigins?.[0] ?? originOf(win.document.referrer);
+  if (ancestor && bridge.isAllowed(ancestor)) void bridge.listen(ancestor);
+  classifier.subscribe((event) => bridge.relay(event));
+  win.addEventListener('message', (event: MessageEvent) => bridge.receive(event));
   performance.mark('glimpse:bridge-listening');
-  for (const event of early) receive(event);
+  for (const event of early) bridge.receive(event);
 }

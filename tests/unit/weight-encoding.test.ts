@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { dequantize, FLOAT16_MAX, fitsFloat16, quantize, quantizeAffine, relativeError } from '../../tools/quantization';
+import { dequantize, FLOAT16_MAX, fitsFloat16, quantize, quantizeAffine, type StoredDtype } from '../../tools/weight-encoding';
+
+/** Relative RMS error of storing `values` as `dtype` and reading them back. */
+function relativeError(values: Float32Array, dtype: StoredDtype): number {
+  const back = dequantize(quantize(values, dtype), values.length);
+  let err = 0;
+  let norm = 0;
+  for (let i = 0; i < values.length; i++) {
+    err += (values[i]! - back[i]!) ** 2;
+    norm += values[i]! ** 2;
+  }
+  return norm === 0 ? 0 : Math.sqrt(err / norm);
+}
 
 function seeded(n: number, lo: number, hi: number): Float32Array {
   let x = 12345;

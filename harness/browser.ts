@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type LaunchOptions, type Page } from 'pl
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The flags BROWSER.md documents for headless Debian Chromium on these machines. */
+/** The flags docs/BROWSER.md documents for headless Debian Chromium on these machines. */
 const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',

@@ -80,15 +80,3 @@ function getHalf(view: DataView, offset: number): number {
   if (exponent === 31) return fraction ? NaN : sign * Infinity;
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
-
-/** Relative RMS error of storing `values` as `dtype`: the per-tensor sensitivity --auto ranks by. */
-export function relativeError(values: Float32Array, dtype: StoredDtype): number {
-  const back = dequantize(quantize(values, dtype), values.length);
-  let err = 0;
-  let norm = 0;
-  for (let i = 0; i < values.length; i++) {
-    err += (values[i]! - back[i]!) ** 2;
-    norm += values[i]! ** 2;
-  }
-  return norm === 0 ? 0 : Math.sqrt(err / norm);
-}

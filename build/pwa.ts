@@ -29,6 +29,8 @@ export function pwaOptions(outDir: string): Partial<VitePWAOptions> {
     strategies: 'injectManifest',
     srcDir: 'workers',
     filename: 'sw.ts',
+    // The service worker's own Vite build reports only errors.
+    integration: { configureCustomSWViteBuild: (config) => void (config.logLevel = 'error') },
     registerType: 'prompt',
     injectRegister: false,
     // The glob below already lists the icons.
@@ -56,6 +58,8 @@ export function pwaOptions(outDir: string): Partial<VitePWAOptions> {
       globIgnores: ['embed.js', 'licenses*.md'],
       // The worker chunk and the model shard exceed Workbox's 2 MiB default.
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+      // A classic script: the ES-module build passes an option Rolldown warns is deprecated.
+      rollupFormat: 'iife',
       manifestTransforms: [verifiedEntries(outDir)],
     },
   };

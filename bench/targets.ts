@@ -1,0 +1,35 @@
+import type { TargetResult } from './run';
+
+/** A performance target: met when `value` is at most (or at least) `limit`. */
+export interface Target {
+  name: string;
+  value: number;
+  limit: number;
+  direction: 'at-most' | 'at-least';
+}
+
+export interface JudgedTarget extends Target {
+  met: boolean;
+}
+
+/** A value that could not be measured (NaN, infinite) meets no target. */
+export function judge(target: Target): JudgedTarget {
+  const { value, limit, direction } = target;
+  return { ...target, met: Number.isFinite(value) && (direction === 'at-most' ? value <= limit : value >= limit) };
+}
+
+/** The targets Glimpse is held to, from one run's measurements of Glimpse and the baseline page. */
+export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batch: number): JudgedTarget[] {
+  const baselineBest = Math.min(...baseline.warm.map((l) => l.p50));
+  const autoP50 = glimpse.auto?.p50 ?? NaN;
+  const targets: Target[] = [
+    { name: 'warm latency, automatic / baseline best backend (ratio)', value: autoP50 / baselineBest, limit: 1.1, direction: 'at-most' },
+    { name: 'cold start / baseline (ratio)', value: glimpse.cold.firstResult / baseline.cold.firstResult, limit: 0.7, direction: 'at-most' },
+    { name: 'cold start (ms)', value: glimpse.cold.firstResult, limit: 1500, direction: 'at-most' },
+    { name: 'cached start (ms)', value: glimpse.cached.firstResult, limit: 800, direction: 'at-most' },
+    { name: `long tasks > 50 ms during ${batch} classifications`, value: glimpse.throughput.longTasksOver50, limit: 0, direction: 'at-most' },
+    { name: 'JS before first result / baseline (ratio)', value: glimpse.cold.bytes.js / baseline.cold.bytes.js, limit: 0.5, direction: 'at-most' },
+    { name: 'batch throughput / (0.9 × 1000 / warm latency) (ratio)', value: glimpse.throughput.imagesPerSecond / ((0.9 * 1000) / autoP50), limit: 1, direction: 'at-least' },
+  ];
+  return targets.map(judge);
+}

@@ -1,0 +1,27 @@
+import type { BackendChoice, BackendName, BackendPreference } from './backends';
+import type { Prediction } from './predictions';
+
+/** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
+
+export interface ModelInfo {
+  model: { name: string; version: string; classes: number; inputSize: readonly [number, number] };
+  backend: BackendName;
+  choice: BackendChoice;
+}
+
+export type LoadProgress =
+  | { phase: 'download'; loaded: number; total: number }
+  | { phase: 'warmup'; backend: BackendName }
+  /** Sent when loading finishes and again whenever a background trial switches backend. */
+  | { phase: 'ready'; info: ModelInfo };
+
+export interface LoadOptions {
+  backend?: BackendPreference;
+}
+
+export interface ClassifyResult {
+  predictions: Prediction[];
+  backend: BackendName;
+  /** Worker time for this image: pixels, preprocessing, inference and top-k. */
+  ms: number;
+}

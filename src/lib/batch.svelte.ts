@@ -1,0 +1,69 @@
+import type { ClassifyResult } from '../core/classifier-types';
+import { CancelledError } from '../core/errors';
+import { classifier, markOnce } from './classifier.svelte';
+import { previewUrl } from './decode';
+
+export interface ImageResult {
+  id: number;
+  name: string;
+  /** Set once the file passed the checks: a blob: URL typed as the detected image format. */
+  previewUrl?: string;
+  status: 'pending' | 'done' | 'error';
+  result?: ClassifyResult;
+  error?: unknown;
+}
+
+/** The images the user chose, dropped or pasted, and their results, as Svelte state. */
+class Batch {
+  results = $state.raw<ImageResult[]>([]);
+  /** Progress of the current batch; `startedAt` is a performance.now() time. */
+  progressOf = $state({ done: 0, total: 0, startedAt: 0 });
+
+  private batch = 0;
+  private nextId = 0;
+
+  private update(id: number, patch: Partial<ImageResult>): void {
+    this.results = this.results.map((r) => (r.id === id ? { ...r, ...patch } : r));
+  }
+
+  /** Classifies files in order; a newer selection supersedes one still running. */
+  async classifyFiles(files: readonly File[], topK = 5): Promise<void> {
+    const batch = ++this.batch;
+    for (const old of this.results) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
+    const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const }));
+    this.results = items;
+    this.progressOf = { done: 0, total: files.length, startedAt: performance.now() };
+    // Two images in flight: the next one decodes on the page while the worker runs the current one.
+    const inFlight: Promise<void>[] = [];
+    for (const [i, file] of files.entries()) {
+      if (batch !== this.batch) break;
+      const id = items[i]!.id;
+      inFlight.push(
+        classifier
+          // The preview appears only once the file's bytes have passed the checks.
+          .classifyImage(file, topK, (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }))
+          .then(
+            (result) => this.settle(batch, id, { status: 'done', result }),
+            (error: unknown) => this.settle(batch, id, { status: 'error', error }),
+          ),
+      );
+      if (inFlight.length >= 2) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  }
+
+  private settle(batch: number, id: number, patch: Partial<ImageResult>): void {
+    if (batch !== this.batch) return;
+    if (patch.status === 'done') markOnce('glimpse:first-result');
+    this.update(id, patch);
+    this.progressOf = { ...this.progressOf, done: this.progressOf.done + 1 };
+  }
+
+  /** Stops the running batch: images not yet classified are marked cancelled. */
+  cancel(): void {
+    this.batch++;
+    this.results = this.results.map((r) => (r.status === 'pending' ? { ...r, status: 'error', error: new CancelledError('cancelled') } : r));
+  }
+}
+
+export const batch = new Batch();

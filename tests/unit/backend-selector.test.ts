@@ -1,0 +1,156 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { BackendChoice, BackendName, GpuProbe } from '../../src/core/backends';
+import { BackendSelector, type ChoiceMemory, type SelectableEngine } from '../../workers/backend-selector';
+import { TRIAL_FIRST_RUN_CAP_MS } from '../../workers/backend-choice';
+
+const NO_GPU: GpuProbe[] = [
+  { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },
+  { backend: 'webgl', kind: 'software', device: 'SwiftShader' },
+];
+const REAL_GPU: GpuProbe[] = [
+  { backend: 'webgpu', kind: 'hardware', device: 'nvidia hopper' },
+  { backend: 'webgl', kind: 'hardware', device: 'ANGLE (NVIDIA H200)' },
+];
+
+/** An engine whose backends take the given first-run and warm times, or fail to start. */
+class FakeEngine implements SelectableEngine {
+  readonly prepared = new Set<BackendName>();
+  selected: BackendName | null = null;
+  readonly log: string[] = [];
+  readonly waiting: BackendName[] = [];
+  /** Resolved one step at a time by the test, to interleave an explicit choice with a trial. */
+  gate: Promise<void> = Promise.resolve();
+
+  constructor(private readonly speeds: Partial<Record<BackendName, { first: number; warm: number } | 'broken'>>) {}
+
+  async prepare(backend: BackendName) {
+    this.waiting.push(backend);
+    await this.gate;
+    this.log.push(`prepare ${backend}`);
+    const speed = this.speeds[backend];
+    if (!speed || speed === 'broken') throw new Error(`${backend} will not start`);
+    this.prepared.add(backend);
+    return speed.first;
+  }
+  async time(backend: BackendName) {
+    const speed = this.speeds[backend];
+    if (!speed || speed === 'broken') throw new Error('not prepared');
+    return speed.warm;
+  }
+  /** Like Engine.select, builds the model again if it was freed. */
+  async select(backend: BackendName) {
+    this.prepared.add(backend);
+    this.selected = backend;
+    for (const other of this.prepared) if (other !== backend) this.prepared.delete(other);
+  }
+  async drop(backend: BackendName) {
+    if (backend !== this.selected) this.prepared.delete(backend);
+  }
+}
+
+function fakeMemory(initial?: BackendName): ChoiceMemory & { value: BackendName | undefined } {
+  const memory = {
+    value: initial,
+    recall: async () => memory.value,
+    remember: async (backend: BackendName) => void (memory.value = backend),
+    forget: async () => void (memory.value = undefined),
+  };
+  return memory;
+}
+
+function selector(engine: FakeEngine, probes: GpuProbe[], memory = fakeMemory()) {
+  const notified: BackendChoice[] = [];
+  const s = new BackendSelector({ engine, probe: async () => probes, memory: () => memory, warming: () => undefined, notify: (c) => notified.push(c) });
+  return { s, notified, memory };
+}
+
+const fast = { first: 300, warm: 50 };
+
+describe('BackendSelector', () => {
+  it('answers on wasm at once, then with no hardware GPU settles on it as no-gpu', async () => {
+    const engine = new FakeEngine({ wasm: fast });
+    const { s, notified } = selector(engine, NO_GPU);
+    expect(await s.start('auto')).toMatchObject({ backend: 'wasm', reason: 'measuring' });
+    await s.settled();
+    expect(notified).toEqual([{ backend: 'wasm', reason: 'no-gpu', timings: {}, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
+    expect(engine.log).toEqual(['prepare wasm']);
+  });
+
+  it('switches to a remembered backend without a trial', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 5 }, webgl: { first: 900, warm: 10 } });
+    const { s, notified } = selector(engine, REAL_GPU, fakeMemory('webgl'));
+    await s.start('auto');
+    await s.settled();
+    expect(notified.map((c) => [c.backend, c.reason])).toEqual([['webgl', 'remembered']]);
+    expect(engine.selected).toBe('webgl');
+    expect(engine.log).toEqual(['prepare wasm', 'prepare webgl']);
+  });
+
+  it('forgets a remembered backend that fails, and measures afresh', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 5 }, webgl: 'broken' });
+    const { s, notified, memory } = selector(engine, REAL_GPU, fakeMemory('webgl'));
+    await s.start('auto');
+    await s.settled();
+    expect(notified.map((c) => [c.backend, c.reason])).toEqual([['webgpu', 'measured']]);
+    expect(memory.value).toBe('webgpu');
+    expect(engine.prepared).toEqual(new Set(['webgpu']));
+  });
+
+  it('switches to a GPU proven clearly faster, remembers it and frees the losers', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 8 }, webgl: { first: 900, warm: 20 } });
+    const { s, notified, memory } = selector(engine, REAL_GPU);
+    await s.start('auto');
+    await s.settled();
+    expect(notified).toEqual([{ backend: 'webgpu', reason: 'measured', timings: { wasm: 50, webgpu: 8, webgl: 20 }, skipped: {} }]);
+    expect(memory.value).toBe('webgpu');
+    expect(engine.prepared).toEqual(new Set(['webgpu']));
+  });
+
+  it('keeps wasm when the GPUs are not clearly faster', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 48 }, webgl: { first: 900, warm: 70 } });
+    const { s, notified } = selector(engine, REAL_GPU);
+    await s.start('auto');
+    await s.settled();
+    expect(notified.map((c) => [c.backend, c.reason])).toEqual([['wasm', 'measured']]);
+    expect(engine.selected).toBe('wasm');
+  });
+
+  it('skips a candidate whose compiling first run is already too slow, saying why', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: TRIAL_FIRST_RUN_CAP_MS + 1, warm: 1 }, webgl: { first: 900, warm: 20 } });
+    const { s, notified } = selector(engine, REAL_GPU);
+    await s.start('auto');
+    await s.settled();
+    expect(notified[0]).toMatchObject({ backend: 'webgl', reason: 'measured', skipped: { webgpu: `first run took ${TRIAL_FIRST_RUN_CAP_MS + 1} ms` } });
+    expect(notified[0]!.timings.webgpu).toBeUndefined();
+  });
+
+  it('lets an explicit choice made during a trial win over the trial', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 5 }, webgl: { first: 900, warm: 10 }, cpu: { first: 2000, warm: 900 } });
+    const { s, notified } = selector(engine, REAL_GPU);
+    await s.start('auto');
+    const trial = s.settled();
+    let open!: () => void;
+    engine.gate = new Promise((resolve) => (open = resolve));
+    // The trial is preparing webgpu when the user forces cpu.
+    await vi.waitFor(() => expect(engine.waiting).toContain('webgpu'));
+    const forced = s.start('cpu');
+    open();
+    expect(await forced).toMatchObject({ backend: 'cpu', reason: 'forced' });
+    await trial;
+    expect(s.choice).toMatchObject({ backend: 'cpu', reason: 'forced' });
+    expect(notified).toEqual([]);
+    expect(engine.selected).toBe('cpu');
+    expect(engine.prepared).toEqual(new Set(['cpu']));
+  });
+
+  it('falls back to the next backend that starts when the forced one will not', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: 'broken' });
+    const { s } = selector(engine, REAL_GPU);
+    expect(await s.start('webgpu')).toMatchObject({ backend: 'wasm', reason: 'fallback' });
+  });
+
+  it('fails with ModelLoadError when no backend starts', async () => {
+    const { s } = selector(new FakeEngine({}), NO_GPU);
+    await expect(s.start('auto')).rejects.toMatchObject({ name: 'ModelLoadError' });
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { TargetResult } from '../../bench/run';
+import { benchTargets, judge } from '../../bench/targets';
+
+function result(p50: number, firstResult: number, js: number, imagesPerSecond: number, longTasks = 0): TargetResult {
+  const timing = { jsStarted: 100, modelDownloaded: 200, ready: 300, warmup: 50, firstResult, bytes: { js, wasm: 400_000, model: 3_500_000 } };
+  return {
+    cold: timing,
+    cached: { ...timing, firstResult: firstResult * 0.7 },
+    warm: [{ backend: 'wasm', n: 20, p50, p95: p50 * 1.5 }],
+    auto: { backend: 'wasm', n: 20, p50, p95: p50 * 1.5 },
+    throughput: { imagesPerSecond, longTasksOver50: longTasks, longestTask: 40 },
+    distBytes: 6_000_000,
+  } as unknown as TargetResult;
+}
+
+describe('bench targets', () => {
+  it('judge by their direction, and an unmeasured value meets none', () => {
+    expect(judge({ name: 'x', value: 5, limit: 5, direction: 'at-most' }).met).toBe(true);
+    expect(judge({ name: 'x', value: 6, limit: 5, direction: 'at-most' }).met).toBe(false);
+    expect(judge({ name: 'x', value: 4, limit: 5, direction: 'at-least' }).met).toBe(false);
+    expect(judge({ name: 'x', value: 5, limit: 5, direction: 'at-least' }).met).toBe(true);
+    expect(judge({ name: 'x', value: NaN, limit: 5, direction: 'at-most' }).met).toBe(false);
+  });
+
+  it('compute each ratio from the two pages of one run', () => {
+    const targets = benchTargets(result(45, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50);
+    const byName = Object.fromEntries(targets.map((t) => [t.name, t]));
+    expect(byName['warm latency, automatic / baseline best backend (ratio)']).toMatchObject({ value: 45 / 43, met: true });
+    expect(byName['cold start / baseline (ratio)']).toMatchObject({ value: 0.7, met: true });
+    expect(byName['JS before first result / baseline (ratio)']).toMatchObject({ value: 0.2, met: true });
+    expect(byName['batch throughput / (0.9 × 1000 / warm latency) (ratio)']!.value).toBeCloseTo(20 / (900 / 45));
+    expect(byName['batch throughput / (0.9 × 1000 / warm latency) (ratio)']!.met).toBe(true);
+    expect(byName['long tasks > 50 ms during 50 classifications']!.met).toBe(true);
+  });
+
+  it('fail when Glimpse is slower, heavier or janky', () => {
+    const failed = benchTargets(result(90, 2000, 900_000, 5, 3), result(43, 1000, 1_000_000, 17), 50).filter((t) => !t.met).map((t) => t.name);
+    expect(failed).toHaveLength(7);
+  });
+});

@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** What may import what (docs/ARCHITECTURE.md), checked on the source text. */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(join(ROOT, path)).isDirectory() ? sources(path) : /\.(ts|svelte)$/.test(name) ? [path] : [];
+  });
+}
+
+interface Import {
+  from: string;
+  /** The imported file, relative to the repository root, or the package name. */
+  target: string;
+  typeOnly: boolean;
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const found: Import[] = [];
+  for (const [, type, spec] of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'";]*?from\s+['"]([^'"]+)['"]/gm)) {
+    found.push({ from: file, target: spec!.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), spec!)) : spec!, typeOnly: Boolean(type) });
+  }
+  for (const [, spec] of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    found.push({ from: file, target: spec!.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), spec!)) : spec!, typeOnly: false });
+  }
+  return found;
+}
+
+const all = (...dirs: string[]) => dirs.flatMap(sources).flatMap(importsOf);
+const under = (prefixes: string[]) => (i: Import) => prefixes.some((p) => i.target === p || i.target.startsWith(`${p}/`));
+const show = (i: Import) => `${i.from} → ${i.target}`;
+
+describe('layering', () => {
+  it('the page imports the worker only as types (a value import would pull tfjs into the page bundle)', () => {
+    expect(all('src').filter((i) => under(['workers'])(i) && !i.typeOnly).map(show)).toEqual([]);
+    const page = all('src').filter((i) => !i.from.startsWith('src/core/'));
+    expect(page.filter((i) => i.target.startsWith('@tensorflow/') || i.target === 'src/core/preprocess').map(show)).toEqual([]);
+  });
+
+  it('src/core is environment-neutral: it imports nothing of the page, the worker or Node', () => {
+    expect(all('src/core').filter((i) => under(['src/lib', 'src/components', 'workers', 'host', 'build', 'tools', 'bench', 'harness', 'tests'])(i) || i.target.startsWith('node:')).map(show)).toEqual([]);
+  });
+
+  it('the worker does not import page code', () => {
+    expect(all('workers').filter(under(['src/lib', 'src/components', 'src/App.svelte'])).map(show)).toEqual([]);
+  });
+
+  it('the tools do not import the host, and the benchmark does not import the tests', () => {
+    expect(all('tools').filter(under(['host', 'harness', 'tests', 'bench'])).map(show)).toEqual([]);
+    expect(all('bench').filter(under(['tests'])).map(show)).toEqual([]);
+  });
+});

@@ -1,0 +1,143 @@
+import { ModelLoadError } from '../src/core/errors';
+import { fallbackOrder, fastest, skippedByProbe, trialCandidates, TRIAL_FIRST_RUN_CAP_MS } from './backend-choice';
+import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from '../src/core/backends';
+
+/** What the selector needs of the engine: build and warm a backend, time it, switch to it, free it. */
+export interface SelectableEngine {
+  prepare(backend: BackendName): Promise<number>;
+  time(backend: BackendName): Promise<number>;
+  select(backend: BackendName): Promise<void>;
+  drop(backend: BackendName): Promise<void>;
+}
+
+/** Where the measured winner is kept between visits, per device. */
+export interface ChoiceMemory {
+  recall(): Promise<BackendName | undefined>;
+  remember(backend: BackendName): Promise<void>;
+  forget(): Promise<void>;
+}
+
+export interface SelectorDeps {
+  engine: SelectableEngine;
+  /** Probes the GPUs once; creating a GPU context blocks the worker for a while. */
+  probe: () => Promise<GpuProbe[]>;
+  /** The memory for this device, which the probes identify. */
+  memory: (probes: readonly GpuProbe[]) => ChoiceMemory;
+  /** Hears each backend as it starts warming up. */
+  warming: (backend: BackendName) => void;
+  /** Hears every settled choice after the first: a switch, or the end of measuring. */
+  notify: (choice: BackendChoice) => void;
+}
+
+/**
+ * Chooses the backend that classifies. An explicit preference is honoured (or the next
+ * backend that works). 'auto' answers at once on wasm, then in the background probes the
+ * GPUs and switches to the backend remembered for this device, or times the hardware GPUs
+ * against the current one and keeps a clear winner, or settles when there is no hardware
+ * GPU. Every explicit choice starts a new generation, so a background trial that finishes
+ * later cannot override it.
+ */
+export class BackendSelector {
+  private generation = 0;
+  private chosen: BackendChoice | null = null;
+  private background: Promise<void> = Promise.resolve();
+  private probesOnce: Promise<GpuProbe[]> | null = null;
+
+  constructor(private readonly deps: SelectorDeps) {}
+
+  get choice(): BackendChoice | null {
+    return this.chosen;
+  }
+
+  /** Resolves once the background choice started by the latest `start('auto')` is over. */
+  settled(): Promise<void> {
+    return this.background;
+  }
+
+  async start(preference: BackendPreference): Promise<BackendChoice> {
+    const started = ++this.generation;
+    const backend = await this.startFirstWorking(fallbackOrder(preference === 'auto' ? 'wasm' : preference));
+    if (preference !== 'auto') {
+      return (this.chosen = { backend, reason: backend === preference ? 'forced' : 'fallback', timings: {}, skipped: {} });
+    }
+    this.chosen = { backend, reason: 'measuring', timings: {}, skipped: {} };
+    this.background = this.chooseInBackground(backend, started).catch(() => undefined);
+    return this.chosen;
+  }
+
+  private probes(): Promise<GpuProbe[]> {
+    return (this.probesOnce ??= this.deps.probe().catch(() => []));
+  }
+
+  /** Prepares the first backend in `order` that starts and runs the model. */
+  private async startFirstWorking(order: readonly BackendName[]): Promise<BackendName> {
+    const { engine } = this.deps;
+    for (const backend of order) {
+      try {
+        this.deps.warming(backend);
+        await engine.prepare(backend);
+        await engine.select(backend);
+        return backend;
+      } catch {
+        await engine.drop(backend);
+      }
+    }
+    throw new ModelLoadError('no tfjs backend could run the model');
+  }
+
+  private settle(started: number, choice: BackendChoice): void {
+    if (started !== this.generation) return;
+    this.chosen = choice;
+    this.deps.notify(choice);
+  }
+
+  private async chooseInBackground(current: BackendName, started: number): Promise<void> {
+    const { engine } = this.deps;
+    const found = await this.probes();
+    const memory = this.deps.memory(found);
+    const remembered = await memory.recall();
+    if (started !== this.generation) return;
+    if (remembered && remembered !== current) {
+      try {
+        await engine.prepare(remembered);
+        if (started !== this.generation) return;
+        await engine.select(remembered);
+        return this.settle(started, { backend: remembered, reason: 'remembered', timings: {}, skipped: skippedByProbe(found) });
+      } catch {
+        // A remembered backend that no longer works (a driver update, say) is measured afresh.
+        await engine.drop(remembered);
+        await memory.forget();
+      }
+    }
+    if (trialCandidates(found).some((b) => b !== current)) return this.measure(current, found, memory, started);
+    this.settle(started, { backend: current, reason: remembered === current ? 'remembered' : 'no-gpu', timings: {}, skipped: skippedByProbe(found) });
+  }
+
+  /** Times each hardware GPU against the current backend, keeps the clear winner and remembers it. */
+  private async measure(current: BackendName, found: readonly GpuProbe[], memory: ChoiceMemory, started: number): Promise<void> {
+    const { engine } = this.deps;
+    const timings: BackendChoice['timings'] = { [current]: await engine.time(current) };
+    const skipped = skippedByProbe(found);
+    const candidates = trialCandidates(found);
+    for (const candidate of candidates) {
+      if (started !== this.generation) break;
+      try {
+        const firstMs = await engine.prepare(candidate);
+        // The compiling first run already shows a candidate that cannot win.
+        if (firstMs > TRIAL_FIRST_RUN_CAP_MS) skipped[candidate] = `first run took ${Math.round(firstMs)} ms`;
+        else timings[candidate] = await engine.time(candidate);
+      } catch (error) {
+        skipped[candidate] = `failed: ${(error as Error).message}`;
+      }
+    }
+    if (started !== this.generation) {
+      for (const candidate of candidates) if (candidate !== this.chosen?.backend) await engine.drop(candidate);
+      return;
+    }
+    const winner = fastest(current, timings);
+    for (const candidate of candidates) if (candidate !== winner) await engine.drop(candidate);
+    await engine.select(winner);
+    await memory.remember(winner);
+    this.settle(started, { backend: winner, reason: 'measured', timings, skipped });
+  }
+}
