@@ -237,7 +237,7 @@ describe('updates', () => {
       // Accepting during a batch reloads only once the batch is done: the page notes, as it
       // unloads, how many results it shows.
       await page.evaluate(() => addEventListener('pagehide', () => sessionStorage.setItem('results-at-unload', String(document.querySelectorAll('[data-testid="predictions"]').length))));
-      const photos = Object.keys(EXPECTED_TOP1).flatMap((name) => [0, 1, 2].map((i) => ({ name: `${i}-${name}`, mimeType: 'image/png', buffer: readFileSync(resolve(FIXTURES, name)) })));
+      const photos = Object.keys(EXPECTED_TOP1).flatMap((name) => Array.from({ length: 10 }, (_, i) => ({ name: `${i}-${name}`, mimeType: 'image/png', buffer: readFileSync(resolve(FIXTURES, name)) })));
       await classify(page, photos);
       await prompt.getByTestId('update-reload').click();
       await expect.poll(() => page.getByTestId('release').textContent({ timeout: 1_000 }).catch(() => ''), { timeout: 60_000 }).toBe('next-release');
