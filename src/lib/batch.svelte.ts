@@ -27,7 +27,12 @@ class Batch {
   }
 
   /** Classifies files in order; a newer selection supersedes one still running. */
-  async classifyFiles(files: readonly File[], topK = 5): Promise<void> {
+  classifyFiles(files: readonly File[], topK = 5): Promise<void> {
+    // The whole batch is one piece of work: an update must not reload between two images.
+    return classifier.busyWith(() => this.run(files, topK));
+  }
+
+  private async run(files: readonly File[], topK: number): Promise<void> {
     const batch = ++this.batch;
     for (const old of this.results) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
     const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const }));

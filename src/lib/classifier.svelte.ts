@@ -99,6 +99,11 @@ class Classifier {
     return this.activity.idle();
   }
 
+  /** Counts `work` (a whole batch, say) as running until it settles, so `idle()` waits for it. */
+  busyWith<T>(work: () => Promise<T>): Promise<T> {
+    return this.activity.track(work);
+  }
+
   /**
    * One image, checked (a Blob by its header, a bitmap by its size) and classified in
    * the worker. `checked` hears a Blob's header once it has passed, before classifying.
