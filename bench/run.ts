@@ -9,6 +9,7 @@ import { launch } from '../harness/browser';
 import { freePort, startApp } from '../harness/app-server';
 import { median } from '../src/core/stats';
 import { benchTargets, type JudgedTarget } from './targets';
+import { cameraMarkdown, measureCamera } from './camera';
 import { dirBytes, startTiming, throughput, warmLatency, type Latency, type StartTiming } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -153,15 +154,17 @@ if (import.meta.filename === process.argv[1]) {
       backends: { type: 'string', default: 'wasm,webgl,cpu,webgpu' },
       json: { type: 'string' },
       smoke: { type: 'boolean', default: false },
+      camera: { type: 'string', default: 'wasm,webgl' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log(`npm run bench -- [--runs 3] [--images 20] [--batch 50] [--backends wasm,webgl,cpu,webgpu] [--json report.json] [--smoke]
+    console.log(`npm run bench -- [--runs 3] [--images 20] [--batch 50] [--backends wasm,webgl,cpu,webgpu] [--camera wasm,webgl] [--json report.json] [--smoke]
 
 Measures Glimpse (served by npm start) against a baseline page that runs the full
 @tensorflow/tfjs bundle on the main thread, in headless Chromium, and prints a markdown table.
---smoke: 1 run, 3 images, wasm only (what npm test runs).`);
+--camera: backends to run the Camera view on (Chromium's fake camera); '' for none.
+--smoke: 1 run, 3 images, wasm only, no camera (what npm test runs).`);
     process.exit(0);
   }
   const smoke = values.smoke;
@@ -176,7 +179,13 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
   try {
     const report = await runBench({ ...options, glimpseUrl: app.url, baselineUrl: baseline.url }, (s) => console.error(s));
     console.log(markdown(report));
-    if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
+    const camera = [];
+    for (const backend of smoke ? [] : values.camera.split(',').filter(Boolean)) {
+      console.error(`camera on ${backend}`);
+      camera.push(await measureCamera(app.url, backend));
+    }
+    if (camera.length > 0) console.log(`\n${cameraMarkdown(camera)}`);
+    if (values.json) writeFileSync(values.json, JSON.stringify({ ...report, camera }, null, 2));
   } finally {
     baseline.close();
     await app.stop();

@@ -15,16 +15,16 @@ const FLAGS = [
 ];
 
 /** A fresh profile per context, so no cache, service worker or IndexedDB leaks between tests. */
-export type BrowserOptions = Omit<LaunchOptions, 'args'> & { webgpu?: boolean; locale?: string };
+export type BrowserOptions = Omit<LaunchOptions, 'args'> & { webgpu?: boolean; locale?: string; extraArgs?: string[] };
 
 export async function launch(options: BrowserOptions = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
-  const { webgpu = true, ...rest } = options;
+  const { webgpu = true, extraArgs = [], ...rest } = options;
   const profile = mkdtempSync(join(tmpdir(), 'glimpse-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     // Without this flag navigator.gpu exists but has no adapter, as on many real machines.
-    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu'] : FLAGS,
+    args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...extraArgs],
     ...rest,
   });
   return {

@@ -23,7 +23,7 @@ function currentInfo(): ModelInfo {
   const choice = selector?.choice;
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
-  return { model: { name: spec.name, version, classes: labels.length, inputSize: spec.inputSize }, backend: choice.backend, choice };
+  return { model: { name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, crop: spec.centralCrop }, backend: choice.backend, choice };
 }
 
 function checkPreference(preference: BackendPreference): void {

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError } from '../src/core/errors';
-import { classProbabilities, topK, type Prediction } from '../src/core/predictions';
+import { classProbabilities, topK } from '../src/core/predictions';
 import { toInputTensor, type Pixels } from '../src/core/preprocess';
 import type { BackendName } from '../src/core/backends';
 import { median } from '../src/core/stats';
+import type { ClassifyResult } from '../src/core/classifier-types';
 import type { ModelFiles } from './model-files';
 
 /** Most requests that may wait for the model at once; more are refused with BusyError. */
@@ -114,7 +115,7 @@ export class Engine {
   }
 
   /** `ms` counts from when this request leaves the queue, so waiting behind others is not billed to it. */
-  classify(pixels: Pixels, k: number): Promise<{ predictions: Prediction[]; backend: BackendName; ms: number }> {
+  classify(pixels: Pixels, k: number): Promise<ClassifyResult> {
     return this.serial(async () => {
       const start = performance.now();
       const backend = this.selected;
@@ -129,7 +130,8 @@ export class Engine {
       }
       const { labels, spec } = this.files;
       const probabilities = classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
-      return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start };
+      const { numTensors, numBytes } = tf.memory();
+      return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start, memory: { tensors: numTensors, bytes: numBytes } };
     });
   }
 

@@ -4,7 +4,8 @@ import type { Prediction } from './predictions';
 /** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
 
 export interface ModelInfo {
-  model: { name: string; version: string; classes: number; inputSize: readonly [number, number] };
+  /** `crop` is the central fraction of the shorter side the model looks at (1: the whole image, squashed). */
+  model: { name: string; version: string; classes: number; inputSize: readonly [number, number]; crop: number };
   backend: BackendName;
   choice: BackendChoice;
 }
@@ -24,4 +25,6 @@ export interface ClassifyResult {
   backend: BackendName;
   /** Worker time for this image: pixels, preprocessing, inference and top-k. */
   ms: number;
+  /** The worker's tfjs memory right after this image: a leak shows as growth. */
+  memory: { tensors: number; bytes: number };
 }

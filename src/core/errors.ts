@@ -18,6 +18,12 @@ export const ERROR_NAMES = [
   'BusyError',
   'BadRequestError',
   'CancelledError',
+  'CameraDeniedError',
+  'CameraBlockedError',
+  'NoCameraError',
+  'CameraBusyError',
+  'InsecureContextError',
+  'CameraLostError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];
@@ -49,6 +55,12 @@ export const BackendUnavailableError = make('BackendUnavailableError');
 export const BusyError = make('BusyError');
 export const BadRequestError = make('BadRequestError');
 export const CancelledError = make('CancelledError');
+export const CameraDeniedError = make('CameraDeniedError');
+export const CameraBlockedError = make('CameraBlockedError');
+export const NoCameraError = make('NoCameraError');
+export const CameraBusyError = make('CameraBusyError');
+export const InsecureContextError = make('InsecureContextError');
+export const CameraLostError = make('CameraLostError');
 
 export function isErrorName(name: unknown): name is ErrorName {
   return typeof name === 'string' && (ERROR_NAMES as readonly string[]).includes(name);
@@ -69,6 +81,7 @@ export type ErrorCode =
   | 'busy'
   | 'bad-request'
   | 'cancelled'
+  | 'camera-unavailable'
   | 'internal';
 
 const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
@@ -85,6 +98,12 @@ const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
   BusyError: 'busy',
   BadRequestError: 'bad-request',
   CancelledError: 'cancelled',
+  CameraDeniedError: 'camera-unavailable',
+  CameraBlockedError: 'camera-unavailable',
+  NoCameraError: 'camera-unavailable',
+  CameraBusyError: 'camera-unavailable',
+  InsecureContextError: 'camera-unavailable',
+  CameraLostError: 'camera-unavailable',
   UnknownError: 'internal',
 };
 

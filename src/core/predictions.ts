@@ -30,3 +30,18 @@ export function topK(probabilities: Float32Array, labels: readonly string[], k: 
   order.sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
   return order.slice(0, n).map((index) => ({ label: labels[index] ?? `class ${index}`, index, probability: probabilities[index]! }));
 }
+
+/**
+ * The mean probability of each class over several frames' top-k lists (a class missing from
+ * a frame's list counts as 0 there), top-k first: what live smoothing shows.
+ */
+export function averagePredictions(frames: readonly (readonly Prediction[])[], k: number): Prediction[] {
+  const sums = new Map<number, Prediction>();
+  for (const frame of frames) {
+    for (const p of frame) sums.set(p.index, { ...p, probability: (sums.get(p.index)?.probability ?? 0) + p.probability });
+  }
+  return [...sums.values()]
+    .map((p) => ({ ...p, probability: p.probability / frames.length }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, k);
+}

@@ -57,6 +57,20 @@ class Batch {
     await Promise.all(inFlight);
   }
 
+  /** Adds one image (a camera snapshot, say) to the current results, classified like the others. */
+  append(file: File, topK = 5): Promise<void> {
+    const batch = this.batch;
+    const id = this.nextId++;
+    this.results = [...this.results, { id, name: file.name, status: 'pending' }];
+    this.progressOf = { ...this.progressOf, total: this.progressOf.total + 1 };
+    return classifier
+      .classifyImage(file, topK, (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }))
+      .then(
+        (result) => this.settle(batch, id, { status: 'done', result }),
+        (error: unknown) => this.settle(batch, id, { status: 'error', error }),
+      );
+  }
+
   private settle(batch: number, id: number, patch: Partial<ImageResult>): void {
     if (batch !== this.batch) return;
     if (patch.status === 'done') markOnce('glimpse:first-result');

@@ -53,6 +53,21 @@ export interface Messages {
   confusedPairs: string;
   label: string;
   support: string;
+  cameraView: string;
+  cameraStart: string;
+  cameraStop: string;
+  cameraPause: string;
+  cameraResume: string;
+  cameraSnapshot: string;
+  cameraDevice: string;
+  cameraFront: string;
+  cameraBack: string;
+  cameraSmoothing: string;
+  cameraFigures: string;
+  cameraOff: string;
+  cameraStarting: string;
+  cameraPaused: string;
+  cameraHidden: string;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
   errors: Record<ErrorName | 'UnknownError', string>;
@@ -106,6 +121,21 @@ const en: Messages = {
   confusedPairs: 'Most confused pairs',
   label: 'Class',
   support: 'Images',
+  cameraView: 'Camera',
+  cameraStart: 'Start camera',
+  cameraStop: 'Stop camera',
+  cameraPause: 'Pause',
+  cameraResume: 'Resume',
+  cameraSnapshot: 'Snapshot',
+  cameraDevice: 'Camera',
+  cameraFront: 'Front camera',
+  cameraBack: 'Back camera',
+  cameraSmoothing: 'Smooth over the last {n} frames',
+  cameraFigures: '{fps} frames/s classified · {ms} ms per frame in the worker',
+  cameraOff: 'The camera is off. When on, its frames are classified on this device and never sent anywhere.',
+  cameraStarting: 'Starting the camera…',
+  cameraPaused: 'Paused',
+  cameraHidden: 'The camera stopped because the page was hidden. Start it again when you are back.',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
   reasons: {
     forced: 'chosen in settings',
@@ -129,6 +159,12 @@ const en: Messages = {
     BusyError: 'Too many images are waiting. Try again in a moment.',
     BadRequestError: 'That request was not understood.',
     CancelledError: 'Cancelled.',
+    CameraDeniedError: 'Camera access was denied. Allow the camera for this site in your browser settings, then start again.',
+    CameraBlockedError: 'The page embedding Glimpse does not allow the camera (it needs allow="camera" on its iframe).',
+    NoCameraError: 'No camera was found on this device.',
+    CameraBusyError: 'The camera is in use by another app or could not be started.',
+    InsecureContextError: 'The camera works only on a secure (https) page.',
+    CameraLostError: 'The camera was disconnected.',
     UnknownError: 'Something went wrong while classifying this image.',
   },
 };
@@ -181,6 +217,21 @@ const zh: Messages = {
   confusedPairs: '最常混淆的类别',
   label: '类别',
   support: '图片数',
+  cameraView: '摄像头',
+  cameraStart: '打开摄像头',
+  cameraStop: '关闭摄像头',
+  cameraPause: '暂停',
+  cameraResume: '继续',
+  cameraSnapshot: '截图',
+  cameraDevice: '摄像头',
+  cameraFront: '前置摄像头',
+  cameraBack: '后置摄像头',
+  cameraSmoothing: '对最近 {n} 帧取平均',
+  cameraFigures: '每秒分类 {fps} 帧 · 工作线程每帧 {ms} 毫秒',
+  cameraOff: '摄像头已关闭。打开后，画面只在本设备上分类，不会发送到任何地方。',
+  cameraStarting: '正在打开摄像头…',
+  cameraPaused: '已暂停',
+  cameraHidden: '页面被隐藏，摄像头已停止。回来后请重新打开。',
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
   reasons: {
     forced: '在设置中选择',
@@ -204,6 +255,12 @@ const zh: Messages = {
     BusyError: '等待中的图片太多，请稍后再试。',
     BadRequestError: '无法理解该请求。',
     CancelledError: '已取消。',
+    CameraDeniedError: '摄像头权限被拒绝。请在浏览器设置中允许本网站使用摄像头，然后重新打开。',
+    CameraBlockedError: '嵌入 Glimpse 的页面不允许使用摄像头（其 iframe 需要 allow="camera"）。',
+    NoCameraError: '此设备上没有找到摄像头。',
+    CameraBusyError: '摄像头正被其他应用使用，或无法启动。',
+    InsecureContextError: '摄像头只能在安全（https）页面上使用。',
+    CameraLostError: '摄像头已断开。',
     UnknownError: '分类此图片时出错。',
   },
 };

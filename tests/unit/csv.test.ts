@@ -34,7 +34,7 @@ describe('CSV exports', () => {
       id,
       name,
       status: 'done',
-      result: { predictions: [{ label: name, index: 1, probability: 0.5 }], backend: 'wasm', ms: 12 },
+      result: { predictions: [{ label: name, index: 1, probability: 0.5 }], backend: 'wasm', ms: 12, memory: { tensors: 1, bytes: 4 } },
     }));
     const table = cells(resultsToCsv(results));
     expect(table.flat().filter(isFormula)).toEqual([]);

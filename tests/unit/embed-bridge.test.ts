@@ -42,7 +42,7 @@ function fakeFrame(early: MessageEvent[] = []) {
   return { win: win as unknown as Window, parent, sent, deliver };
 }
 
-function fakeClassifier(classify: BridgeClassifier['classifyImage'] = async () => ({ predictions: [{ label: 'cat', index: 1, probability: 0.9 }], backend: 'wasm', ms: 5 })): BridgeClassifier {
+function fakeClassifier(classify: BridgeClassifier['classifyImage'] = async () => ({ predictions: [{ label: 'cat', index: 1, probability: 0.9 }], backend: 'wasm', ms: 5, memory: { tensors: 1, bytes: 4 } })): BridgeClassifier {
   return {
     loaded: async () => ({ model: { name: 'm', version: '0123456789abcdef', classes: 2, inputSize: [224, 224] } as never, backend: 'wasm' }),
     subscribe: (_: (event: LoadProgress) => void) => undefined,
@@ -79,7 +79,7 @@ describe('the embed bridge', () => {
     const { win, sent, deliver } = fakeFrame();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    startBridge(win, '*', fakeClassifier(async () => (await gate, { predictions: [], backend: 'wasm', ms: 1 })));
+    startBridge(win, '*', fakeClassifier(async () => (await gate, { predictions: [], backend: 'wasm', ms: 1, memory: { tensors: 1, bytes: 4 } })));
     for (let i = 0; i < EMBED_LIMITS.maxQueue + 3; i++) deliver({ glimpse: 1, type: 'classify', id: `r${i}`, image: new ArrayBuffer(4) });
     // The first is running, 32 wait, the rest are refused at once.
     expect(replies(sent).map((m) => ('code' in m ? m.code : m.type))).toEqual(['busy', 'busy']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classProbabilities, topK } from '../../src/core/predictions';
+import { averagePredictions, classProbabilities, topK } from '../../src/core/predictions';
 
 const labels = ['a', 'b', 'c', 'd'];
 
@@ -35,5 +35,14 @@ describe('classProbabilities', () => {
 
   it('refuses an output smaller than the label list', () => {
     expect(() => classProbabilities(new Float32Array(3), 5, 0, false)).toThrow(RangeError);
+  });
+});
+
+describe('averagePredictions (live smoothing)', () => {
+  const p = (index: number, probability: number) => ({ label: `c${index}`, index, probability });
+  it('averages each class over the frames, counting a missing class as 0, best first', () => {
+    const frames = [[p(1, 0.6), p(2, 0.4)], [p(2, 0.9), p(3, 0.1)]];
+    expect(averagePredictions(frames, 5)).toEqual([p(2, 0.65), p(1, 0.3), p(3, 0.05)]);
+    expect(averagePredictions(frames, 1)).toEqual([p(2, 0.65)]);
   });
 });
