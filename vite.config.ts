@@ -5,6 +5,7 @@ import { defineConfig, type UserConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { manifestFileSha256 } from './build/model-manifest.ts';
 import { pwaOptions } from './build/pwa.ts';
+import { metaContentSecurityPolicy } from './host/headers.ts';
 import { readSettings, type DeploySettings } from './host/settings.ts';
 
 export interface AppBuildOptions {
@@ -23,7 +24,13 @@ export function appConfig({ outDir, settings, release }: AppBuildOptions): UserC
   const workerOutput = settings.isolate ? { ...output, minify: { compress: false, mangle: true } } : output;
   return {
     root: import.meta.dirname,
-    plugins: [svelte(), VitePWA(pwaOptions(outDir))],
+    plugins: [
+      svelte(),
+      VitePWA(pwaOptions(outDir)),
+      // The header CSP as a <meta> too, for static hosts that cannot send headers. No plugin
+      // derives it from our header list, and this is one tag.
+      { name: 'glimpse-meta-csp', transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: metaContentSecurityPolicy(settings) }, injectTo: 'head-prepend' }] },
+    ],
     define: {
       __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
       __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256(resolve(import.meta.dirname, 'public/model'))),

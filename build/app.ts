@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import { writeModelManifest } from './model-manifest';
 import { readSettings, type DeploySettings } from '../host/settings';
+import { renderHeadersFile, siteRoutes } from '../host/static-hosts';
 import { appConfig } from '../vite.config';
 
 export const SETTINGS_STAMP = '.glimpse-settings.json';
@@ -27,6 +28,8 @@ export async function buildApp(outDir: string, settings: DeploySettings = readSe
   process.env.NODE_ENV = 'production';
   await build({ ...appConfig({ outDir, settings, release }), configFile: false, logLevel: 'warn' });
   await build({ configFile: join(ROOT, 'vite.embed-helper.config.ts'), build: { outDir }, logLevel: 'warn' });
+  // Netlify and Cloudflare Pages read the headers from the published folder itself.
+  writeFileSync(join(outDir, '_headers'), renderHeadersFile(siteRoutes(outDir), settings));
   writeFileSync(join(outDir, SETTINGS_STAMP), JSON.stringify(settings));
 }
 

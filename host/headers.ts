@@ -36,17 +36,29 @@ export const CACHE_CONTROL: Record<CacheClass, string> = {
   revalidate: 'no-cache',
 };
 
+/** The CSP every page carries, but frame-ancestors (which only a header can set). */
+function pageDirectives(settings: DeploySettings): string[] {
+  return [
+    "default-src 'none'",
+    // tfjs-backend-wasm compiles its module at run time. Its pthreads (which exist only under
+    // isolation) are blob: workers that import a blob: copy of its glue code.
+    settings.isolate ? "script-src 'self' 'wasm-unsafe-eval' blob:" : "script-src 'self' 'wasm-unsafe-eval'",
+    settings.isolate ? "worker-src 'self' blob:" : "worker-src 'self'",
+    ...OTHER_DIRECTIVES,
+  ];
+}
+
+/**
+ * The same policy for a <meta> tag in each page, for hosts that cannot send headers
+ * (GitHub Pages): everything but frame-ancestors, which browsers ignore in <meta>.
+ */
+export function metaContentSecurityPolicy(settings: DeploySettings): string {
+  return pageDirectives(settings).join('; ');
+}
+
 export function headersFor(pathname: string, settings: DeploySettings): Record<string, string> {
   const headers: Record<string, string> = {
-    'Content-Security-Policy': [
-      "default-src 'none'",
-      // tfjs-backend-wasm compiles its module at run time. Its pthreads (which exist only under
-      // isolation) are blob: workers that import a blob: copy of its glue code.
-      settings.isolate ? "script-src 'self' 'wasm-unsafe-eval' blob:" : "script-src 'self' 'wasm-unsafe-eval'",
-      settings.isolate ? "worker-src 'self' blob:" : "worker-src 'self'",
-      ...OTHER_DIRECTIVES,
-      `frame-ancestors ${frameAncestors(pathname, settings)}`,
-    ].join('; '),
+    'Content-Security-Policy': [...pageDirectives(settings), `frame-ancestors ${frameAncestors(pathname, settings)}`].join('; '),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',

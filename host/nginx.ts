@@ -8,6 +8,8 @@ export interface NginxPaths {
   errorLog: string;
   mimeTypes: string;
   tempDir: string;
+  /** Where nginx's request and connection counters (stub_status) are served; never the public port. */
+  statusListen?: string;
 }
 
 /** Where the Dockerfile's nginx:alpine image keeps things. */
@@ -18,7 +20,12 @@ export const DOCKER_PATHS: NginxPaths = {
   errorLog: '/dev/stderr',
   mimeTypes: '/etc/nginx/mime.types',
   tempDir: '/tmp',
+  // Pod-local: the Prometheus exporter sidecar reads it; the Service does not expose it.
+  statusListen: '127.0.0.1:8081',
 };
+
+/** The static liveness and readiness path (Kubernetes probes, the Dockerfile's HEALTHCHECK). */
+export const HEALTH_PATH = '/healthz';
 
 /**
  * nginx drops server-level add_header lines inside any location that has its own, so
@@ -32,6 +39,20 @@ function headerLines(pathname: string, settings: DeploySettings, indent: string)
 
 function location(match: string, samplePath: string, settings: DeploySettings, directive: string): string {
   return `    location ${match} {\n${headerLines(samplePath, settings, '      ')}\n      ${directive};\n    }`;
+}
+
+function statusServer(listen: string): string {
+  return `
+  server {
+    listen ${listen};
+    location = /stub_status {
+      stub_status;
+    }
+    location / {
+      return 404;
+    }
+  }
+`;
 }
 
 /** The production nginx config, generated from the same header list as `npm start`. */
@@ -84,11 +105,13 @@ ${location('/assets/', '/assets/', settings, 'try_files $uri =404')}
 
 ${location('= /', '/', settings, 'try_files /index.html =404')}
 
+${location(`= ${HEALTH_PATH}`, HEALTH_PATH, settings, 'default_type text/plain; return 200 "ok\\n"')}
+
     # Dotfiles (the build's settings stamp) are never served.
 ${location('~ /\\.', '/', settings, 'return 404')}
 
 ${location('/', '/', settings, 'try_files $uri =404')}
   }
-}
+${paths.statusListen ? statusServer(paths.statusListen) : ''}}
 `;
 }

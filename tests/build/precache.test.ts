@@ -22,7 +22,7 @@ function precached(): { url: string; revision: string | null; integrity?: string
 const sri = (path: string) => `sha256-${createHash('sha256').update(readFileSync(join(DIST, path))).digest('base64')}`;
 
 /** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
-const NOT_PRECACHED = /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json)$/;
+const NOT_PRECACHED = /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json|_headers)$/;
 
 describe('precache (dist/sw.js)', () => {
   it('lists every app asset, wasm binary, page, icon and model file exactly once', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { headersFor } from '../../host/headers';
-import { renderNginxConf } from '../../host/nginx';
+import { HEALTH_PATH, renderNginxConf } from '../../host/nginx';
 import { DEFAULT_SETTINGS } from '../../host/settings';
 import { rawRequest } from '../helpers/http-fuzz';
 import { freePort } from '../../harness/app-server';
@@ -95,9 +95,11 @@ describe('response headers', () => {
   describe('Debian nginx with the generated deploy config', () => {
     const prefix = mkdtempSync(join(tmpdir(), 'glimpse-nginx-'));
     let base: string;
+    let statusPort: number;
 
     beforeAll(async () => {
       const port = await freePort();
+      statusPort = await freePort();
       mkdirSync(join(prefix, 'tmp'));
       const conf = renderNginxConf(DEFAULT_SETTINGS, {
         root: DIST,
@@ -106,6 +108,7 @@ describe('response headers', () => {
         errorLog: join(prefix, 'error.log'),
         mimeTypes: '/etc/nginx/mime.types',
         tempDir: join(prefix, 'tmp'),
+        statusListen: `127.0.0.1:${statusPort}`,
       });
       writeFileSync(join(prefix, 'nginx.conf'), conf);
       const started = spawnSync('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { encoding: 'utf8' });
@@ -123,6 +126,15 @@ describe('response headers', () => {
 
     it('refuses hostile requests with the security headers', async () => {
       await expectHostileRefused(base);
+    });
+
+    it('answers the health probe, and keeps its request counters off the public port', async () => {
+      const health = await fetch(new URL(HEALTH_PATH, base));
+      expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
+      expect(health.headers.get('content-security-policy')).toBe(headersFor(HEALTH_PATH, DEFAULT_SETTINGS)['Content-Security-Policy']);
+      expect((await fetch(new URL('/stub_status', base))).status).toBe(404);
+      const counters = await fetch(`http://127.0.0.1:${statusPort}/stub_status`);
+      expect(await counters.text()).toMatch(/^Active connections: \d+/);
     });
 
     it('is the config committed in deploy/nginx.conf (regenerate with npm run nginx-conf)', () => {

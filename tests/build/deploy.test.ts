@@ -1,0 +1,167 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { headersFor, metaContentSecurityPolicy } from '../../host/headers';
+import { HEALTH_PATH, renderNginxConf } from '../../host/nginx';
+import { DEFAULT_SETTINGS } from '../../host/settings';
+import { renderFirebaseJson, renderHeadersFile, renderVercelJson, siteRoutes, type Route } from '../../host/static-hosts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DIST = join(ROOT, 'dist');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const expected = (route: Route) => headersFor(route.path, DEFAULT_SETTINGS);
+type Header = { key: string; value: string };
+
+describe('static-host header files (generated from host/headers.ts)', () => {
+  const routes = siteRoutes(DIST);
+
+  it('are the committed ones, and the build ships _headers (regenerate with npm run deploy-configs)', () => {
+    expect(read('deploy/_headers')).toBe(renderHeadersFile(routes, DEFAULT_SETTINGS));
+    expect(read('deploy/vercel.json')).toBe(renderVercelJson(routes, DEFAULT_SETTINGS));
+    expect(read('deploy/firebase.json')).toBe(renderFirebaseJson(routes, DEFAULT_SETTINGS));
+    expect(read('deploy/nginx.conf')).toBe(renderNginxConf(DEFAULT_SETTINGS));
+    expect(readFileSync(join(DIST, '_headers'), 'utf8')).toBe(read('deploy/_headers'));
+  });
+
+  it('cover every top-level file and folder of the site once, with no two rules matching one path', () => {
+    const top = readdirSync(DIST).filter((n) => !n.startsWith('.') && n !== '_headers');
+    expect(routes.map((r) => r.path.replace(/^\/|\/$/g, '')).filter(Boolean).sort()).toEqual(top.sort());
+    expect(new Set(routes.map((r) => r.path)).size).toBe(routes.length);
+  });
+
+  it('_headers (Netlify, Cloudflare Pages) gives each route exactly the header list', () => {
+    const rules = new Map<string, Record<string, string>>();
+    let current = '';
+    for (const line of read('deploy/_headers').split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      if (!line.startsWith(' ')) rules.set((current = line), {});
+      else rules.get(current)![line.slice(2, line.indexOf(':'))] = line.slice(line.indexOf(':') + 2);
+    }
+    expect(rules.size).toBe(routes.length);
+    for (const route of routes) expect(rules.get(route.folder ? `${route.path}*` : route.path), route.path).toEqual(expected(route));
+  });
+
+  it('vercel.json and firebase.json give each route exactly the header list', () => {
+    const vercel = JSON.parse(read('deploy/vercel.json')) as { outputDirectory: string; headers: { source: string; headers: Header[] }[] };
+    const firebase = JSON.parse(read('deploy/firebase.json')) as { hosting: { public: string; headers: { source: string; headers: Header[] }[] } };
+    expect(vercel.outputDirectory).toBe('dist');
+    expect(firebase.hosting.public).toBe('dist');
+    const asRecord = (list: Header[]) => Object.fromEntries(list.map((h) => [h.key, h.value]));
+    for (const route of routes) {
+      expect(asRecord(vercel.headers.find((h) => h.source === (route.folder ? `${route.path}:path*` : route.path))!.headers), route.path).toEqual(expected(route));
+      expect(asRecord(firebase.hosting.headers.find((h) => h.source === (route.folder ? `${route.path}**` : route.path))!.headers), route.path).toEqual(expected(route));
+    }
+  });
+
+  it('every page carries the CSP as a <meta> too, for hosts without headers', () => {
+    for (const page of ['index.html', 'embed.html']) {
+      const html = readFileSync(join(DIST, page), 'utf8').replace(/&#39;/g, "'");
+      expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${metaContentSecurityPolicy(DEFAULT_SETTINGS)}">`);
+    }
+  });
+});
+
+describe('Kubernetes manifests (deploy/k8s)', () => {
+  const dir = join(ROOT, 'deploy/k8s');
+  const docs = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS() as Record<string, any> })));
+  const kind = (k: string) => docs.find((d) => d.doc.kind === k)!.doc;
+  const deployment = kind('Deployment');
+  const pod = deployment.spec.template.spec;
+  const app = pod.containers.find((c: { name: string }) => c.name === 'glimpse');
+  const labels = deployment.spec.template.metadata.labels;
+
+  it('lists every manifest in kustomization.yaml and pins every image to a release', () => {
+    const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
+    expect([...kustomization.resources].sort()).toEqual([...new Set(docs.map((d) => d.file))].sort());
+    for (const image of kustomization.images) expect(image.newTag).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const container of pod.containers) expect(container.image, container.name).toMatch(/:(?!latest$)[\w.-]+$/);
+    expect(Object.keys(kind('Service').metadata)).toContain('name');
+  });
+
+  it('runs the site non-root, read-only, without capabilities, with requests and limits', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    for (const container of pod.containers) {
+      expect(container.securityContext, container.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(container.resources.requests, container.name).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(container.resources.limits, container.name).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    }
+    // nginx writes its pid and temporary files under /tmp, which is the one writable mount.
+    expect(app.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+  });
+
+  it('probes readiness and liveness on the static health path that nginx serves', () => {
+    for (const probe of [app.readinessProbe, app.livenessProbe]) expect(probe.httpGet).toEqual({ path: HEALTH_PATH, port: 'http' });
+    expect(app.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+    expect(renderNginxConf(DEFAULT_SETTINGS)).toContain(`location = ${HEALTH_PATH} {`);
+  });
+
+  it('exposes only the site through the Service; the exporter reads stub_status inside the pod', () => {
+    const service = kind('Service');
+    expect(service.spec.selector).toEqual(labels);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }]);
+    const exporter = pod.containers.find((c: { name: string }) => c.name === 'metrics');
+    expect(exporter.args.join(' ')).toContain('http://127.0.0.1:8081/stub_status');
+    expect(renderNginxConf(DEFAULT_SETTINGS)).toMatch(/listen 127\.0\.0\.1:8081;\s+location = \/stub_status/);
+  });
+
+  it('scales and survives disruptions on the same pods', () => {
+    expect(kind('HorizontalPodAutoscaler').spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: deployment.metadata.name }, minReplicas: 2 });
+    expect(kind('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+    expect(kind('Ingress').spec.rules[0].http.paths[0].backend.service).toEqual({ name: kind('Service').metadata.name, port: { name: 'http' } });
+  });
+
+  it.skipIf(spawnSync('kubectl', ['version', '--client']).status !== 0)('renders with kubectl kustomize (client side; a dry-run apply needs a cluster)', () => {
+    const rendered = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    expect(rendered.status, rendered.stderr).toBe(0);
+    expect(rendered.stdout).toContain('image: ghcr.io/example/glimpse:0.1.0');
+  });
+});
+
+describe('Dockerfile', () => {
+  const lines = read('Dockerfile').split('\n').filter((l) => l && !l.startsWith('#'));
+  const stages = lines.filter((l) => l.startsWith('FROM '));
+  const final = lines.slice(lines.lastIndexOf(stages.at(-1)!));
+
+  it('builds from pinned base images and runs nginx non-root with a health check', () => {
+    for (const from of stages) expect(from).toMatch(/^FROM [\w./-]+:\d+\.\d+\.\d+[\w.-]*( AS \w+)?$/);
+    expect(final).toContain('USER nginx');
+    expect(final).toContain('EXPOSE 8080');
+    expect(final.find((l) => l.startsWith('HEALTHCHECK'))).toContain(`http://127.0.0.1:8080${HEALTH_PATH}`);
+    expect(lines.join('\n')).toContain('npm run build && npm run nginx-conf');
+  });
+});
+
+describe('GitHub workflows for adopters', () => {
+  const scripts = Object.keys(JSON.parse(read('package.json')).scripts);
+  const workflows = readdirSync(join(ROOT, '.github/workflows')).map((f) => ({ file: f, flow: parse(read(`.github/workflows/${f}`)) as Record<string, any> }));
+  const steps = (flow: Record<string, any>) => Object.values(flow.jobs).flatMap((job: any) => job.steps as Record<string, any>[]);
+
+  it('call only npm scripts that exist, and pin every action to a major version', () => {
+    for (const { file, flow } of workflows) {
+      for (const step of steps(flow)) {
+        for (const [, script] of String(step.run ?? '').matchAll(/npm (?:run )?([\w:-]+)/g)) {
+          if (script !== 'ci') expect(script === 'test' ? 'test' : scripts.find((s) => s === script), `${file}: npm ${script}`).toBe(script);
+        }
+        if (step.uses) expect(step.uses, file).toMatch(/^[\w-]+\/[\w-]+@v\d+$/);
+      }
+    }
+  });
+
+  it('CI runs the README test command on pushes and pull requests; deploy publishes dist/ and the image on tags', () => {
+    const ci = workflows.find((w) => w.file === 'ci.yml')!.flow;
+    expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['pull_request', 'push']));
+    expect(steps(ci).map((s) => s.run)).toContain('npm test');
+    expect(steps(ci).find((s) => s.uses?.startsWith('actions/setup-node'))?.with.cache).toBe('npm');
+    const deploy = workflows.find((w) => w.file === 'deploy.yml')!.flow;
+    expect(deploy.on.push.tags).toEqual(['v*']);
+    expect(steps(deploy).find((s) => s.uses?.startsWith('actions/upload-pages-artifact'))?.with.path).toBe('dist');
+    expect(steps(deploy).find((s) => s.uses?.startsWith('docker/build-push-action'))?.with.tags).toContain('${{ vars.REGISTRY }}');
+    expect(existsSync(join(ROOT, '.ci/run'))).toBe(true);
+    expect(read('.ci/run')).toContain('npm test');
+  });
+});
