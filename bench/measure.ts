@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launch } from '../harness/browser';
+import { percentile } from '../src/core/stats';
 
 const FIXTURES = resolve(import.meta.dirname, '../tests/fixtures');
 const PHOTOS = ['parrot.jpg', 'hot_dog.jpg', 'cat.png', 'dragonfly.png', 'bird.png'];
@@ -97,11 +98,6 @@ export async function startTiming(context: BrowserContext, url: string): Promise
   };
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
-
 /** Warm per-image latency (the page's own ms per image) on a backend, after the model is ready. */
 export async function warmLatency(url: string, backend: string | null, images: number): Promise<Latency | null> {
   const browser = await launch();
@@ -118,7 +114,7 @@ export async function warmLatency(url: string, backend: string | null, images: n
     await page.getByTestId('image-input').setInputFiles(photos(images));
     await waitForResults(page, images);
     const ms = await page.getByTestId('predictions').evaluateAll((lists) => lists.map((l) => Number(l.getAttribute('data-ms'))));
-    return { backend: ran, p50: percentile(ms, 50), p95: percentile(ms, 95), n: ms.length };
+    return { backend: ran, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), n: ms.length };
   } finally {
     await browser.close();
   }

@@ -1,12 +1,14 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { classifier } from './lib/classifier.svelte';
+import { diagnostics } from './lib/diagnostics.svelte';
 import { backendFromUrl } from './lib/url-options';
 import { i18n } from './lib/i18n.svelte';
 import { pwa } from './lib/pwa.svelte';
 import './app.css';
 
 performance.mark('glimpse:start');
+diagnostics.observeLongTasks();
 document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
 // Start the model download before the first render so the two overlap.
 void classifier.load(backendFromUrl(location.search));

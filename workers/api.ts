@@ -1,6 +1,7 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, type BackendPreference } from '../src/core/backends';
-import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo } from '../src/core/classifier-types';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, ModelLoadError } from '../src/core/errors';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
@@ -94,11 +95,23 @@ async function info(): Promise<ModelInfo> {
   return currentInfo();
 }
 
+/** The runtime facts the diagnostics panel shows; asked for only while it is open. */
+async function diagnostics(): Promise<WorkerDiagnostics> {
+  const flag = async (name: string) => Boolean(await tf.env().getAsync(name).catch(() => false));
+  const { numTensors, numBytes } = tf.memory();
+  return {
+    tfjsVersion: tf.version_core,
+    probes: selector ? await selector.probes() : [],
+    wasm: { simd: await flag('WASM_HAS_SIMD_SUPPORT'), threads: await flag('WASM_HAS_MULTITHREAD_SUPPORT') },
+    memory: { tensors: numTensors, bytes: numBytes },
+  };
+}
+
 /** The model's class names, in output order (for evaluation tables). */
 async function labels(): Promise<string[]> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
   return engine.files.labels;
 }
 
-export const api = { load, classify, info, setBackend, labels };
+export const api = { load, classify, info, setBackend, labels, diagnostics };
 export type ClassifierApi = typeof api;

@@ -65,7 +65,8 @@ export class BackendSelector {
     return this.chosen;
   }
 
-  private probes(): Promise<GpuProbe[]> {
+  /** What probing the GPUs found (probing once, now, if the automatic choice has not yet). */
+  probes(): Promise<GpuProbe[]> {
     return (this.probesOnce ??= this.deps.probe().catch(() => []));
   }
 

@@ -1,4 +1,4 @@
-import type { BackendChoice, BackendName, BackendPreference } from './backends';
+import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
 import type { Prediction } from './predictions';
 
 /** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
@@ -18,6 +18,14 @@ export type LoadProgress =
 
 export interface LoadOptions {
   backend?: BackendPreference;
+}
+
+/** What the worker knows of its runtime, for the diagnostics panel: nothing about any image. */
+export interface WorkerDiagnostics {
+  tfjsVersion: string;
+  probes: GpuProbe[];
+  wasm: { simd: boolean; threads: boolean };
+  memory: { tensors: number; bytes: number };
 }
 
 export interface ClassifyResult {

@@ -1,9 +1,10 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import type { ClassifyResult, LoadProgress, ModelInfo } from '../core/classifier-types';
+import type { ClassifyResult, LoadProgress, ModelInfo, WorkerDiagnostics } from '../core/classifier-types';
 import { Activity } from './activity';
 import { checkBitmap, decodeImage } from './decode';
+import { diagnostics } from './diagnostics.svelte';
 import type { ImageHeader } from './image-header';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'error';
@@ -119,7 +120,18 @@ class Classifier {
         bitmap = checkBitmap(image);
       }
       return this.remote.classify(transfer(bitmap, [bitmap]), topK);
-    });
+    }).then(
+      (result) => (diagnostics.recordResult(result), result),
+      (error: unknown) => {
+        diagnostics.recordError(error);
+        throw error;
+      },
+    );
+  }
+
+  /** The worker's runtime facts, for the diagnostics panel while it is open. */
+  workerDiagnostics(): Promise<WorkerDiagnostics> {
+    return this.remote.diagnostics();
   }
 
   async setBackend(preference: BackendPreference): Promise<void> {

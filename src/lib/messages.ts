@@ -68,6 +68,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
+  diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
   errors: Record<ErrorName | 'UnknownError', string>;
@@ -136,6 +137,29 @@ const en: Messages = {
   cameraStarting: 'Starting the camera…',
   cameraPaused: 'Paused',
   cameraHidden: 'The camera stopped because the page was hidden. Start it again when you are back.',
+  diag: {
+    title: 'Diagnostics',
+    privacy: 'Measured on this device since the page opened. Nothing is sent anywhere: copy or download the report to share it. It holds no image, file name or label.',
+    copy: 'Copy report',
+    download: 'Download report',
+    copied: 'Copied',
+    model: 'Model',
+    backend: 'Backend',
+    trials: 'Trials (warm ms)',
+    probes: 'GPU probes',
+    device: 'Device',
+    cores: 'cores',
+    isolated: 'cross-origin isolated',
+    wasm: 'WebAssembly SIMD / threads',
+    classifications: 'Classifications',
+    errors: 'Errors',
+    none: 'none',
+    workerMs: 'Worker ms per image',
+    longTasks: 'Main-thread tasks over 50 ms',
+    memory: 'Worker tensors / bytes',
+    yes: 'yes',
+    no: 'no',
+  },
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
   reasons: {
     forced: 'chosen in settings',
@@ -232,6 +256,29 @@ const zh: Messages = {
   cameraStarting: '正在打开摄像头…',
   cameraPaused: '已暂停',
   cameraHidden: '页面被隐藏，摄像头已停止。回来后请重新打开。',
+  diag: {
+    title: '诊断',
+    privacy: '自页面打开以来在本设备上测得。不会发送到任何地方：如需分享，请复制或下载报告。报告不含任何图片、文件名或标签。',
+    copy: '复制报告',
+    download: '下载报告',
+    copied: '已复制',
+    model: '模型',
+    backend: '后端',
+    trials: '试运行（热启动毫秒）',
+    probes: 'GPU 探测',
+    device: '设备',
+    cores: '核',
+    isolated: '跨源隔离',
+    wasm: 'WebAssembly SIMD / 线程',
+    classifications: '分类次数',
+    errors: '错误',
+    none: '无',
+    workerMs: '工作线程每张图片毫秒',
+    longTasks: '主线程超过 50 毫秒的任务',
+    memory: '工作线程张量 / 字节',
+    yes: '是',
+    no: '否',
+  },
   backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
   reasons: {
     forced: '在设置中选择',

@@ -1,0 +1,80 @@
+/// <reference path="../core/build-constants.d.ts" />
+import type { ClassifyResult, ModelInfo, WorkerDiagnostics } from '../core/classifier-types';
+import { errorNameOf } from '../core/errors';
+import { percentile } from '../core/stats';
+
+/** Upper bounds (ms) of the worker-time histogram's buckets; the last one is open-ended. */
+export const HISTOGRAM_BOUNDS = [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, Infinity] as const;
+
+export interface DiagnosticsReport {
+  generatedAt: string;
+  release: string;
+  model: { name: string; version: string; classes: number } | null;
+  backend: ModelInfo['choice'] | null;
+  device: { cores: number; crossOriginIsolated: boolean; userAgent: string };
+  worker: WorkerDiagnostics | null;
+  figures: {
+    classifications: number;
+    errors: Record<string, number>;
+    workerMs: { p50: number; p95: number; max: number; histogram: { upToMs: number | null; count: number }[] };
+    longTasks: { count: number; maxMs: number };
+    memory: { tensors: number; bytes: number } | null;
+  };
+}
+
+/**
+ * What the app measured about itself since the page opened, for the Diagnostics panel and
+ * its report: counts and timings only, never an image, a file name or a label. Recording
+ * is a push per classification; nothing runs while the panel is closed.
+ */
+class Diagnostics {
+  classifications = $state(0);
+  errors = $state.raw<Record<string, number>>({});
+  workerMs = $state.raw<number[]>([]);
+  memory = $state.raw<{ tensors: number; bytes: number } | null>(null);
+  longTasks = $state.raw<number[]>([]);
+
+  /** Counts main-thread long tasks from now on. */
+  observeLongTasks(): void {
+    if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
+    new PerformanceObserver((list) => (this.longTasks = [...this.longTasks, ...list.getEntries().map((e) => e.duration)])).observe({ type: 'longtask' });
+  }
+
+  recordResult(result: ClassifyResult): void {
+    this.classifications++;
+    this.workerMs = [...this.workerMs, result.ms];
+    this.memory = result.memory;
+  }
+
+  recordError(error: unknown): void {
+    const name = errorNameOf(error);
+    this.errors = { ...this.errors, [name]: (this.errors[name] ?? 0) + 1 };
+  }
+
+  histogram(): { upToMs: number | null; count: number }[] {
+    return HISTOGRAM_BOUNDS.map((bound, i) => ({
+      upToMs: Number.isFinite(bound) ? bound : null,
+      count: this.workerMs.filter((ms) => ms <= bound && (i === 0 || ms > HISTOGRAM_BOUNDS[i - 1]!)).length,
+    }));
+  }
+
+  report(info: ModelInfo | null, worker: WorkerDiagnostics | null): DiagnosticsReport {
+    return {
+      generatedAt: new Date().toISOString(),
+      release: __GLIMPSE_RELEASE__,
+      model: info ? { name: info.model.name, version: info.model.version, classes: info.model.classes } : null,
+      backend: info?.choice ?? null,
+      device: { cores: navigator.hardwareConcurrency, crossOriginIsolated: globalThis.crossOriginIsolated === true, userAgent: navigator.userAgent },
+      worker,
+      figures: {
+        classifications: this.classifications,
+        errors: this.errors,
+        workerMs: { p50: percentile(this.workerMs, 0.5), p95: percentile(this.workerMs, 0.95), max: Math.max(0, ...this.workerMs), histogram: this.histogram() },
+        longTasks: { count: this.longTasks.length, maxMs: Math.max(0, ...this.longTasks) },
+        memory: this.memory,
+      },
+    };
+  }
+}
+
+export const diagnostics = new Diagnostics();
