@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import license from 'rollup-plugin-license';
@@ -34,6 +35,7 @@ export function appConfig({ outDir, settings, release }: AppBuildOptions): UserC
     define: {
       __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
       __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256(resolve(import.meta.dirname, 'public/model'))),
+      __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(import.meta.dirname, 'public/model/metadata.json'), 'utf8')) as { name: string }).name),
       __GLIMPSE_RELEASE__: JSON.stringify(release),
     },
     worker: {

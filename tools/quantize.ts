@@ -10,7 +10,7 @@ import { entryByteLength, type ModelFiles } from '../workers/model-files';
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeActivate } from './node-model';
-import { fitsFloat16, quantize, type StoredDtype } from './weight-encoding';
+import { fitsFloat16, quantize, type StoredDtype } from '../src/core/weight-encoding';
 import { shardWeights } from './shards';
 
 const HELP = `npm run quantize -- --model <model.json> --out <dir> (--dtype uint8|uint16|float16|float32 | --auto --calibration <csv|dir>)

@@ -1,59 +1,97 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, WorkerDiagnostics } from '../src/core/classifier-types';
-import { BadRequestError, ModelLoadError } from '../src/core/errors';
+import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, WorkerDiagnostics } from '../src/core/classifier-types';
+import { BadRequestError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
+import { MANIFEST_FILE } from '../src/core/model-manifest';
+import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
 import { Engine } from './engine';
-import { fetchModelFiles } from './model-files';
+import { fetchModelFiles, type ModelFiles } from './model-files';
+import { prepareImport } from './model-import';
+import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
 
 /**
- * The classifier worker's API, exposed with comlink: load the model (verified), classify
- * transferred bitmaps, switch backend. The backend choice itself is BackendSelector's.
+ * The classifier worker's API, exposed with comlink: load the active model (verified),
+ * classify transferred bitmaps, switch backend, and import, choose and delete the user's
+ * own models. The backend choice itself is BackendSelector's.
  */
 
 let engine: Engine | null = null;
 let selector: BackendSelector | null = null;
 let loading: Promise<ModelInfo> | null = null;
 let notify: (event: LoadProgress) => void = () => undefined;
+let builtinUrl = '';
+let preference: BackendPreference = 'auto';
+let activeId = BUILTIN;
+/** A stored model that was active but could not be loaded; the built-in one runs instead. */
+let problem: ModelInfo['problem'] = null;
 
 function currentInfo(): ModelInfo {
   const choice = selector?.choice;
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
-  return { model: { name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, crop: spec.centralCrop }, backend: choice.backend, choice };
+  return {
+    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop },
+    backend: choice.backend,
+    choice,
+    problem,
+  };
 }
 
-function checkPreference(preference: BackendPreference): void {
-  if (preference !== 'auto' && !isBackendName(preference)) throw new BadRequestError(`unknown backend "${String(preference)}"`);
+function checkPreference(value: BackendPreference): void {
+  if (value !== 'auto' && !isBackendName(value)) throw new BadRequestError(`unknown backend "${String(value)}"`);
+}
+
+/** A model's files, each checked against its manifest: the built-in one from the server, the user's from the store. */
+async function openModel(id: string): Promise<ModelFiles> {
+  const onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p });
+  if (id === BUILTIN) return fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__);
+  return fetchModelFiles(`${self.location.origin}/imported/${id}/`, onDownload, await storedFetcher(id));
+}
+
+/** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
+async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
+  const next = warmed ?? new Engine(files, activate);
+  const nextSelector = new BackendSelector({
+    engine: next,
+    probe: probeGpus,
+    memory: (probes) => deviceMemory(files.spec.name, probes),
+    warming: (backend) => notify({ phase: 'warmup', backend }),
+    notify: () => notify({ phase: 'ready', info: currentInfo() }),
+  });
+  await nextSelector.start(preference);
+  if (engine !== next) engine?.dispose();
+  [engine, selector, activeId] = [next, nextSelector, id];
+  const info = currentInfo();
+  notify({ phase: 'ready', info });
+  return info;
 }
 
 async function load(url: string, onProgress: (event: LoadProgress) => void, options: LoadOptions = {}): Promise<ModelInfo> {
   notify = (event) => void Promise.resolve(onProgress(event)).catch(() => undefined);
-  const preference = options.backend ?? 'auto';
+  preference = options.backend ?? 'auto';
   checkPreference(preference);
+  builtinUrl = url;
   loading ??= (async () => {
+    const wanted = await activeModel();
     // Starting the backend overlaps with the download.
-    const [files] = await Promise.all([
-      fetchModelFiles(url, (p) => notify({ phase: 'download', ...p }), undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__),
-      activate(preference === 'auto' ? 'wasm' : preference),
-    ]);
-    const loaded = new Engine(files, activate);
-    engine = loaded;
-    selector = new BackendSelector({
-      engine: loaded,
-      probe: probeGpus,
-      memory: (probes) => deviceMemory(files.spec.name, probes),
-      warming: (backend) => notify({ phase: 'warmup', backend }),
-      notify: () => notify({ phase: 'ready', info: currentInfo() }),
-    });
-    await selector.start(preference);
-    const info = currentInfo();
-    notify({ phase: 'ready', info });
-    return info;
+    const starting = activate(preference === 'auto' ? 'wasm' : preference);
+    let files: ModelFiles | null = null;
+    let id = wanted;
+    if (wanted !== BUILTIN) {
+      try {
+        files = await openModel(wanted);
+      } catch (error) {
+        problem = { id: wanted, error: errorNameOf(error), message: (error as Error).message };
+        id = BUILTIN;
+      }
+    }
+    [files] = await Promise.all([files ?? openModel(BUILTIN), starting]);
+    return run(files, id);
   })().catch((error: unknown) => {
     // A failed load is forgotten so that a retry starts afresh.
     loading = null;
@@ -63,6 +101,73 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
     throw error;
   });
   return loading;
+}
+
+/** Switches to the built-in model or a stored one, and remembers the choice. */
+async function useModel(id: string): Promise<ModelInfo> {
+  if (!engine) throw new ModelLoadError('the model is not loaded');
+  await run(await openModel(id), id);
+  if (problem?.id === id) problem = null;
+  await setActiveModel(id);
+  return currentInfo();
+}
+
+/**
+ * Imports a model from the user's files: prepared and checked, run once on a blank image
+ * (its output must be one number per label), then stored and made active. Any failure
+ * leaves the current model running and nothing stored.
+ */
+async function importModel(files: { name: string; data: Blob }[], sourceName: string): Promise<ModelInfo> {
+  if (!engine) throw new ModelLoadError('the model is not loaded');
+  const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
+  const record = await withManifest(prepared.files);
+  const modelFiles = await fetchModelFiles('https://glimpse.invalid/import/', () => undefined, recordFetcher(record));
+  const trial = new Engine(modelFiles, activate);
+  try {
+    const outputs = await trial.outputLength(engine.backend ?? 'wasm');
+    const expected = modelFiles.labels.length + modelFiles.spec.classOffset;
+    if (outputs !== expected) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${modelFiles.labels.length} labels: it is not a classifier for them (a detection or segmentation model?)`);
+  } catch (error) {
+    trial.dispose();
+    if ((error as Error).name === 'ModelFormatError') throw error;
+    throw new ModelFormatError(`the model could not run: ${(error as Error).message}`);
+  }
+  const stored = await saveModel(prepared, sourceName).catch((error: unknown) => {
+    trial.dispose();
+    throw error;
+  });
+  const info = await run(modelFiles, stored.id, trial);
+  await setActiveModel(stored.id);
+  return info;
+}
+
+/** Changes how a stored model's images are prepared (range, fit, crop); it is stored anew. */
+async function correctModel(id: string, input: { range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number }): Promise<ModelInfo> {
+  const files = await storedFiles(id);
+  const entry = (await listModels()).find((m) => m.id === id);
+  if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
+  const metadata = JSON.parse(new TextDecoder().decode(files['metadata.json'])) as { input: Record<string, unknown> };
+  metadata.input = { ...metadata.input, ...input };
+  const spec = parseModelSpec(metadata);
+  const { [MANIFEST_FILE]: _, ...kept } = files;
+  const updated = { ...kept, 'metadata.json': new TextEncoder().encode(JSON.stringify(metadata)) };
+  const labels = parseLabels(JSON.parse(new TextDecoder().decode(files['labels.json'])));
+  const stored = await saveModel({ name: entry.name, format: entry.format, source: entry.source, spec, labels, preprocessing: 'corrected by hand', files: updated }, entry.source);
+  const wasActive = activeId === id;
+  if (stored.id !== id) await deleteStored(id);
+  return wasActive || activeId === stored.id ? useModel(stored.id) : currentInfo();
+}
+
+async function deleteModel(id: string): Promise<ModelInfo> {
+  if (id === BUILTIN) throw new BadRequestError('the built-in model cannot be deleted');
+  if (activeId === id) await useModel(BUILTIN);
+  await deleteStored(id);
+  if (problem?.id === id) problem = null;
+  return currentInfo();
+}
+
+async function models(): Promise<StoredModel[]> {
+  return listModels();
 }
 
 async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {
@@ -82,10 +187,11 @@ async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {
 }
 
 /** Switches backend on request (the settings control); 'auto' re-runs the automatic choice. */
-async function setBackend(preference: BackendPreference): Promise<ModelInfo> {
+async function setBackend(wanted: BackendPreference): Promise<ModelInfo> {
   if (!selector) throw new ModelLoadError('the model is not loaded');
-  checkPreference(preference);
-  await selector.start(preference);
+  checkPreference(wanted);
+  preference = wanted;
+  await selector.start(wanted);
   const info = currentInfo();
   notify({ phase: 'ready', info });
   return info;
@@ -113,5 +219,5 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, info, setBackend, labels, diagnostics };
+export const api = { load, classify, info, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel };
 export type ClassifierApi = typeof api;

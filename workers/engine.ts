@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError } from '../src/core/errors';
 import { classProbabilities, topK } from '../src/core/predictions';
 import { toInputTensor, type Pixels } from '../src/core/preprocess';
@@ -7,6 +7,19 @@ import type { BackendName } from '../src/core/backends';
 import { median } from '../src/core/stats';
 import type { ClassifyResult } from '../src/core/classifier-types';
 import type { ModelFiles } from './model-files';
+
+/** What the engine needs of a tfjs graph or layers model. */
+interface Runnable {
+  predict(input: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
+  dispose(): unknown;
+}
+
+/** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
+async function build(files: ModelFiles): Promise<Runnable> {
+  const handler = tf.io.fromMemory(files.artifacts);
+  if (files.format === 'layers-model') return (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler);
+  return loadGraphModel(handler);
+}
 
 /** Most requests that may wait for the model at once; more are refused with BusyError. */
 export const MAX_PENDING = 64;
@@ -19,7 +32,7 @@ const WARM_RUNS = 3;
  * backend keeps its own copy of the weights so switching never moves tensors.
  */
 export class Engine {
-  private readonly models = new Map<BackendName, GraphModel>();
+  private readonly models = new Map<BackendName, Runnable>();
   private selected: BackendName | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -41,17 +54,17 @@ export class Engine {
     return run;
   }
 
-  private async use(backend: BackendName): Promise<GraphModel> {
+  private async use(backend: BackendName): Promise<Runnable> {
     if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     let model = this.models.get(backend);
     if (!model) {
-      model = await loadGraphModel(tf.io.fromMemory(this.files.artifacts));
+      model = await build(this.files);
       this.models.set(backend, model);
     }
     return model;
   }
 
-  private async run(model: GraphModel, input: tf.Tensor): Promise<Float32Array> {
+  private async run(model: Runnable, input: tf.Tensor): Promise<Float32Array> {
     const result = model.predict(input);
     const outputs = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
     try {
@@ -61,7 +74,7 @@ export class Engine {
     }
   }
 
-  private async timeZeros(model: GraphModel): Promise<number> {
+  private async timeZeros(model: Runnable): Promise<number> {
     const [h, w] = this.files.spec.inputSize;
     const input = tf.zeros([1, h, w, 3]);
     const start = performance.now();
@@ -79,6 +92,20 @@ export class Engine {
    */
   prepare(backend: BackendName): Promise<number> {
     return this.serial(async () => this.timeZeros(await this.use(backend)));
+  }
+
+  /** How many numbers the model answers with, from one run on a blank image: a classifier's class count. */
+  outputLength(backend: BackendName): Promise<number> {
+    return this.serial(async () => {
+      const model = await this.use(backend);
+      const [h, w] = this.files.spec.inputSize;
+      const input = tf.zeros([1, h, w, 3]);
+      try {
+        return (await this.run(model, input)).length;
+      } finally {
+        input.dispose();
+      }
+    });
   }
 
   /** Median ms of `runs` warm inferences on an already prepared backend. */

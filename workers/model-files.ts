@@ -9,7 +9,10 @@ export interface DownloadProgress {
   total: number;
 }
 
+export type ModelFormat = 'graph-model' | 'layers-model';
+
 export interface ModelFiles {
+  format: ModelFormat;
   artifacts: tf.io.ModelArtifacts;
   spec: ModelSpec;
   labels: string[];
@@ -33,7 +36,20 @@ export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
 }
 
 /**
- * Checks model.json before any weight is fetched: graph format, plain shard file
+ * A tfjs model.json's format: what it says, else what its topology looks like (Teachable
+ * Machine exports say nothing and may lack the usual model_config wrapper).
+ */
+export function modelFormatOf(json: tf.io.ModelJSON): ModelFormat {
+  if (json.format === 'graph-model' || json.format === 'layers-model') return json.format;
+  if (json.format !== undefined) throw new ModelFormatError(`model.json format "${String(json.format)}" is not a tfjs graph or layers model`);
+  const topology = json.modelTopology as Record<string, unknown> | undefined;
+  if (topology && Array.isArray(topology.node)) return 'graph-model';
+  if (topology && (topology.model_config || topology.class_name || topology.config)) return 'layers-model';
+  throw new ModelFormatError(`model.json format "${String(json.format)}" is not a tfjs graph or layers model`);
+}
+
+/**
+ * Checks model.json before any weight is fetched: a graph or layers model, plain shard file
  * names that the manifest lists, known dtypes, and shapes that need exactly the
  * bytes the manifest says each group's shards hold.
  */
@@ -42,9 +58,7 @@ export function validateModelJson(json: unknown, manifest: ModelManifest): tf.io
   if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || !Array.isArray(model.weightsManifest)) {
     throw new ModelFormatError('model.json has no modelTopology or weightsManifest');
   }
-  if (model.format !== 'graph-model') {
-    throw new ModelFormatError(`model.json format "${String(model.format)}" is not supported; Glimpse runs tfjs graph models`);
-  }
+  modelFormatOf(model);
   for (const group of model.weightsManifest) {
     if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ModelFormatError('model.json: a weight group lacks paths or weights');
     for (const path of group.paths) {
@@ -216,5 +230,5 @@ export async function fetchModelFiles(
     const shards = await Promise.all(paths.map((path) => shardBytes.get(path)!));
     return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
   });
-  return { artifacts, spec, labels, version: manifest.version };
+  return { format: modelFormatOf(model), artifacts, spec, labels, version: manifest.version };
 }

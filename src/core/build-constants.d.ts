@@ -2,6 +2,8 @@
 
 /** The embed allow-list the build was made for (GLIMPSE_EMBED_ORIGINS, see host/settings.ts). */
 declare const __GLIMPSE_EMBED_ORIGINS__: '*' | string[];
+/** The name of the model the site ships (public/model/metadata.json). */
+declare const __GLIMPSE_BUILTIN_MODEL_NAME__: string;
 /** The release label shown in the app (GLIMPSE_RELEASE at build time, else the package version). */
 declare const __GLIMPSE_RELEASE__: string;
 /** The sha256 of public/model/manifest.json at build time: the built-in model's manifest is checked against it. */

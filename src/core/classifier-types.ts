@@ -4,10 +4,12 @@ import type { Prediction } from './predictions';
 /** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
 
 export interface ModelInfo {
-  /** `crop` is the central fraction of the shorter side the model looks at (1: the whole image, squashed). */
-  model: { name: string; version: string; classes: number; inputSize: readonly [number, number]; crop: number };
+  /** `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's. */
+  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number };
   backend: BackendName;
   choice: BackendChoice;
+  /** A stored model that was active but could not be loaded (the built-in one runs instead). */
+  problem: { id: string; error: string; message: string } | null;
 }
 
 export type LoadProgress =
@@ -18,6 +20,20 @@ export type LoadProgress =
 
 export interface LoadOptions {
   backend?: BackendPreference;
+}
+
+/** A model the user imported, as the Models view lists it. */
+export interface StoredModel {
+  id: string;
+  name: string;
+  format: 'graph-model' | 'layers-model';
+  /** The file(s) it was imported from. */
+  source: string;
+  classes: number;
+  bytes: number;
+  addedAt: string;
+  /** How its preprocessing was decided, in words. */
+  preprocessing: string;
 }
 
 /** What the worker knows of its runtime, for the diagnostics panel: nothing about any image. */

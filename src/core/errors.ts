@@ -24,6 +24,7 @@ export const ERROR_NAMES = [
   'CameraBusyError',
   'InsecureContextError',
   'CameraLostError',
+  'StorageFullError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];
@@ -61,6 +62,7 @@ export const NoCameraError = make('NoCameraError');
 export const CameraBusyError = make('CameraBusyError');
 export const InsecureContextError = make('InsecureContextError');
 export const CameraLostError = make('CameraLostError');
+export const StorageFullError = make('StorageFullError');
 
 export function isErrorName(name: unknown): name is ErrorName {
   return typeof name === 'string' && (ERROR_NAMES as readonly string[]).includes(name);
@@ -104,6 +106,7 @@ const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
   CameraBusyError: 'camera-unavailable',
   InsecureContextError: 'camera-unavailable',
   CameraLostError: 'camera-unavailable',
+  StorageFullError: 'internal',
   UnknownError: 'internal',
 };
 

@@ -10,7 +10,12 @@ export interface ModelSpec {
   inputSize: readonly [number, number];
   /** Pixel 0 maps to range[0], pixel 255 to range[1]. */
   range: readonly [number, number];
-  /** Fraction of the shorter side kept as a central square; 1 means squash the whole image. */
+  /**
+   * 'crop': the central square of `centralCrop` × the shorter side is resized to the input;
+   * 'squash': the whole image is resized to it, aspect ratio ignored.
+   */
+  fit: 'crop' | 'squash';
+  /** Fraction of the shorter side the central square keeps (with fit 'crop'). */
   centralCrop: number;
   /** Whether the model's output still needs a softmax. */
   outputIsLogits: boolean;
@@ -58,6 +63,9 @@ export function parseModelSpec(json: unknown): ModelSpec {
 
   const crop = input.centralCrop ?? cropFromProse(input.resize);
   if (!isFiniteNumber(crop) || crop <= 0 || crop > 1) fail('input.centralCrop', 'must be in (0, 1]');
+  // Without an explicit fit, a crop below 1 means cropping and 1 means squashing (the older convention).
+  const fit = input.fit ?? (crop < 1 ? 'crop' : 'squash');
+  if (fit !== 'crop' && fit !== 'squash') fail('input.fit', 'must be "crop" or "squash"');
 
   const activation = output.activation ?? 'softmax';
   if (activation !== 'softmax' && activation !== 'none') fail('output.activation', 'must be "softmax" or "none"');
@@ -69,6 +77,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
     name: typeof meta.name === 'string' && meta.name ? meta.name : 'model',
     inputSize: [height as number, width as number],
     range: [range[0] as number, range[1] as number],
+    fit,
     centralCrop: crop,
     outputIsLogits: activation === 'none',
     classOffset: classOffset as number,

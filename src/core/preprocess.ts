@@ -23,10 +23,10 @@ export function downscaleTarget(width: number, height: number, spec: ModelSpec):
 }
 
 /** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
-export function cropBox(width: number, height: number, centralCrop: number): [number, number, number, number] {
+export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>): [number, number, number, number] {
   const norm = (p: number, size: number) => (size > 1 ? p / (size - 1) : 0);
-  if (centralCrop >= 1) return [0, 0, 1, 1];
-  const side = centralCrop * Math.min(width, height);
+  if (spec.fit === 'squash') return [0, 0, 1, 1];
+  const side = spec.centralCrop * Math.min(width, height);
   const top = (height - side) / 2;
   const left = (width - side) / 2;
   return [norm(top, height), norm(left, width), norm(top + side - 1, height), norm(left + side - 1, width)];
@@ -47,7 +47,7 @@ export function toInputTensor(pixels: Pixels, spec: ModelSpec): tf.Tensor4D {
     const rgb = channels === 4 ? tf.slice(image, [0, 0, 0, 0], [1, height, width, 3]) : image;
     const resized = tf.image.cropAndResize(
       tf.cast(rgb, 'float32'),
-      [cropBox(width, height, spec.centralCrop)],
+      [cropBox(width, height, spec)],
       [0],
       [spec.inputSize[0], spec.inputSize[1]],
       'bilinear',

@@ -171,7 +171,7 @@ class LiveCamera {
     const { videoWidth: w, videoHeight: h } = video;
     if (!info || w === 0 || h === 0) return null;
     const [inH, inW] = info.inputSize;
-    if (info.crop < 1) {
+    if (info.fit === 'crop') {
       const side = Math.min(w, h);
       const target = Math.ceil(Math.max(inH, inW) / info.crop);
       return createImageBitmap(video, (w - side) / 2, (h - side) / 2, side, side, { resizeWidth: target, resizeHeight: target, resizeQuality: 'high' });

@@ -1,7 +1,7 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import type { ClassifyResult, LoadProgress, ModelInfo, WorkerDiagnostics } from '../core/classifier-types';
+import type { ClassifyResult, LoadProgress, ModelInfo, StoredModel, WorkerDiagnostics } from '../core/classifier-types';
 import { Activity } from './activity';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
@@ -27,6 +27,8 @@ class Classifier {
   info = $state.raw<ModelInfo | null>(null);
   loadError = $state.raw<unknown>(null);
   preference = $state<BackendPreference>('auto');
+  /** The user's stored models (the built-in one is not listed here). */
+  models = $state.raw<StoredModel[]>([]);
 
   private readonly remote: Remote<ClassifierApi>;
   private readonly onProgress = proxy((event: LoadProgress) => this.progress(event));
@@ -127,6 +129,35 @@ class Classifier {
         throw error;
       },
     );
+  }
+
+  async refreshModels(): Promise<void> {
+    this.models = await this.remote.models();
+  }
+
+  /**
+   * Imports the user's model files (a folder's files, or a .zip, or a .tflite and labels)
+   * and makes the model active; the current model keeps running if anything is wrong.
+   */
+  async importModel(files: readonly File[]): Promise<void> {
+    const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
+    const info = await this.activity.track(() => this.remote.importModel(files.map((f) => ({ name: f.name, data: f })), source));
+    this.ready(info);
+    await this.refreshModels();
+  }
+
+  async useModel(id: string): Promise<void> {
+    this.ready(await this.activity.track(() => this.remote.useModel(id)));
+  }
+
+  async deleteModel(id: string): Promise<void> {
+    this.ready(await this.remote.deleteModel(id));
+    await this.refreshModels();
+  }
+
+  async correctModel(id: string, input: { range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number }): Promise<void> {
+    this.ready(await this.remote.correctModel(id, input));
+    await this.refreshModels();
   }
 
   /** The worker's runtime facts, for the diagnostics panel while it is open. */

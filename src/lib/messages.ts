@@ -68,6 +68,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
+  models: Record<'view' | 'hint' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -137,6 +138,27 @@ const en: Messages = {
   cameraStarting: 'Starting the camera…',
   cameraPaused: 'Paused',
   cameraHidden: 'The camera stopped because the page was hidden. Start it again when you are back.',
+  models: {
+    view: 'Models',
+    hint: 'Bring your own classifier: a Teachable Machine export (its .zip or files), a TF.js model (model.json, weights and labels) or a .tflite with its labels. It is checked, kept on this device, works offline, and never leaves it.',
+    import: 'Import model files or a .zip',
+    importFolder: 'Import a folder',
+    importing: 'Checking and storing the model…',
+    builtin: 'built in',
+    active: 'active',
+    use: 'Use',
+    delete: 'Delete',
+    classes: '{n} classes',
+    preprocessing: 'Preprocessing',
+    range: 'Pixel 0…255 becomes',
+    fit: 'Image',
+    fitCrop: 'centre square',
+    fitSquash: 'whole image, squashed',
+    crop: 'share of the square kept',
+    save: 'Save',
+    problem: 'The stored model “{name}” could not be loaded, so the built-in model runs instead: {message}',
+    added: 'added {date}',
+  },
   diag: {
     title: 'Diagnostics',
     privacy: 'Measured on this device since the page opened. Nothing is sent anywhere: copy or download the report to share it. It holds no image, file name or label.',
@@ -189,6 +211,7 @@ const en: Messages = {
     CameraBusyError: 'The camera is in use by another app or could not be started.',
     InsecureContextError: 'The camera works only on a secure (https) page.',
     CameraLostError: 'The camera was disconnected.',
+    StorageFullError: 'There is not enough storage on this device to keep the model. Delete a model or free some space, then try again.',
     UnknownError: 'Something went wrong while classifying this image.',
   },
 };
@@ -256,6 +279,27 @@ const zh: Messages = {
   cameraStarting: '正在打开摄像头…',
   cameraPaused: '已暂停',
   cameraHidden: '页面被隐藏，摄像头已停止。回来后请重新打开。',
+  models: {
+    view: '模型',
+    hint: '使用你自己的分类器：Teachable Machine 导出（.zip 或其文件）、TF.js 模型（model.json、权重和标签）或带标签的 .tflite。模型会经过检查，保存在本设备上，可离线使用，且不会离开本设备。',
+    import: '导入模型文件或 .zip',
+    importFolder: '导入文件夹',
+    importing: '正在检查并保存模型…',
+    builtin: '内置',
+    active: '使用中',
+    use: '使用',
+    delete: '删除',
+    classes: '{n} 个类别',
+    preprocessing: '预处理',
+    range: '像素 0…255 映射为',
+    fit: '图像',
+    fitCrop: '中心正方形',
+    fitSquash: '整幅图像（拉伸）',
+    crop: '保留正方形的比例',
+    save: '保存',
+    problem: '已保存的模型“{name}”无法加载，因此改用内置模型：{message}',
+    added: '添加于 {date}',
+  },
   diag: {
     title: '诊断',
     privacy: '自页面打开以来在本设备上测得。不会发送到任何地方：如需分享，请复制或下载报告。报告不含任何图片、文件名或标签。',
@@ -308,6 +352,7 @@ const zh: Messages = {
     CameraBusyError: '摄像头正被其他应用使用，或无法启动。',
     InsecureContextError: '摄像头只能在安全（https）页面上使用。',
     CameraLostError: '摄像头已断开。',
+    StorageFullError: '此设备的存储空间不足，无法保存模型。请删除一个模型或释放空间后重试。',
     UnknownError: '分类此图片时出错。',
   },
 };

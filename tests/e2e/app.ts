@@ -54,3 +54,12 @@ export async function readyPage(url: string, options: BrowserOptions = {}): Prom
   await waitReady(page);
   return { page, close };
 }
+
+/** Ready, controlled by the service worker, and everything precached. */
+export async function installed(page: Page): Promise<void> {
+  await waitReady(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
+  await page.getByTestId('storage-panel').locator('summary').click();
+  await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
+}

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { serve } from '../../host/serve';
 import { DEFAULT_SETTINGS } from '../../host/settings';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, installed, shownPredictions, waitReady } from './app';
 import { freePort } from '../../harness/app-server';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
@@ -43,15 +43,6 @@ class Host {
     server.closeAllConnections();
     await new Promise((done) => server.close(done));
   }
-}
-
-/** Ready, controlled by the service worker, and everything precached. */
-async function installed(page: Page): Promise<void> {
-  await waitReady(page);
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
-  await page.getByTestId('storage-panel').locator('summary').click();
-  await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
 }
 
 async function expectClassifies(page: Page, name = 'parrot.jpg'): Promise<void> {

@@ -114,7 +114,7 @@ describe('model.json validation (manifest recomputed, so only these checks stand
     ['a negative shape', withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [-32])), 'ModelFormatError'],
     ['a huge shape', withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [1e9, 1e9])), 'ModelFormatError'],
     ['shapes that need more bytes than the shard holds', withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [33])), 'ModelIntegrityError'],
-    ['a layers model', withModelJson((j) => (j.format = 'layers-model')), 'ModelFormatError'],
+    ['an unknown format', withModelJson((j) => (j.format = 'keras-h5')), 'ModelFormatError'],
     ['a 10 MB model.json', (files: Map<string, Uint8Array>) => files.set('model.json', new Uint8Array(10 * 1024 * 1024).fill(32)), 'ModelIntegrityError'],
   ])('refuses %s', async (_, edit, name) => {
     const { fetcher } = await server({ files: edit, rehash: true });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/core/model-spec';
 import { cropBox, downscaleTarget, toInputTensor, type Pixels } from '../../src/core/preprocess';
 
-const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], centralCrop: 0.875, outputIsLogits: false, classOffset: 0 };
+const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], fit: 'crop', centralCrop: 0.875, outputIsLogits: false, classOffset: 0 };
 
 /** An image whose left half is black and right half white; alpha 255 (RGBA) or RGB. */
 function halves(width: number, height: number, channels: 3 | 4): Pixels {
@@ -25,11 +25,18 @@ beforeAll(async () => {
 
 describe('geometry', () => {
   it('keeps the whole image when squashing', () => {
-    expect(cropBox(640, 480, 1)).toEqual([0, 0, 1, 1]);
+    expect(cropBox(640, 480, { fit: 'squash', centralCrop: 1 })).toEqual([0, 0, 1, 1]);
+  });
+
+  it('takes the whole central square when cropping at 1 (Teachable Machine)', () => {
+    const [y1, x1, y2, x2] = cropBox(200, 100, { fit: 'crop', centralCrop: 1 });
+    expect([y1, y2]).toEqual([0, 1]);
+    expect(x1 * 199).toBeCloseTo(50, 6);
+    expect(x2 * 199).toBeCloseTo(149, 6);
   });
 
   it('takes a central square of the given fraction of the shorter side', () => {
-    const [y1, x1, y2, x2] = cropBox(201, 101, 0.875);
+    const [y1, x1, y2, x2] = cropBox(201, 101, { fit: 'crop', centralCrop: 0.875 });
     // side 88.375 px: rows 6.3125..93.6875 of 0..100, columns 56.3125..143.6875 of 0..200
     expect(y1 * 100).toBeCloseTo(6.3125, 6);
     expect(y2 * 100).toBeCloseTo(93.6875, 6);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dequantize, FLOAT16_MAX, fitsFloat16, quantize, quantizeAffine, type StoredDtype } from '../../tools/weight-encoding';
+import { dequantize, FLOAT16_MAX, fitsFloat16, quantize, quantizeAffine, type StoredDtype } from '../../src/core/weight-encoding';
 
 /** Relative RMS error of storing `values` as `dtype` and reading them back. */
 function relativeError(values: Float32Array, dtype: StoredDtype): number {

@@ -1,5 +1,5 @@
-import { quantize } from './weight-encoding';
-import type { TfliteModel, TfliteOperator, TfliteTensor } from './tflite';
+import { quantize } from '../weight-encoding';
+import type { TfliteModel, TfliteOperator, TfliteTensor } from './reader';
 
 /** Builds a tfjs graph (nodes and weights) from TFLite operators, one builder per op. */
 
@@ -18,7 +18,7 @@ export interface Weight {
   quantization?: { dtype: 'uint8'; scale: number; min: number } | { dtype: 'float16' };
 }
 
-export const b64 = (s: string) => Buffer.from(s).toString('base64');
+export const b64 = (s: string) => btoa(s);
 const ints = (xs: number[]) => ({ list: { i: xs.map(String) } });
 const T = { T: { type: 'DT_FLOAT' } };
 const NHWC = { s: b64('NHWC') };

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openPage } from '../../harness/browser';
+import { classify, FIXTURES, installed, LABELS, shownPredictions, waitReady } from './app';
+import { teachableMachineExport, TM_LABELS, TM_NAME } from '../helpers/teachable-machine';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const baseUrl = inject('baseUrl');
+const BUILTIN_NAME = 'mobilenet-v2-1.0-224-quant';
+const COLOURS: Record<string, [number, number, number]> = { red: [220, 30, 40], green: [30, 200, 50], blue: [20, 40, 210] };
+type Upload = { name: string; mimeType: string; buffer: Buffer };
+
+let tm: Upload[];
+let swatches: Upload[];
+
+/** Teachable Machine's own way to the answer: the model in tfjs, the centre square, x / 127 - 1. */
+async function reference(colour: [number, number, number]): Promise<number[]> {
+  const files = await teachableMachineExport();
+  const json = JSON.parse(new TextDecoder().decode(files[0]!.bytes));
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: files[1]!.bytes.slice().buffer }));
+  const input = tf.tidy(() => tf.tensor4d(Array.from({ length: 64 * 64 }, () => colour).flat(), [1, 64, 64, 3]).div(127).sub(1));
+  const out = Array.from((model.predict(input) as tf.Tensor).dataSync());
+  model.dispose();
+  input.dispose();
+  return out;
+}
+
+const status = (page: Page) => page.getByTestId('model-status');
+const items = (page: Page) =>
+  page.getByTestId('model-list').getByTestId('model-item').evaluateAll((els) => els.map((e) => [e.getAttribute('data-model-name'), e.getAttribute('data-active')]));
+
+describe('your own model', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    tm = (await teachableMachineExport()).map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.bytes) }));
+    swatches = await Promise.all(
+      Object.entries(COLOURS).map(async ([name, [r, g, b]]) => ({ name: `${name}.png`, mimeType: 'image/png', buffer: await sharp({ create: { width: 300, height: 200, channels: 3, background: { r, g, b } } }).png().toBuffer() })),
+    );
+  });
+
+  it('imports a Teachable Machine export, answers as its reference does, keeps it offline, and deletes it', { timeout: 240_000 }, async () => {
+    const { page, context, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await installed(page);
+      await page.getByTestId('model-import').setInputFiles(tm);
+      await expect.poll(() => status(page).getAttribute('data-model')).toBe(TM_NAME);
+      expect(await items(page)).toEqual([[BUILTIN_NAME, 'false'], [TM_NAME, 'true']]);
+
+      await page.getByTestId('view-classify').click();
+      await classify(page, swatches);
+      for (const [name, colour] of Object.entries(COLOURS)) {
+        const shown = await shownPredictions(page, `${name}.png`);
+        expect(shown[0]!.label).toBe(name);
+        const expected = await reference(colour);
+        for (const p of shown) expect(Math.abs(p.probability - expected[p.index]!), `${name}: ${p.label}`).toBeLessThan(1e-3);
+      }
+
+      // Kept on the device: after a reload with no network, it is still the active model.
+      await context.setOffline(true);
+      await page.reload();
+      await waitReady(page);
+      expect(await status(page).getAttribute('data-model')).toBe(TM_NAME);
+      await page.getByTestId('view-classify').click();
+      await classify(page, [swatches[2]!]);
+      expect((await shownPredictions(page, 'blue.png'))[0]!.label).toBe('blue');
+      await context.setOffline(false);
+
+      await page.getByTestId('view-models').click();
+      await page.locator(`[data-testid="model-item"][data-model-name="${TM_NAME}"]`).getByTestId('model-delete').click();
+      await expect.poll(() => items(page)).toEqual([[BUILTIN_NAME, 'true']]);
+      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+    } finally {
+      await close();
+    }
+  });
+
+  it('imports a .tflite with its labels, converted in the browser, and classifies with it', async () => {
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles([
+        { name: 'mobilenet_v1_0.75_192_quant.tflite', mimeType: 'application/octet-stream', buffer: readFileSync(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite')) },
+        { name: 'labels.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(LABELS)) },
+      ]);
+      await expect.poll(() => status(page).getAttribute('data-model')).toBe('mobilenet_v1_0.75_192_quant');
+      await page.getByTestId('view-classify').click();
+      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
+      const top = (await shownPredictions(page, 'parrot.jpg'))[0]!;
+      expect([top.index, top.label]).toEqual([EXPECTED_TOP1['parrot.jpg'], LABELS[EXPECTED_TOP1['parrot.jpg']!]]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses a broken model with a specific message and keeps the working one', async () => {
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      const broken = tm.map((f) => (f.name === 'weights.bin' ? { ...f, buffer: f.buffer.subarray(0, 16) } : f));
+      await page.getByTestId('model-import').setInputFiles(broken);
+      const error = page.getByTestId('model-error');
+      await error.waitFor();
+      expect(await error.getAttribute('data-error')).toBe('ModelFormatError');
+      expect(await error.innerText()).toMatch(/weights\.bin.*short/);
+      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+      expect(await items(page)).toEqual([[BUILTIN_NAME, 'true']]);
+      await page.getByTestId('view-classify').click();
+      await classify(page, [resolve(FIXTURES, 'cat.png')]);
+      expect((await shownPredictions(page, 'cat.png'))[0]!.index).toBe(EXPECTED_TOP1['cat.png']);
+      expect(TM_LABELS).toHaveLength(3);
+    } finally {
+      await close();
+    }
+  });
+});

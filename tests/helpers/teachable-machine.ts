@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs';
+
+export const TM_LABELS = ['red', 'green', 'blue'];
+export const TM_NAME = 'tm-my-image-model';
+
+/**
+ * A model shaped like a Teachable Machine image export, built here (no third-party export is
+ * committed): a Sequential holding a Sequential "base" and a softmax head, saved without the
+ * model_config wrapper and without a format field, with TM's metadata.json. Its weights make
+ * it name the dominant colour of an image, so its answers can be checked.
+ */
+export async function teachableMachineExport(imageSize = 64): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const base = tf.sequential({
+    name: 'sequential_1',
+    layers: [tf.layers.conv2d({ inputShape: [imageSize, imageSize, 3], filters: 4, kernelSize: 1, name: 'base_conv' }), tf.layers.globalAveragePooling2d({ name: 'base_pool' })],
+  });
+  const model = tf.sequential({ name: 'sequential_3', layers: [base, tf.layers.dense({ units: TM_LABELS.length, activation: 'softmax', name: 'head' })] });
+  const kernel = tf.tensor4d([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], [1, 1, 3, 4]);
+  const dense = tf.tensor2d([5, -2.5, -2.5, -2.5, 5, -2.5, -2.5, -2.5, 5, 0, 0, 0], [4, 3]);
+  model.setWeights([kernel, tf.zeros([4]), dense, tf.zeros([3])]);
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  const artifacts = saved! as tf.io.ModelArtifacts;
+  const modelJson = { modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
+  const metadata = { tfjsVersion: '1.3.1', tmVersion: '2.4.7', packageVersion: '0.8.4-alpha2', packageName: '@teachablemachine/image', timeStamp: '2026-11-28T00:00:00.000Z', userMetadata: {}, modelName: TM_NAME, labels: TM_LABELS, imageSize };
+  const encode = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
+  return [
+    { name: 'model.json', bytes: encode(modelJson) },
+    { name: 'weights.bin', bytes: new Uint8Array(artifacts.weightData as ArrayBuffer) },
+    { name: 'metadata.json', bytes: encode(metadata) },
+  ];
+}

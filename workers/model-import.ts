@@ -1,0 +1,266 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { unzipSync } from 'fflate';
+import { ModelFormatError } from '../src/core/errors';
+import { isPlainFileName } from '../src/core/model-manifest';
+import { parseModelSpec, type ModelSpec } from '../src/core/model-spec';
+import { convert } from '../src/core/tflite/convert';
+import { readTflite } from '../src/core/tflite/reader';
+import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
+
+/**
+ * A user's model files (chosen, dropped, or in a .zip) → one checked tfjs model in
+ * Glimpse's layout: model.json, weight shards with plain names, labels.json and a
+ * metadata.json that says how to preprocess, inferred from what the files say.
+ * Nothing here runs the model; the worker's trial inference does that.
+ */
+
+export interface ImportFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface PreparedModel {
+  name: string;
+  format: ModelFormat;
+  /** The file(s) the user gave, for the model list. */
+  source: string;
+  spec: ModelSpec;
+  labels: string[];
+  /** How the preprocessing was decided, in words. */
+  preprocessing: string;
+  /** Glimpse's files for the model store: model.json, shards, metadata.json, labels.json. */
+  files: Record<string, Uint8Array>;
+}
+
+export const IMPORT_LIMITS = {
+  /** All weights together, as model.json declares them (checked before any is read). */
+  maxWeightBytes: 256 * 1024 * 1024,
+  /** What a .zip may unpack to, by its own declared sizes. */
+  maxUnzippedBytes: 300 * 1024 * 1024,
+  maxFiles: 200,
+} as const;
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const baseName = (path: string) => path.split('/').pop()!;
+
+function parseJson(file: ImportFile): unknown {
+  try {
+    return JSON.parse(text(file.bytes));
+  } catch {
+    throw new ModelFormatError(`${file.name} is not valid JSON`);
+  }
+}
+
+/** The entries of a .zip, refused by their declared sizes and paths before anything is inflated. */
+export function unzip(file: ImportFile): ImportFile[] {
+  let declared = 0;
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(file.bytes, {
+      filter: (entry) => {
+        if (entry.name.startsWith('/') || /^[a-z]:/i.test(entry.name) || entry.name.split(/[\\/]/).includes('..')) {
+          throw new ModelFormatError(`${file.name}: the entry "${entry.name}" is not a plain relative path`);
+        }
+        declared += entry.originalSize;
+        if (declared > IMPORT_LIMITS.maxUnzippedBytes) throw new ModelFormatError(`${file.name} would unpack to over ${IMPORT_LIMITS.maxUnzippedBytes / 1024 / 1024} MB`);
+        return !entry.name.endsWith('/') && !baseName(entry.name).startsWith('.') && !entry.name.startsWith('__MACOSX/');
+      },
+    });
+  } catch (error) {
+    if ((error as Error).name === 'ModelFormatError') throw error;
+    throw new ModelFormatError(`${file.name} is not a readable .zip (${(error as Error).message})`);
+  }
+  return Object.entries(entries).map(([name, bytes]) => ({ name: baseName(name), bytes }));
+}
+
+/** Every file given, zips unpacked, by plain file name; two files of one name are refused. */
+function expand(files: readonly ImportFile[]): Map<string, ImportFile> {
+  const all = files.flatMap((f) => (f.name.toLowerCase().endsWith('.zip') ? unzip(f) : [{ ...f, name: baseName(f.name) }]));
+  if (all.length > IMPORT_LIMITS.maxFiles) throw new ModelFormatError(`${all.length} files: a model has at most ${IMPORT_LIMITS.maxFiles}`);
+  const byName = new Map<string, ImportFile>();
+  for (const file of all) {
+    if (byName.has(file.name)) throw new ModelFormatError(`two files are named ${file.name}`);
+    byName.set(file.name, file);
+  }
+  return byName;
+}
+
+/** Labels from labels.json (an array), labels.txt (a line each), or a Teachable Machine metadata.json. */
+function readLabels(files: Map<string, ImportFile>, metadata: Record<string, unknown> | null): string[] | null {
+  if (Array.isArray(metadata?.labels) && metadata.labels.every((l) => typeof l === 'string')) return metadata.labels as string[];
+  const asJson = files.get('labels.json');
+  if (asJson) {
+    const labels = parseJson(asJson);
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ModelFormatError('labels.json must be an array of strings');
+    return labels;
+  }
+  const asText = files.get('labels.txt');
+  // Teachable Machine's labels.txt (Keras exports) prefixes each label with its index.
+  if (asText) return text(asText.bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l) => l.replace(/^\d+\s+/, ''));
+  return null;
+}
+
+/** The [height, width] of a layers model's image input, looking inside nested Sequentials. */
+function layersInputShape(config: Record<string, any>): unknown[] | null {
+  const layers = config?.config?.layers ?? config?.layers;
+  const first = Array.isArray(layers) ? layers[0] : null;
+  const own = config?.config?.batch_input_shape ?? first?.config?.batch_input_shape ?? first?.config?.batch_shape;
+  if (Array.isArray(own)) return own;
+  if (first && (first.class_name === 'Sequential' || first.class_name === 'Functional' || first.class_name === 'Model')) return layersInputShape(first);
+  return null;
+}
+
+/** The units of a layers model's last Dense layer, looking inside nested Sequentials. */
+function layersOutputUnits(config: Record<string, any>): number | null {
+  const layers = config?.config?.layers ?? config?.layers;
+  const last = Array.isArray(layers) ? layers.at(-1) : null;
+  if (!last) return null;
+  if (last.class_name === 'Dense') return last.config?.units ?? null;
+  if (last.class_name === 'Sequential' || last.class_name === 'Functional' || last.class_name === 'Model') return layersOutputUnits(last);
+  const before = layers.slice(0, -1);
+  return before.length ? layersOutputUnits({ layers: before }) : null;
+}
+
+function usesLayer(config: unknown, className: string): boolean {
+  return JSON.stringify(config).includes(`"class_name":"${className}"`);
+}
+
+interface Inferred {
+  input: { shape: number[]; range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number };
+  activation: 'softmax' | 'none';
+  why: string;
+}
+
+/** The model's input size, and its preprocessing from what the files say (or the common default). */
+function inferPreprocessing(format: ModelFormat, model: tf.io.ModelJSON, metadata: Record<string, any> | null): Inferred {
+  let height: number | undefined;
+  let width: number | undefined;
+  if (format === 'layers-model') {
+    const topology = (model.modelTopology as Record<string, any>).model_config ?? model.modelTopology;
+    const shape = layersInputShape(topology);
+    if (!shape || shape.length !== 4 || shape[3] !== 3) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3] (found ${JSON.stringify(shape)})`);
+    [height, width] = [Number(shape[1]), Number(shape[2])];
+  } else {
+    const inputs = Object.values((model as { signature?: { inputs?: Record<string, any> } }).signature?.inputs ?? {});
+    if (inputs.length > 1) throw new ModelFormatError(`model.json: the model has ${inputs.length} inputs; an image classifier has one`);
+    const dims = inputs[0]?.tensorShape?.dim?.map((d: { size: string }) => Number(d.size));
+    if (dims && (dims.length !== 4 || dims[3] !== 3)) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3] (found ${JSON.stringify(dims)})`);
+    [height, width] = dims ? [dims[1], dims[2]] : [];
+  }
+  if (metadata?.imageSize !== undefined) {
+    // A Teachable Machine export: the centre square, resized, scaled as x / 127 - 1.
+    const size = Number(metadata.imageSize);
+    return { input: { shape: [1, size, size, 3], range: [-1, 255 / 127 - 1], fit: 'crop', centralCrop: 1 }, activation: 'softmax', why: 'Teachable Machine export: centre square, x / 127 − 1' };
+  }
+  if (metadata?.input) {
+    const spec = parseModelSpec(metadata);
+    return { input: { shape: [1, ...spec.inputSize, 3], range: [...spec.range], fit: spec.fit, centralCrop: spec.centralCrop }, activation: spec.outputIsLogits ? 'none' : 'softmax', why: 'from its metadata.json' };
+  }
+  if (!(Number.isInteger(height) && Number.isInteger(width) && height! > 0 && width! > 0)) {
+    throw new ModelFormatError('model.json does not give the input size (height and width)');
+  }
+  const shape = [1, height!, width!, 3];
+  const activation = usesLayer(model.modelTopology, 'Softmax') || JSON.stringify(model.modelTopology).includes('"activation":"softmax"') || JSON.stringify(model.modelTopology).includes('"op":"Softmax"') ? 'softmax' : 'none';
+  if (usesLayer(model.modelTopology, 'Rescaling') || usesLayer(model.modelTopology, 'Normalization')) {
+    return { input: { shape, range: [0, 255], fit: 'squash', centralCrop: 1 }, activation, why: 'the model rescales its own input: raw pixels 0…255' };
+  }
+  return { input: { shape, range: [-1, 1], fit: 'squash', centralCrop: 1 }, activation, why: 'not stated in the files: assumed [-1, 1] (MobileNet-style); correct it if the answers look wrong' };
+}
+
+/** A .tflite classifier, converted with the project's own converter. */
+function prepareTflite(file: ImportFile, files: Map<string, ImportFile>): PreparedModel {
+  let tflite;
+  try {
+    tflite = readTflite(file.bytes);
+  } catch (error) {
+    throw new ModelFormatError(`${file.name} is not a TFLite flatbuffer (${(error as Error).message})`);
+  }
+  const classes = tflite.tensors[tflite.outputs[0]!]?.shape.at(-1) ?? 0;
+  const labels = readLabels(files, null) ?? undefined;
+  let converted;
+  try {
+    converted = convert(tflite, { name: file.name.replace(/\.tflite$/i, ''), source: file.name, ...(labels ? { labels, dropBackground: labels.length === classes - 1 } : {}) });
+  } catch (error) {
+    throw new ModelFormatError(`${file.name}: ${(error as Error).message}`);
+  }
+  const shard = new Uint8Array(converted.weights.reduce((n, w) => n + w.bytes.byteLength, 0));
+  let offset = 0;
+  for (const w of converted.weights) {
+    shard.set(w.bytes, offset);
+    offset += w.bytes.byteLength;
+  }
+  const weightsManifest = [{ paths: ['weights.bin'], weights: converted.weights.map(({ bytes: _, ...entry }) => entry) }];
+  const metadata = converted.metadata as { input: Record<string, unknown> };
+  const spec = parseModelSpec(metadata);
+  return {
+    name: file.name.replace(/\.tflite$/i, ''),
+    format: 'graph-model',
+    source: file.name,
+    spec,
+    labels: converted.labels,
+    preprocessing: `from the TFLite input's quantization: ${JSON.stringify(spec.range)}, whole image`,
+    files: { 'model.json': json({ ...converted.modelJson, weightsManifest }), 'weights.bin': shard, 'metadata.json': json(metadata), 'labels.json': json(converted.labels) },
+  };
+}
+
+export function prepareImport(given: readonly ImportFile[]): PreparedModel {
+  const files = expand(given);
+  const tflite = [...files.values()].find((f) => f.name.toLowerCase().endsWith('.tflite'));
+  if (tflite) return prepareTflite(tflite, files);
+
+  const modelFile = files.get('model.json') ?? [...files.values()].find((f) => f.name.endsWith('.json') && !['metadata.json', 'labels.json'].includes(f.name));
+  if (!modelFile) throw new ModelFormatError('no model.json or .tflite file among the files');
+  if (modelFile.bytes.byteLength > MAX_MODEL_JSON_BYTES) throw new ModelFormatError(`${modelFile.name} is over ${MAX_MODEL_JSON_BYTES / 1024 / 1024} MB`);
+  const model = parseJson(modelFile) as tf.io.ModelJSON;
+  if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || !Array.isArray(model.weightsManifest)) {
+    throw new ModelFormatError(`${modelFile.name} has no modelTopology or weightsManifest: it is not a tfjs model`);
+  }
+  const format = modelFormatOf(model);
+  const metadataFile = files.get('metadata.json');
+  const metadata = metadataFile ? (parseJson(metadataFile) as Record<string, any>) : null;
+
+  // The weights, as model.json declares them, are checked before a byte of them is read.
+  const out: Record<string, Uint8Array> = {};
+  const seen = new Set<string>();
+  let declared = 0;
+  const weightsManifest = model.weightsManifest.map((group, g) => {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ModelFormatError(`${modelFile.name}: a weight group lacks paths or weights`);
+    const needed = group.weights.reduce((sum, entry) => sum + entryByteLength(entry), 0);
+    declared += needed;
+    if (declared > IMPORT_LIMITS.maxWeightBytes) throw new ModelFormatError(`${modelFile.name} declares over ${IMPORT_LIMITS.maxWeightBytes / 1024 / 1024} MB of weights`);
+    const paths = group.paths.map((path, p) => {
+      const name = baseName(String(path));
+      if (/^[a-z]+:/i.test(String(path)) || String(path).startsWith('/')) throw new ModelFormatError(`${modelFile.name}: weight path "${path}" is a URL or an absolute path`);
+      if (seen.has(name)) throw new ModelFormatError(`${modelFile.name}: the shard ${name} is listed twice`);
+      seen.add(name);
+      const shard = files.get(name);
+      if (!shard) throw new ModelFormatError(`the weight file ${name} named in ${modelFile.name} is missing`);
+      const plain = isPlainFileName(name) && !['model.json', 'metadata.json', 'labels.json', 'manifest.json'].includes(name) ? name : `group${g + 1}-shard${p + 1}.bin`;
+      out[plain] = shard.bytes;
+      return plain;
+    });
+    const stored = paths.reduce((sum, name) => sum + out[name]!.byteLength, 0);
+    if (stored !== needed) throw new ModelFormatError(`${paths.join(', ')}: ${stored} bytes, but ${modelFile.name} needs ${needed} (a weight file is short or not this model's)`);
+    return { ...group, paths };
+  });
+
+  const inferred = inferPreprocessing(format, model, metadata);
+  const labels = readLabels(files, metadata);
+  if (!labels || labels.length === 0) throw new ModelFormatError('no labels: add labels.json, labels.txt, or the metadata.json exported with the model');
+  const units = format === 'layers-model' ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology) : null;
+  if (units !== null && units !== labels.length && units !== labels.length + 1) throw new ModelFormatError(`the model has ${units} outputs but there are ${labels.length} labels`);
+  const name = String(metadata?.modelName || metadata?.name || modelFile.name.replace(/\.json$/, '') || 'model');
+  const glimpseMetadata = {
+    name,
+    task: 'image-classification',
+    format,
+    source: given.map((f) => f.name).join(', '),
+    input: { ...inferred.input, dtype: 'float32', layout: 'NHWC RGB' },
+    output: { shape: [1, labels.length], activation: inferred.activation, labels: 'labels.json', classOffset: units === labels.length + 1 ? 1 : 0 },
+  };
+  out['model.json'] = json({ ...model, format, weightsManifest });
+  out['metadata.json'] = json(glimpseMetadata);
+  out['labels.json'] = json(labels);
+  return { name, format, source: glimpseMetadata.source, spec: parseModelSpec(glimpseMetadata), labels, preprocessing: inferred.why, files: out };
+}

@@ -1,0 +1,90 @@
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { ModelIntegrityError, StorageFullError } from '../src/core/errors';
+import { MANIFEST_FILE, manifestVersion, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
+import type { StoredModel } from '../src/core/classifier-types';
+import type { PreparedModel } from './model-import';
+
+/**
+ * The user's own models, kept in IndexedDB (the storage a worker has) with a manifest of
+ * every file's length and sha256, as the shipped model has: loading one goes through the
+ * same verified loader. A stored model cannot be repaired from a server, so one that
+ * fails its check is reported, and can be removed.
+ */
+export const BUILTIN = 'builtin';
+const LIST = 'models';
+const ACTIVE = 'active';
+
+let store: UseStore | null = null;
+const db = () => (store ??= createStore('glimpse-models', 'models'));
+const filesKey = (id: string) => `files:${id}`;
+
+function storageError(error: unknown): never {
+  if ((error as Error)?.name === 'QuotaExceededError') throw new StorageFullError('the browser refused to store the model (quota)');
+  throw error;
+}
+
+export async function listModels(): Promise<StoredModel[]> {
+  return (await get<StoredModel[]>(LIST, db())) ?? [];
+}
+
+export async function activeModel(): Promise<string> {
+  return (await get<string>(ACTIVE, db()).catch(() => undefined)) ?? BUILTIN;
+}
+
+export async function setActiveModel(id: string): Promise<void> {
+  await set(ACTIVE, id, db()).catch(() => undefined);
+}
+
+/** A model's files with their manifest (every file's length and sha256, and the version they make). */
+export async function withManifest(files: Record<string, Uint8Array>): Promise<{ version: string; files: Record<string, Uint8Array> }> {
+  const entries: ModelManifest['files'] = {};
+  for (const [name, bytes] of Object.entries(files)) entries[name] = { bytes: bytes.byteLength, sha256: await sha256Hex(bytes as Uint8Array<ArrayBuffer>) };
+  const manifest: ModelManifest = { version: await manifestVersion(entries), files: entries };
+  return { version: manifest.version, files: { ...files, [MANIFEST_FILE]: new TextEncoder().encode(JSON.stringify(manifest)) } };
+}
+
+/** Files in memory, served by name as the verified loader fetches them. */
+export function recordFetcher(record: { files: Record<string, Uint8Array> }): typeof fetch {
+  return async (input) => {
+    const name = decodeURIComponent(new URL(String(input)).pathname.split('/').pop() ?? '');
+    const bytes = record.files[name];
+    return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200 }) : new Response(null, { status: 404 });
+  };
+}
+
+/** Stores a prepared model under its content version; the same model imported twice is kept once. */
+export async function saveModel(prepared: PreparedModel, sourceName: string): Promise<StoredModel> {
+  const record = await withManifest(prepared.files);
+  const entry: StoredModel = {
+    id: record.version,
+    name: prepared.name,
+    format: prepared.format,
+    source: sourceName,
+    classes: prepared.labels.length,
+    bytes: Object.values(prepared.files).reduce((n, f) => n + f.byteLength, 0),
+    addedAt: new Date().toISOString(),
+    preprocessing: prepared.preprocessing,
+  };
+  await set(filesKey(entry.id), record.files, db()).catch(storageError);
+  const others = (await listModels()).filter((m) => m.id !== entry.id);
+  await set(LIST, [...others, entry], db()).catch(storageError);
+  return entry;
+}
+
+export async function deleteModel(id: string): Promise<void> {
+  await set(LIST, (await listModels()).filter((m) => m.id !== id), db());
+  await del(filesKey(id), db());
+  if ((await activeModel()) === id) await setActiveModel(BUILTIN);
+}
+
+/** A stored model's files, read as the verified loader reads a server: by URL, as responses. */
+export async function storedFetcher(id: string): Promise<typeof fetch> {
+  const files = await get<Record<string, Uint8Array>>(filesKey(id), db());
+  if (!files) throw new ModelIntegrityError(`the stored model ${id} has no files`);
+  return recordFetcher({ files });
+}
+
+/** The stored files of a model, to change its metadata and store it again. */
+export async function storedFiles(id: string): Promise<Record<string, Uint8Array> | undefined> {
+  return get<Record<string, Uint8Array>>(filesKey(id), db());
+}
