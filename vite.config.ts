@@ -14,10 +14,12 @@ export interface AppBuildOptions {
   settings: DeploySettings;
   /** The release label shown in the app. */
   release: string;
+  /** public/, or a copy of it with another model (npm run build -- --model DIR). */
+  publicDir?: string;
 }
 
 /** The app's build, for the given options: `npm run build` (build/app.ts) passes them explicitly. */
-export function appConfig({ outDir, settings, release }: AppBuildOptions): UserConfig {
+export function appConfig({ outDir, settings, release, publicDir = resolve(import.meta.dirname, 'public') }: AppBuildOptions): UserConfig {
   // tfjs repeats its licence header in every module; the notices ship once, in licenses.md.
   const output = { comments: { legal: false } };
   // Under cross-origin isolation tfjs runs threaded wasm, whose pthread code it copies by
@@ -25,6 +27,7 @@ export function appConfig({ outDir, settings, release }: AppBuildOptions): UserC
   const workerOutput = settings.isolate ? { ...output, minify: { compress: false, mangle: true } } : output;
   return {
     root: import.meta.dirname,
+    publicDir,
     plugins: [
       svelte(),
       VitePWA(pwaOptions(outDir)),
@@ -34,8 +37,8 @@ export function appConfig({ outDir, settings, release }: AppBuildOptions): UserC
     ],
     define: {
       __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
-      __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256(resolve(import.meta.dirname, 'public/model'))),
-      __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(import.meta.dirname, 'public/model/metadata.json'), 'utf8')) as { name: string }).name),
+      __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256(resolve(publicDir, 'model'))),
+      __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(publicDir, 'model/metadata.json'), 'utf8')) as { name: string }).name),
       __GLIMPSE_RELEASE__: JSON.stringify(release),
     },
     worker: {

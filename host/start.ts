@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildApp, SETTINGS_STAMP } from '../build/app';
+import { buildApp, buildStamp, releaseLabel, SETTINGS_STAMP } from '../build/app';
 import { serve } from './serve';
 import { readSettings, type DeploySettings } from './settings';
 
@@ -14,18 +14,20 @@ function newestMtime(path: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
-/** Builds only when dist/ is missing, older than a source file, or built for other settings. */
-function isStale(settings: DeploySettings): boolean {
+/** Builds only when dist/ is missing, older than a source file or the model, or built for other settings or another model. */
+function isStale(settings: DeploySettings, model: string | undefined): boolean {
   const stamp = join(dist, SETTINGS_STAMP);
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== JSON.stringify(settings)) return true;
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== buildStamp(settings, model)) return true;
   const builtAt = statSync(stamp).mtimeMs;
-  return SOURCES.some((s) => existsSync(join(root, s)) && newestMtime(join(root, s)) > builtAt);
+  return [...SOURCES.map((s) => join(root, s)), ...(model ? [model] : [])].some((path) => existsSync(path) && newestMtime(path) > builtAt);
 }
 
 const settings = readSettings();
-if (isStale(settings)) {
+// GLIMPSE_MODEL: a folder, .zip or .tflite to ship as the site's model instead of public/model.
+const model = process.env.GLIMPSE_MODEL || undefined;
+if (isStale(settings, model)) {
   console.log('Building Glimpse…');
-  await buildApp(dist, settings);
+  await buildApp(dist, settings, releaseLabel(), model);
 }
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT || 4173);
