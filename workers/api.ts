@@ -121,7 +121,7 @@ async function importModel(files: { name: string; data: Blob }[], sourceName: st
   if (!engine) throw new ModelLoadError('the model is not loaded');
   const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
   const record = await withManifest(prepared.files);
-  const modelFiles = await fetchModelFiles('https://glimpse.invalid/import/', () => undefined, recordFetcher(record));
+  const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
   const trial = new Engine(modelFiles, activate);
   try {
     const outputs = await trial.outputLength(engine.backend ?? 'wasm');

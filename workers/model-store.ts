@@ -27,8 +27,13 @@ export async function listModels(): Promise<StoredModel[]> {
   return (await get<StoredModel[]>(LIST, db())) ?? [];
 }
 
+/** The model to run: a stored one the user chose, else the built-in one (also where there is no IndexedDB). */
 export async function activeModel(): Promise<string> {
-  return (await get<string>(ACTIVE, db()).catch(() => undefined)) ?? BUILTIN;
+  try {
+    return (await get<string>(ACTIVE, db())) ?? BUILTIN;
+  } catch {
+    return BUILTIN;
+  }
 }
 
 export async function setActiveModel(id: string): Promise<void> {

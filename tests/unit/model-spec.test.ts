@@ -12,6 +12,7 @@ describe('parseModelSpec', () => {
       name: 'mobilenet-v2-1.0-224-quant',
       inputSize: [224, 224],
       range: [-1, 1],
+      fit: 'crop',
       centralCrop: 0.875,
       outputIsLogits: false,
       classOffset: 0,
@@ -21,7 +22,10 @@ describe('parseModelSpec', () => {
   it('defaults to squashing the whole image when a model names no crop (the nsfwjs-style [0, 1] case)', () => {
     const spec = parseModelSpec({ input: { shape: [1, 224, 224, 3], range: [0, 1] }, output: { activation: 'softmax' } });
     expect(spec.centralCrop).toBe(1);
+    expect(spec.fit).toBe('squash');
     expect(spec.range).toEqual([0, 1]);
+    expect(parseModelSpec({ input: { shape: [1, 64, 64, 3], range: [0, 1], fit: 'crop' } })).toMatchObject({ fit: 'crop', centralCrop: 1 });
+    expect(() => parseModelSpec({ input: { shape: [1, 64, 64, 3], range: [0, 1], fit: 'stretch' } })).toThrow(/input.fit/);
   });
 
   it('reads a crop described in words when there is no centralCrop field', () => {
