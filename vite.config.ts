@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import license from 'rollup-plugin-license';
@@ -38,6 +38,7 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
     define: {
       __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
       __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256(resolve(publicDir, 'model'))),
+      __GLIMPSE_SHIPPED_MODELS__: JSON.stringify(existsSync(resolve(publicDir, 'models/catalogue.json')) ? JSON.parse(readFileSync(resolve(publicDir, 'models/catalogue.json'), 'utf8')) : []),
       __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(publicDir, 'model/metadata.json'), 'utf8')) as { name: string }).name),
       __GLIMPSE_RELEASE__: JSON.stringify(release),
     },

@@ -54,7 +54,7 @@ export function pwaOptions(outDir: string): Partial<VitePWAOptions> {
     // index.html) and ignores query parameters (`/?backend=webgl` is the precached page).
     injectManifest: {
       // Shards may lack an extension (as nsfwjs's do): every file of the model is precached.
-      globPatterns: ['**/*.{html,js,css,wasm,svg,png}', 'model/*'],
+      globPatterns: ['**/*.{html,js,css,wasm,svg,png}', 'model/*', 'models/**/*'],
       globIgnores: ['embed.js', 'licenses*.md'],
       // The worker chunk and the model shard exceed Workbox's 2 MiB default.
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,

@@ -50,6 +50,8 @@ function checkPreference(value: BackendPreference): void {
 async function openModel(id: string): Promise<ModelFiles> {
   const onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p });
   if (id === BUILTIN) return fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__);
+  const shipped = __GLIMPSE_SHIPPED_MODELS__.find((m) => m.id === id);
+  if (shipped) return fetchModelFiles(new URL(`../models/${id}/`, new URL(builtinUrl, self.location.href)).href, onDownload, undefined, shipped.manifestSha256);
   return fetchModelFiles(`${self.location.origin}/imported/${id}/`, onDownload, await storedFetcher(id));
 }
 
@@ -77,7 +79,8 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
   checkPreference(preference);
   builtinUrl = url;
   loading ??= (async () => {
-    const wanted = await activeModel();
+    if (options.model && options.model !== BUILTIN && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
+    const wanted = options.model ?? (await activeModel());
     // Starting the backend overlaps with the download.
     const starting = activate(preference === 'auto' ? 'wasm' : preference);
     let files: ModelFiles | null = null;
@@ -159,7 +162,7 @@ async function correctModel(id: string, input: { range: [number, number]; fit: '
 }
 
 async function deleteModel(id: string): Promise<ModelInfo> {
-  if (id === BUILTIN) throw new BadRequestError('the built-in model cannot be deleted');
+  if (id === BUILTIN || __GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id)) throw new BadRequestError('a model shipped with the site cannot be deleted');
   if (activeId === id) await useModel(BUILTIN);
   await deleteStored(id);
   if (problem?.id === id) problem = null;

@@ -2,6 +2,8 @@
 
 /** The embed allow-list the build was made for (GLIMPSE_EMBED_ORIGINS, see host/settings.ts). */
 declare const __GLIMPSE_EMBED_ORIGINS__: '*' | string[];
+/** The other models the site ships (public/models/catalogue.json, written by the build). */
+declare const __GLIMPSE_SHIPPED_MODELS__: { id: string; name: string; classes: number; manifestSha256: string }[];
 /** The name of the model the site ships (public/model/metadata.json). */
 declare const __GLIMPSE_BUILTIN_MODEL_NAME__: string;
 /** The release label shown in the app (GLIMPSE_RELEASE at build time, else the package version). */

@@ -20,6 +20,8 @@ export type LoadProgress =
 
 export interface LoadOptions {
   backend?: BackendPreference;
+  /** Run this model for this page only (a shipped model's id; the embed frame's ?model=), not the remembered choice. */
+  model?: string;
 }
 
 /** A model the user imported, as the Models view lists it. */

@@ -68,12 +68,13 @@ class Classifier {
     }
   }
 
-  async load(preference: BackendPreference = this.preference): Promise<void> {
+  /** `model` runs a shipped model for this page only (the embed frame's ?model=). */
+  async load(preference: BackendPreference = this.preference, model?: string): Promise<void> {
     this.preference = preference;
     this.state = 'loading';
     this.download = { loaded: 0, total: 0 };
     this.loadError = null;
-    this.loading = this.remote.load(MODEL_URL, this.onProgress, { backend: preference });
+    this.loading = this.remote.load(MODEL_URL, this.onProgress, { backend: preference, ...(model ? { model } : {}) });
     try {
       this.ready(await this.loading);
     } catch (error) {

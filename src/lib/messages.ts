@@ -68,7 +68,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  models: Record<'view' | 'hint' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added', string>;
+  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -145,6 +145,7 @@ const en: Messages = {
     importFolder: 'Import a folder',
     importing: 'Checking and storing the model…',
     builtin: 'built in',
+    shipped: 'shipped with this site',
     active: 'active',
     use: 'Use',
     delete: 'Delete',
@@ -286,6 +287,7 @@ const zh: Messages = {
     importFolder: '导入文件夹',
     importing: '正在检查并保存模型…',
     builtin: '内置',
+    shipped: '随本站提供',
     active: '使用中',
     use: '使用',
     delete: '删除',

@@ -7,6 +7,11 @@ export function backendFromUrl(search: string): BackendPreference {
   return isBackendName(value) ? value : 'auto';
 }
 
+/** `?model=<id>`: a model the site ships, for this page only. */
+export function modelFromUrl(search: string): string | undefined {
+  return new URLSearchParams(search).get('model') ?? undefined;
+}
+
 export function viewFromUrl<V extends string>(search: string, views: readonly V[], fallback: V): V {
   const value = new URLSearchParams(search).get('view');
   return (views as readonly string[]).includes(value ?? '') ? (value as V) : fallback;

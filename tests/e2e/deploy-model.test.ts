@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,13 +9,16 @@ import { serve } from '../../host/serve';
 import { DEFAULT_SETTINGS } from '../../host/settings';
 import { freePort } from '../../harness/app-server';
 import { openPage } from '../../harness/browser';
-import { classify, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
+import { startHostPage } from './host-page';
+import { EXPECTED_TOP1 } from '../helpers/model';
 import { teachableMachineExport, TM_NAME } from '../helpers/teachable-machine';
 
 /** `npm run build -- --model DIR`: a site whose own model is a Teachable Machine export. */
 describe('deploying your own model', () => {
   const work = mkdtempSync(join(tmpdir(), 'glimpse-own-site-'));
   const exportDir = join(work, 'tm-export');
+  const modelsDir = join(work, 'models');
   const outDir = join(work, 'dist');
   let server: Server;
   let url: string;
@@ -24,9 +27,14 @@ describe('deploying your own model', () => {
     mkdirSync(exportDir);
     for (const file of await teachableMachineExport()) writeFileSync(join(exportDir, file.name), file.bytes);
     writeFileSync(join(exportDir, 'LICENSE'), 'My model, my licence.\n');
-    const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir, '--model', exportDir], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    // A second model the site ships beside its own: a .tflite with its labels, in models/v1/.
+    mkdirSync(join(modelsDir, 'v1'), { recursive: true });
+    copyFileSync(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'), join(modelsDir, 'v1', 'mobilenet_v1_0.75_192_quant.tflite'));
+    writeFileSync(join(modelsDir, 'v1', 'labels.json'), JSON.stringify(LABELS));
+    const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir, '--model', exportDir, '--models', modelsDir], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
-    expect(built.stdout).toMatch(new RegExp(`model: ${TM_NAME} \\(layers-model, 3 classes`));
+    expect(built.stdout).toMatch(new RegExp(`model model: ${TM_NAME} \\(layers-model, 3 classes`));
+    expect(built.stdout).toMatch(/model v1: mobilenet_v1_0\.75_192_quant \(graph-model, 1000 classes/);
     const port = await freePort();
     server = await serve({ dir: outDir, host: '127.0.0.1', port, settings: DEFAULT_SETTINGS });
     url = `http://127.0.0.1:${port}/`;
@@ -48,8 +56,37 @@ describe('deploying your own model', () => {
       const green = await sharp({ create: { width: 120, height: 90, channels: 3, background: { r: 30, g: 200, b: 50 } } }).png().toBuffer();
       await classify(page, [{ name: 'green.png', mimeType: 'image/png', buffer: green }]);
       expect((await shownPredictions(page, 'green.png'))[0]!.label).toBe('green');
+      await page.getByTestId('view-models').click();
+      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getAttribute('data-model-name')).toBe('mobilenet_v1_0.75_192_quant');
+      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getByTestId('model-delete').count()).toBe(0);
     } finally {
       await close();
+    }
+  });
+
+  it('embeds a shipped model with embed.html?model=<id>, and names it in the ready message', async () => {
+    const catalogue = JSON.parse(readFileSync(join(outDir, 'models/catalogue.json'), 'utf8'));
+    expect(catalogue).toEqual([{ id: 'v1', name: 'mobilenet_v1_0.75_192_quant', classes: 1000, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    const host = await startHostPage(url);
+    const { page, close } = await openPage(host.url);
+    try {
+      const replies = await page.evaluate(async (app) => {
+        const received: { type: string; id?: string; model?: unknown; predictions?: { index: number }[] }[] = [];
+        addEventListener('message', (e) => e.origin === new URL(app).origin && received.push(e.data));
+        const frame = document.createElement('iframe');
+        frame.src = `${app}embed.html?model=v1`;
+        document.body.append(frame);
+        while (!received.some((m) => m.type === 'ready')) await new Promise((done) => setTimeout(done, 50));
+        const image = await (await fetch('/fixtures/parrot.jpg')).arrayBuffer();
+        frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id: 'p', image }, new URL(app).origin);
+        while (!received.some((m) => m.id === 'p')) await new Promise((done) => setTimeout(done, 50));
+        return received;
+      }, url);
+      expect(replies.find((m) => m.type === 'ready')!.model).toEqual({ id: 'v1', name: 'mobilenet_v1_0.75_192_quant', version: expect.any(String), classes: 1000 });
+      expect(replies.find((m) => m.id === 'p')!.predictions![0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+    } finally {
+      await close();
+      await host.close();
     }
   });
 });

@@ -10,6 +10,8 @@ export const TM_NAME = 'tm-my-image-model';
  * it name the dominant colour of an image, so its answers can be checked.
  */
 export async function teachableMachineExport(imageSize = 64): Promise<{ name: string; bytes: Uint8Array }[]> {
+  // Building the model needs a backend; the plain CPU one is always there.
+  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
   const base = tf.sequential({
     name: 'sequential_1',
     layers: [tf.layers.conv2d({ inputShape: [imageSize, imageSize, 3], filters: 4, kernelSize: 1, name: 'base_conv' }), tf.layers.globalAveragePooling2d({ name: 'base_pool' })],

@@ -44,7 +44,7 @@ function fakeFrame(early: MessageEvent[] = []) {
 
 function fakeClassifier(classify: BridgeClassifier['classifyImage'] = async () => ({ predictions: [{ label: 'cat', index: 1, probability: 0.9 }], backend: 'wasm', ms: 5, memory: { tensors: 1, bytes: 4 } })): BridgeClassifier {
   return {
-    loaded: async () => ({ model: { name: 'm', version: '0123456789abcdef', classes: 2, inputSize: [224, 224] } as never, backend: 'wasm' }),
+    loaded: async () => ({ model: { id: 'builtin', name: 'm', version: '0123456789abcdef', classes: 2, inputSize: [224, 224] } as never, backend: 'wasm' }),
     subscribe: (_: (event: LoadProgress) => void) => undefined,
     classifyImage: classify,
   };
@@ -57,7 +57,7 @@ describe('the embed bridge', () => {
     const { win, sent } = fakeFrame();
     startBridge(win, '*', fakeClassifier());
     await vi.waitFor(() => expect(sent).toHaveLength(1));
-    expect(sent[0]).toEqual({ message: { glimpse: 1, type: 'ready', model: { name: 'm', version: '0123456789abcdef', classes: 2 }, backend: 'wasm' }, origin: 'https://host.example' });
+    expect(sent[0]).toEqual({ message: { glimpse: 1, type: 'ready', model: { id: 'builtin', name: 'm', version: '0123456789abcdef', classes: 2 }, backend: 'wasm' }, origin: 'https://host.example' });
   });
 
   it('answers a malformed request bad-request by its id, and ignores other windows and origins', async () => {

@@ -11,7 +11,7 @@ declare global {
 
 /** What the bridge needs from the app's classifier: its load state and one classification. */
 export interface BridgeClassifier {
-  loaded(): Promise<{ model: { name: string; version: string; classes: number }; backend: string }>;
+  loaded(): Promise<{ model: { id: string; name: string; version: string; classes: number }; backend: string }>;
   subscribe(listener: (event: LoadProgress) => void): void;
   classifyImage(image: Blob | ImageBitmap, topK: number): Promise<ClassifyResult>;
 }
@@ -69,8 +69,8 @@ class Bridge {
     try {
       const info = await this.classifier.loaded();
       // Field by field, as the protocol documents: nothing else of the worker's model info leaks out.
-      const { name, version, classes } = info.model;
-      this.post({ glimpse: 1, type: 'ready', model: { name, version, classes }, backend: info.backend }, origin);
+      const { id, name, version, classes } = info.model;
+      this.post({ glimpse: 1, type: 'ready', model: { id, name, version, classes }, backend: info.backend }, origin);
     } catch {
       // Nothing to announce.
     }

@@ -14,6 +14,8 @@ export type HostMessage =
   | { glimpse: 1; type: 'status' };
 
 export interface EmbedModel {
+  /** 'builtin', or the id of a model the site ships (embed.html?model=<id>). */
+  id: string;
   name: string;
   version: string;
   classes: number;
