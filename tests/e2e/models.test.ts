@@ -97,6 +97,23 @@ describe('your own model', () => {
     }
   });
 
+  it('imports model files dropped on the view, not as images to classify', async () => {
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-drop').evaluate((zone, files) => {
+        const transfer = new DataTransfer();
+        for (const [name, bytes] of files) transfer.items.add(new File([new Uint8Array(bytes)], name));
+        zone.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      }, tm.map((f) => [f.name, [...f.buffer]] as const));
+      await expect.poll(() => status(page).getAttribute('data-model')).toBe(TM_NAME);
+      expect(await page.getByTestId('image-error').count()).toBe(0);
+      expect(await page.getByTestId('predictions').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses a broken model with a specific message and keeps the working one', async () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
