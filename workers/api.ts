@@ -1,9 +1,13 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, WorkerDiagnostics } from '../src/core/classifier-types';
-import { BadRequestError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { MANIFEST_FILE } from '../src/core/model-manifest';
+import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../src/core/classifier-types';
+import { zipSync } from 'fflate';
+import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
+import { evaluate } from '../src/core/metrics';
+import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, type TrainOptions } from '../src/core/training';
+import { combineWithHead } from './trained-model';
+import { MANIFEST_FILE, sha256Hex } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
@@ -173,6 +177,95 @@ async function models(): Promise<StoredModel[]> {
   return listModels();
 }
 
+/** The built-in model, which training extracts features with: the running engine when it is active. */
+let baseForTraining: Engine | null = null;
+/** Features by image content (sha256), so adding images does not recompute the others. */
+const featureCache = new Map<string, Float32Array>();
+let trained: { files: Record<string, Uint8Array>; name: string; labels: string[] } | null = null;
+let stopTraining = false;
+
+async function featureEngine(): Promise<Engine> {
+  if (activeId === BUILTIN && engine) return engine;
+  if (!baseForTraining) {
+    const files = await openModel(BUILTIN);
+    const backend = engine?.backend ?? 'wasm';
+    baseForTraining = new Engine(files, activate);
+    await baseForTraining.prepare(backend);
+    await baseForTraining.select(backend);
+  }
+  return baseForTraining;
+}
+
+/**
+ * Trains a classifier on the user's labelled images: the built-in model's pooled features
+ * (cached by image content), then a softmax head with a seeded, stratified validation split.
+ * The result waits for `useTrained` or `exportTrained`.
+ */
+async function train(images: { data: Blob; label: string }[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void): Promise<TrainSummary> {
+  stopTraining = false;
+  const labels = [...new Set(images.map((i) => i.label))].sort();
+  if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
+  const source = await featureEngine();
+  const node = source.files.spec.features?.node;
+  if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
+  const features: Float32Array[] = [];
+  const truth: number[] = [];
+  for (const [i, image] of images.entries()) {
+    if (stopTraining) throw new CancelledError('training was cancelled');
+    const key = await sha256Hex(new Uint8Array(await image.data.arrayBuffer()));
+    let vector = featureCache.get(key);
+    if (!vector) {
+      const bitmap = await createImageBitmap(image.data, { imageOrientation: 'from-image' });
+      try {
+        vector = await source.features(bitmapToPixels(bitmap, source.files.spec), node);
+      } finally {
+        bitmap.close();
+      }
+      featureCache.set(key, vector);
+    }
+    features.push(vector);
+    truth.push(labels.indexOf(image.label));
+    onProgress({ phase: 'features', done: i + 1, total: images.length });
+  }
+  const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const split = stratifiedSplit(truth, settings.validation, settings.seed);
+  const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
+  const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
+  const report = evaluate(split.val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), labels);
+  const name = `trained: ${labels.join(', ')}`.slice(0, 80);
+  const files = combineWithHead(source.files.artifacts, source.files.spec, head, {
+    name,
+    labels,
+    options: settings,
+    validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted },
+    baseModel: source.files.spec.name,
+  });
+  trained = { files, name, labels };
+  return { labels, split: { train: split.train.length, val: split.val.length }, history: head.history, bestEpoch: head.bestEpoch, valAccuracy: report.top1, report, name };
+}
+
+function cancelTraining(): void {
+  stopTraining = true;
+}
+
+/** Stores the trained model (base and head as one graph model) and makes it active. */
+async function useTrained(): Promise<ModelInfo> {
+  if (!trained) throw new BadRequestError('nothing has been trained yet');
+  const metadata = JSON.parse(new TextDecoder().decode(trained.files['metadata.json']));
+  const prepared = { name: trained.name, format: 'graph-model' as const, source: 'trained in Glimpse', spec: parseModelSpec(metadata), labels: trained.labels, preprocessing: 'as the built-in model', files: trained.files };
+  const stored = await saveModel(prepared, 'trained in Glimpse');
+  await run(await openModel(stored.id), stored.id);
+  await setActiveModel(stored.id);
+  return currentInfo();
+}
+
+/** The trained model as a .zip: model.json, weights, labels, metadata (with the training figures) and the base model's licence. */
+async function exportTrained(): Promise<Uint8Array> {
+  if (!trained) throw new BadRequestError('nothing has been trained yet');
+  const licence = await fetch(new URL('LICENSE', new URL(builtinUrl, self.location.href))).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  return zipSync({ ...trained.files, ...(licence ? { LICENSE: new Uint8Array(licence) } : {}) });
+}
+
 async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {
   try {
     // An image given while the model loads waits for it rather than failing.
@@ -222,5 +315,5 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, info, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel };
+export const api = { load, classify, info, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, train, cancelTraining, useTrained, exportTrained };
 export type ClassifierApi = typeof api;

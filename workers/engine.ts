@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { BackendUnavailableError, BusyError } from '../src/core/errors';
+import { BackendUnavailableError, BusyError, ModelFormatError } from '../src/core/errors';
 import { classProbabilities, topK } from '../src/core/predictions';
 import { toInputTensor, type Pixels } from '../src/core/preprocess';
 import type { BackendName } from '../src/core/backends';
@@ -102,6 +102,27 @@ export class Engine {
       const input = tf.zeros([1, h, w, 3]);
       try {
         return (await this.run(model, input)).length;
+      } finally {
+        input.dispose();
+      }
+    });
+  }
+
+  /** The output of a graph node (a model's pooled features, say) for an image, on the selected backend. */
+  features(pixels: Pixels, node: string): Promise<Float32Array> {
+    return this.serial(async () => {
+      const backend = this.selected;
+      if (!backend) throw new BackendUnavailableError('no backend is selected');
+      const model = await this.use(backend);
+      if (!('execute' in model)) throw new ModelFormatError('features come from a graph model');
+      const input = toInputTensor(pixels, this.files.spec);
+      try {
+        const output = (model as { execute(input: tf.Tensor, node: string): tf.Tensor }).execute(input, node);
+        try {
+          return (await output.data()) as Float32Array;
+        } finally {
+          output.dispose();
+        }
       } finally {
         input.dispose();
       }

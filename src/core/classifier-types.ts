@@ -1,5 +1,7 @@
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
+import type { EvaluationReport } from './metrics';
 import type { Prediction } from './predictions';
+import type { EpochFigures } from './train-options';
 
 /** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
 
@@ -53,4 +55,19 @@ export interface ClassifyResult {
   ms: number;
   /** The worker's tfjs memory right after this image: a leak shows as growth. */
   memory: { tensors: number; bytes: number };
+}
+
+/** What the Train view hears while the worker trains. */
+export type TrainEvent = { phase: 'features'; done: number; total: number } | ({ phase: 'training' } & EpochFigures);
+
+export interface TrainSummary {
+  labels: string[];
+  split: { train: number; val: number };
+  history: EpochFigures[];
+  bestEpoch: number;
+  /** Validation accuracy of the best epoch's weights. */
+  valAccuracy: number;
+  report: EvaluationReport;
+  /** The name the trained model gets. */
+  name: string;
 }

@@ -21,6 +21,8 @@ export interface ModelSpec {
   outputIsLogits: boolean;
   /** Output index of labels[0]; models with a leading "background" class use 1. */
   classOffset: number;
+  /** The graph node whose output is the pooled feature vector, where a new head can be trained (metadata `features`). */
+  features?: { node: string; size: number };
 }
 
 function fail(field: string, why: string): never {
@@ -73,7 +75,10 @@ export function parseModelSpec(json: unknown): ModelSpec {
   const classOffset = output.classOffset ?? 0;
   if (!Number.isInteger(classOffset) || (classOffset as number) < 0) fail('output.classOffset', 'must be a whole number ≥ 0');
 
+  const features = meta.features === undefined ? undefined : record(meta.features, 'features');
+  if (features && (typeof features.node !== 'string' || !Number.isInteger(features.size) || (features.size as number) < 1)) fail('features', 'must be {node, size}');
   return {
+    ...(features ? { features: { node: features.node as string, size: features.size as number } } : {}),
     name: typeof meta.name === 'string' && meta.name ? meta.name : 'model',
     inputSize: [height as number, width as number],
     range: [range[0] as number, range[1] as number],

@@ -1,7 +1,8 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import type { ClassifyResult, LoadProgress, ModelInfo, StoredModel, WorkerDiagnostics } from '../core/classifier-types';
+import type { ClassifyResult, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
+import type { TrainOptions } from '../core/train-options';
 import { Activity } from './activity';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
@@ -159,6 +160,24 @@ class Classifier {
   async correctModel(id: string, input: { range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number }): Promise<void> {
     this.ready(await this.remote.correctModel(id, input));
     await this.refreshModels();
+  }
+
+  /** Trains a classifier on labelled images in the worker (see the Train view). */
+  train(images: { data: Blob; label: string }[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void): Promise<TrainSummary> {
+    return this.activity.track(() => this.remote.train(images, options, proxy(onProgress)));
+  }
+
+  cancelTraining(): Promise<void> {
+    return this.remote.cancelTraining();
+  }
+
+  async useTrained(): Promise<void> {
+    this.ready(await this.remote.useTrained());
+    await this.refreshModels();
+  }
+
+  exportTrained(): Promise<Uint8Array> {
+    return this.remote.exportTrained();
   }
 
   /** The worker's runtime facts, for the diagnostics panel while it is open. */

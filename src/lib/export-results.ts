@@ -28,9 +28,9 @@ export function resultsToJson(results: readonly ImageResult[]): string {
   );
 }
 
-/** Saves text as a file through a temporary blob: link (nothing is uploaded). */
-export function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Saves text or bytes as a file through a temporary blob: link (nothing is uploaded). */
+export function download(name: string, type: string, content: string | Uint8Array<ArrayBuffer>): void {
+  const url = URL.createObjectURL(new Blob([content], { type }));
   const link = Object.assign(document.createElement('a'), { href: url, download: name });
   link.click();
   setTimeout(() => URL.revokeObjectURL(url), 1_000);

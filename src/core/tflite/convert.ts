@@ -49,6 +49,9 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
     },
   };
   const softmax = model.operators.at(-1)?.op === 'SOFTMAX' || nodes.some((n) => n.name === outName && n.op === 'Softmax');
+  // The pooled feature vector (a 1×1 spatial average) that a new classification head can be trained on.
+  const pooled = model.operators.filter((o) => (o.op === 'AVERAGE_POOL_2D' || o.op === 'MEAN') && model.tensors[o.outputs[0]!]!.shape.slice(1, 3).every((d) => d === 1)).at(-1);
+  const features = pooled ? { node: nameOf(pooled.outputs[0]!), size: model.tensors[pooled.outputs[0]!]!.shape.at(-1)! } : undefined;
   const metadata = {
     name: options.name,
     task: 'image-classification',
@@ -56,6 +59,7 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
     source: options.source,
     input: { shape: [1, height, width, channels], dtype: 'float32', layout: 'NHWC RGB', range, ...(options.crop ? { centralCrop: options.crop } : {}) },
     output: { shape: [1, labelCount], activation: softmax ? 'softmax' : 'none', labels: 'labels.json', classOffset: 0 },
+    ...(features ? { features } : {}),
   };
   return { modelJson, weights, metadata, labels };
 }

@@ -1,0 +1,24 @@
+/** Training settings and figures, without tfjs: the page shows and edits them. */
+
+export interface TrainOptions {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  /** Share of each class held out for validation. */
+  validation: number;
+  seed: number;
+  /** Epochs without a better validation loss before stopping. */
+  patience: number;
+  /** Units of an optional hidden layer (0: none), with dropout. */
+  hidden: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0 };
+
+export interface EpochFigures {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+}

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { EpochFigures, TrainOptions } from './train-options';
+
+export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './train-options';
+
+/**
+ * Transfer learning on cached features: a stratified, seeded split and a dense softmax head
+ * trained with cross-entropy and Adam, stopping early on validation loss with the best
+ * weights kept. Shared by the worker (the Train view) and `npm run train`.
+ */
+
+/** Mulberry32, so the same seed always gives the same split. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Indices of the training and validation sets: each class shuffled with the seed and
+ * split by `validation` (at least one validation example for a class with two or more).
+ */
+export function stratifiedSplit(labels: readonly number[], validation: number, seed: number): { train: number[]; val: number[] } {
+  const rand = random(seed);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
+  const train: number[] = [];
+  const val: number[] = [];
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    const indices = byClass.get(label)!;
+    for (let i = indices.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+    }
+    const count = indices.length < 2 ? 0 : Math.max(1, Math.round(indices.length * validation));
+    val.push(...indices.slice(0, count));
+    train.push(...indices.slice(count));
+  }
+  return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+}
+
+export interface TrainedHead {
+  /** The head's dense layers' weights, [kernel, bias] per layer, from the best epoch. */
+  weights: { kernel: Float32Array; kernelShape: [number, number]; bias: Float32Array }[];
+  history: EpochFigures[];
+  bestEpoch: number;
+  /** Class probabilities of each validation example, by the best weights. */
+  valProbabilities: Float32Array[];
+}
+
+/** Trains the head; `onEpoch` hears each epoch's figures, and returning false from `shouldContinue` stops it. */
+export async function trainHead(
+  features: readonly Float32Array[],
+  labels: readonly number[],
+  classes: number,
+  split: { train: number[]; val: number[] },
+  options: TrainOptions,
+  onEpoch: (figures: EpochFigures) => void = () => undefined,
+  shouldContinue: () => boolean = () => true,
+): Promise<TrainedHead> {
+  const layers = await import('@tensorflow/tfjs-layers');
+  const size = features[0]!.length;
+  const batch = (indices: number[]) => ({
+    x: tf.tensor2d(indices.flatMap((i) => Array.from(features[i]!)), [indices.length, size]),
+    y: tf.tidy(() => tf.oneHot(tf.tensor1d(indices.map((i) => labels[i]!), 'int32'), classes)),
+  });
+  const train = batch(split.train);
+  const val = split.val.length > 0 ? batch(split.val) : train;
+  const head: LayersModel = layers.sequential({
+    layers: [
+      ...(options.hidden > 0 ? [layers.layers.dense({ inputShape: [size], units: options.hidden, activation: 'relu', kernelInitializer: layers.initializers.glorotUniform({ seed: options.seed }) }), layers.layers.dropout({ rate: 0.3, seed: options.seed })] : []),
+      layers.layers.dense({ ...(options.hidden > 0 ? {} : { inputShape: [size] }), units: classes, activation: 'softmax', kernelInitializer: layers.initializers.glorotUniform({ seed: options.seed + 1 }) }),
+    ],
+  });
+  const optimizer = tf.train.adam(options.learningRate);
+  head.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const history: EpochFigures[] = [];
+  let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
+  try {
+    for (let epoch = 1; epoch <= options.epochs && shouldContinue(); epoch++) {
+      const fit = await head.fit(train.x, train.y, { epochs: 1, batchSize: options.batchSize, shuffle: true, validationData: [val.x, val.y], verbose: 0 });
+      const at = (name: string) => Number(fit.history[name]?.[0] ?? NaN);
+      const figures = { epoch, loss: at('loss'), accuracy: at('acc'), valLoss: at('val_loss'), valAccuracy: at('val_acc') };
+      history.push(figures);
+      onEpoch(figures);
+      if (!best || figures.valLoss < best.loss) {
+        best?.weights.forEach((w) => w.dispose());
+        best = { loss: figures.valLoss, epoch, weights: head.getWeights().map((w) => w.clone()) };
+      } else if (epoch - best.epoch >= options.patience) {
+        break;
+      }
+    }
+    if (best) head.setWeights(best.weights);
+    const dense = head.layers.filter((l) => l.getClassName() === 'Dense');
+    const weights = dense.map((layer) => {
+      const [kernel, bias] = layer.getWeights();
+      return { kernel: kernel!.dataSync() as Float32Array, kernelShape: kernel!.shape as [number, number], bias: bias!.dataSync() as Float32Array };
+    });
+    const predicted = tf.tidy(() => head.predict(val.x) as tf.Tensor2D);
+    const rows = (await predicted.array()).map((row) => Float32Array.from(row));
+    predicted.dispose();
+    return { weights, history, bestEpoch: best?.epoch ?? 0, valProbabilities: split.val.length > 0 ? rows : [] };
+  } finally {
+    best?.weights.forEach((w) => w.dispose());
+    head.dispose();
+    // The optimizer's moments are not the model's to dispose.
+    optimizer.dispose();
+    tf.dispose([train.x, train.y, val.x, val.y]);
+  }
+}

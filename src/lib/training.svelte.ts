@@ -1,0 +1,121 @@
+import type { TrainSummary } from '../core/classifier-types';
+import { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from '../core/train-options';
+import { classifier } from './classifier.svelte';
+import { previewUrl } from './decode';
+import { download } from './export-results';
+import { inspectImage } from './image-header';
+
+export type TrainState = 'idle' | 'features' | 'training' | 'done' | 'error';
+
+export interface TrainImage {
+  id: number;
+  file: File;
+  label: string;
+  /** A typed preview, once the file passed the image checks. */
+  previewUrl?: string;
+  /** Why the image is refused (the same checks as classification); refused images are not trained on. */
+  error?: unknown;
+}
+
+/** Classes below this many images train, but poorly: the view warns. */
+export const FEW_IMAGES = 10;
+
+/** `<root>/<class>/<file>` from a chosen folder, else `<class>__<anything>.<ext>`. */
+export function labelOf(file: File): string | null {
+  const parts = file.webkitRelativePath.split('/');
+  if (parts.length >= 3) return parts.at(-2)!;
+  const match = /^(.+?)__/.exec(file.name);
+  return match ? match[1]! : null;
+}
+
+/** The Train view's data, settings and run, as Svelte state; the work itself is the worker's. */
+class Training {
+  images = $state.raw<TrainImage[]>([]);
+  /** Files that named no class. */
+  unlabelled = $state(0);
+  state = $state<TrainState>('idle');
+  error = $state.raw<unknown>(null);
+  options = $state<TrainOptions>({ ...DEFAULT_TRAIN_OPTIONS });
+  features = $state({ done: 0, total: 0 });
+  history = $state.raw<EpochFigures[]>([]);
+  summary = $state.raw<TrainSummary | null>(null);
+  private nextId = 0;
+
+  classes(): { label: string; images: TrainImage[] }[] {
+    const byLabel = new Map<string, TrainImage[]>();
+    for (const image of this.images) byLabel.set(image.label, [...(byLabel.get(image.label) ?? []), image]);
+    return [...byLabel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([label, images]) => ({ label, images }));
+  }
+
+  async add(files: readonly File[], label?: string): Promise<void> {
+    const added: TrainImage[] = [];
+    let unlabelled = 0;
+    for (const file of files) {
+      const name = label ?? labelOf(file);
+      if (!name) {
+        unlabelled++;
+        continue;
+      }
+      const image: TrainImage = { id: this.nextId++, file, label: name };
+      try {
+        image.previewUrl = previewUrl(file, inspectImage(new Uint8Array(await file.arrayBuffer())));
+      } catch (error) {
+        image.error = error;
+      }
+      added.push(image);
+    }
+    this.images = [...this.images, ...added];
+    this.unlabelled += unlabelled;
+  }
+
+  remove(id: number): void {
+    const image = this.images.find((i) => i.id === id);
+    if (image?.previewUrl) URL.revokeObjectURL(image.previewUrl);
+    this.images = this.images.filter((i) => i.id !== id);
+  }
+
+  removeClass(label: string): void {
+    for (const image of this.images.filter((i) => i.label === label)) this.remove(image.id);
+  }
+
+  async start(): Promise<void> {
+    const usable = this.images.filter((i) => !i.error);
+    this.state = 'features';
+    this.error = null;
+    this.summary = null;
+    this.history = [];
+    this.features = { done: 0, total: usable.length };
+    try {
+      this.summary = await classifier.train(
+        usable.map((i) => ({ data: i.file, label: i.label })),
+        $state.snapshot(this.options),
+        (event) => {
+          if (event.phase === 'features') this.features = { done: event.done, total: event.total };
+          else {
+            this.state = 'training';
+            const { phase: _, ...figures } = event;
+            this.history = [...this.history, figures];
+          }
+        },
+      );
+      this.state = 'done';
+    } catch (error) {
+      this.error = error;
+      this.state = 'error';
+    }
+  }
+
+  cancel(): Promise<void> {
+    return classifier.cancelTraining();
+  }
+
+  use(): Promise<void> {
+    return classifier.useTrained();
+  }
+
+  async download(): Promise<void> {
+    download('glimpse-trained-model.zip', 'application/zip', (await classifier.exportTrained()) as Uint8Array<ArrayBuffer>);
+  }
+}
+
+export const training = new Training();

@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { unzipSync } from 'fflate';
+import { openPage } from '../../harness/browser';
+import { classify, FIXTURES, installed, shownPredictions, waitReady } from './app';
+import { labelledVariants } from '../helpers/labelled-photos';
+
+const baseUrl = inject('baseUrl');
+const dir = mkdtempSync(join(tmpdir(), 'glimpse-train-'));
+
+describe('training your own classifier in the browser', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains on labelled photos, reports validation metrics, and the model it makes classifies new photos, offline too', { timeout: 300_000 }, async () => {
+    const images = await labelledVariants(FIXTURES, 10);
+    const unseen = await labelledVariants(FIXTURES, 2, 50);
+    const { page, context, close } = await openPage(`${baseUrl}?view=train`);
+    try {
+      await waitReady(page);
+      await installed(page);
+      // A folder per class, as a user keeps them: <root>/<class>/<file>.
+      const root = join(dir, 'photos');
+      for (const image of images) {
+        mkdirSync(join(root, image.label), { recursive: true });
+        writeFileSync(join(root, image.label, image.name.replace(/^.*__/, '')), image.buffer);
+      }
+      await page.getByTestId('train-input').setInputFiles(root);
+      await expect.poll(() => page.getByTestId('train-class').evaluateAll((els) => els.map((e) => [e.getAttribute('data-label'), e.getAttribute('data-count')]))).toEqual([
+        ['cat', '10'],
+        ['hotdog', '10'],
+        ['parrot', '10'],
+      ]);
+      expect(await page.getByTestId('train-status').getAttribute('data-state')).toBe('idle');
+      const started = Date.now();
+      await page.getByTestId('train-start').click();
+      const status = page.getByTestId('train-status');
+      await expect.poll(() => status.getAttribute('data-state'), { timeout: 240_000 }).toBe('done');
+      const valAccuracy = Number(await status.getAttribute('data-val-accuracy'));
+      console.log(`browser training: ${Date.now() - started} ms for 30 images (features and ${await status.getAttribute('data-epoch')} epochs), validation accuracy ${valAccuracy}`);
+      expect(valAccuracy).toBeGreaterThanOrEqual(0.8);
+      expect(Number(await status.getAttribute('data-epoch'))).toBeGreaterThan(0);
+      expect(await page.getByTestId('train-metrics').locator('tbody tr').count()).toBe(3);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('train-download').click()]);
+      const zip = unzipSync(new Uint8Array(await readFile((await download.path())!)));
+      expect(Object.keys(zip).sort()).toEqual(['LICENSE', 'labels.json', 'metadata.json', 'model.json', 'weights.bin']);
+      const metadata = JSON.parse(new TextDecoder().decode(zip['metadata.json']));
+      expect(metadata.training.validation.top1).toBe(valAccuracy);
+
+      await page.getByTestId('train-use').click();
+      await expect.poll(() => page.getByTestId('model-status').getAttribute('data-model')).toBe('trained: cat, hotdog, parrot');
+      await page.getByTestId('view-classify').click();
+      await classify(page, unseen.map((i) => ({ name: i.name, mimeType: 'image/png', buffer: i.buffer })));
+      const right = await Promise.all(unseen.map(async (i) => (await shownPredictions(page, i.name))[0]!.label === i.label));
+      expect(right.filter(Boolean).length).toBeGreaterThanOrEqual(5);
+
+      await context.setOffline(true);
+      await page.reload();
+      await waitReady(page);
+      expect(await page.getByTestId('model-status').getAttribute('data-model')).toBe('trained: cat, hotdog, parrot');
+      await page.getByTestId('view-classify').click();
+      await classify(page, [{ name: unseen[0]!.name, mimeType: 'image/png', buffer: unseen[0]!.buffer }]);
+      expect((await shownPredictions(page, unseen[0]!.name))[0]!.label).toBe(unseen[0]!.label);
+    } finally {
+      await close();
+    }
+  });
+});

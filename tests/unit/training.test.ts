@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead } from '../../src/core/training';
+import { Engine } from '../../workers/engine';
+import { fetchModelFiles, type ModelFiles } from '../../workers/model-files';
+import { recordFetcher, withManifest } from '../../workers/model-store';
+import { combineWithHead } from '../../workers/trained-model';
+import { FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
+
+/** Two or three separable clusters of `dim`-wide features, deterministic. */
+function clusters(perClass: number, classes: number, dim = 16): { features: Float32Array[]; labels: number[] } {
+  let seed = 3;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.8;
+  const features: Float32Array[] = [];
+  const labels: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < perClass; i++) {
+      features.push(Float32Array.from({ length: dim }, (_, d) => (d % classes === c ? 1 : 0) + noise()));
+      labels.push(c);
+    }
+  }
+  return { features, labels };
+}
+
+describe('stratified, seeded split', () => {
+  it('holds out the same share of every class, the same way for the same seed', () => {
+    const labels = [...Array(10).fill(0), ...Array(20).fill(1), ...Array(5).fill(2)];
+    const a = stratifiedSplit(labels, 0.2, 7);
+    expect(a.val.map((i) => labels[i])).toEqual([0, 0, 1, 1, 1, 1, 2]);
+    expect([...a.train, ...a.val].sort((x, y) => x - y)).toEqual(labels.map((_, i) => i));
+    expect(stratifiedSplit(labels, 0.2, 7)).toEqual(a);
+    expect(stratifiedSplit(labels, 0.2, 8)).not.toEqual(a);
+  });
+});
+
+describe('training a head on cached features', () => {
+  beforeAll(() => tf.setBackend('cpu'));
+
+  it('learns separable classes (validation ≥ 0.95), its loss falls, and it leaks no tensor', async () => {
+    const { features, labels } = clusters(40, 3);
+    const split = stratifiedSplit(labels, 0.2, 1);
+    const before = tf.memory().numTensors;
+    const head = await trainHead(features, labels, 3, split, { ...DEFAULT_TRAIN_OPTIONS, epochs: 30, learningRate: 0.01 });
+    expect(tf.memory().numTensors).toBe(before);
+    const best = head.history[head.bestEpoch - 1]!;
+    expect(best.valAccuracy).toBeGreaterThanOrEqual(0.95);
+    expect(head.history.at(-1)!.loss).toBeLessThan(head.history[0]!.loss);
+    expect(head.weights).toHaveLength(1);
+    expect(head.weights[0]!.kernelShape).toEqual([16, 3]);
+  });
+
+  it('keeps the weights of the epoch with the lowest validation loss when it stops early', async () => {
+    const { features, labels } = clusters(20, 2);
+    // Labels half shuffled: validation loss soon stops improving, and training stops early.
+    const noisy = labels.map((l, i) => (i % 3 === 0 ? 1 - l : l));
+    const split = stratifiedSplit(noisy, 0.3, 2);
+    const head = await trainHead(features, noisy, 2, split, { ...DEFAULT_TRAIN_OPTIONS, epochs: 60, learningRate: 0.05, patience: 3 });
+    const lowest = Math.min(...head.history.map((h) => h.valLoss));
+    expect(head.history[head.bestEpoch - 1]!.valLoss).toBe(lowest);
+    expect(head.history.length).toBeLessThan(60);
+    // The probabilities it reports are the best epoch's: their cross-entropy is that epoch's validation loss.
+    const loss = -split.val.reduce((sum, i, k) => sum + Math.log(head.valProbabilities[k]![noisy[i]!]!), 0) / split.val.length;
+    expect(loss).toBeCloseTo(lowest, 4);
+  });
+});
+
+describe('the trained model as one graph model', () => {
+  let base: ModelFiles;
+  beforeAll(async () => {
+    base = await loadShippedModel();
+  }, 60_000);
+
+  it('answers exactly as the base features followed by the head do', async () => {
+    const engine = new Engine(base, nodeActivate);
+    await engine.prepare('wasm');
+    await engine.select('wasm');
+    const photos = ['parrot.jpg', 'hot_dog.jpg', 'cat.png'];
+    const pixels = await Promise.all(photos.map(async (name) => {
+      const { data, info } = await sharp(resolve(FIXTURES, name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: 3 as const };
+    }));
+    const features = await Promise.all(pixels.map((p) => engine.features(p, base.spec.features!.node)));
+    expect(features[0]).toHaveLength(1280);
+    await tf.setBackend('cpu');
+    const head = await trainHead(features, [0, 1, 2], 3, { train: [0, 1, 2], val: [0, 1, 2] }, { ...DEFAULT_TRAIN_OPTIONS, epochs: 5 });
+    const files = combineWithHead(base.artifacts, base.spec, head, { name: 'three photos', labels: ['parrot', 'hot dog', 'cat'], options: DEFAULT_TRAIN_OPTIONS, validation: { n: 3, top1: 1, macro: { precision: 1, recall: 1, f1: 1 }, weighted: { precision: 1, recall: 1, f1: 1 } }, baseModel: base.spec.name });
+    const combined = await fetchModelFiles('https://glimpse.test/t/', () => undefined, recordFetcher(await withManifest(files)));
+    expect(combined.labels).toEqual(['parrot', 'hot dog', 'cat']);
+    const trained = new Engine(combined, nodeActivate);
+    await trained.prepare('wasm');
+    await trained.select('wasm');
+    for (const [i, p] of pixels.entries()) {
+      const { predictions } = await trained.classify(p, 3);
+      for (const prediction of predictions) expect(Math.abs(prediction.probability - head.valProbabilities[i]![prediction.index]!)).toBeLessThan(1e-4);
+    }
+    engine.dispose();
+    trained.dispose();
+  });
+});
