@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import { openPage } from '../../harness/browser';
@@ -17,7 +18,14 @@ describe('training your own classifier in the browser', () => {
   it('trains on labelled photos, reports validation metrics, and the model it makes classifies new photos, offline too', { timeout: 300_000 }, async () => {
     const images = await labelledVariants(FIXTURES, 10);
     const unseen = await labelledVariants(FIXTURES, 2, 50);
-    const { page, context, close } = await openPage(`${baseUrl}?view=train`);
+    const { page, context, close } = await openPage(`${baseUrl}?view=train`, {
+      init: (p) =>
+        p.addInitScript(() => {
+          const w = window as unknown as { longTasks: number[] };
+          w.longTasks = [];
+          new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+        }),
+    });
     try {
       await waitReady(page);
       await installed(page);
@@ -35,12 +43,20 @@ describe('training your own classifier in the browser', () => {
       ]);
       expect(await page.getByTestId('train-status').getAttribute('data-state')).toBe('idle');
       const started = Date.now();
+      await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
       await page.getByTestId('train-start').click();
       const status = page.getByTestId('train-status');
       await expect.poll(() => status.getAttribute('data-state'), { timeout: 240_000 }).toBe('done');
       const valAccuracy = Number(await status.getAttribute('data-val-accuracy'));
-      console.log(`browser training: ${Date.now() - started} ms for 30 images (features and ${await status.getAttribute('data-epoch')} epochs), validation accuracy ${valAccuracy}`);
+      const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+      console.log(`browser training: ${Date.now() - started} ms for 30 images (features and ${await status.getAttribute('data-epoch')} epochs), validation accuracy ${valAccuracy}; main-thread tasks over 50 ms meanwhile: ${longTasks.filter((d) => d > 50).length}`);
       expect(valAccuracy).toBeGreaterThanOrEqual(0.8);
+      // npm run train on the same folder: the same split, the same figure within 0.05.
+      const cli = spawnSync('npx', ['tsx', 'tools/train.ts', '--images', root, '--out', join(dir, 'cli-model')], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+      expect(cli.status, cli.stderr).toBe(0);
+      const cliAccuracy = Number(/validation accuracy ([\d.]+)/.exec(cli.stdout)![1]);
+      console.log(`npm run train on the same folder: validation accuracy ${cliAccuracy}`);
+      expect(Math.abs(cliAccuracy - valAccuracy)).toBeLessThanOrEqual(0.05);
       expect(Number(await status.getAttribute('data-epoch'))).toBeGreaterThan(0);
       expect(await page.getByTestId('train-metrics').locator('tbody tr').count()).toBe(3);
 

@@ -1,0 +1,106 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { isImageFileName } from '../src/core/image-files';
+import { evaluate } from '../src/core/metrics';
+import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, type TrainOptions } from '../src/core/training';
+import { writeModelManifest } from '../build/model-manifest';
+import { combineWithHead } from '../workers/trained-model';
+import { decodeImageFile } from './node-io';
+import { loadModelDir, nodeEngine } from './node-model';
+
+const HELP = `npm run train -- --images <dir> --out <dir> [--epochs 20] [--lr 0.001] [--batch 16] [--val 0.2] [--seed 42] [--hidden 0] [--base public/model]
+
+Trains a classifier on a folder with one sub-folder of images per class, as the app's Train
+view does: the base model's pooled features, then a softmax head (Adam, cross-entropy, early
+stopping on validation loss), with the same seeded, stratified validation split. Writes one
+tfjs graph model (model.json, weights.bin, labels.json, metadata.json, manifest.json, the base
+model's LICENSE) that npm run build -- --model <out> deploys and the Models view imports.`;
+
+export interface TrainCliOptions extends TrainOptions {
+  images: string;
+  out: string;
+  base: string;
+}
+
+export async function runTraining(o: TrainCliOptions, log: (line: string) => void = console.log): Promise<{ valAccuracy: number }> {
+  const classes = readdirSync(o.images).filter((d) => statSync(join(o.images, d)).isDirectory()).sort();
+  if (classes.length < 2) throw new Error(`${o.images} needs a sub-folder per class, at least two`);
+  const items = classes.flatMap((label, c) => readdirSync(join(o.images, label)).filter(isImageFileName).sort().map((f) => ({ path: join(o.images, label, f), truth: c })));
+  const base = await loadModelDir(resolve(o.base));
+  const node = base.spec.features?.node;
+  if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);
+  const engine = await nodeEngine(base);
+  const features: Float32Array[] = [];
+  const started = performance.now();
+  for (const item of items) features.push(await engine.features(await decodeImageFile(item.path, base.spec), node));
+  engine.dispose();
+  const featureSeconds = (performance.now() - started) / 1000;
+  log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); features at ${(items.length / featureSeconds).toFixed(1)} images/s`);
+  // The head trains on the plain CPU backend, which has every gradient kernel.
+  await tf.setBackend('cpu');
+  const truth = items.map((i) => i.truth);
+  const split = stratifiedSplit(truth, o.validation, o.seed);
+  log(`split (seed ${o.seed}): ${split.train.length} to train, ${split.val.length} to validate`);
+  const trainingStarted = performance.now();
+  const head = await trainHead(features, truth, classes.length, split, o, (e) =>
+    log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
+  );
+  const trainingMs = performance.now() - trainingStarted;
+  const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
+  const report = evaluate(split.val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), classes);
+  log(`\n${head.history.length} epochs in ${trainingMs.toFixed(0)} ms; best epoch ${head.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
+  for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
+  const { perClass: _, confusion: __, ...summary } = report;
+  const files = combineWithHead(base.artifacts, base.spec, head, { name: `trained: ${classes.join(', ')}`.slice(0, 80), labels: classes, options: o, validation: summary, baseModel: base.spec.name });
+  mkdirSync(o.out, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(o.out, name), bytes);
+  if (existsSync(join(o.base, 'LICENSE'))) copyFileSync(join(o.base, 'LICENSE'), join(o.out, 'LICENSE'));
+  await writeModelManifest(o.out);
+  log(`\nwrote ${o.out}`);
+  return { valAccuracy: report.top1 };
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string' },
+      out: { type: 'string' },
+      base: { type: 'string', default: 'public/model' },
+      epochs: { type: 'string' },
+      lr: { type: 'string' },
+      batch: { type: 'string' },
+      val: { type: 'string' },
+      seed: { type: 'string' },
+      hidden: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  if (!values.images || !values.out) {
+    console.error(`${HELP}\n\nerror: give --images and --out`);
+    process.exit(2);
+  }
+  const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+  try {
+    await runTraining({
+      images: values.images,
+      out: values.out,
+      base: values.base,
+      epochs: number(values.epochs, DEFAULT_TRAIN_OPTIONS.epochs),
+      learningRate: number(values.lr, DEFAULT_TRAIN_OPTIONS.learningRate),
+      batchSize: number(values.batch, DEFAULT_TRAIN_OPTIONS.batchSize),
+      validation: number(values.val, DEFAULT_TRAIN_OPTIONS.validation),
+      seed: number(values.seed, DEFAULT_TRAIN_OPTIONS.seed),
+      hidden: number(values.hidden, DEFAULT_TRAIN_OPTIONS.hidden),
+      patience: DEFAULT_TRAIN_OPTIONS.patience,
+    });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
