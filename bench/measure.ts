@@ -98,6 +98,60 @@ export async function startTiming(context: BrowserContext, url: string): Promise
   };
 }
 
+export interface UserWait {
+  /** Input `change` → that photo's predictions in the DOM, measured in the page, one photo at a time. */
+  singleP50: number;
+  /** The same for a batch chosen at once: `change` → the last photo's predictions. */
+  batchMs: number;
+  n: number;
+}
+
+/**
+ * What a user waits, timed by the page itself: from the file input's `change` event to the
+ * predictions in the DOM (a MutationObserver notes when each list appears), after the app settled.
+ */
+export async function userWait(url: string, images: number): Promise<UserWait> {
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => {
+      const w = window as unknown as { changeAt: number; shownAt: Record<string, number> };
+      w.shownAt = {};
+      document.addEventListener('change', () => ((w.changeAt = performance.now()), (w.shownAt = {})), true);
+      new MutationObserver(() => {
+        for (const list of document.querySelectorAll('[data-testid="predictions"]')) {
+          const name = list.getAttribute('data-image-name') ?? '';
+          w.shownAt[name] ??= performance.now();
+        }
+      }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-image-name'] });
+    });
+    await page.goto(url);
+    await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
+    await page.getByTestId('image-input').setInputFiles(photos(1));
+    await waitForResults(page, 1);
+    // Let background work (backend probing, the service worker) settle, as a user's first look would.
+    await page.waitForTimeout(2_000);
+    const waited = async (names: string[]) => {
+      await page.waitForFunction((all) => all.every((n) => (window as unknown as { shownAt: Record<string, number> }).shownAt[n] !== undefined), names, { timeout: 120_000, polling: 20 });
+      return page.evaluate((all) => {
+        const w = window as unknown as { changeAt: number; shownAt: Record<string, number> };
+        return Math.max(...all.map((n) => w.shownAt[n]!)) - w.changeAt;
+      }, names);
+    };
+    const single: number[] = [];
+    for (const path of photos(images)) {
+      await page.getByTestId('image-input').setInputFiles(path);
+      single.push(await waited([path.split('/').pop()!]));
+    }
+    const batch = photos(images);
+    await page.getByTestId('image-input').setInputFiles(batch);
+    const batchMs = await waited(batch.map((p) => p.split('/').pop()!));
+    return { singleP50: percentile(single, 0.5), batchMs, n: images };
+  } finally {
+    await browser.close();
+  }
+}
+
 /** Warm per-image latency (the page's own ms per image) on a backend, after the model is ready. */
 export async function warmLatency(url: string, backend: string | null, images: number): Promise<Latency | null> {
   const browser = await launch();

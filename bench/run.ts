@@ -10,7 +10,7 @@ import { freePort, startApp } from '../harness/app-server';
 import { median } from '../src/core/stats';
 import { benchTargets, type JudgedTarget } from './targets';
 import { cameraMarkdown, measureCamera } from './camera';
-import { dirBytes, startTiming, throughput, warmLatency, type Latency, type StartTiming } from './measure';
+import { dirBytes, startTiming, throughput, userWait, warmLatency, type Latency, type StartTiming, type UserWait } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -24,6 +24,8 @@ export interface BenchOptions {
 }
 
 export interface TargetResult {
+  /** What a user waits from choosing photos to seeing their results, timed in the page. */
+  userWait: UserWait;
   cold: StartTiming;
   cached: StartTiming;
   warm: Latency[];
@@ -78,9 +80,11 @@ async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s
     if (latency) warm.push(latency);
   }
   const auto = await warmLatency(url, null, o.images);
+  const wait = await userWait(url, o.images);
+  log(`  change → result: ${wait.singleP50.toFixed(0)} ms per photo, ${wait.batchMs.toFixed(0)} ms for a batch of ${wait.n}`);
   const batch = await throughput(url, o.batch);
   log(`  automatic: ${auto?.backend} p50 ${auto?.p50.toFixed(1)} ms; batch ${batch.imagesPerSecond.toFixed(1)} images/s`);
-  return { cold: medianTiming(colds), cached: medianTiming(cacheds), warm, auto, throughput: batch, distBytes: dirBytes(dist) };
+  return { userWait: wait, cold: medianTiming(colds), cached: medianTiming(cacheds), warm, auto, throughput: batch, distBytes: dirBytes(dist) };
 }
 
 export async function runBench(o: BenchOptions, log: (s: string) => void = () => undefined): Promise<BenchReport> {
@@ -106,6 +110,8 @@ export function markdown(r: BenchReport): string {
     '',
     '| metric | Glimpse | baseline: full tfjs, main thread | Glimpse / baseline |',
     '|---|---|---|---|',
+    row('what the user waits: input change → result in the DOM, one photo (p50)', g.userWait.singleP50, b.userWait.singleP50, ms),
+    row(`… a batch of ${g.userWait.n} chosen at once, to the last result`, g.userWait.batchMs, b.userWait.batchMs, ms),
     row('cold start: navigation → first result', g.cold.firstResult, b.cold.firstResult, ms),
     row('… JS started', g.cold.jsStarted, b.cold.jsStarted, ms),
     row('… model downloaded', g.cold.modelDownloaded, b.cold.modelDownloaded, ms),

@@ -23,6 +23,8 @@ export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batc
   const baselineBest = Math.min(...baseline.warm.map((l) => l.p50));
   const autoP50 = glimpse.auto?.p50 ?? NaN;
   const targets: Target[] = [
+    { name: 'input change → result, one photo / baseline (ratio)', value: glimpse.userWait.singleP50 / baseline.userWait.singleP50, limit: 1, direction: 'at-most' },
+    { name: 'input change → result, a batch / baseline (ratio)', value: glimpse.userWait.batchMs / baseline.userWait.batchMs, limit: 1, direction: 'at-most' },
     { name: 'warm latency, automatic / baseline best backend (ratio)', value: autoP50 / baselineBest, limit: 1.1, direction: 'at-most' },
     { name: 'cold start / baseline (ratio)', value: glimpse.cold.firstResult / baseline.cold.firstResult, limit: 0.7, direction: 'at-most' },
     { name: 'cold start (ms)', value: glimpse.cold.firstResult, limit: 1500, direction: 'at-most' },

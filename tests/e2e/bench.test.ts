@@ -20,7 +20,8 @@ describe('benchmark smoke run', () => {
       expect(target.cold.bytes.model).toBeGreaterThan(3_000_000);
     }
     expect(report.glimpse.cold.bytes.js).toBeLessThan(report.baseline.cold.bytes.js);
-    expect(report.targets).toHaveLength(7);
+    expect(report.targets).toHaveLength(9);
+    for (const target of [report.glimpse, report.baseline]) expect(target.userWait.singleP50).toBeGreaterThan(0);
     for (const target of report.targets) expect(target.met, target.name).toBe(target.direction === 'at-most' ? target.value <= target.limit : target.value >= target.limit);
     const table = markdown(report);
     expect(table).toMatch(/\| cold start: navigation → first result \| \d+ ms \| \d+ ms \| [\d.]+× \|/);
