@@ -98,6 +98,7 @@ if (import.meta.filename === process.argv[1]) {
       seed: number(values.seed, DEFAULT_TRAIN_OPTIONS.seed),
       hidden: number(values.hidden, DEFAULT_TRAIN_OPTIONS.hidden),
       patience: DEFAULT_TRAIN_OPTIONS.patience,
+      augment: false,
     });
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

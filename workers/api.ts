@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { evaluate } from '../src/core/metrics';
 import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, type TrainOptions } from '../src/core/training';
-import { combineWithHead } from './trained-model';
+import { combineWithHead, type HeadStorage } from './trained-model';
 import { MANIFEST_FILE, sha256Hex } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
@@ -181,7 +181,7 @@ async function models(): Promise<StoredModel[]> {
 let baseForTraining: Engine | null = null;
 /** Features by image content (sha256), so adding images does not recompute the others. */
 const featureCache = new Map<string, Float32Array>();
-let trained: { files: Record<string, Uint8Array>; name: string; labels: string[] } | null = null;
+let trained: { files: Record<string, Uint8Array>; name: string; labels: string[]; rebuild: (storage: HeadStorage) => Record<string, Uint8Array> } | null = null;
 let stopTraining = false;
 
 async function featureEngine(): Promise<Engine> {
@@ -208,39 +208,51 @@ async function train(images: { data: Blob; label: string }[], options: Partial<T
   const source = await featureEngine();
   const node = source.files.spec.features?.node;
   if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
-  const features: Float32Array[] = [];
-  const truth: number[] = [];
-  for (const [i, image] of images.entries()) {
-    if (stopTraining) throw new CancelledError('training was cancelled');
-    const key = await sha256Hex(new Uint8Array(await image.data.arrayBuffer()));
+  const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const truth = images.map((image) => labels.indexOf(image.label));
+  const split = stratifiedSplit(truth, settings.validation, settings.seed);
+  const inTraining = new Set(split.train);
+  /** Features of an image, and with augmentation of its mirror image too (training images only). */
+  const featuresOf = async (image: Blob, mirrored: boolean): Promise<Float32Array> => {
+    const key = `${await sha256Hex(new Uint8Array(await image.arrayBuffer()))}${mirrored ? ':mirrored' : ''}`;
     let vector = featureCache.get(key);
     if (!vector) {
-      const bitmap = await createImageBitmap(image.data, { imageOrientation: 'from-image' });
+      const bitmap = await createImageBitmap(image, { imageOrientation: 'from-image' });
       try {
-        vector = await source.features(bitmapToPixels(bitmap, source.files.spec), node);
+        vector = await source.features(bitmapToPixels(bitmap, source.files.spec, mirrored), node);
       } finally {
         bitmap.close();
       }
       featureCache.set(key, vector);
     }
-    features.push(vector);
-    truth.push(labels.indexOf(image.label));
-    onProgress({ phase: 'features', done: i + 1, total: images.length });
+    return vector;
+  };
+  const features: Float32Array[] = [];
+  const extra: { vector: Float32Array; label: number }[] = [];
+  const total = images.length + (settings.augment ? split.train.length : 0);
+  let done = 0;
+  for (const [i, image] of images.entries()) {
+    if (stopTraining) throw new CancelledError('training was cancelled');
+    features.push(await featuresOf(image.data, false));
+    onProgress({ phase: 'features', done: ++done, total });
+    if (settings.augment && inTraining.has(i)) {
+      extra.push({ vector: await featuresOf(image.data, true), label: truth[i]! });
+      onProgress({ phase: 'features', done: ++done, total });
+    }
   }
-  const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
-  const split = stratifiedSplit(truth, settings.validation, settings.seed);
+  // Mirrored copies join the training set only: validation stays the user's own images.
+  for (const { vector, label } of extra) {
+    split.train.push(features.length);
+    features.push(vector);
+    truth.push(label);
+  }
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
   const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
   const report = evaluate(split.val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
-  const files = combineWithHead(source.files.artifacts, source.files.spec, head, {
-    name,
-    labels,
-    options: settings,
-    validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted },
-    baseModel: source.files.spec.name,
-  });
-  trained = { files, name, labels };
+  const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name };
+  const rebuild = (storage: HeadStorage) => combineWithHead(source.files.artifacts, source.files.spec, head, info, storage);
+  trained = { files: rebuild('float32'), name, labels, rebuild };
   return { labels, split: { train: split.train.length, val: split.val.length }, history: head.history, bestEpoch: head.bestEpoch, valAccuracy: report.top1, report, name };
 }
 
@@ -259,11 +271,14 @@ async function useTrained(): Promise<ModelInfo> {
   return currentInfo();
 }
 
-/** The trained model as a .zip: model.json, weights, labels, metadata (with the training figures) and the base model's licence. */
-async function exportTrained(): Promise<Uint8Array> {
+/**
+ * The trained model as a .zip: model.json, weights, labels, metadata (with the training
+ * figures) and the base model's licence; the head's kernels stored as `storage` says.
+ */
+async function exportTrained(storage: HeadStorage = 'float32'): Promise<Uint8Array> {
   if (!trained) throw new BadRequestError('nothing has been trained yet');
   const licence = await fetch(new URL('LICENSE', new URL(builtinUrl, self.location.href))).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
-  return zipSync({ ...trained.files, ...(licence ? { LICENSE: new Uint8Array(licence) } : {}) });
+  return zipSync({ ...trained.rebuild(storage), ...(licence ? { LICENSE: new Uint8Array(licence) } : {}) });
 }
 
 async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {

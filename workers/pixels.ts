@@ -8,7 +8,7 @@ let canvas: OffscreenCanvas | null = null;
  * antialiased resampler (see downscaleTarget); transparency is flattened onto white,
  * as the Node tools do, because the models were trained on opaque photos.
  */
-export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec): Pixels {
+export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec, mirrored = false): Pixels {
   const { width, height } = downscaleTarget(bitmap.width, bitmap.height, spec);
   canvas ??= new OffscreenCanvas(width, height);
   canvas.width = width;
@@ -19,6 +19,9 @@ export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec): Pixels {
   context.fillRect(0, 0, width, height);
   context.imageSmoothingEnabled = true;
   context.imageSmoothingQuality = 'high';
+  // Training's augmentation looks at the mirror image too.
+  context.setTransform(mirrored ? -1 : 1, 0, 0, 1, mirrored ? width : 0, 0);
   context.drawImage(bitmap, 0, 0, width, height);
+  context.setTransform(1, 0, 0, 1, 0, 0);
   return { data: context.getImageData(0, 0, width, height).data, width, height, channels: 4 };
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../src/core/model-spec';
 import type { TrainedHead, TrainOptions } from '../src/core/training';
 import type { EvaluationReport } from '../src/core/metrics';
+import { quantize } from '../src/core/weight-encoding';
 import { entryByteLength } from './model-files';
 
 /**
@@ -43,7 +44,10 @@ export interface TrainedModelInfo {
   baseModel: string;
 }
 
-export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, head: TrainedHead, info: TrainedModelInfo): Record<string, Uint8Array> {
+/** How the head's kernels are stored: float32 as trained, or smaller with the project's quantizer. */
+export type HeadStorage = 'float32' | 'float16' | 'uint8';
+
+export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, head: TrainedHead, info: TrainedModelInfo, storage: HeadStorage = 'float32'): Record<string, Uint8Array> {
   if (!spec.features) throw new Error(`${spec.name} names no feature layer in its metadata.json`);
   const nodes = (base.modelTopology as { node: Node[] }).node;
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -71,8 +75,9 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     const last = i === head.weights.length - 1;
     const name = `head/dense_${i + 1}`;
     added.push(constNode(`${name}/kernel`, 'DT_FLOAT', layer.kernelShape), constNode(`${name}/bias`, 'DT_FLOAT', [layer.bias.length]));
+    const kernel = quantize(layer.kernel, storage);
     weights.push(
-      { spec: { name: `${name}/kernel`, shape: layer.kernelShape, dtype: 'float32' }, bytes: new Uint8Array(layer.kernel.slice().buffer) },
+      { spec: { name: `${name}/kernel`, shape: layer.kernelShape, dtype: 'float32', ...(kernel.quantization ? { quantization: kernel.quantization } : {}) } as tf.io.WeightsManifestEntry, bytes: kernel.bytes },
       { spec: { name: `${name}/bias`, shape: [layer.bias.length], dtype: 'float32' }, bytes: new Uint8Array(layer.bias.slice().buffer) },
     );
     const fused = [btoa('BiasAdd'), ...(last ? [] : [btoa('Relu')])];
@@ -104,7 +109,7 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     input: { shape: [1, ...spec.inputSize, 3], dtype: 'float32', layout: 'NHWC RGB', range: spec.range, fit: spec.fit, centralCrop: spec.centralCrop },
     output: { shape: [1, info.labels.length], activation: 'softmax', labels: 'labels.json', classOffset: 0 },
     features: spec.features,
-    training: { options: info.options, bestEpoch: head.bestEpoch, epochs: head.history.length, validation: info.validation },
+    training: { options: info.options, bestEpoch: head.bestEpoch, epochs: head.history.length, validation: info.validation, headStorage: storage },
   };
   const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
   return { 'model.json': encode(modelJson), 'weights.bin': shard, 'labels.json': encode(info.labels), 'metadata.json': encode(metadata) };

@@ -11,9 +11,11 @@ export interface TrainOptions {
   patience: number;
   /** Units of an optional hidden layer (0: none), with dropout. */
   hidden: number;
+  /** Train on the mirror image of each training image too. */
+  augment: boolean;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0 };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0, augment: false };
 
 export interface EpochFigures {
   epoch: number;

@@ -176,8 +176,8 @@ class Classifier {
     await this.refreshModels();
   }
 
-  exportTrained(): Promise<Uint8Array> {
-    return this.remote.exportTrained();
+  exportTrained(storage: 'float32' | 'float16' | 'uint8' = 'float32'): Promise<Uint8Array> {
+    return this.remote.exportTrained(storage);
   }
 
   /** The worker's runtime facts, for the diagnostics panel while it is open. */

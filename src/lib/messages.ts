@@ -68,7 +68,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo', string>;
+  train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo', string>;
   models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
@@ -142,6 +142,10 @@ const en: Messages = {
   train: {
     view: 'Train',
     hint: 'Teach Glimpse your own classes: choose a folder with one sub-folder of images per class (or files named class__anything.jpg). The built-in model extracts features and a new head is trained here, in this browser.',
+    newClass: 'New class name',
+    addImages: 'Add images',
+    augment: 'Also train on mirror images',
+    headStorage: 'Store the head as',
     chooseFolder: 'Choose a folder',
     chooseFiles: 'Choose labelled files',
     images: '{n} images',
@@ -313,6 +317,10 @@ const zh: Messages = {
   train: {
     view: '训练',
     hint: '教 Glimpse 识别你自己的类别：选择一个文件夹，每个类别一个子文件夹（或命名为 类别__任意.jpg 的文件）。内置模型提取特征，新的分类头在本浏览器中训练。',
+    newClass: '新类别名称',
+    addImages: '添加图片',
+    augment: '同时用镜像图片训练',
+    headStorage: '分类头的存储格式',
     chooseFolder: '选择文件夹',
     chooseFiles: '选择带标签的文件',
     images: '{n} 张图片',

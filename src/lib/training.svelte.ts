@@ -113,8 +113,11 @@ class Training {
     return classifier.useTrained();
   }
 
+  /** How the downloaded model stores the head's kernels. */
+  headStorage = $state<'float32' | 'float16' | 'uint8'>('float32');
+
   async download(): Promise<void> {
-    download('glimpse-trained-model.zip', 'application/zip', (await classifier.exportTrained()) as Uint8Array<ArrayBuffer>);
+    download('glimpse-trained-model.zip', 'application/zip', (await classifier.exportTrained(this.headStorage)) as Uint8Array<ArrayBuffer>);
   }
 }
 

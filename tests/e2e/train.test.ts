@@ -60,8 +60,17 @@ describe('training your own classifier in the browser', () => {
       expect(Number(await status.getAttribute('data-epoch'))).toBeGreaterThan(0);
       expect(await page.getByTestId('train-metrics').locator('tbody tr').count()).toBe(3);
 
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('train-download').click()]);
-      const zip = unzipSync(new Uint8Array(await readFile((await download.path())!)));
+      const downloadZip = async (storage: string) => {
+        await page.getByTestId('train-head-storage').selectOption(storage);
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('train-download').click()]);
+        return new Uint8Array(await readFile((await download.path())!));
+      };
+      const [float32, float16, uint8] = [await downloadZip('float32'), await downloadZip('float16'), await downloadZip('uint8')];
+      const head = (zip: Uint8Array) => unzipSync(zip)['weights.bin']!.byteLength;
+      console.log(`exported .zip: ${float32.byteLength} bytes with a float32 head, ${float16.byteLength} with float16, ${uint8.byteLength} with uint8 (weights.bin ${head(float32)} / ${head(float16)} / ${head(uint8)})`);
+      expect(head(float16)).toBeLessThan(head(float32));
+      expect(head(uint8)).toBeLessThan(head(float16));
+      const zip = unzipSync(float32);
       expect(Object.keys(zip).sort()).toEqual(['LICENSE', 'labels.json', 'metadata.json', 'model.json', 'weights.bin']);
       const metadata = JSON.parse(new TextDecoder().decode(zip['metadata.json']));
       expect(metadata.training.validation.top1).toBe(valAccuracy);

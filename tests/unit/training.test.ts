@@ -95,6 +95,18 @@ describe('the trained model as one graph model', () => {
       const { predictions } = await trained.classify(p, 3);
       for (const prediction of predictions) expect(Math.abs(prediction.probability - head.valProbabilities[i]![prediction.index]!)).toBeLessThan(1e-4);
     }
+    // The head stored smaller: float16 changes nothing that shows, uint8 a little.
+    for (const [storage, tolerance] of [['float16', 1e-3], ['uint8', 2e-2]] as const) {
+      const small = combineWithHead(base.artifacts, base.spec, head, { name: 'small', labels: ['parrot', 'hot dog', 'cat'], options: DEFAULT_TRAIN_OPTIONS, validation: { n: 3, top1: 1, macro: { precision: 1, recall: 1, f1: 1 }, weighted: { precision: 1, recall: 1, f1: 1 } }, baseModel: base.spec.name }, storage);
+      const loaded = new Engine(await fetchModelFiles('https://glimpse.test/s/', () => undefined, recordFetcher(await withManifest(small))), nodeActivate);
+      await loaded.prepare('wasm');
+      await loaded.select('wasm');
+      let worst = 0;
+      for (const [i, p] of pixels.entries()) for (const prediction of (await loaded.classify(p, 3)).predictions) worst = Math.max(worst, Math.abs(prediction.probability - head.valProbabilities[i]![prediction.index]!));
+      console.log(`head as ${storage}: weights.bin ${small['weights.bin']!.byteLength} bytes (float32: ${files['weights.bin']!.byteLength}); largest probability change ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(tolerance);
+      loaded.dispose();
+    }
     engine.dispose();
     trained.dispose();
   });
