@@ -82,7 +82,9 @@ export async function trainHead(
   let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
   try {
     for (let epoch = 1; epoch <= options.epochs && shouldContinue(); epoch++) {
-      const fit = await head.fit(train.x, train.y, { epochs: 1, batchSize: options.batchSize, shuffle: true, validationData: [val.x, val.y], verbose: 0 });
+      // No yielding inside fit: tfjs-layers yields with requestAnimationFrame, which in a worker of
+      // a page the browser deems hidden may never fire, and an epoch here takes milliseconds.
+      const fit = await head.fit(train.x, train.y, { epochs: 1, batchSize: options.batchSize, shuffle: true, validationData: [val.x, val.y], verbose: 0, yieldEvery: 'never' });
       const at = (name: string) => Number(fit.history[name]?.[0] ?? NaN);
       const figures = { epoch, loss: at('loss'), accuracy: at('acc'), valLoss: at('val_loss'), valAccuracy: at('val_acc') };
       history.push(figures);
