@@ -75,6 +75,13 @@ describe('training your own classifier in the browser', () => {
       const metadata = JSON.parse(new TextDecoder().decode(zip['metadata.json']));
       expect(metadata.training.validation.top1).toBe(valAccuracy);
 
+      // With mirror images as well (training set only), it trains again and stays as good.
+      await page.getByText('Advanced').click();
+      await page.getByTestId('train-augment').check();
+      await page.getByTestId('train-start').click();
+      await expect.poll(() => status.textContent()).toMatch(/48 images trained on, 6 held out/);
+      expect(Number(await status.getAttribute('data-val-accuracy'))).toBeGreaterThanOrEqual(0.8);
+
       await page.getByTestId('train-use').click();
       await expect.poll(() => page.getByTestId('model-status').getAttribute('data-model')).toBe('trained: cat, hotdog, parrot');
       await page.getByTestId('view-classify').click();
