@@ -3,6 +3,9 @@ import type { ClassifyResult, ModelInfo, WorkerDiagnostics } from '../core/class
 import { errorNameOf } from '../core/errors';
 import { percentile } from '../core/stats';
 
+/** The largest value, 0 for none (no spread: the lists can be long). */
+export const largest = (values: readonly number[]) => values.reduce((a, b) => Math.max(a, b), 0);
+
 /** Upper bounds (ms) of the worker-time histogram's buckets; the last one is open-ended. */
 export const HISTOGRAM_BOUNDS = [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, Infinity] as const;
 
@@ -30,19 +33,35 @@ export interface DiagnosticsReport {
 class Diagnostics {
   classifications = $state(0);
   errors = $state.raw<Record<string, number>>({});
-  workerMs = $state.raw<number[]>([]);
   memory = $state.raw<{ tensors: number; bytes: number } | null>(null);
-  longTasks = $state.raw<number[]>([]);
+  /** Bumped when a long task is seen; the lists themselves grow in place (a camera adds 20 times a second). */
+  private longTaskCount = $state(0);
+  private readonly ms: number[] = [];
+  private readonly tasks: number[] = [];
+
+  /** Worker ms of every classification so far (read in an effect, it updates with each one). */
+  get workerMs(): readonly number[] {
+    void this.classifications;
+    return this.ms;
+  }
+
+  get longTasks(): readonly number[] {
+    void this.longTaskCount;
+    return this.tasks;
+  }
 
   /** Counts main-thread long tasks from now on. */
   observeLongTasks(): void {
     if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
-    new PerformanceObserver((list) => (this.longTasks = [...this.longTasks, ...list.getEntries().map((e) => e.duration)])).observe({ type: 'longtask' });
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) this.tasks.push(entry.duration);
+      this.longTaskCount = this.tasks.length;
+    }).observe({ type: 'longtask' });
   }
 
   recordResult(result: ClassifyResult): void {
+    this.ms.push(result.ms);
     this.classifications++;
-    this.workerMs = [...this.workerMs, result.ms];
     this.memory = result.memory;
   }
 
@@ -69,8 +88,8 @@ class Diagnostics {
       figures: {
         classifications: this.classifications,
         errors: this.errors,
-        workerMs: { p50: percentile(this.workerMs, 0.5), p95: percentile(this.workerMs, 0.95), max: Math.max(0, ...this.workerMs), histogram: this.histogram() },
-        longTasks: { count: this.longTasks.length, maxMs: Math.max(0, ...this.longTasks) },
+        workerMs: { p50: percentile(this.ms, 0.5), p95: percentile(this.ms, 0.95), max: largest(this.ms), histogram: this.histogram() },
+        longTasks: { count: this.tasks.length, maxMs: largest(this.tasks) },
         memory: this.memory,
       },
     };
