@@ -3,8 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { isImageFileName } from '../src/core/image-files';
-import { evaluate } from '../src/core/metrics';
-import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, type TrainOptions } from '../src/core/training';
+import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { writeModelManifest } from '../build/model-manifest';
 import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
@@ -48,8 +47,7 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
     log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
   );
   const trainingMs = performance.now() - trainingStarted;
-  const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
-  const report = evaluate(split.val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), classes);
+  const report = validationReport(head, truth, split.val, classes);
   log(`\n${head.history.length} epochs in ${trainingMs.toFixed(0)} ms; best epoch ${head.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
   for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
   const { perClass: _, confusion: __, ...summary } = report;

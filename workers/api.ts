@@ -4,8 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../src/core/classifier-types';
 import { zipSync } from 'fflate';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { evaluate } from '../src/core/metrics';
-import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, type TrainOptions } from '../src/core/training';
+import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { combineWithHead, type HeadStorage } from './trained-model';
 import { MANIFEST_FILE, sha256Hex } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
@@ -247,8 +246,7 @@ async function train(images: { data: Blob; label: string }[], options: Partial<T
     truth.push(label);
   }
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
-  const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
-  const report = evaluate(split.val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), labels);
+  const report = validationReport(head, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
   const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name };
   const rebuild = (storage: HeadStorage) => combineWithHead(source.files.artifacts, source.files.spec, head, info, storage);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { evaluate, type EvaluationReport } from './metrics';
+import { seededRandom } from './stats';
 import type { EpochFigures, TrainOptions } from './train-options';
 
 export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './train-options';
@@ -10,22 +12,12 @@ export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './t
  * weights kept. Shared by the worker (the Train view) and `npm run train`.
  */
 
-/** Mulberry32, so the same seed always gives the same split. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Indices of the training and validation sets: each class shuffled with the seed and
  * split by `validation` (at least one validation example for a class with two or more).
  */
 export function stratifiedSplit(labels: readonly number[], validation: number, seed: number): { train: number[]; val: number[] } {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const byClass = new Map<number, number[]>();
   labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
   const train: number[] = [];
@@ -113,4 +105,10 @@ export async function trainHead(
     optimizer.dispose();
     tf.dispose([train.x, train.y, val.x, val.y]);
   }
+}
+
+/** The validation images scored with the shared metrics, from the best weights' probabilities. */
+export function validationReport(head: TrainedHead, truth: readonly number[], val: readonly number[], labels: readonly string[]): EvaluationReport {
+  const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
+  return evaluate(val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), labels);
 }

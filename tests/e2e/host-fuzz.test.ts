@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { random, randomRequest, rawRequest } from '../helpers/http-fuzz';
+import { seededRandom } from '../../src/core/stats';
+import { randomRequest, rawRequest } from '../helpers/http-fuzz';
 import { startApp } from '../../harness/app-server';
 
 /**
@@ -72,7 +73,7 @@ describe('npm start under hostile requests', () => {
     async function lane(): Promise<void> {
       while (sent < REQUESTS && Date.now() < deadline) {
         const seed = sent++;
-        const answer = await rawRequest(port, randomRequest(random(seed), SHARD, shard.length));
+        const answer = await rawRequest(port, randomRequest(seededRandom(seed), SHARD, shard.length));
         if (!answer) unanswered.push(seed);
         else if (answer.status >= 400 && !answer.headers.get('content-security-policy')?.includes("default-src 'none'")) bare.push(`seed ${seed}: ${answer.status}`);
       }

@@ -2,16 +2,6 @@ import { connect } from 'node:net';
 
 /** Raw HTTP/1.1 requests for fuzzing a host: seeded, so a failing request can be replayed. */
 
-/** Mulberry32: a seeded generator, so a failing request can be reproduced from its seed. */
-export function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'OPTIONS', 'CONNECT', 'PATCH', 'get', 'G\u00e9T', ''];
 const PATHS = ['/', '/index.html', '/model/model.json', '/embed.html', '//x:99999/', '//[/', '/%2e%2e/package.json', '/../package.json', '/model/', '/model', '/.glimpse-settings.json', '/%', '/%zz', '/%E0%A4%A', '/a\u0000b', '*', 'http://evil.example/', '', '/?x=1#y', '/assets/', '/\\..\\package.json', '//', '/;/'];
 const PIECES = ['/', '//', '..', '%2e', '%2f', '%00', ':', '[', ']', '@', '?', '#', '\\', 'x', '\u00e9', '%', 'model', '.bin', '~', ' '];
