@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSy
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { augmentedViews } from '../src/core/augmentation';
 import { isImageFileName } from '../src/core/image-files';
 import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { writeModelManifest } from '../build/model-manifest';
@@ -9,11 +10,12 @@ import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeEngine } from './node-model';
 
-const HELP = `npm run train -- --images <dir> --out <dir> [--epochs 20] [--lr 0.001] [--batch 16] [--val 0.2] [--seed 42] [--hidden 0] [--base public/model]
+const HELP = `npm run train -- --images <dir> --out <dir> [--epochs 20] [--lr 0.001] [--batch 16] [--val 0.2] [--seed 42] [--hidden 0] [--flip] [--crop-jitter] [--base public/model]
 
 Trains a classifier on a folder with one sub-folder of images per class, as the app's Train
 view does: the base model's pooled features, then a softmax head (Adam, cross-entropy, early
-stopping on validation loss), with the same seeded, stratified validation split. Writes one
+stopping on validation loss), with the same seeded, stratified validation split; --flip and
+--crop-jitter add mirror images and random crops of the training images, as the view's options do. Writes one
 tfjs graph model (model.json, weights.bin, labels.json, metadata.json, manifest.json, the base
 model's LICENSE) that npm run build -- --model <out> deploys and the Models view imports.`;
 
@@ -31,17 +33,25 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   const node = base.spec.features?.node;
   if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);
   const engine = await nodeEngine(base);
+  const truth = items.map((i) => i.truth);
+  const split = stratifiedSplit(truth, o.validation, o.seed);
   const features: Float32Array[] = [];
   const started = performance.now();
   for (const item of items) features.push(await engine.features(await decodeImageFile(item.path, base.spec), node));
+  // Augmented views of the training images join the training set only, as in the Train view.
+  for (const i of [...split.train]) {
+    for (const view of augmentedViews(o, o.seed, i)) {
+      split.train.push(features.length);
+      features.push(await engine.features(await decodeImageFile(items[i]!.path, base.spec, view), node));
+      truth.push(truth[i]!);
+    }
+  }
   engine.dispose();
   const featureSeconds = (performance.now() - started) / 1000;
-  log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); features at ${(items.length / featureSeconds).toFixed(1)} images/s`);
+  log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); ${features.length} feature vectors at ${(features.length / featureSeconds).toFixed(1)} images/s`);
   // The head trains on the plain CPU backend, which has every gradient kernel.
   await tf.setBackend('cpu');
-  const truth = items.map((i) => i.truth);
-  const split = stratifiedSplit(truth, o.validation, o.seed);
-  log(`split (seed ${o.seed}): ${split.train.length} to train, ${split.val.length} to validate`);
+  log(`split (seed ${o.seed}): ${split.train.length} to train${features.length > items.length ? ' (with augmented views)' : ''}, ${split.val.length} to validate`);
   const trainingStarted = performance.now();
   const head = await trainHead(features, truth, classes.length, split, o, (e) =>
     log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
@@ -72,6 +82,8 @@ if (import.meta.filename === process.argv[1]) {
       val: { type: 'string' },
       seed: { type: 'string' },
       hidden: { type: 'string' },
+      flip: { type: 'boolean', default: false },
+      'crop-jitter': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,7 +108,8 @@ if (import.meta.filename === process.argv[1]) {
       seed: number(values.seed, DEFAULT_TRAIN_OPTIONS.seed),
       hidden: number(values.hidden, DEFAULT_TRAIN_OPTIONS.hidden),
       patience: DEFAULT_TRAIN_OPTIONS.patience,
-      augment: false,
+      flip: values.flip,
+      cropJitter: values['crop-jitter'],
     });
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

@@ -16,6 +16,8 @@ import { fetchModelFiles, type ModelFiles } from './model-files';
 import { prepareImport } from './model-import';
 import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
+import { FeatureCache } from './feature-cache';
+import { augmentedViews, viewKey, WHOLE_IMAGE } from '../src/core/augmentation';
 
 /**
  * The classifier worker's API, exposed with comlink: load the active model (verified),
@@ -178,8 +180,8 @@ async function models(): Promise<StoredModel[]> {
 
 /** The built-in model, which training extracts features with: the running engine when it is active. */
 let baseForTraining: Engine | null = null;
-/** Features by image content (sha256), so adding images does not recompute the others. */
-const featureCache = new Map<string, Float32Array>();
+/** Features by base model, image content (sha256) and view, so adding images does not recompute the others. */
+const featureCache = new FeatureCache();
 let trained: { files: Record<string, Uint8Array>; name: string; labels: string[]; rebuild: (storage: HeadStorage) => Record<string, Uint8Array> } | null = null;
 let stopTraining = false;
 
@@ -197,10 +199,17 @@ async function featureEngine(): Promise<Engine> {
 
 /**
  * Trains a classifier on the user's labelled images: the built-in model's pooled features
- * (cached by image content), then a softmax head with a seeded, stratified validation split.
+ * (cached by image content, and on disk when `keepFeatures`), then a softmax head with a
+ * seeded, stratified validation split. Augmentation adds views (mirror, crop) of the
+ * training images only: validation stays the user's own images.
  * The result waits for `useTrained` or `exportTrained`.
  */
-async function train(images: { data: Blob; label: string }[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void): Promise<TrainSummary> {
+async function train(
+  images: { data: Blob; label: string }[],
+  options: Partial<TrainOptions>,
+  onProgress: (event: TrainEvent) => void,
+  keepFeatures = false,
+): Promise<TrainSummary> {
   stopTraining = false;
   const labels = [...new Set(images.map((i) => i.label))].sort();
   if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
@@ -211,35 +220,34 @@ async function train(images: { data: Blob; label: string }[], options: Partial<T
   const truth = images.map((image) => labels.indexOf(image.label));
   const split = stratifiedSplit(truth, settings.validation, settings.seed);
   const inTraining = new Set(split.train);
-  /** Features of an image, and with augmentation of its mirror image too (training images only). */
-  const featuresOf = async (image: Blob, mirrored: boolean): Promise<Float32Array> => {
-    const key = `${await sha256Hex(new Uint8Array(await image.arrayBuffer()))}${mirrored ? ':mirrored' : ''}`;
-    let vector = featureCache.get(key);
-    if (!vector) {
-      const bitmap = await createImageBitmap(image, { imageOrientation: 'from-image' });
-      try {
-        vector = await source.features(bitmapToPixels(bitmap, source.files.spec, mirrored), node);
-      } finally {
-        bitmap.close();
-      }
-      featureCache.set(key, vector);
-    }
-    return vector;
-  };
+  const views = images.map((_, i) => [WHOLE_IMAGE, ...(inTraining.has(i) ? augmentedViews(settings, settings.seed, i) : [])]);
+  const total = views.reduce((sum, v) => sum + v.length, 0);
+  const base = `${source.files.spec.name}@${source.files.version}`;
+  featureCache.startRun();
   const features: Float32Array[] = [];
   const extra: { vector: Float32Array; label: number }[] = [];
-  const total = images.length + (settings.augment ? split.train.length : 0);
   let done = 0;
   for (const [i, image] of images.entries()) {
-    if (stopTraining) throw new CancelledError('training was cancelled');
-    features.push(await featuresOf(image.data, false));
-    onProgress({ phase: 'features', done: ++done, total });
-    if (settings.augment && inTraining.has(i)) {
-      extra.push({ vector: await featuresOf(image.data, true), label: truth[i]! });
-      onProgress({ phase: 'features', done: ++done, total });
+    const hash = await sha256Hex(new Uint8Array(await image.data.arrayBuffer()));
+    let bitmap: ImageBitmap | null = null;
+    try {
+      for (const view of views[i]!) {
+        if (stopTraining) throw new CancelledError('training was cancelled');
+        const key = `${base}|${hash}|${viewKey(view)}`;
+        let vector = await featureCache.get(key, keepFeatures);
+        if (!vector) {
+          bitmap ??= await createImageBitmap(image.data, { imageOrientation: 'from-image' });
+          vector = await source.features(bitmapToPixels(bitmap, source.files.spec, view), node);
+          await featureCache.set(key, vector, keepFeatures);
+        }
+        if (view === WHOLE_IMAGE) features.push(vector);
+        else extra.push({ vector, label: truth[i]! });
+        onProgress({ phase: 'features', done: ++done, total });
+      }
+    } finally {
+      bitmap?.close();
     }
   }
-  // Mirrored copies join the training set only: validation stays the user's own images.
   for (const { vector, label } of extra) {
     split.train.push(features.length);
     features.push(vector);
@@ -251,7 +259,21 @@ async function train(images: { data: Blob; label: string }[], options: Partial<T
   const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name };
   const rebuild = (storage: HeadStorage) => combineWithHead(source.files.artifacts, source.files.spec, head, info, storage);
   trained = { files: rebuild('float32'), name, labels, rebuild };
-  return { labels, split: { train: split.train.length, val: split.val.length }, history: head.history, bestEpoch: head.bestEpoch, valAccuracy: report.top1, report, name };
+  return {
+    labels,
+    split: { train: split.train.length, val: split.val.length },
+    features: { total, ...featureCache.reused },
+    history: head.history,
+    bestEpoch: head.bestEpoch,
+    valAccuracy: report.top1,
+    report,
+    name,
+  };
+}
+
+/** Forgets the training features kept in memory and on this device. */
+async function forgetFeatures(): Promise<void> {
+  await featureCache.clear();
 }
 
 function cancelTraining(): void {
@@ -328,5 +350,5 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, info, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, train, cancelTraining, useTrained, exportTrained };
+export const api = { load, classify, info, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
 export type ClassifierApi = typeof api;

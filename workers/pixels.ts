@@ -1,3 +1,4 @@
+import { WHOLE_IMAGE, viewRect, type ImageView } from '../src/core/augmentation';
 import { downscaleTarget, type Pixels } from '../src/core/preprocess';
 import type { ModelSpec } from '../src/core/model-spec';
 
@@ -8,8 +9,9 @@ let canvas: OffscreenCanvas | null = null;
  * antialiased resampler (see downscaleTarget); transparency is flattened onto white,
  * as the Node tools do, because the models were trained on opaque photos.
  */
-export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec, mirrored = false): Pixels {
-  const { width, height } = downscaleTarget(bitmap.width, bitmap.height, spec);
+export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec, view: ImageView = WHOLE_IMAGE): Pixels {
+  const source = viewRect(view, bitmap.width, bitmap.height);
+  const { width, height } = downscaleTarget(source.width, source.height, spec);
   canvas ??= new OffscreenCanvas(width, height);
   canvas.width = width;
   canvas.height = height;
@@ -19,9 +21,9 @@ export function bitmapToPixels(bitmap: ImageBitmap, spec: ModelSpec, mirrored = 
   context.fillRect(0, 0, width, height);
   context.imageSmoothingEnabled = true;
   context.imageSmoothingQuality = 'high';
-  // Training's augmentation looks at the mirror image too.
-  context.setTransform(mirrored ? -1 : 1, 0, 0, 1, mirrored ? width : 0, 0);
-  context.drawImage(bitmap, 0, 0, width, height);
+  // Training's augmentation looks at mirror images and crops too.
+  context.setTransform(view.mirrored ? -1 : 1, 0, 0, 1, view.mirrored ? width : 0, 0);
+  context.drawImage(bitmap, source.x, source.y, source.width, source.height, 0, 0, width, height);
   context.setTransform(1, 0, 0, 1, 0, 0);
   return { data: context.getImageData(0, 0, width, height).data, width, height, channels: 4 };
 }

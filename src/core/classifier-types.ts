@@ -63,6 +63,8 @@ export type TrainEvent = { phase: 'features'; done: number; total: number } | ({
 export interface TrainSummary {
   labels: string[];
   split: { train: number; val: number };
+  /** Feature vectors the run used (images and their augmented views), and how many were already known. */
+  features: { total: number; memory: number; disk: number };
   history: EpochFigures[];
   bestEpoch: number;
   /** Validation accuracy of the best epoch's weights. */

@@ -12,10 +12,12 @@ export interface TrainOptions {
   /** Units of an optional hidden layer (0: none), with dropout. */
   hidden: number;
   /** Train on the mirror image of each training image too. */
-  augment: boolean;
+  flip: boolean;
+  /** Train on a random crop (80–95% of each side) of each training image too. */
+  cropJitter: boolean;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0, augment: false };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0, flip: false, cropJitter: false };
 
 export interface EpochFigures {
   epoch: number;

@@ -36,6 +36,25 @@ function cameraAllowedByPolicy(): boolean {
   return policy ? policy.allowsFeature('camera') : true;
 }
 
+/** A camera stream, after the checks that name why there is none: insecure page, blocked by the embedder, denied, missing, busy. */
+export async function openCamera(choice: { deviceId?: string; facing?: Facing } = {}): Promise<MediaStream> {
+  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) throw new InsecureContextError('getUserMedia needs a secure context');
+  if (!cameraAllowedByPolicy()) throw new CameraBlockedError('the Permissions-Policy of this page does not allow the camera');
+  const constraints = choice.deviceId ? { deviceId: { exact: choice.deviceId } } : { facingMode: choice.facing ?? 'user' };
+  return navigator.mediaDevices.getUserMedia({ video: constraints, audio: false }).catch((error: unknown) => {
+    throw cameraError(error);
+  });
+}
+
+/** The video's current frame as a JPEG file, at the camera's resolution. */
+export async function frameFile(video: HTMLVideoElement): Promise<File | null> {
+  if (video.videoWidth === 0) return null;
+  const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+  canvas.getContext('2d')!.drawImage(video, 0, 0);
+  const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+  return new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg`, { type: 'image/jpeg' });
+}
+
 /**
  * Live classification of a camera: at most one frame in the worker; while it runs, the
  * newest frame waits in a single slot (an older one is dropped), so the worker is never
@@ -88,12 +107,7 @@ class LiveCamera {
     this.error = null;
     this.stoppedHidden = false;
     try {
-      if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) throw new InsecureContextError('getUserMedia needs a secure context');
-      if (!cameraAllowedByPolicy()) throw new CameraBlockedError('the Permissions-Policy of this page does not allow the camera');
-      const constraints = choice.deviceId ? { deviceId: { exact: choice.deviceId } } : { facingMode: choice.facing ?? 'user' };
-      const stream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false }).catch((error: unknown) => {
-        throw cameraError(error);
-      });
+      const stream = await openCamera(choice);
       if (session !== this.session) return void stream.getTracks().forEach((t) => t.stop());
       this.stream = stream;
       for (const track of stream.getVideoTracks()) track.addEventListener('ended', () => session === this.session && this.fail(new CameraLostError('the camera track ended')));
@@ -138,13 +152,8 @@ class LiveCamera {
   }
 
   /** The current frame as a JPEG file, at the camera's resolution. */
-  async snapshot(): Promise<File | null> {
-    const video = this.video;
-    if (!video || !this.stream || video.videoWidth === 0) return null;
-    const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
-    canvas.getContext('2d')!.drawImage(video, 0, 0);
-    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
-    return new File([blob], `camera-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg`, { type: 'image/jpeg' });
+  snapshot(): Promise<File | null> {
+    return this.video && this.stream ? frameFile(this.video) : Promise.resolve(null);
   }
 
   private fail(error: unknown): void {

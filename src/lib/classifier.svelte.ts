@@ -163,12 +163,16 @@ class Classifier {
   }
 
   /** Trains a classifier on labelled images in the worker (see the Train view). */
-  train(images: { data: Blob; label: string }[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void): Promise<TrainSummary> {
-    return this.activity.track(() => this.remote.train(images, options, proxy(onProgress)));
+  train(images: { data: Blob; label: string }[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void, keepFeatures: boolean): Promise<TrainSummary> {
+    return this.activity.track(() => this.remote.train(images, options, proxy(onProgress), keepFeatures));
   }
 
   cancelTraining(): Promise<void> {
     return this.remote.cancelTraining();
+  }
+
+  forgetFeatures(): Promise<void> {
+    return this.remote.forgetFeatures();
   }
 
   async useTrained(): Promise<void> {

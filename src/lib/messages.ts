@@ -68,7 +68,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo', string>;
+  train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo', string>;
   models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
@@ -145,6 +145,15 @@ const en: Messages = {
     newClass: 'New class name',
     addImages: 'Add images',
     augment: 'Also train on mirror images',
+    cropJitter: 'Also train on random crops',
+    keepFeatures: 'Keep image features on this device (a later visit trains without recomputing them)',
+    forgetFeatures: 'Forget kept features',
+    reused: '{n} of {total} features reused ({disk} from this device)',
+    camera: 'Add from camera',
+    cameraStop: 'Stop camera',
+    capture: 'Capture',
+    paste: 'Tip: paste an image (Ctrl+V) to add it to the selected class, or to a new class once it has a name.',
+    pasteWhere: 'Select a class, or name a new one, before pasting an image.',
     headStorage: 'Store the head as',
     chooseFolder: 'Choose a folder',
     chooseFiles: 'Choose labelled files',
@@ -320,6 +329,15 @@ const zh: Messages = {
     newClass: '新类别名称',
     addImages: '添加图片',
     augment: '同时用镜像图片训练',
+    cropJitter: '同时用随机裁剪训练',
+    keepFeatures: '在本设备上保存图片特征（下次访问训练时无需重新计算）',
+    forgetFeatures: '清除已保存的特征',
+    reused: '复用了 {total} 个特征中的 {n} 个（{disk} 个来自本设备）',
+    camera: '从摄像头添加',
+    cameraStop: '关闭摄像头',
+    capture: '拍摄',
+    paste: '提示：粘贴图片（Ctrl+V）可将其加入所选类别，或加入已命名的新类别。',
+    pasteWhere: '粘贴图片前，请先选择一个类别或为新类别命名。',
     headStorage: '分类头的存储格式',
     chooseFolder: '选择文件夹',
     chooseFiles: '选择带标签的文件',

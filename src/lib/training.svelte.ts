@@ -17,6 +17,8 @@ export interface TrainImage {
   error?: unknown;
 }
 
+const KEEP_FEATURES = 'glimpse.keepFeatures';
+
 /** Classes below this many images train, but poorly: the view warns. */
 export const FEW_IMAGES = 10;
 
@@ -39,6 +41,10 @@ class Training {
   features = $state({ done: 0, total: 0 });
   history = $state.raw<EpochFigures[]>([]);
   summary = $state.raw<TrainSummary | null>(null);
+  /** The class that pasted images and camera captures join. */
+  selected = $state<string | null>(null);
+  /** Keep features in IndexedDB too: a preference of this device, so it is remembered. */
+  keepFeatures = $state(typeof localStorage !== 'undefined' && localStorage.getItem(KEEP_FEATURES) === 'yes');
   private nextId = 0;
 
   classes(): { label: string; images: TrainImage[] }[] {
@@ -66,6 +72,16 @@ class Training {
     }
     this.images = [...this.images, ...added];
     this.unlabelled += unlabelled;
+    if (label) this.selected = label;
+  }
+
+  setKeepFeatures(keep: boolean): void {
+    this.keepFeatures = keep;
+    localStorage.setItem(KEEP_FEATURES, keep ? 'yes' : 'no');
+  }
+
+  forgetFeatures(): Promise<void> {
+    return classifier.forgetFeatures();
   }
 
   remove(id: number): void {
@@ -76,6 +92,7 @@ class Training {
 
   removeClass(label: string): void {
     for (const image of this.images.filter((i) => i.label === label)) this.remove(image.id);
+    if (this.selected === label) this.selected = null;
   }
 
   async start(): Promise<void> {
@@ -97,6 +114,7 @@ class Training {
             this.history = [...this.history, figures];
           }
         },
+        this.keepFeatures,
       );
       this.state = 'done';
     } catch (error) {

@@ -1,0 +1,30 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/core/training';
+import { runTraining } from '../../tools/train';
+import { labelledVariants } from '../helpers/labelled-photos';
+import { FIXTURES } from '../helpers/model';
+
+const work = mkdtempSync(join(tmpdir(), 'glimpse-train-cli-'));
+
+describe('npm run train with augmentation', () => {
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('adds a mirror image and a crop of every training image, to the training set only', { timeout: 120_000 }, async () => {
+    for (const image of await labelledVariants(FIXTURES, 5)) {
+      mkdirSync(join(work, 'images', image.label), { recursive: true });
+      writeFileSync(join(work, 'images', image.label, image.name), image.buffer);
+    }
+    const lines: string[] = [];
+    const options = { ...DEFAULT_TRAIN_OPTIONS, epochs: 3, images: join(work, 'images'), out: join(work, 'model'), base: 'public/model' };
+    await runTraining({ ...options, flip: true, cropJitter: true }, (line) => lines.push(line));
+    // 15 photos, 3 held out (one per class): 12 to train, each with two more views.
+    expect(lines.join('\n')).toMatch(/15 images in 3 classes .*; 39 feature vectors/);
+    expect(lines.join('\n')).toMatch(/36 to train \(with augmented views\), 3 to validate/);
+    lines.length = 0;
+    await runTraining(options, (line) => lines.push(line));
+    expect(lines.join('\n')).toMatch(/12 to train, 3 to validate/);
+  });
+});
