@@ -10,6 +10,7 @@ import { freePort, startApp } from '../harness/app-server';
 import { median } from '../src/core/stats';
 import { benchTargets, type JudgedTarget } from './targets';
 import { cameraMarkdown, measureCamera } from './camera';
+import { measureTraining, trainingMarkdown } from './training';
 import { dirBytes, startTiming, throughput, userWait, warmLatency, type Latency, type StartTiming, type UserWait } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -161,6 +162,7 @@ if (import.meta.filename === process.argv[1]) {
       json: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       camera: { type: 'string', default: 'wasm,webgl' },
+      train: { type: 'string', default: '67' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -170,7 +172,8 @@ if (import.meta.filename === process.argv[1]) {
 Measures Glimpse (served by npm start) against a baseline page that runs the full
 @tensorflow/tfjs bundle on the main thread, in headless Chromium, and prints a markdown table.
 --camera: backends to run the Camera view on (Chromium's fake camera); '' for none.
---smoke: 1 run, 3 images, wasm only, no camera (what npm test runs).`);
+--train: photos per class (3 classes) the Train view trains on; 0 for none.
+--smoke: 1 run, 3 images, wasm only, no camera or training (what npm test runs).`);
     process.exit(0);
   }
   const smoke = values.smoke;
@@ -191,7 +194,10 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
       camera.push(await measureCamera(app.url, backend));
     }
     if (camera.length > 0) console.log(`\n${cameraMarkdown(camera)}`);
-    if (values.json) writeFileSync(values.json, JSON.stringify({ ...report, camera }, null, 2));
+    const perClass = smoke ? 0 : Number(values.train);
+    const training = perClass > 0 ? (console.error(`training on ${perClass * 3} photos`), await measureTraining(app.url, perClass)) : null;
+    if (training) console.log(`\n${trainingMarkdown(training)}`);
+    if (values.json) writeFileSync(values.json, JSON.stringify({ ...report, camera, training }, null, 2));
   } finally {
     baseline.close();
     await app.stop();

@@ -8,7 +8,7 @@ import { unzipSync } from 'fflate';
 import { openPage } from '../../harness/browser';
 import { photoToY4m } from '../../harness/fake-camera';
 import { classify, FIXTURES, installed, shownPredictions, waitReady } from './app';
-import { labelledVariants } from '../helpers/labelled-photos';
+import { labelledVariants } from '../../harness/labelled-photos';
 
 const baseUrl = inject('baseUrl');
 const dir = mkdtempSync(join(tmpdir(), 'glimpse-train-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/core/training';
 import { runTraining } from '../../tools/train';
-import { labelledVariants } from '../helpers/labelled-photos';
+import { labelledVariants } from '../../harness/labelled-photos';
 import { FIXTURES } from '../helpers/model';
 
 const work = mkdtempSync(join(tmpdir(), 'glimpse-train-cli-'));
