@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
@@ -41,6 +42,7 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
       __GLIMPSE_SHIPPED_MODELS__: JSON.stringify(existsSync(resolve(publicDir, 'models/catalogue.json')) ? JSON.parse(readFileSync(resolve(publicDir, 'models/catalogue.json'), 'utf8')) : []),
       __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(publicDir, 'model/metadata.json'), 'utf8')) as { name: string }).name),
       __GLIMPSE_RELEASE__: JSON.stringify(release),
+      __GLIMPSE_LITERT_WASM_SHA256__: JSON.stringify(createHash('sha256').update(readFileSync(resolve(import.meta.dirname, 'node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm'))).digest('hex')),
     },
     worker: {
       format: 'es',

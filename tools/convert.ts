@@ -5,9 +5,10 @@ import { writeModelManifest } from '../build/model-manifest';
 import { shardWeights } from './shards';
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
+import { TFLITE_FILE } from '../workers/model-files';
 
 const HELP = `npm run convert -- --tflite <file.tflite> --out <dir> [--labels <labels.txt|labels.json>]
-                     [--drop-background] [--crop 0.875] [--range -1,1] [--name <model name>]
+                     [--drop-background] [--crop 0.875] [--range -1,1] [--name <model name>] [--keep-tflite]
 
 Converts a TFLite image classifier to a tfjs graph model (model.json, shards under 4 MB,
 labels.json, metadata.json, manifest.json), without Python.
@@ -17,9 +18,11 @@ is dequantized and stored as float16; float32 stays float32. Activations run in 
   --labels           one label per line, or a JSON array (default: class 0, class 1, …)
   --drop-background  remove class 0 (the "background" of 1001-way ImageNet models)
   --crop             central-crop fraction for metadata.json (default: squash the whole image)
-  --range            input range for metadata.json; default from the input's quantization`;
+  --range            input range for metadata.json; default from the input's quantization
+  --keep-tflite      ship the .tflite too (as model.tflite, in the manifest): the app times LiteRT
+                     on it against tfjs and switches where it is faster; fetched only then`;
 
-export async function writeConverted(outDir: string, converted: ReturnType<typeof convert>, license?: string): Promise<void> {
+export async function writeConverted(outDir: string, converted: ReturnType<typeof convert>, license?: string, tflite?: Uint8Array): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const { paths, shards } = shardWeights(converted.weights.map((w) => w.bytes));
   paths.forEach((path, i) => writeFileSync(join(outDir, path), shards[i]!));
@@ -28,6 +31,7 @@ export async function writeConverted(outDir: string, converted: ReturnType<typeo
   writeFileSync(join(outDir, 'labels.json'), JSON.stringify(converted.labels));
   writeFileSync(join(outDir, 'metadata.json'), JSON.stringify(converted.metadata, null, 1));
   if (license) writeFileSync(join(outDir, 'LICENSE'), license);
+  if (tflite) writeFileSync(join(outDir, TFLITE_FILE), tflite);
   await writeModelManifest(outDir);
 }
 
@@ -47,6 +51,7 @@ if (import.meta.filename === process.argv[1]) {
       range: { type: 'string' },
       name: { type: 'string' },
       license: { type: 'string' },
+      'keep-tflite': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,7 +64,8 @@ if (import.meta.filename === process.argv[1]) {
     process.exit(2);
   }
   try {
-    const model = readTflite(new Uint8Array(readFileSync(values.tflite)));
+    const source = new Uint8Array(readFileSync(values.tflite));
+    const model = readTflite(source);
     const converted = convert(model, {
       name: values.name ?? basename(values.tflite, '.tflite'),
       source: basename(values.tflite),
@@ -68,7 +74,7 @@ if (import.meta.filename === process.argv[1]) {
       ...(values.crop ? { crop: Number(values.crop) } : {}),
       ...(values.range ? { range: values.range.split(',').map(Number) as [number, number] } : {}),
     });
-    await writeConverted(values.out, converted, values.license ? readFileSync(values.license, 'utf8') : undefined);
+    await writeConverted(values.out, converted, values.license ? readFileSync(values.license, 'utf8') : undefined, values['keep-tflite'] ? source : undefined);
     const ops = [...new Set(model.operators.map((o) => o.op))].join(', ');
     console.log(`wrote ${values.out}: ${converted.weights.length} weights, ${converted.labels.length} classes, ops ${ops}`);
   } catch (error) {

@@ -11,7 +11,7 @@ import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine } from './engine';
+import { Engine, tfjsMemory, type RunnerFactory } from './engine';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { prepareImport } from './model-import';
 import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
@@ -60,9 +60,12 @@ async function openModel(id: string): Promise<ModelFiles> {
   return fetchModelFiles(`${self.location.origin}/imported/${id}/`, onDownload, await storedFetcher(id));
 }
 
+/** LiteRT.js and its glue are a chunk of their own, loaded only when LiteRT is tried. */
+const liteRt: RunnerFactory = async (files, outputs) => (await import('./litert')).LiteRtRunner.create(await files.tflite!(), files.spec, outputs);
+
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
-  const next = warmed ?? new Engine(files, activate);
+  const next = warmed ?? new Engine(files, activate, liteRt);
   const nextSelector = new BackendSelector({
     engine: next,
     probe: probeGpus,
@@ -87,7 +90,7 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
     if (options.model && options.model !== BUILTIN && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
     const wanted = options.model ?? (await activeModel());
     // Starting the backend overlaps with the download.
-    const starting = activate(preference === 'auto' ? 'wasm' : preference);
+    const starting = preference === 'litert' ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
     let files: ModelFiles | null = null;
     let id = wanted;
     if (wanted !== BUILTIN) {
@@ -130,7 +133,7 @@ async function importModel(files: { name: string; data: Blob }[], sourceName: st
   const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
   const record = await withManifest(prepared.files);
   const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
-  const trial = new Engine(modelFiles, activate);
+  const trial = new Engine(modelFiles, activate, liteRt);
   try {
     const outputs = await trial.outputLength(engine.backend ?? 'wasm');
     const expected = modelFiles.labels.length + modelFiles.spec.classOffset;
@@ -335,12 +338,12 @@ async function info(): Promise<ModelInfo> {
 /** The runtime facts the diagnostics panel shows; asked for only while it is open. */
 async function diagnostics(): Promise<WorkerDiagnostics> {
   const flag = async (name: string) => Boolean(await tf.env().getAsync(name).catch(() => false));
-  const { numTensors, numBytes } = tf.memory();
+  const memory = tfjsMemory();
   return {
     tfjsVersion: tf.version_core,
     probes: selector ? await selector.probes() : [],
     wasm: { simd: await flag('WASM_HAS_SIMD_SUPPORT'), threads: await flag('WASM_HAS_MULTITHREAD_SUPPORT') },
-    memory: { tensors: numTensors, bytes: numBytes },
+    memory,
   };
 }
 

@@ -8,6 +8,8 @@ export interface SelectableEngine {
   time(backend: BackendName): Promise<number>;
   select(backend: BackendName): Promise<void>;
   drop(backend: BackendName): Promise<void>;
+  /** Backends worth timing whatever the GPUs (LiteRT on the model's .tflite). */
+  cpuCandidates(): BackendName[];
 }
 
 /** Where the measured winner is kept between visits, per device. */
@@ -33,8 +35,8 @@ export interface SelectorDeps {
  * Chooses the backend that classifies. An explicit preference is honoured (or the next
  * backend that works). 'auto' answers at once on wasm, then in the background probes the
  * GPUs and switches to the backend remembered for this device, or times the hardware GPUs
- * against the current one and keeps a clear winner, or settles when there is no hardware
- * GPU. Every explicit choice starts a new generation, so a background trial that finishes
+ * and the engine's CPU candidates (LiteRT) against the current one and keeps a clear
+ * winner, or settles when there is nothing to try. Every explicit choice starts a new generation, so a background trial that finishes
  * later cannot override it.
  */
 export class BackendSelector {
@@ -110,16 +112,20 @@ export class BackendSelector {
         await memory.forget();
       }
     }
-    if (trialCandidates(found).some((b) => b !== current)) return this.measure(current, found, memory, started);
+    if (this.candidates(found).some((b) => b !== current)) return this.measure(current, found, memory, started);
     this.settle(started, { backend: current, reason: remembered === current ? 'remembered' : 'no-gpu', timings: {}, skipped: skippedByProbe(found) });
   }
 
-  /** Times each hardware GPU against the current backend, keeps the clear winner and remembers it. */
+  private candidates(found: readonly GpuProbe[]): BackendName[] {
+    return [...trialCandidates(found), ...this.deps.engine.cpuCandidates()];
+  }
+
+  /** Times each hardware GPU and CPU candidate against the current backend, keeps the clear winner and remembers it. */
   private async measure(current: BackendName, found: readonly GpuProbe[], memory: ChoiceMemory, started: number): Promise<void> {
     const { engine } = this.deps;
     const timings: BackendChoice['timings'] = { [current]: await engine.time(current) };
     const skipped = skippedByProbe(found);
-    const candidates = trialCandidates(found);
+    const candidates = this.candidates(found).filter((b) => b !== current);
     for (const candidate of candidates) {
       if (started !== this.generation) break;
       try {

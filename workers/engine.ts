@@ -14,6 +14,15 @@ interface Runnable {
   dispose(): unknown;
 }
 
+/** A model ready to run on one backend: the model's output for an image (null: a blank one). */
+export interface Runner {
+  run(pixels: Pixels | null): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** Builds a runner for a runtime other than tfjs (LiteRT.js), given the model's files and output length. */
+export type RunnerFactory = (files: ModelFiles, outputs: number) => Promise<Runner>;
+
 /** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
 async function build(files: ModelFiles): Promise<Runnable> {
   const handler = tf.io.fromMemory(files.artifacts);
@@ -21,18 +30,76 @@ async function build(files: ModelFiles): Promise<Runnable> {
   return loadGraphModel(handler);
 }
 
+/** A tfjs model on one tfjs backend. */
+class TfjsRunner implements Runner {
+  constructor(
+    readonly model: Runnable,
+    private readonly spec: ModelFiles['spec'],
+  ) {}
+
+  async run(pixels: Pixels | null): Promise<Float32Array> {
+    const [h, w] = this.spec.inputSize;
+    const input = pixels ? toInputTensor(pixels, this.spec) : tf.zeros([1, h, w, 3]);
+    try {
+      const result = this.model.predict(input);
+      const outputs = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
+      try {
+        return (await outputs[0]!.data()) as Float32Array;
+      } finally {
+        tf.dispose(outputs);
+      }
+    } finally {
+      input.dispose();
+    }
+  }
+
+  /** The output of a graph node (a model's pooled features, say). */
+  async features(pixels: Pixels, node: string): Promise<Float32Array> {
+    if (!('execute' in this.model)) throw new ModelFormatError('features come from a graph model');
+    const input = toInputTensor(pixels, this.spec);
+    try {
+      const output = (this.model as { execute(input: tf.Tensor, node: string): tf.Tensor }).execute(input, node);
+      try {
+        return (await output.data()) as Float32Array;
+      } finally {
+        output.dispose();
+      }
+    } finally {
+      input.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** tfjs's tensor count and bytes; none while only LiteRT has run (tfjs has no backend then). */
+export function tfjsMemory(): { tensors: number; bytes: number } {
+  try {
+    const { numTensors, numBytes } = tf.memory();
+    return { tensors: numTensors, bytes: numBytes };
+  } catch {
+    return { tensors: 0, bytes: 0 };
+  }
+}
+
 /** Most requests that may wait for the model at once; more are refused with BusyError. */
 export const MAX_PENDING = 64;
 const WARM_RUNS = 3;
 
+/** Training, features and model trials need tfjs: on LiteRT they run on tfjs's wasm. */
+const tfjsBackend = (backend: BackendName): Exclude<BackendName, 'litert'> => (backend === 'litert' ? 'wasm' : backend);
+
 /**
- * Runs one model on whichever tfjs backend is selected. tfjs has a single global
- * backend, so every step (inference, building a model on another backend, timing a
- * candidate) goes through one serial queue and re-activates its own backend; each
- * backend keeps its own copy of the weights so switching never moves tensors.
+ * Runs one model on whichever backend is selected: a tfjs backend, or LiteRT.js on the
+ * model's .tflite where it has one. tfjs has a single global backend, so every step
+ * (inference, building a model on another backend, timing a candidate) goes through one
+ * serial queue and re-activates its own backend; each backend keeps its own copy of the
+ * weights so switching never moves tensors.
  */
 export class Engine {
-  private readonly models = new Map<BackendName, Runnable>();
+  private readonly models = new Map<BackendName, Runner>();
   private selected: BackendName | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -40,10 +107,16 @@ export class Engine {
   constructor(
     readonly files: ModelFiles,
     private readonly activate: (backend: BackendName) => Promise<boolean>,
+    private readonly liteRt?: RunnerFactory,
   ) {}
 
   get backend(): BackendName | null {
     return this.selected;
+  }
+
+  /** Backends that need no GPU and may beat tfjs-wasm: LiteRT, when the model comes with a .tflite. */
+  cpuCandidates(): BackendName[] {
+    return this.liteRt && this.files.tflite ? ['litert'] : [];
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -54,35 +127,29 @@ export class Engine {
     return run;
   }
 
-  private async use(backend: BackendName): Promise<Runnable> {
-    if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
+  /** LiteRT's runtime and the .tflite download and compile outside the queue: classification goes on meanwhile. */
+  private async buildLiteRt(): Promise<Runner> {
+    if (!this.liteRt || !this.files.tflite) throw new BackendUnavailableError('this model has no .tflite for LiteRT');
+    return this.liteRt(this.files, this.files.labels.length + this.files.spec.classOffset);
+  }
+
+  private async use(backend: BackendName): Promise<Runner> {
     let model = this.models.get(backend);
+    if (backend === 'litert') {
+      if (!model) this.models.set(backend, (model = await this.buildLiteRt()));
+      return model;
+    }
+    if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     if (!model) {
-      model = await build(this.files);
+      model = new TfjsRunner(await build(this.files), this.files.spec);
       this.models.set(backend, model);
     }
     return model;
   }
 
-  private async run(model: Runnable, input: tf.Tensor): Promise<Float32Array> {
-    const result = model.predict(input);
-    const outputs = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
-    try {
-      return (await outputs[0]!.data()) as Float32Array;
-    } finally {
-      tf.dispose(outputs);
-    }
-  }
-
-  private async timeZeros(model: Runnable): Promise<number> {
-    const [h, w] = this.files.spec.inputSize;
-    const input = tf.zeros([1, h, w, 3]);
+  private async timeZeros(model: Runner): Promise<number> {
     const start = performance.now();
-    try {
-      await this.run(model, input);
-    } finally {
-      input.dispose();
-    }
+    await model.run(null);
     return performance.now() - start;
   }
 
@@ -90,42 +157,26 @@ export class Engine {
    * Builds the model on `backend` and runs it once, which compiles its kernels or
    * shaders; returns how long that first run took.
    */
-  prepare(backend: BackendName): Promise<number> {
+  async prepare(backend: BackendName): Promise<number> {
+    if (backend === 'litert' && !this.models.has('litert')) {
+      const built = await this.buildLiteRt();
+      if (this.models.has('litert')) built.dispose();
+      else this.models.set('litert', built);
+    }
     return this.serial(async () => this.timeZeros(await this.use(backend)));
   }
 
   /** How many numbers the model answers with, from one run on a blank image: a classifier's class count. */
   outputLength(backend: BackendName): Promise<number> {
-    return this.serial(async () => {
-      const model = await this.use(backend);
-      const [h, w] = this.files.spec.inputSize;
-      const input = tf.zeros([1, h, w, 3]);
-      try {
-        return (await this.run(model, input)).length;
-      } finally {
-        input.dispose();
-      }
-    });
+    return this.serial(async () => (await (await this.use(tfjsBackend(backend))).run(null)).length);
   }
 
-  /** The output of a graph node (a model's pooled features, say) for an image, on the selected backend. */
+  /** The output of a graph node (a model's pooled features, say) for an image, on the selected tfjs backend. */
   features(pixels: Pixels, node: string): Promise<Float32Array> {
     return this.serial(async () => {
-      const backend = this.selected;
-      if (!backend) throw new BackendUnavailableError('no backend is selected');
-      const model = await this.use(backend);
-      if (!('execute' in model)) throw new ModelFormatError('features come from a graph model');
-      const input = toInputTensor(pixels, this.files.spec);
-      try {
-        const output = (model as { execute(input: tf.Tensor, node: string): tf.Tensor }).execute(input, node);
-        try {
-          return (await output.data()) as Float32Array;
-        } finally {
-          output.dispose();
-        }
-      } finally {
-        input.dispose();
-      }
+      if (!this.selected) throw new BackendUnavailableError('no backend is selected');
+      const model = await this.use(tfjsBackend(this.selected));
+      return (model as TfjsRunner).features(pixels, node);
     });
   }
 
@@ -168,18 +219,10 @@ export class Engine {
       const start = performance.now();
       const backend = this.selected;
       if (!backend) throw new BackendUnavailableError('no backend is selected');
-      const model = await this.use(backend);
-      const input = toInputTensor(pixels, this.files.spec);
-      let output: Float32Array;
-      try {
-        output = await this.run(model, input);
-      } finally {
-        input.dispose();
-      }
+      const output = await (await this.use(backend)).run(pixels);
       const { labels, spec } = this.files;
       const probabilities = classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
-      const { numTensors, numBytes } = tf.memory();
-      return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start, memory: { tensors: numTensors, bytes: numBytes } };
+      return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start, memory: tfjsMemory() };
     });
   }
 

@@ -17,6 +17,8 @@ export interface ModelFiles {
   spec: ModelSpec;
   labels: string[];
   version: string;
+  /** The model's .tflite where it ships one (for LiteRT), downloaded and verified only when asked for. */
+  tflite?: () => Promise<Uint8Array>;
 }
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -107,7 +109,8 @@ class ModelDownload {
   constructor(
     private readonly base: URL,
     private readonly fetcher: typeof fetch,
-    private readonly onProgress: (p: DownloadProgress) => void,
+    /** Hears the model's download; files fetched later (a .tflite for LiteRT) are not part of it. */
+    public onProgress: (p: DownloadProgress) => void,
   ) {}
 
   /** Fetches a file and checks the response itself: status 200, same origin, not an HTML page. */
@@ -193,6 +196,8 @@ class ModelDownload {
 }
 
 const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
+/** The model's TFLite form, which LiteRT runs; tfjs never needs it. */
+export const TFLITE_FILE = 'model.tflite';
 
 /**
  * Downloads a graph model through its manifest: model.json, metadata.json,
@@ -214,7 +219,7 @@ export async function fetchModelFiles(
   // Every other model file the manifest lists is fetched at once, in parallel with the
   // JSON files, rather than after model.json names it; model.json is then checked to
   // name only these.
-  const shardNames = Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name));
+  const shardNames = Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name) && name !== TFLITE_FILE);
   download.total = [...JSON_FILES, ...shardNames].reduce((sum, name) => sum + download.entry(name).bytes, 0);
   const shardBytes = new Map(shardNames.map((name) => [name, download.verified(name)] as const));
   for (const pending of shardBytes.values()) pending.catch(() => undefined);
@@ -230,5 +235,8 @@ export async function fetchModelFiles(
     const shards = await Promise.all(paths.map((path) => shardBytes.get(path)!));
     return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
   });
-  return { format: modelFormatOf(model), artifacts, spec, labels, version: manifest.version };
+  download.onProgress = () => undefined;
+  let tflite: Promise<Uint8Array> | null = null;
+  const once = () => (tflite ??= download.verified(TFLITE_FILE).catch((error: unknown) => ((tflite = null), Promise.reject(error))));
+  return { format: modelFormatOf(model), artifacts, spec, labels, version: manifest.version, ...(manifest.files[TFLITE_FILE] ? { tflite: once } : {}) };
 }

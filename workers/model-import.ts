@@ -5,6 +5,7 @@ import { isPlainFileName } from '../src/core/model-manifest';
 import { parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
+import { TFLITE_FILE } from './model-files';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**
@@ -200,7 +201,8 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>): Prepar
     spec,
     labels: converted.labels,
     preprocessing: `from the TFLite input's quantization: ${JSON.stringify(spec.range)}, whole image`,
-    files: { 'model.json': json({ ...converted.modelJson, weightsManifest }), 'weights.bin': shard, 'metadata.json': json(metadata), 'labels.json': json(converted.labels) },
+    // The .tflite itself is kept too: LiteRT runs it where that is faster than tfjs.
+    files: { 'model.json': json({ ...converted.modelJson, weightsManifest }), 'weights.bin': shard, 'metadata.json': json(metadata), 'labels.json': json(converted.labels), [TFLITE_FILE]: file.bytes },
   };
 }
 

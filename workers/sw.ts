@@ -1,5 +1,8 @@
 import { clientsClaim } from 'workbox-core';
+import { CacheableResponsePlugin } from 'workbox-cacheable-response';
 import { addPlugins, cleanupOutdatedCaches, precacheAndRoute, type PrecacheEntry } from 'workbox-precaching';
+import { registerRoute } from 'workbox-routing';
+import { CacheFirst } from 'workbox-strategies';
 import { integrityOf } from '../src/core/integrity';
 
 /**
@@ -32,6 +35,15 @@ addPlugins([
 ]);
 
 precacheAndRoute(precache, { ignoreURLParametersMatching: [/.*/] });
+
+// LiteRT's wasm (9 MB) and the models' .tflite files are fetched only where LiteRT is tried,
+// and used only where it won: precaching them would cost every visitor 13 MB. They are kept
+// when first fetched instead, so a device that runs LiteRT keeps running it offline. The
+// worker checks both against their sha256 before use, and evicts a copy that fails.
+registerRoute(
+  ({ url }) => url.origin === self.location.origin && (/\/litert_wasm_[\w-]+\.wasm$/.test(url.pathname) || url.pathname.endsWith('.tflite')),
+  new CacheFirst({ cacheName: 'glimpse-litert', plugins: [new CacheableResponsePlugin({ statuses: [200] })] }),
+);
 cleanupOutdatedCaches();
 clientsClaim();
 

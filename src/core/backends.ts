@@ -3,7 +3,8 @@
  * imports this, never workers/ (a value import from there would pull tfjs into the page).
  */
 
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+/** tfjs's backends, and LiteRT.js (XNNPACK in WebAssembly) for models that come with a .tflite. */
+export const BACKENDS = ['webgpu', 'webgl', 'litert', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendPreference = BackendName | 'auto';
 

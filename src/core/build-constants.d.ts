@@ -10,3 +10,5 @@ declare const __GLIMPSE_BUILTIN_MODEL_NAME__: string;
 declare const __GLIMPSE_RELEASE__: string;
 /** The sha256 of public/model/manifest.json at build time: the built-in model's manifest is checked against it. */
 declare const __GLIMPSE_MODEL_MANIFEST_SHA256__: string;
+/** The sha256 (hex) of LiteRT.js's wasm the build ships: the worker checks it before compiling it. */
+declare const __GLIMPSE_LITERT_WASM_SHA256__: string;

@@ -226,7 +226,7 @@ const en: Messages = {
     yes: 'yes',
     no: 'no',
   },
-  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
+  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT (WebAssembly, integer kernels)', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
   reasons: {
     forced: 'chosen in settings',
     remembered: 'fastest on this device last time',
@@ -410,7 +410,7 @@ const zh: Messages = {
     yes: '是',
     no: '否',
   },
-  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
+  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT（WebAssembly，整数内核）', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
   reasons: {
     forced: '在设置中选择',
     remembered: '上次在此设备上最快',

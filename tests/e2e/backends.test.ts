@@ -9,6 +9,7 @@ const baseUrl = inject('baseUrl');
 /** Software WebGPU takes ~20 s for its first inference here, so it gets one image; the others get two. */
 const FORCED = [
   { backend: 'wasm', images: ['parrot.jpg', 'cat.png'] },
+  { backend: 'litert', images: ['parrot.jpg', 'cat.png', 'hot_dog.jpg', 'bird.png', 'dragonfly.png'] },
   { backend: 'cpu', images: ['parrot.jpg', 'hot_dog.jpg'] },
   { backend: 'webgl', images: ['parrot.jpg', 'hot_dog.jpg'] },
   { backend: 'webgpu', images: ['parrot.jpg'] },

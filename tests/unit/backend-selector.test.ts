@@ -21,7 +21,15 @@ class FakeEngine implements SelectableEngine {
   /** Resolved one step at a time by the test, to interleave an explicit choice with a trial. */
   gate: Promise<void> = Promise.resolve();
 
-  constructor(private readonly speeds: Partial<Record<BackendName, { first: number; warm: number } | 'broken'>>) {}
+  constructor(
+    private readonly speeds: Partial<Record<BackendName, { first: number; warm: number } | 'broken'>>,
+    /** What the model offers besides the GPUs: LiteRT where it comes with a .tflite. */
+    private readonly cpu: BackendName[] = [],
+  ) {}
+
+  cpuCandidates() {
+    return this.cpu;
+  }
 
   async prepare(backend: BackendName) {
     this.waiting.push(backend);
@@ -74,6 +82,36 @@ describe('BackendSelector', () => {
     await s.settled();
     expect(notified).toEqual([{ backend: 'wasm', reason: 'no-gpu', timings: {}, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
     expect(engine.log).toEqual(['prepare wasm']);
+  });
+
+  it('with no hardware GPU, times LiteRT against wasm, switches to it when clearly faster and remembers it', async () => {
+    const engine = new FakeEngine({ wasm: fast, litert: { first: 120, warm: 27 } }, ['litert']);
+    const { s, notified, memory } = selector(engine, NO_GPU);
+    await s.start('auto');
+    await s.settled();
+    expect(notified).toEqual([{ backend: 'litert', reason: 'measured', timings: { wasm: 50, litert: 27 }, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
+    expect(engine.selected).toBe('litert');
+    expect(memory.value).toBe('litert');
+  });
+
+  it('keeps wasm when LiteRT is not clearly faster, or fails to start', async () => {
+    for (const litert of [{ first: 120, warm: 48 }, 'broken'] as const) {
+      const engine = new FakeEngine({ wasm: fast, litert }, ['litert']);
+      const { s, notified, memory } = selector(engine, NO_GPU);
+      await s.start('auto');
+      await s.settled();
+      expect(notified.at(-1)).toMatchObject({ backend: 'wasm', reason: 'measured' });
+      expect(engine.prepared.has('litert')).toBe(false);
+      expect(memory.value).toBe('wasm');
+    }
+  });
+
+  it('times LiteRT next to the hardware GPUs, and the fastest of all wins', async () => {
+    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 5 }, webgl: { first: 900, warm: 10 }, litert: { first: 120, warm: 27 } }, ['litert']);
+    const { s, notified } = selector(engine, REAL_GPU);
+    await s.start('auto');
+    await s.settled();
+    expect(notified.at(-1)).toMatchObject({ backend: 'webgpu', reason: 'measured', timings: { wasm: 50, webgpu: 5, webgl: 10, litert: 27 } });
   });
 
   it('switches to a remembered backend without a trial', async () => {

@@ -1,0 +1,56 @@
+import type { ModelSpec } from './model-spec';
+import { cropBox, type Pixels } from './preprocess';
+
+/**
+ * Pixels → the model's input values [H, W, 3] in plain JS, as `toInputTensor` computes them
+ * with tfjs (central crop, bilinear `cropAndResize`, then the spec's range): for runtimes
+ * that are not tfjs, so that every engine sees the same numbers.
+ */
+export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>): Float32Array<ArrayBuffer> {
+  const { width, height, channels, data } = pixels;
+  const [outH, outW] = spec.inputSize;
+  const [y1, x1, y2, x2] = cropBox(width, height, spec);
+  const [lo, hi] = spec.range;
+  const gain = (hi - lo) / 255;
+  const out = new Float32Array(outH * outW * 3);
+  const heightScale = outH > 1 ? ((y2 - y1) * (height - 1)) / (outH - 1) : 0;
+  const widthScale = outW > 1 ? ((x2 - x1) * (width - 1)) / (outW - 1) : 0;
+  // Column positions are the same for every row.
+  const left = new Int32Array(outW);
+  const right = new Int32Array(outW);
+  const xLerp = new Float32Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const at = outW > 1 ? x1 * (width - 1) + x * widthScale : 0.5 * (x1 + x2) * (width - 1);
+    left[x] = Math.max(0, Math.min(width - 1, Math.floor(at)));
+    right[x] = Math.max(0, Math.min(width - 1, Math.ceil(at)));
+    xLerp[x] = at - Math.floor(at);
+  }
+  let o = 0;
+  for (let y = 0; y < outH; y++) {
+    const at = outH > 1 ? y1 * (height - 1) + y * heightScale : 0.5 * (y1 + y2) * (height - 1);
+    const top = Math.max(0, Math.min(height - 1, Math.floor(at))) * width;
+    const bottom = Math.max(0, Math.min(height - 1, Math.ceil(at))) * width;
+    const yLerp = at - Math.floor(at);
+    for (let x = 0; x < outW; x++) {
+      const tl = (top + left[x]!) * channels;
+      const tr = (top + right[x]!) * channels;
+      const bl = (bottom + left[x]!) * channels;
+      const br = (bottom + right[x]!) * channels;
+      const xl = xLerp[x]!;
+      for (let c = 0; c < 3; c++) {
+        const upper = data[tl + c]! + (data[tr + c]! - data[tl + c]!) * xl;
+        const lower = data[bl + c]! + (data[br + c]! - data[bl + c]!) * xl;
+        out[o++] = (upper + (lower - upper) * yLerp) * gain + lo;
+      }
+    }
+  }
+  return out;
+}
+
+/** Input values → a quantized input tensor's integers: round(v / scale) + zero point, clamped to the type. */
+export function quantize(values: Float32Array, scale: number, zeroPoint: number, type: 'uint8' | 'int8'): Uint8Array<ArrayBuffer> | Int8Array<ArrayBuffer> {
+  const out = type === 'uint8' ? new Uint8Array(values.length) : new Int8Array(values.length);
+  const [min, max] = type === 'uint8' ? [0, 255] : [-128, 127];
+  for (let i = 0; i < values.length; i++) out[i] = Math.max(min, Math.min(max, Math.round(values[i]! / scale) + zeroPoint));
+  return out;
+}

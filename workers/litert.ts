@@ -1,0 +1,136 @@
+/// <reference path="../src/core/build-constants.d.ts" />
+/// <reference path="./litert-glue.d.ts" />
+import { loadAndCompile, loadLiteRt, supportsFeature, Tensor, type CompiledModel } from '@litertjs/core';
+import glueFactory from '@litertjs/core/wasm/litert_wasm_internal.js';
+import wasmUrl from '@litertjs/core/wasm/litert_wasm_internal.wasm?url';
+import { BackendUnavailableError, ModelFormatError, ModelIntegrityError } from '../src/core/errors';
+import { sha256Hex } from '../src/core/model-manifest';
+import { modelInput, quantize } from '../src/core/model-input';
+import type { ModelSpec } from '../src/core/model-spec';
+import type { Pixels } from '../src/core/preprocess';
+import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
+import { evictCached } from './cache-repair';
+import type { Runner } from './engine';
+
+type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
+
+/** The wasm's bytes, checked against the hash built into the app before they are compiled. */
+async function verifiedWasm(): Promise<ArrayBuffer> {
+  const url = new URL(wasmUrl, self.location.href);
+  for (const init of [undefined, { cache: 'reload' as const }]) {
+    const response = await fetch(url, init);
+    if (!response.ok) throw new BackendUnavailableError(`LiteRT wasm: HTTP ${response.status}`);
+    const bytes = await response.arrayBuffer();
+    if ((await sha256Hex(bytes)) === __GLIMPSE_LITERT_WASM_SHA256__) return bytes;
+    await evictCached(url);
+  }
+  throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
+}
+
+let runtime: Promise<void> | null = null;
+
+/**
+ * Starts LiteRT.js once. Its loader runs the Emscripten glue with importScripts, which a
+ * module worker does not have; the glue is bundled here instead (an ES import of its UMD
+ * export) and handed over as the global factory the loader looks for, with the wasm
+ * instantiated from bytes verified against the build's hash. Only the relaxed-SIMD build
+ * ships (every current Chromium, Firefox and Safari 18 have relaxed SIMD); without it
+ * LiteRT is not a candidate.
+ */
+function startRuntime(): Promise<void> {
+  return (runtime ??= (async () => {
+    if (!(await supportsFeature('relaxedSimd'))) throw new BackendUnavailableError('LiteRT needs WebAssembly relaxed SIMD');
+    const wasm = await verifiedWasm();
+    const scope = self as unknown as GlueScope;
+    const importScripts = scope.importScripts;
+    scope.ModuleFactory = glueFactory;
+    scope.Module = {
+      // LiteRT logs its start-up (accelerators registered, no NPU, no OpenCL) as errors: only real problems are passed on.
+      print: () => undefined,
+      printErr: (line: string) => /^(INFO|WARNING):/.test(line) || console.warn(`LiteRT: ${line}`),
+      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+        void WebAssembly.instantiate(wasm, imports).then(({ instance, module }) => done(instance, module));
+        return {};
+      },
+    };
+    scope.importScripts = () => undefined;
+    try {
+      await loadLiteRt(new URL('litert_wasm_internal.js', self.location.href).href);
+    } finally {
+      scope.importScripts = importScripts;
+    }
+  })().catch((error: unknown) => {
+    runtime = null;
+    throw error;
+  }));
+}
+
+/** How the model's numbers map to ours: input quantization, and where our classes start in its output. */
+interface TensorCoding {
+  type: 'float32' | 'uint8';
+  scale: number;
+  zeroPoint: number;
+}
+
+function coding(tensor: TfliteTensor): TensorCoding {
+  // LiteRT.js tensors are float32, int32 or uint8: int8 models stay with tfjs.
+  if (tensor.type !== 'float32' && tensor.type !== 'uint8') throw new ModelFormatError(`LiteRT: ${tensor.type} tensors are not supported here`);
+  return { type: tensor.type, scale: tensor.scale[0] ?? 1, zeroPoint: tensor.zeroPoint[0] ?? 0 };
+}
+
+/**
+ * A .tflite model on LiteRT.js's CPU (XNNPACK) kernels, which run quantized models on
+ * integer kernels rather than dequantizing them as tfjs does. It takes the same pixels
+ * and answers with the same numbers as the tfjs model converted from it: the input is
+ * made in plain JS exactly as `toInputTensor` makes it, and a background class the
+ * converted model dropped is dropped here too.
+ */
+export class LiteRtRunner implements Runner {
+  private constructor(
+    private readonly model: CompiledModel,
+    private readonly spec: ModelSpec,
+    private readonly input: TensorCoding,
+    private readonly output: TensorCoding,
+    /** Outputs before our first class (a background class the converted model dropped). */
+    private readonly skip: number,
+  ) {}
+
+  static async create(tflite: Uint8Array, spec: ModelSpec, outputs: number): Promise<LiteRtRunner> {
+    const graph = readTflite(tflite);
+    if (graph.inputs.length !== 1 || graph.outputs.length < 1) throw new ModelFormatError('LiteRT: expected one image input');
+    const input = graph.tensors[graph.inputs[0]!]!;
+    const output = graph.tensors[graph.outputs[0]!]!;
+    const [, h, w, c] = input.shape;
+    if (h !== spec.inputSize[0] || w !== spec.inputSize[1] || c !== 3) throw new ModelFormatError(`LiteRT: the .tflite takes ${input.shape.join('×')}, the model ${spec.inputSize.join('×')}×3`);
+    const length = output.shape.reduce((a, b) => a * b, 1);
+    const skip = length - outputs;
+    if (skip !== 0 && skip !== 1) throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
+    await startRuntime();
+    const model = await loadAndCompile(tflite, { accelerator: 'wasm' });
+    return new LiteRtRunner(model, spec, coding(input), coding(output), skip);
+  }
+
+  async run(pixels: Pixels | null): Promise<Float32Array> {
+    const [h, w] = this.spec.inputSize;
+    const values = pixels ? modelInput(pixels, this.spec) : new Float32Array(h * w * 3);
+    const data = this.input.type === 'float32' ? values : (quantize(values, this.input.scale, this.input.zeroPoint, 'uint8') as Uint8Array<ArrayBuffer>);
+    const tensor = new Tensor(data, [1, h, w, 3]);
+    try {
+      const [result, ...rest] = await this.model.run(tensor);
+      for (const extra of rest) extra.delete();
+      try {
+        const raw = result!.toTypedArray().subarray(this.skip);
+        if (this.output.type === 'float32') return Float32Array.from(raw);
+        return Float32Array.from(raw, (q) => (q - this.output.zeroPoint) * this.output.scale);
+      } finally {
+        result!.delete();
+      }
+    } finally {
+      tensor.delete();
+    }
+  }
+
+  dispose(): void {
+    this.model.delete();
+  }
+}
