@@ -12,7 +12,8 @@ import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
 import { Engine, tfjsMemory, type RunnerFactory } from './engine';
-import { fetchModelFiles, type ModelFiles } from './model-files';
+import { fetchModelFiles, TFLITE_FILE, type ModelFiles } from './model-files';
+import { keep } from './kept-files';
 import { prepareImport } from './model-import';
 import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
@@ -54,10 +55,21 @@ function checkPreference(value: BackendPreference): void {
 /** A model's files, each checked against its manifest: the built-in one from the server, the user's from the store. */
 async function openModel(id: string): Promise<ModelFiles> {
   const onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p });
-  if (id === BUILTIN) return fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__);
+  if (id === BUILTIN) return keepingTflite(await fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__), builtinUrl);
   const shipped = __GLIMPSE_SHIPPED_MODELS__.find((m) => m.id === id);
-  if (shipped) return fetchModelFiles(new URL(`../models/${id}/`, new URL(builtinUrl, self.location.href)).href, onDownload, undefined, shipped.manifestSha256);
+  if (shipped) {
+    const base = new URL(`../models/${id}/`, new URL(builtinUrl, self.location.href)).href;
+    return keepingTflite(await fetchModelFiles(base, onDownload, undefined, shipped.manifestSha256), base);
+  }
   return fetchModelFiles(`${self.location.origin}/imported/${id}/`, onDownload, await storedFetcher(id));
+}
+
+/** A served model's .tflite, once verified, is kept for the service worker to answer offline. */
+function keepingTflite(files: ModelFiles, base: string): ModelFiles {
+  const { tflite } = files;
+  if (!tflite) return files;
+  const url = new URL(TFLITE_FILE, new URL(base, self.location.href));
+  return { ...files, tflite: async () => tflite().then(async (bytes) => (await keep(url, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream'), bytes)) };
 }
 
 /** LiteRT.js and its glue are a chunk of their own, loaded only when LiteRT is tried. */

@@ -10,6 +10,7 @@ import type { ModelSpec } from '../src/core/model-spec';
 import type { Pixels } from '../src/core/preprocess';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
 import { evictCached } from './cache-repair';
+import { keep } from './kept-files';
 import type { Runner } from './engine';
 
 type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
@@ -21,7 +22,10 @@ async function verifiedWasm(): Promise<ArrayBuffer> {
     const response = await fetch(url, init);
     if (!response.ok) throw new BackendUnavailableError(`LiteRT wasm: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) === __GLIMPSE_LITERT_WASM_SHA256__) return bytes;
+    if ((await sha256Hex(bytes)) === __GLIMPSE_LITERT_WASM_SHA256__) {
+      await keep(url, bytes, 'application/wasm');
+      return bytes;
+    }
     await evictCached(url);
   }
   throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');

@@ -4,6 +4,7 @@ import { addPlugins, cleanupOutdatedCaches, precacheAndRoute, type PrecacheEntry
 import { registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
 import { integrityOf } from '../src/core/integrity';
+import { KEPT_CACHE } from './kept-files';
 
 /**
  * The offline copy of the app (vite-plugin-pwa injects the precache list). Workbox checks
@@ -37,12 +38,13 @@ addPlugins([
 precacheAndRoute(precache, { ignoreURLParametersMatching: [/.*/] });
 
 // LiteRT's wasm (9 MB) and the models' .tflite files are fetched only where LiteRT is tried,
-// and used only where it won: precaching them would cost every visitor 13 MB. They are kept
-// when first fetched instead, so a device that runs LiteRT keeps running it offline. The
-// worker checks both against their sha256 before use, and evicts a copy that fails.
+// and used only where it won: precaching them would cost every visitor 13 MB. The worker
+// keeps each in KEPT_CACHE once it verified it (workers/kept-files.ts), so a device that
+// runs LiteRT keeps running it offline; the worker checks both against their sha256
+// before every use, and evicts a copy that fails.
 registerRoute(
   ({ url }) => url.origin === self.location.origin && (/\/litert_wasm_[\w-]+\.wasm$/.test(url.pathname) || url.pathname.endsWith('.tflite')),
-  new CacheFirst({ cacheName: 'glimpse-litert', plugins: [new CacheableResponsePlugin({ statuses: [200] })] }),
+  new CacheFirst({ cacheName: KEPT_CACHE, plugins: [new CacheableResponsePlugin({ statuses: [200] })] }),
 );
 cleanupOutdatedCaches();
 clientsClaim();

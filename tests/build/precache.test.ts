@@ -23,12 +23,15 @@ const sri = (path: string) => `sha256-${createHash('sha256').update(readFileSync
 
 /** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
 const NOT_PRECACHED = /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json|_headers)$/;
+/** LiteRT's wasm and the .tflite files: kept when first used, on the devices where LiteRT runs (workers/sw.ts). */
+const KEPT_WHEN_USED = /(^|\/)(litert_wasm_[\w-]+\.wasm|[\w-]+\.tflite)$/;
 
 describe('precache (dist/sw.js)', () => {
   it('lists every app asset, wasm binary, page, icon and model file exactly once', () => {
     const urls = precached().map((e) => e.url);
     expect(new Set(urls).size).toBe(urls.length);
-    const expected = files(DIST).filter((f) => !NOT_PRECACHED.test(f));
+    const expected = files(DIST).filter((f) => !NOT_PRECACHED.test(f) && !KEPT_WHEN_USED.test(f));
+    expect(files(DIST).filter((f) => KEPT_WHEN_USED.test(f)).length).toBeGreaterThanOrEqual(2);
     expect([...urls].sort()).toEqual([...expected, 'manifest.webmanifest'].filter((f, i, all) => all.indexOf(f) === i).sort());
     expect(urls.filter((u) => u.endsWith('.wasm'))).toHaveLength(3);
   });
@@ -40,7 +43,7 @@ describe('precache (dist/sw.js)', () => {
   it('keys model files by the model version, with their sha256 as SRI, matching the model manifest', () => {
     const manifest = parseModelManifest(JSON.parse(readFileSync(join(DIST, 'model/manifest.json'), 'utf8')));
     const model = precached().filter((e) => e.url.startsWith('model/'));
-    expect(model.map((e) => e.url.slice('model/'.length)).sort()).toEqual([...Object.keys(manifest.files), 'manifest.json'].sort());
+    expect(model.map((e) => e.url.slice('model/'.length)).sort()).toEqual([...Object.keys(manifest.files).filter((f) => !KEPT_WHEN_USED.test(f)), 'manifest.json'].sort());
     for (const entry of model) {
       expect(entry.revision).toBe(manifest.version);
       const name = entry.url.slice('model/'.length);

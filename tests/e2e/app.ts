@@ -5,6 +5,8 @@ import type { Page } from 'playwright-core';
 import { openPage, type BrowserOptions } from '../../harness/browser';
 
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
+/** Where the automatic choice lands without a GPU: wasm at first, LiteRT once measured clearly faster. */
+export const NO_GPU_BACKENDS = ['wasm', 'litert'];
 export const LABELS: string[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../public/model/labels.json'), 'utf8'));
 
 /** Waits until the model status reports ready and returns the backend it names. */

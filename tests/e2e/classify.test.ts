@@ -25,9 +25,15 @@ describe('automatic backend, the way a visitor meets it', () => {
   });
   afterAll(() => close());
 
-  it('loads the model and lands on wasm on this GPU-less machine, saying why', async () => {
-    expect(await waitReady(page)).toBe('wasm');
-    await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/no hardware GPU/);
+  it('answers on wasm first, then times LiteRT against it on this GPU-less machine and keeps the clearly faster, saying why', async () => {
+    expect(['wasm', 'litert']).toContain(await waitReady(page));
+    await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/measured fastest on this device/);
+    await page.getByTestId('diagnostics').locator('summary').click();
+    const trials = Object.fromEntries(await page.getByTestId('diag-trial').evaluateAll((chips) => chips.map((c) => [c.getAttribute('data-backend'), Number(c.getAttribute('data-ms'))])));
+    expect(Object.keys(trials).sort()).toEqual(['litert', 'wasm']);
+    console.log(`automatic choice on this machine: warm ms per image ${JSON.stringify(trials)}`);
+    expect(await page.getByTestId('model-status').getAttribute('data-backend')).toBe(trials.litert < 0.9 * trials.wasm ? 'litert' : 'wasm');
+    await page.getByTestId('diagnostics').locator('summary').click();
   });
 
   it('classifies every fixture photo with the expected top-1, without long main-thread tasks', async () => {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, NO_GPU_BACKENDS, shownPredictions, waitReady } from './app';
 
 const baseUrl = inject('baseUrl');
 
@@ -19,7 +19,7 @@ describe('Diagnostics panel', () => {
       const panel = page.getByTestId('diagnostics');
       await panel.locator('summary').click();
       await expect.poll(() => panel.getByTestId('diag-probes').innerText()).toMatch(/webgpu: (software|unavailable)/);
-      expect(await panel.getByTestId('diag-backend').getAttribute('data-backend')).toBe('wasm');
+      expect(NO_GPU_BACKENDS).toContain(await panel.getByTestId('diag-backend').getAttribute('data-backend'));
       expect(await panel.getByTestId('diag-classifications').innerText()).toBe('2');
       expect(await panel.getByTestId('diag-errors').innerText()).toBe('NotAnImageError: 1');
       expect(await panel.getByTestId('diag-device').innerText()).toMatch(/WebAssembly SIMD \/ threads: yes \/ no/);
@@ -29,7 +29,7 @@ describe('Diagnostics panel', () => {
       const text = await readFile((await download.path())!, 'utf8');
       const report = JSON.parse(text);
       expect(report.model).toMatchObject({ name: 'mobilenet-v2-1.0-224-quant', classes: 1000 });
-      expect(report.backend).toMatchObject({ backend: 'wasm', reason: expect.stringMatching(/no-gpu|measuring/) });
+      expect(report.backend).toMatchObject({ backend: expect.stringMatching(/^(wasm|litert)$/), reason: expect.stringMatching(/no-gpu|measuring|measured/) });
       expect(report.worker.wasm).toEqual({ simd: true, threads: false });
       expect(report.figures.classifications).toBe(2);
       expect(report.figures.errors).toEqual({ NotAnImageError: 1 });

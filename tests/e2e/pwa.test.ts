@@ -191,6 +191,36 @@ describe('offline PWA', () => {
       await close();
     }
   });
+
+  it('keeps LiteRT for offline use once it ran, and refetches its wasm or the .tflite when rewritten in Cache Storage', async () => {
+    const { page, close } = await openPage(`${host.url}?backend=litert`);
+    const onLiteRt = async (name: string) => {
+      await expectClassifies(page, name);
+      expect(await page.locator(`[data-testid="predictions"][data-image-name="${name}"]`).getAttribute('data-backend')).toBe('litert');
+    };
+    try {
+      await installed(page);
+      await onLiteRt('parrot.jpg');
+      const kept = await page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname));
+      const wasm = kept.find((p) => /\/litert_wasm_[\w-]+\.wasm$/.test(p))!;
+      expect(kept.sort()).toEqual([wasm, '/model/model.tflite'].sort());
+
+      await host.stop();
+      await page.reload();
+      await onLiteRt('hot_dog.jpg');
+
+      await host.start();
+      expect(await rewriteCache(page, { [wasm]: 'garbage-of-same-size', '/model/model.tflite': 'garbage-of-same-size' })).toHaveLength(2);
+      const fetched = () => host.requests.filter((r) => r.startsWith(wasm) || r.startsWith('/model/model.tflite')).length;
+      const before = fetched();
+      await page.reload();
+      await onLiteRt('cat.png');
+      expect(fetched() - before).toBe(2);
+    } finally {
+      await close();
+      if (!host.server) await host.start();
+    }
+  });
 });
 
 describe('updates', () => {
