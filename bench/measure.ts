@@ -62,6 +62,9 @@ async function observeLongTasks(page: Page): Promise<void> {
 
 const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
 
+/** Ready, and done measuring backends: what a page that settled runs on. */
+export const SETTLED = '[data-testid="model-status"][data-state="ready"]:not([data-reason="measuring"])';
+
 async function waitForResults(page: Page, count: number, timeout = 120_000): Promise<void> {
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="predictions"]').length >= n, count, { timeout, polling: 50 });
 }
@@ -126,10 +129,10 @@ export async function userWait(url: string, images: number): Promise<UserWait> {
       }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-image-name'] });
     });
     await page.goto(url);
-    await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
+    await page.locator(SETTLED).waitFor({ timeout: 180_000 });
     await page.getByTestId('image-input').setInputFiles(photos(1));
     await waitForResults(page, 1);
-    // Let background work (backend probing, the service worker) settle, as a user's first look would.
+    // Let background work (the service worker's install) settle, as a user's first look would.
     await page.waitForTimeout(2_000);
     const waited = async (names: string[]) => {
       await page.waitForFunction((all) => all.every((n) => (window as unknown as { shownAt: Record<string, number> }).shownAt[n] !== undefined), names, { timeout: 120_000, polling: 20 });
@@ -158,7 +161,7 @@ export async function warmLatency(url: string, backend: string | null, images: n
   try {
     const page = await browser.context.newPage();
     await page.goto(backend ? `${url}?backend=${backend}` : url);
-    const status = page.locator('[data-testid="model-status"][data-state="ready"]');
+    const status = page.locator(SETTLED);
     await status.waitFor({ timeout: 180_000 });
     const ran = (await status.getAttribute('data-backend')) ?? '';
     if (backend && ran !== backend) return null;
@@ -181,7 +184,7 @@ export async function throughput(url: string, images: number): Promise<{ imagesP
     const page = await browser.context.newPage();
     await observeLongTasks(page);
     await page.goto(url);
-    await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 120_000 });
+    await page.locator(SETTLED).waitFor({ timeout: 120_000 });
     await page.getByTestId('image-input').setInputFiles(photos(1));
     await waitForResults(page, 1);
     const from = await page.evaluate(() => performance.now());

@@ -18,6 +18,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 export interface BenchOptions {
   glimpseUrl: string;
   baselineUrl: string;
+  /** Other runtimes' pages on the same model, by name. */
+  peerUrls: Record<string, string>;
   runs: number;
   images: number;
   batch: number;
@@ -35,11 +37,19 @@ export interface TargetResult {
   distBytes: number;
 }
 
+/** A peer runtime's page, measured as the baseline is: warm time per image and cold start. */
+export interface PeerResult {
+  name: string;
+  warm: Latency | null;
+  cold: StartTiming;
+}
+
 export interface BenchReport {
   machine: string;
-  options: Omit<BenchOptions, 'glimpseUrl' | 'baselineUrl'>;
+  options: Omit<BenchOptions, 'glimpseUrl' | 'baselineUrl' | 'peerUrls'>;
   glimpse: TargetResult;
   baseline: TargetResult;
+  peers: PeerResult[];
   targets: JudgedTarget[];
 }
 
@@ -88,14 +98,31 @@ async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s
   return { userWait: wait, cold: medianTiming(colds), cached: medianTiming(cacheds), warm, auto, throughput: batch, distBytes: dirBytes(dist) };
 }
 
+async function measurePeer(name: string, url: string, o: BenchOptions, log: (s: string) => void): Promise<PeerResult> {
+  const colds: StartTiming[] = [];
+  for (let run = 0; run < o.runs; run++) {
+    const browser = await launch();
+    try {
+      colds.push(await startTiming(browser.context, url));
+    } finally {
+      await browser.close();
+    }
+  }
+  const warm = await warmLatency(url, null, o.images);
+  log(`  ${name}: warm p50 ${warm?.p50.toFixed(1)} ms, cold ${median(colds.map((c) => c.firstResult)).toFixed(0)} ms`);
+  return { name, warm, cold: medianTiming(colds) };
+}
+
 export async function runBench(o: BenchOptions, log: (s: string) => void = () => undefined): Promise<BenchReport> {
   log('Glimpse');
   const glimpse = await measureTarget(o.glimpseUrl, resolve(ROOT, 'dist'), o, log);
   log('baseline (full @tensorflow/tfjs on the main thread)');
   const baseline = await measureTarget(o.baselineUrl, resolve(ROOT, 'dist-bench'), o, log);
-  const targets = benchTargets(glimpse, baseline, o.batch);
-  const { glimpseUrl: _g, baselineUrl: _b, ...options } = o;
-  return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse, baseline, targets };
+  const peers: PeerResult[] = [];
+  for (const [name, url] of Object.entries(o.peerUrls)) peers.push(await measurePeer(name, url, o, log));
+  const targets = benchTargets(glimpse, baseline, o.batch, peers);
+  const { glimpseUrl: _g, baselineUrl: _b, peerUrls: _p, ...options } = o;
+  return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse, baseline, peers, targets };
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '–');
@@ -136,6 +163,10 @@ export function markdown(r: BenchReport): string {
     row('model bytes before first result', g.cold.bytes.model, b.cold.bytes.model, kb),
     row('total dist/ size', g.distBytes, b.distBytes, kb),
     '',
+    '| peer runtime, same model, main thread | warm p50 | Glimpse warm p50 (automatic) ÷ peer | cold: first result | Glimpse cold ÷ peer | JS + wasm before it |',
+    '|---|---|---|---|---|---|',
+    ...r.peers.map((p) => `| ${p.name} | ${ms(p.warm?.p50 ?? NaN)} | ${ratio(g.auto?.p50 ?? NaN, p.warm?.p50 ?? NaN)} | ${ms(p.cold.firstResult)} | ${ratio(g.cold.firstResult, p.cold.firstResult)} | ${kb(p.cold.bytes.js + p.cold.bytes.wasm)} |`),
+    '',
     '| target | value | limit | met |',
     '|---|---|---|---|',
     ...r.targets.map((t) => `| ${t.name} | ${t.value.toFixed(2)} | ${t.direction === 'at-most' ? '≤' : '≥'} ${t.limit} | ${t.met ? 'yes' : '**no**'} |`),
@@ -143,13 +174,24 @@ export function markdown(r: BenchReport): string {
   return lines.join('\n');
 }
 
-/** Builds the baseline page (never shipped) and serves it with the same host and headers as Glimpse. */
-export async function startBaseline(): Promise<{ url: string; close: () => void }> {
+/**
+ * Builds the baseline and peer pages (never shipped) and serves them with the same host and
+ * headers as Glimpse; LiteRT's threaded build also from a cross-origin isolated host, which
+ * its threads need.
+ */
+export async function startBaseline(): Promise<{ url: string; peers: Record<string, string>; close: () => void }> {
   const built = spawnSync('npx', ['vite', 'build', '-c', 'bench/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`baseline build failed: ${built.stderr}`);
-  const port = await freePort();
-  const server = await serve({ dir: resolve(ROOT, 'dist-bench'), host: '127.0.0.1', port, settings: DEFAULT_SETTINGS });
-  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
+  const dir = resolve(ROOT, 'dist-bench');
+  const [port, isolatedPort] = [await freePort(), await freePort()];
+  const server = await serve({ dir, host: '127.0.0.1', port, settings: DEFAULT_SETTINGS });
+  const isolated = await serve({ dir, host: '127.0.0.1', port: isolatedPort, settings: { ...DEFAULT_SETTINGS, isolate: true } });
+  const [url, isolatedUrl] = [`http://127.0.0.1:${port}/`, `http://127.0.0.1:${isolatedPort}/`];
+  return {
+    url,
+    peers: { 'LiteRT.js 2.5.3 wasm, 1 thread': `${url}litert/`, [`LiteRT.js 2.5.3 wasm, ${cpus().length} threads (isolated)`]: `${isolatedUrl}litert/?threads` },
+    close: () => (server.close(), isolated.close()),
+  };
 }
 
 if (import.meta.filename === process.argv[1]) {
@@ -186,7 +228,7 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
   const app = await startApp();
   const baseline = await startBaseline();
   try {
-    const report = await runBench({ ...options, glimpseUrl: app.url, baselineUrl: baseline.url }, (s) => console.error(s));
+    const report = await runBench({ ...options, glimpseUrl: app.url, baselineUrl: baseline.url, peerUrls: smoke ? {} : baseline.peers }, (s) => console.error(s));
     console.log(markdown(report));
     const camera = [];
     for (const backend of smoke ? [] : values.camera.split(',').filter(Boolean)) {

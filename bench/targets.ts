@@ -1,4 +1,4 @@
-import type { TargetResult } from './run';
+import type { PeerResult, TargetResult } from './run';
 
 /** A performance target: met when `value` is at most (or at least) `limit`. */
 export interface Target {
@@ -19,7 +19,7 @@ export function judge(target: Target): JudgedTarget {
 }
 
 /** The targets Glimpse is held to, from one run's measurements of Glimpse and the baseline page. */
-export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batch: number): JudgedTarget[] {
+export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batch: number, peers: readonly PeerResult[] = []): JudgedTarget[] {
   const baselineBest = Math.min(...baseline.warm.map((l) => l.p50));
   const autoP50 = glimpse.auto?.p50 ?? NaN;
   const targets: Target[] = [
@@ -32,6 +32,8 @@ export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batc
     { name: `long tasks > 50 ms during ${batch} classifications`, value: glimpse.throughput.longTasksOver50, limit: 0, direction: 'at-most' },
     { name: 'JS before first result / baseline (ratio)', value: glimpse.cold.bytes.js / baseline.cold.bytes.js, limit: 0.5, direction: 'at-most' },
     { name: 'batch throughput / (0.9 × 1000 / warm latency) (ratio)', value: glimpse.throughput.imagesPerSecond / ((0.9 * 1000) / autoP50), limit: 1, direction: 'at-least' },
+    // The fastest runtime a user could pick instead, on the same model: Glimpse's automatic choice is to be no slower.
+    ...peers.filter((p) => !p.name.includes('isolated')).map((p): Target => ({ name: `warm latency, automatic / ${p.name} (ratio)`, value: autoP50 / (p.warm?.p50 ?? NaN), limit: 1, direction: 'at-most' })),
   ];
   return targets.map(judge);
 }

@@ -1,10 +1,16 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-/** The benchmark's baseline page, built to dist-bench/ (never part of dist/). */
+/** The benchmark's other pages (the tfjs baseline, the LiteRT.js peer), built to dist-bench/ (never part of dist/). */
 export default defineConfig({
-  root: resolve(import.meta.dirname, 'baseline'),
+  root: import.meta.dirname,
   publicDir: resolve(import.meta.dirname, '../public'),
-  build: { outDir: resolve(import.meta.dirname, '../dist-bench'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 5000 },
+  build: {
+    outDir: resolve(import.meta.dirname, '../dist-bench'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 5000,
+    rolldownOptions: { input: { baseline: resolve(import.meta.dirname, 'index.html'), litert: resolve(import.meta.dirname, 'litert/index.html') } },
+  },
   logLevel: 'warn',
 });

@@ -15,14 +15,36 @@ import type { Runner } from './engine';
 
 type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
 
+/** One of LiteRT's wasm builds: its glue's module factory, its wasm, and (threaded) the glue as a file for its pthreads. */
+interface LiteRtBuild {
+  factory: unknown;
+  wasm: string;
+  sha256: string;
+  script?: string;
+  threads: number;
+}
+
+/**
+ * Threads where the page is cross-origin isolated and the build made for it (the
+ * threaded build is left out of other builds), up to 4: LiteRT's own default is one.
+ */
+async function chooseBuild(): Promise<LiteRtBuild> {
+  const threads = Math.min(4, navigator.hardwareConcurrency || 1);
+  if (__GLIMPSE_ISOLATE__ && self.crossOriginIsolated && threads > 1) {
+    const { threadedBuild } = await import('./litert-threaded');
+    return { ...threadedBuild, sha256: __GLIMPSE_LITERT_WASM_SHA256__.threaded, threads };
+  }
+  return { factory: glueFactory, wasm: wasmUrl, sha256: __GLIMPSE_LITERT_WASM_SHA256__.single, threads: 1 };
+}
+
 /** The wasm's bytes, checked against the hash built into the app before they are compiled. */
-async function verifiedWasm(): Promise<ArrayBuffer> {
-  const url = new URL(wasmUrl, self.location.href);
+async function verifiedWasm(build: LiteRtBuild): Promise<ArrayBuffer> {
+  const url = new URL(build.wasm, self.location.href);
   for (const init of [undefined, { cache: 'reload' as const }]) {
     const response = await fetch(url, init);
     if (!response.ok) throw new BackendUnavailableError(`LiteRT wasm: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) === __GLIMPSE_LITERT_WASM_SHA256__) {
+    if ((await sha256Hex(bytes)) === build.sha256) {
       await keep(url, bytes, 'application/wasm');
       return bytes;
     }
@@ -31,24 +53,26 @@ async function verifiedWasm(): Promise<ArrayBuffer> {
   throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
 }
 
-let runtime: Promise<void> | null = null;
+let runtime: Promise<number> | null = null;
 
 /**
  * Starts LiteRT.js once. Its loader runs the Emscripten glue with importScripts, which a
  * module worker does not have; the glue is bundled here instead (an ES import of its UMD
  * export) and handed over as the global factory the loader looks for, with the wasm
- * instantiated from bytes verified against the build's hash. Only the relaxed-SIMD build
- * ships (every current Chromium, Firefox and Safari 18 have relaxed SIMD); without it
- * LiteRT is not a candidate.
+ * instantiated from bytes verified against the build's hash. Only the relaxed-SIMD builds
+ * ship (every current Chromium, Firefox and Safari 18 have relaxed SIMD); without it
+ * LiteRT is not a candidate. Resolves to the threads its models may use.
  */
-function startRuntime(): Promise<void> {
+function startRuntime(): Promise<number> {
   return (runtime ??= (async () => {
     if (!(await supportsFeature('relaxedSimd'))) throw new BackendUnavailableError('LiteRT needs WebAssembly relaxed SIMD');
-    const wasm = await verifiedWasm();
+    const build = await chooseBuild();
+    const wasm = await verifiedWasm(build);
     const scope = self as unknown as GlueScope;
     const importScripts = scope.importScripts;
-    scope.ModuleFactory = glueFactory;
+    scope.ModuleFactory = build.factory;
     scope.Module = {
+      ...(build.script ? { mainScriptUrlOrBlob: new URL(build.script, self.location.href).href } : {}),
       // LiteRT logs its start-up (accelerators registered, no NPU, no OpenCL) as errors: only real problems are passed on.
       print: () => undefined,
       printErr: (line: string) => /^(INFO|WARNING):/.test(line) || console.warn(`LiteRT: ${line}`),
@@ -59,10 +83,11 @@ function startRuntime(): Promise<void> {
     };
     scope.importScripts = () => undefined;
     try {
-      await loadLiteRt(new URL('litert_wasm_internal.js', self.location.href).href);
+      await loadLiteRt(new URL(build.script ?? 'litert_wasm_internal.js', self.location.href).href);
     } finally {
       scope.importScripts = importScripts;
     }
+    return build.threads;
   })().catch((error: unknown) => {
     runtime = null;
     throw error;
@@ -109,8 +134,8 @@ export class LiteRtRunner implements Runner {
     const length = output.shape.reduce((a, b) => a * b, 1);
     const skip = length - outputs;
     if (skip !== 0 && skip !== 1) throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
-    await startRuntime();
-    const model = await loadAndCompile(tflite, { accelerator: 'wasm' });
+    const threads = await startRuntime();
+    const model = await loadAndCompile(tflite, { accelerator: 'wasm', cpuOptions: { numThreads: threads } });
     return new LiteRtRunner(model, spec, coding(input), coding(output), skip);
   }
 

@@ -10,5 +10,7 @@ declare const __GLIMPSE_BUILTIN_MODEL_NAME__: string;
 declare const __GLIMPSE_RELEASE__: string;
 /** The sha256 of public/model/manifest.json at build time: the built-in model's manifest is checked against it. */
 declare const __GLIMPSE_MODEL_MANIFEST_SHA256__: string;
-/** The sha256 (hex) of LiteRT.js's wasm the build ships: the worker checks it before compiling it. */
-declare const __GLIMPSE_LITERT_WASM_SHA256__: string;
+/** The sha256 (hex) of LiteRT.js's wasm builds: the worker checks the one it uses before compiling it. */
+declare const __GLIMPSE_LITERT_WASM_SHA256__: { single: string; threaded: string };
+/** Whether the build is for a cross-origin isolated deployment (GLIMPSE_ISOLATE=1), where threads are possible. */
+declare const __GLIMPSE_ISOLATE__: boolean;

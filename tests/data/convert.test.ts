@@ -38,7 +38,8 @@ describe('npm run model:build reproduces the shipped model from its TFLite sourc
       dropBackground: true,
       crop: 0.875,
     });
-    await writeConverted(out, converted, readFileSync(join(TFLITE_DIR, 'LICENSE'), 'utf8'));
+    const source = new Uint8Array(readFileSync(join(TFLITE_DIR, 'mobilenet_v2_1.0_224_quant.tflite')));
+    await writeConverted(out, converted, readFileSync(join(TFLITE_DIR, 'LICENSE'), 'utf8'), source);
     for (const name of readdirSync(join(ROOT, 'public/model'))) {
       expect(readFileSync(join(out, name)).equals(readFileSync(join(ROOT, 'public/model', name))), name).toBe(true);
     }

@@ -10,7 +10,7 @@ describe('benchmark smoke run', () => {
   afterAll(() => baseline.close());
 
   it('measures Glimpse and the baseline and prints the table with ratios and targets', async () => {
-    const report = await runBench({ glimpseUrl: inject('baseUrl'), baselineUrl: baseline.url, runs: 1, images: 3, batch: 3, backends: ['wasm'] });
+    const report = await runBench({ glimpseUrl: inject('baseUrl'), baselineUrl: baseline.url, peerUrls: {}, runs: 1, images: 3, batch: 3, backends: ['wasm'] });
     for (const target of [report.glimpse, report.baseline]) {
       expect(target.cold.firstResult).toBeGreaterThan(target.cold.ready);
       expect(target.cold.ready).toBeGreaterThan(target.cold.jsStarted);

@@ -42,4 +42,18 @@ describe('GLIMPSE_ISOLATE=1 (cross-origin isolation for wasm threads)', () => {
       await close();
     }
   });
+
+  it('runs LiteRT threaded there, its pthreads loading their glue from this origin, with the expected answers', async () => {
+    const requests: string[] = [];
+    const { page, close } = await openPage(`${url}?backend=litert`, { init: async (p) => void p.context().on('request', (r) => requests.push(new URL(r.url()).pathname)) });
+    try {
+      expect(await waitReady(page)).toBe('litert');
+      await classify(page, ['parrot.jpg', 'cat.png', 'hot_dog.jpg'].map((n) => resolve(FIXTURES, n)));
+      for (const name of ['parrot.jpg', 'cat.png', 'hot_dog.jpg']) expect((await shownPredictions(page, name))[0]!.index, name).toBe(EXPECTED_TOP1[name]);
+      expect(requests.filter((r) => /litert_wasm_threaded_internal-[\w-]+\.(wasm|js)$/.test(r)).length).toBeGreaterThanOrEqual(2);
+      expect(requests.filter((r) => /litert_wasm_internal-/.test(r))).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
 });
