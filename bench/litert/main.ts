@@ -4,7 +4,7 @@ import glue from '@litertjs/core/wasm/litert_wasm_internal.js?url';
 import wasm from '@litertjs/core/wasm/litert_wasm_internal.wasm?url';
 import threadedGlue from '@litertjs/core/wasm/litert_wasm_threaded_internal.js?url';
 import threadedWasm from '@litertjs/core/wasm/litert_wasm_threaded_internal.wasm?url';
-import { modelInput, quantize } from '../../src/core/model-input';
+import { modelInput } from '../../src/core/model-input';
 import { parseModelSpec } from '../../src/core/model-spec';
 import { classProbabilities, topK } from '../../src/core/predictions';
 import { showResults } from '../peer-page';
@@ -39,7 +39,7 @@ const ready = (async () => {
 /** The model's input is uint8 (scale 1/128, zero point 128) and its output uint8 probabilities (scale 1/256) over 1001 classes. */
 showResults(() => name, async (pixels) => {
   const { model, spec, labels } = await ready;
-  const input = new Tensor(quantize(modelInput(pixels, spec), 1 / 128, 128, 'uint8') as Uint8Array<ArrayBuffer>, [1, ...spec.inputSize, 3]);
+  const input = new Tensor(modelInput(pixels, spec, { scale: 1 / 128, zeroPoint: 128 }), [1, ...spec.inputSize, 3]);
   const [output, ...rest] = await model.run(input);
   const raw = output!.toTypedArray();
   for (const t of [input, output!, ...rest]) t.delete();

@@ -6,13 +6,22 @@ import { cropBox, type Pixels } from './preprocess';
  * with tfjs (central crop, bilinear `cropAndResize`, then the spec's range): for runtimes
  * that are not tfjs, so that every engine sees the same numbers.
  */
-export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>): Float32Array<ArrayBuffer> {
+export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>): Float32Array<ArrayBuffer>;
+/** …or straight into a uint8-quantized input (q = round(v / scale) + zero point, clamped), with no float copy in between. */
+export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>, quantized: { scale: number; zeroPoint: number }): Uint8Array<ArrayBuffer>;
+export function modelInput(
+  pixels: Pixels,
+  spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>,
+  quantized?: { scale: number; zeroPoint: number },
+): Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> {
   const { width, height, channels, data } = pixels;
   const [outH, outW] = spec.inputSize;
   const [y1, x1, y2, x2] = cropBox(width, height, spec);
+  // v = x·gain + lo, and quantized q = v / scale + zero point: one affine map either way.
   const [lo, hi] = spec.range;
-  const gain = (hi - lo) / 255;
-  const out = new Float32Array(outH * outW * 3);
+  const gain = quantized ? (hi - lo) / 255 / quantized.scale : (hi - lo) / 255;
+  const offset = quantized ? lo / quantized.scale + quantized.zeroPoint : lo;
+  const out = quantized ? new Uint8Array(outH * outW * 3) : new Float32Array(outH * outW * 3);
   const heightScale = outH > 1 ? ((y2 - y1) * (height - 1)) / (outH - 1) : 0;
   const widthScale = outW > 1 ? ((x2 - x1) * (width - 1)) / (outW - 1) : 0;
   // Column positions are the same for every row.
@@ -40,17 +49,11 @@ export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | '
       for (let c = 0; c < 3; c++) {
         const upper = data[tl + c]! + (data[tr + c]! - data[tl + c]!) * xl;
         const lower = data[bl + c]! + (data[br + c]! - data[bl + c]!) * xl;
-        out[o++] = (upper + (lower - upper) * yLerp) * gain + lo;
+        const v = (upper + (lower - upper) * yLerp) * gain + offset;
+        // A Uint8Array store truncates and wraps: quantized values are rounded and clamped first.
+        out[o++] = quantized ? Math.max(0, Math.min(255, Math.round(v))) : v;
       }
     }
   }
-  return out;
-}
-
-/** Input values → a quantized input tensor's integers: round(v / scale) + zero point, clamped to the type. */
-export function quantize(values: Float32Array, scale: number, zeroPoint: number, type: 'uint8' | 'int8'): Uint8Array<ArrayBuffer> | Int8Array<ArrayBuffer> {
-  const out = type === 'uint8' ? new Uint8Array(values.length) : new Int8Array(values.length);
-  const [min, max] = type === 'uint8' ? [0, 255] : [-128, 127];
-  for (let i = 0; i < values.length; i++) out[i] = Math.max(min, Math.min(max, Math.round(values[i]! / scale) + zeroPoint));
   return out;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelInput, quantize } from '../../src/core/model-input';
+import { modelInput } from '../../src/core/model-input';
 import { parseModelSpec } from '../../src/core/model-spec';
 import { toInputTensor } from '../../src/core/preprocess';
 import { decodeImageFile } from '../../tools/node-io';
@@ -36,8 +36,20 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
     for (let i = 0; i < ours.length; i++) expect(ours[i]).toBeCloseTo(expected[i]!, 3);
   });
 
-  it('quantizes as TFLite does: round(v / scale) + zero point, clamped', () => {
-    expect(Array.from(quantize(Float32Array.from([-1, 0, 0.5, 1, 2]), 1 / 128, 128, 'uint8'))).toEqual([0, 128, 192, 255, 255]);
-    expect(Array.from(quantize(Float32Array.from([-2, -1, 0, 0.99]), 1 / 128, 0, 'int8'))).toEqual([-128, -128, 0, 127]);
+  it('writes a uint8-quantized input as TFLite defines it: round(v / scale) + zero point, clamped', async () => {
+    const pixels = await decodeImageFile(join(FIXTURES, 'parrot.jpg'), spec);
+    const values = modelInput(pixels, spec);
+    for (const q of [{ scale: 1 / 128, zeroPoint: 128 }, { scale: 0.02, zeroPoint: 100 }, { scale: 1 / 256, zeroPoint: 128 }]) {
+      const quantized = modelInput(pixels, spec, q);
+      expect(quantized).toBeInstanceOf(Uint8Array);
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(quantized[i]! - Math.max(0, Math.min(255, Math.round(values[i]! / q.scale) + q.zeroPoint))));
+      // Rounding the same value computed in float32 or float64 may differ by one step at a .5.
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+    // Out of range clamps instead of wrapping: [-1, 1] at scale 1/256 spans -256…256 around 128.
+    const wide = modelInput(pixels, spec, { scale: 1 / 256, zeroPoint: 128 });
+    expect(wide.reduce((a, b) => Math.min(a, b))).toBe(0);
+    expect(wide.reduce((a, b) => Math.max(a, b))).toBe(255);
   });
 });
