@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../host/settings';
 import { launch } from '../harness/browser';
 import { freePort, startApp } from '../harness/app-server';
 import { median } from '../src/core/stats';
-import { benchTargets, type JudgedTarget } from './targets';
+import { benchTargets, PEERS, type JudgedTarget } from './targets';
 import { cameraMarkdown, measureCamera } from './camera';
 import { measureTraining, trainingMarkdown } from './training';
 import { dirBytes, startTiming, throughput, userWait, warmLatency, type Latency, type StartTiming, type UserWait } from './measure';
@@ -176,21 +176,29 @@ export function markdown(r: BenchReport): string {
 
 /**
  * Builds the baseline and peer pages (never shipped) and serves them with the same host and
- * headers as Glimpse; LiteRT's threaded build also from a cross-origin isolated host, which
- * its threads need.
+ * headers as Glimpse; LiteRT's threaded build from a cross-origin isolated host, which its
+ * threads need, next to Glimpse built for such a host (`withIsolatedGlimpse`).
  */
-export async function startBaseline(): Promise<{ url: string; peers: Record<string, string>; close: () => void }> {
+export async function startBaseline(withIsolatedGlimpse = false): Promise<{ url: string; peers: Record<string, string>; close: () => void }> {
   const built = spawnSync('npx', ['vite', 'build', '-c', 'bench/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`baseline build failed: ${built.stderr}`);
   const dir = resolve(ROOT, 'dist-bench');
-  const [port, isolatedPort] = [await freePort(), await freePort()];
-  const server = await serve({ dir, host: '127.0.0.1', port, settings: DEFAULT_SETTINGS });
-  const isolated = await serve({ dir, host: '127.0.0.1', port: isolatedPort, settings: { ...DEFAULT_SETTINGS, isolate: true } });
-  const [url, isolatedUrl] = [`http://127.0.0.1:${port}/`, `http://127.0.0.1:${isolatedPort}/`];
+  const isolatedGlimpse = resolve(ROOT, 'dist-bench-isolated');
+  if (withIsolatedGlimpse) {
+    const app = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', isolatedGlimpse], { cwd: ROOT, env: { ...process.env, GLIMPSE_ISOLATE: '1' }, encoding: 'utf8' });
+    if (app.status !== 0) throw new Error(`isolated build failed: ${app.stderr}`);
+  }
+  const isolate = { ...DEFAULT_SETTINGS, isolate: true };
+  const servers = [
+    await serve({ dir, host: '127.0.0.1', port: await freePort(), settings: DEFAULT_SETTINGS }),
+    await serve({ dir, host: '127.0.0.1', port: await freePort(), settings: isolate }),
+    ...(withIsolatedGlimpse ? [await serve({ dir: isolatedGlimpse, host: '127.0.0.1', port: await freePort(), settings: isolate })] : []),
+  ];
+  const [url, isolatedUrl, glimpseUrl] = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}/`);
   return {
-    url,
-    peers: { 'LiteRT.js 2.5.3 wasm, 1 thread': `${url}litert/`, [`LiteRT.js 2.5.3 wasm, ${cpus().length} threads (isolated)`]: `${isolatedUrl}litert/?threads` },
-    close: () => (server.close(), isolated.close()),
+    url: url!,
+    peers: { [PEERS.liteRt]: `${url}litert/`, [PEERS.liteRtThreads]: `${isolatedUrl}litert/?threads`, ...(glimpseUrl ? { [PEERS.glimpseIsolated]: glimpseUrl } : {}) },
+    close: () => servers.forEach((s) => s.close()),
   };
 }
 
@@ -226,7 +234,7 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
     backends: smoke ? ['wasm'] : values.backends.split(','),
   };
   const app = await startApp();
-  const baseline = await startBaseline();
+  const baseline = await startBaseline(!smoke);
   try {
     const report = await runBench({ ...options, glimpseUrl: app.url, baselineUrl: baseline.url, peerUrls: smoke ? {} : baseline.peers }, (s) => console.error(s));
     console.log(markdown(report));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetResult } from '../../bench/run';
-import { benchTargets, judge } from '../../bench/targets';
+import { benchTargets, judge, PEERS } from '../../bench/targets';
 
 function result(p50: number, firstResult: number, js: number, imagesPerSecond: number, longTasks = 0): TargetResult {
   const timing = { jsStarted: 100, modelDownloaded: 200, ready: 300, warmup: 50, firstResult, bytes: { js, wasm: 400_000, model: 3_500_000 } };
@@ -38,5 +38,14 @@ describe('bench targets', () => {
   it('fail when Glimpse is slower, heavier or janky', () => {
     const failed = benchTargets(result(90, 2000, 900_000, 5, 3), result(43, 1000, 1_000_000, 17), 50).filter((t) => !t.met).map((t) => t.name);
     expect(failed).toHaveLength(9);
+  });
+
+  it('hold the automatic choice to LiteRT.js, and an isolated build to LiteRT.js with threads, when those peers ran', () => {
+    const peer = (name: string, p50: number) => ({ name, warm: { backend: 'litert', n: 20, p50, p95: p50 }, cold: result(p50, 700, 0, 0).cold });
+    const peers = [peer(PEERS.liteRt, 30), peer(PEERS.liteRtThreads, 20), peer(PEERS.glimpseIsolated, 25)];
+    const byName = Object.fromEntries(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, peers).map((t) => [t.name, t]));
+    expect(byName[`warm latency, automatic / ${PEERS.liteRt} (ratio)`]).toMatchObject({ value: 27 / 30, met: true });
+    expect(byName[`warm latency, isolated Glimpse / ${PEERS.liteRtThreads} (ratio)`]).toMatchObject({ value: 25 / 20, met: false });
+    expect(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, [])).toHaveLength(9);
   });
 });
