@@ -10,6 +10,8 @@ export interface SelectableEngine {
   drop(backend: BackendName): Promise<void>;
   /** Backends worth timing whatever the GPUs (LiteRT on the model's .tflite). */
   cpuCandidates(): BackendName[];
+  /** Resolves once no image waits: trials (and probing, which blocks the worker) never delay an answer. */
+  idle(): Promise<void>;
 }
 
 /** Where the measured winner is kept between visits, per device. */
@@ -96,6 +98,7 @@ export class BackendSelector {
 
   private async chooseInBackground(current: BackendName, started: number): Promise<void> {
     const { engine } = this.deps;
+    await engine.idle();
     const found = await this.probes();
     const memory = this.deps.memory(found);
     const remembered = await memory.recall();
@@ -127,6 +130,7 @@ export class BackendSelector {
     const skipped = skippedByProbe(found);
     const candidates = this.candidates(found).filter((b) => b !== current);
     for (const candidate of candidates) {
+      await engine.idle();
       if (started !== this.generation) break;
       try {
         const firstMs = await engine.prepare(candidate);

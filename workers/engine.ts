@@ -119,6 +119,11 @@ export class Engine {
     return this.liteRt && this.files.tflite ? ['litert'] : [];
   }
 
+  /** Resolves once nothing is queued: at once, or when the queue drains. */
+  async idle(): Promise<void> {
+    while (this.pending > 0) await this.queue;
+  }
+
   private serial<T>(task: () => Promise<T>): Promise<T> {
     if (this.pending >= MAX_PENDING) return Promise.reject(new BusyError(`${MAX_PENDING} images are already waiting`));
     this.pending++;

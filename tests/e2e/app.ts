@@ -57,9 +57,14 @@ export async function readyPage(url: string, options: BrowserOptions = {}): Prom
   return { page, close };
 }
 
-/** Ready, controlled by the service worker, and everything precached. */
+/** Ready, and the automatic choice done measuring (so LiteRT's files, if tried, were fetched). */
+export async function waitSettled(page: Page): Promise<void> {
+  await page.locator('[data-testid="model-status"][data-state="ready"]:not([data-reason="measuring"])').waitFor({ timeout: 120_000 });
+}
+
+/** Ready, settled, controlled by the service worker, and everything precached. */
 export async function installed(page: Page): Promise<void> {
-  await waitReady(page);
+  await waitSettled(page);
   await page.evaluate(() => navigator.serviceWorker.ready);
   await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
   await page.getByTestId('storage-panel').locator('summary').click();

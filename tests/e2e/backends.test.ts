@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
-import { classify, expectWellFormed, FIXTURES, NO_GPU_BACKENDS, shownPredictions, waitReady } from './app';
+import { classify, expectWellFormed, FIXTURES, NO_GPU_BACKENDS, shownPredictions, waitReady, waitSettled } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 const baseUrl = inject('baseUrl');
@@ -53,6 +53,8 @@ describe('fallback and the settings control', () => {
     });
     try {
       expect(NO_GPU_BACKENDS).toContain(await waitReady(page));
+      // The automatic trial fetches LiteRT's .tflite once; after it, switching fetches nothing.
+      await waitSettled(page);
       const downloads = modelRequests.length;
       await page.getByTestId('backend-select').selectOption('cpu');
       await expect.poll(() => page.getByTestId('model-status').getAttribute('data-backend'), { timeout: 60_000 }).toBe('cpu');

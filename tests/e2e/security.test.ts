@@ -3,13 +3,13 @@ import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { Request } from 'playwright-core';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, shownPredictions, waitReady, waitSettled } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 const baseUrl = inject('baseUrl');
 
 describe('content security policy', () => {
-  it.each(['wasm', 'webgl', 'cpu'])('raises no violation over a full classify flow on %s', async (backend) => {
+  it.each(['wasm', 'litert', 'webgl', 'cpu'])('raises no violation over a full classify flow on %s', async (backend) => {
     const console: string[] = [];
     const { page, close } = await openPage(`${baseUrl}?backend=${backend}`, {
       init: async (p) => {
@@ -43,6 +43,8 @@ describe('privacy', () => {
       // The service worker stores the offline copy just after ready: that traffic is the app's own files.
       await page.getByTestId('storage-panel').locator('summary').click();
       await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
+      // So does the backend trial (LiteRT's files): once it settled, nothing more is fetched.
+      await waitSettled(page);
       const before = requests.length;
       const marker = `glimpse-privacy-marker-${Date.now()}`;
       const marked = (name: string) => ({

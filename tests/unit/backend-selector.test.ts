@@ -31,6 +31,12 @@ class FakeEngine implements SelectableEngine {
     return this.cpu;
   }
 
+  /** Images still queued; the selector must wait for them before it probes or tries anything. */
+  busy: Promise<void> = Promise.resolve();
+  idle() {
+    return this.busy;
+  }
+
   async prepare(backend: BackendName) {
     this.waiting.push(backend);
     await this.gate;
@@ -92,6 +98,22 @@ describe('BackendSelector', () => {
     expect(notified).toEqual([{ backend: 'litert', reason: 'measured', timings: { wasm: 50, litert: 27 }, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
     expect(engine.selected).toBe('litert');
     expect(memory.value).toBe('litert');
+  });
+
+  it('waits until no image is queued before it probes or tries a candidate', async () => {
+    const engine = new FakeEngine({ wasm: fast, litert: { first: 120, warm: 27 } }, ['litert']);
+    let drained = () => undefined as void;
+    engine.busy = new Promise((done) => (drained = done));
+    let probed = false;
+    const s = new BackendSelector({ engine, probe: async () => ((probed = true), NO_GPU), memory: () => fakeMemory(), warming: () => undefined, notify: () => undefined });
+    await s.start('auto');
+    await new Promise((done) => setTimeout(done, 20));
+    expect(probed).toBe(false);
+    expect(engine.log).toEqual(['prepare wasm']);
+    drained();
+    await s.settled();
+    expect(probed).toBe(true);
+    expect(engine.selected).toBe('litert');
   });
 
   it('keeps wasm when LiteRT is not clearly faster, or fails to start', async () => {

@@ -28,6 +28,18 @@ describe('warm-up and timing', () => {
   });
 });
 
+describe('idle', () => {
+  it('resolves at once with nothing queued, else only once every queued image is answered', async () => {
+    await engine.idle();
+    const pixels = await decodeImageFile(resolve(FIXTURES, 'cat.png'), files.spec);
+    const answered: number[] = [];
+    const queued = [0, 1, 2].map((i) => engine.classify(pixels, 1).then(() => answered.push(i)));
+    await engine.idle();
+    expect(answered).toEqual([0, 1, 2]);
+    await Promise.all(queued);
+  });
+});
+
 describe('Engine on the shipped model (tfjs wasm in Node)', () => {
   it.each(Object.entries(EXPECTED_TOP1))('classifies %s as class %i', async (file, expected) => {
     const pixels = await decodeImageFile(resolve(FIXTURES, file), files.spec);
