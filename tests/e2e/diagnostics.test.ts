@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, NO_GPU_BACKENDS, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, NO_GPU_BACKENDS, shownPredictions, waitSettled } from './app';
 
 const baseUrl = inject('baseUrl');
 
@@ -11,7 +11,7 @@ describe('Diagnostics panel', () => {
   it('shows what ran and how fast, from local measurements, and exports a report with no image, name or label', async () => {
     const { page, close } = await openPage(baseUrl);
     try {
-      await waitReady(page);
+      await waitSettled(page);
       const photo = (name: string) => ({ name, mimeType: 'image/png', buffer: readFileSync(resolve(FIXTURES, name)) });
       await classify(page, [photo('parrot.jpg'), photo('cat.png'), { name: 'secret-holiday.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') }]);
       await shownPredictions(page, 'cat.png');
