@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, shownPredictions, waitReady, waitSettled } from './app';
 import { startHostPage } from './host-page';
 import { photoToY4m } from '../../harness/fake-camera';
 import { EXPECTED_TOP1 } from '../helpers/model';
@@ -40,7 +40,8 @@ const liveTop1 = (page: Page) => page.getByTestId('camera-predictions').getByTes
 
 async function cameraPage(url = `${baseUrl}?view=camera`, extraArgs = fakeCamera()) {
   const opened = await openPage(url, { extraArgs, init: instrument });
-  await waitReady(opened.page);
+  // The automatic choice may switch engine once (tfjs's tensors then go): the counts below start after it.
+  await waitSettled(opened.page);
   return opened;
 }
 
@@ -66,7 +67,7 @@ describe('live camera', () => {
       await expect.poll(() => Date.now() - liveSince).toBeGreaterThanOrEqual(10_000);
       const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
       const [fps, ms] = [Number(await status(page, 'data-fps')), Number(await status(page, 'data-ms'))];
-      console.log(`camera on wasm: ${fps.toFixed(1)} classified frames/s, ${ms.toFixed(1)} ms per frame in the worker (${((fps * ms) / 1000).toFixed(2)} of the worker's capacity); tensors ${tensorsEarly} after 20 frames, ${await status(page, 'data-tensors')} after 300; long tasks over 50 ms: ${longTasks.filter((d) => d > 50).length}`);
+      console.log(`camera on ${await page.getByTestId('model-status').getAttribute('data-backend')}: ${fps.toFixed(1)} classified frames/s, ${ms.toFixed(1)} ms per frame in the worker (${((fps * ms) / 1000).toFixed(2)} of the worker's capacity); tensors ${tensorsEarly} after 20 frames, ${await status(page, 'data-tensors')} after 300; long tasks over 50 ms: ${longTasks.filter((d) => d > 50).length}`);
       expect(Number(await status(page, 'data-tensors'))).toBe(tensorsEarly);
       expect(longTasks.filter((d) => d > 50)).toEqual([]);
       expect(fps).toBeGreaterThan(0);
