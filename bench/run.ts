@@ -197,7 +197,7 @@ export async function startBaseline(withIsolatedGlimpse = false): Promise<{ url:
   const [url, isolatedUrl, glimpseUrl] = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}/`);
   return {
     url: url!,
-    peers: { [PEERS.liteRt]: `${url}litert/`, [PEERS.liteRtThreads]: `${isolatedUrl}litert/?threads`, ...(glimpseUrl ? { [PEERS.glimpseIsolated]: glimpseUrl } : {}) },
+    peers: { [PEERS.liteRt]: `${url}litert/`, [PEERS.liteRtThreads]: `${isolatedUrl}litert/?threads`, [PEERS.mediaPipe]: `${url}mediapipe/`, ...(glimpseUrl ? { [PEERS.glimpseIsolated]: glimpseUrl } : {}) },
     close: () => servers.forEach((s) => s.close()),
   };
 }

@@ -6,6 +6,7 @@ export const PEERS = {
   liteRt: 'LiteRT.js 2.5.3 wasm, 1 thread',
   liteRtThreads: `LiteRT.js 2.5.3 wasm, ${cpus().length} threads (isolated)`,
   glimpseIsolated: 'Glimpse built with GLIMPSE_ISOLATE=1 (automatic choice)',
+  mediaPipe: 'MediaPipe Tasks Vision 1.1.0 ImageClassifier, CPU',
 };
 
 /** A performance target: met when `value` is at most (or at least) `limit`. */
