@@ -71,7 +71,8 @@ function medianTiming(runs: StartTiming[]): StartTiming {
 /** Software GPUs and plain JS take seconds per image here: a few images say enough. */
 const imagesFor = (backend: string, images: number) => (backend === 'wasm' ? images : Math.min(images, 4));
 
-async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s: string) => void): Promise<TargetResult> {
+/** A page's figures that need no comparison minute by minute (start, forced backends, throughput, size). */
+async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s: string) => void): Promise<Omit<TargetResult, 'userWait' | 'auto'>> {
   const colds: StartTiming[] = [];
   const cacheds: StartTiming[] = [];
   for (let run = 0; run < o.runs; run++) {
@@ -90,15 +91,12 @@ async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s
     log(`  ${backend}: ${latency ? `p50 ${latency.p50.toFixed(1)} ms` : 'not available'}`);
     if (latency) warm.push(latency);
   }
-  const auto = await warmLatency(url, null, o.images);
-  const wait = await userWait(url, o.images);
-  log(`  change → result: ${wait.singleP50.toFixed(0)} ms per photo, ${wait.batchMs.toFixed(0)} ms for a batch of ${wait.n}`);
   const batch = await throughput(url, o.batch);
-  log(`  automatic: ${auto?.backend} p50 ${auto?.p50.toFixed(1)} ms; batch ${batch.imagesPerSecond.toFixed(1)} images/s`);
-  return { userWait: wait, cold: medianTiming(colds), cached: medianTiming(cacheds), warm, auto, throughput: batch, distBytes: dirBytes(dist) };
+  log(`  batch ${batch.imagesPerSecond.toFixed(1)} images/s`);
+  return { cold: medianTiming(colds), cached: medianTiming(cacheds), warm, throughput: batch, distBytes: dirBytes(dist) };
 }
 
-async function measurePeer(name: string, url: string, o: BenchOptions, log: (s: string) => void): Promise<PeerResult> {
+async function peerStart(name: string, url: string, o: BenchOptions, log: (s: string) => void): Promise<StartTiming> {
   const colds: StartTiming[] = [];
   for (let run = 0; run < o.runs; run++) {
     const browser = await launch();
@@ -108,21 +106,42 @@ async function measurePeer(name: string, url: string, o: BenchOptions, log: (s: 
       await browser.close();
     }
   }
-  const warm = await warmLatency(url, null, o.images);
-  log(`  ${name}: warm p50 ${warm?.p50.toFixed(1)} ms, cold ${median(colds.map((c) => c.firstResult)).toFixed(0)} ms`);
-  return { name, warm, cold: medianTiming(colds) };
+  log(`  ${name}: cold ${median(colds.map((c) => c.firstResult)).toFixed(0)} ms`);
+  return medianTiming(colds);
 }
+
+const medianWait = (waits: UserWait[]): UserWait => ({ singleP50: median(waits.map((w) => w.singleP50)), batchMs: median(waits.map((w) => w.batchMs)), n: waits[0]!.n });
+const medianLatency = (runs: (Latency | null)[]): Latency | null => {
+  const got = runs.filter((l): l is Latency => l !== null);
+  return got.length ? { backend: got[0]!.backend, p50: median(got.map((l) => l.p50)), p95: median(got.map((l) => l.p95)), n: got.reduce((n, l) => n + l.n, 0) } : null;
+};
 
 export async function runBench(o: BenchOptions, log: (s: string) => void = () => undefined): Promise<BenchReport> {
   log('Glimpse');
   const glimpse = await measureTarget(o.glimpseUrl, resolve(ROOT, 'dist'), o, log);
   log('baseline (full @tensorflow/tfjs on the main thread)');
   const baseline = await measureTarget(o.baselineUrl, resolve(ROOT, 'dist-bench'), o, log);
-  const peers: PeerResult[] = [];
-  for (const [name, url] of Object.entries(o.peerUrls)) peers.push(await measurePeer(name, url, o, log));
-  const targets = benchTargets(glimpse, baseline, o.batch, peers);
+  const peerColds = new Map<string, StartTiming>();
+  for (const [name, url] of Object.entries(o.peerUrls)) peerColds.set(name, await peerStart(name, url, o, log));
+  // What the user waits and the warm time of the automatic choice and of every peer, measured in
+  // turns, round after round: the VM's speed swings 2× within minutes, and this way every page
+  // meets each state alike (medians over the rounds).
+  const waits = { glimpse: [] as UserWait[], baseline: [] as UserWait[] };
+  const warm = new Map<string, (Latency | null)[]>([['glimpse', []], ['baseline', []], ...Object.keys(o.peerUrls).map((n) => [n, []] as [string, (Latency | null)[]])]);
+  for (let round = 0; round < o.runs; round++) {
+    waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
+    waits.baseline.push(await userWait(o.baselineUrl, o.images));
+    warm.get('glimpse')!.push(await warmLatency(o.glimpseUrl, null, o.images));
+    warm.get('baseline')!.push(await warmLatency(o.baselineUrl, null, o.images));
+    for (const [name, url] of Object.entries(o.peerUrls)) warm.get(name)!.push(await warmLatency(url, null, o.images));
+    log(`  round ${round + 1}/${o.runs}: change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
+  }
+  const glimpseResult = { ...glimpse, userWait: medianWait(waits.glimpse), auto: medianLatency(warm.get('glimpse')!) };
+  const baselineResult = { ...baseline, userWait: medianWait(waits.baseline), auto: medianLatency(warm.get('baseline')!) };
+  const peers = Object.keys(o.peerUrls).map((name) => ({ name, warm: medianLatency(warm.get(name)!), cold: peerColds.get(name)! }));
+  const targets = benchTargets(glimpseResult, baselineResult, o.batch, peers);
   const { glimpseUrl: _g, baselineUrl: _b, peerUrls: _p, ...options } = o;
-  return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse, baseline, peers, targets };
+  return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse: glimpseResult, baseline: baselineResult, peers, targets };
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '–');
