@@ -72,7 +72,7 @@ function medianTiming(runs: StartTiming[]): StartTiming {
 const imagesFor = (backend: string, images: number) => (backend === 'wasm' ? images : Math.min(images, 4));
 
 /** A page's figures that need no comparison minute by minute (start, forced backends, throughput, size). */
-async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s: string) => void): Promise<Omit<TargetResult, 'userWait' | 'auto'>> {
+async function measureTarget(url: string, dist: string | null, o: BenchOptions, log: (s: string) => void): Promise<Omit<TargetResult, 'userWait' | 'auto'>> {
   const colds: StartTiming[] = [];
   const cacheds: StartTiming[] = [];
   for (let run = 0; run < o.runs; run++) {
@@ -93,7 +93,7 @@ async function measureTarget(url: string, dist: string, o: BenchOptions, log: (s
   }
   const batch = await throughput(url, o.batch);
   log(`  batch ${batch.imagesPerSecond.toFixed(1)} images/s`);
-  return { cold: medianTiming(colds), cached: medianTiming(cacheds), warm, throughput: batch, distBytes: dirBytes(dist) };
+  return { cold: medianTiming(colds), cached: medianTiming(cacheds), warm, throughput: batch, distBytes: dist ? dirBytes(dist) : NaN };
 }
 
 async function peerStart(name: string, url: string, o: BenchOptions, log: (s: string) => void): Promise<StartTiming> {
@@ -120,7 +120,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   log('Glimpse');
   const glimpse = await measureTarget(o.glimpseUrl, resolve(ROOT, 'dist'), o, log);
   log('baseline (full @tensorflow/tfjs on the main thread)');
-  const baseline = await measureTarget(o.baselineUrl, resolve(ROOT, 'dist-bench'), o, log);
+  // dist-bench/ holds the peer pages too: the baseline's own size is not told apart.
+  const baseline = await measureTarget(o.baselineUrl, null, o, log);
   const peerColds = new Map<string, StartTiming>();
   for (const [name, url] of Object.entries(o.peerUrls)) peerColds.set(name, await peerStart(name, url, o, log));
   // What the user waits and the warm time of the automatic choice and of every peer, measured in
