@@ -49,7 +49,8 @@ describe('your own model', () => {
       await installed(page);
       await page.getByTestId('model-import').setInputFiles(tm);
       await expect.poll(() => status(page).getAttribute('data-model')).toBe(TM_NAME);
-      expect(await items(page)).toEqual([[BUILTIN_NAME, 'false'], [TM_NAME, 'true']]);
+      // The list is read again once the import answered: it follows the status line.
+      await expect.poll(() => items(page)).toEqual([[BUILTIN_NAME, 'false'], [TM_NAME, 'true']]);
 
       await page.getByTestId('view-classify').click();
       await classify(page, swatches);
@@ -125,7 +126,7 @@ describe('your own model', () => {
       expect(await error.getAttribute('data-error')).toBe('ModelFormatError');
       expect(await error.innerText()).toMatch(/weights\.bin.*short/);
       expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
-      expect(await items(page)).toEqual([[BUILTIN_NAME, 'true']]);
+      await expect.poll(() => items(page)).toEqual([[BUILTIN_NAME, 'true']]);
       await page.getByTestId('view-classify').click();
       await classify(page, [resolve(FIXTURES, 'cat.png')]);
       expect((await shownPredictions(page, 'cat.png'))[0]!.index).toBe(EXPECTED_TOP1['cat.png']);
