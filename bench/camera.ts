@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launch } from '../harness/browser';
 import { photoToY4m } from '../harness/fake-camera';
+import { longTasksSince, observeLongTasks } from './measure';
 
 const FIXTURES = resolve(import.meta.dirname, '../tests/fixtures');
 
@@ -35,11 +36,7 @@ export async function measureCamera(url: string, backend: string, seconds = 8): 
   const browser = await launch({ extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`] });
   try {
     const page = await browser.context.newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
-    });
+    await observeLongTasks(page);
     await page.goto(`${url}?view=camera&backend=${backend}`);
     await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
     const previewFpsIdle = (await page.evaluate(`(async () => {
@@ -55,13 +52,12 @@ export async function measureCamera(url: string, backend: string, seconds = 8): 
     await page.getByTestId('camera-start').click();
     await page.locator('[data-testid="camera-status"][data-state="live"]').waitFor({ timeout: 60_000 });
     await page.waitForTimeout(2_000);
-    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
+    const from = await page.evaluate(() => performance.now());
     const previewFpsLive = (await page.evaluate(countFrames('[data-testid="camera-video"]', seconds * 1000))) as number;
     const status = page.getByTestId('camera-status');
     const classifiedFps = Number(await status.getAttribute('data-fps'));
     const workerMs = Number(await status.getAttribute('data-ms'));
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    return { backend, previewFpsIdle, previewFpsLive, classifiedFps, workerMs, capacity: (classifiedFps * workerMs) / 1000, longTasksOver50: longTasks.filter((d) => d > 50).length };
+    return { backend, previewFpsIdle, previewFpsLive, classifiedFps, workerMs, capacity: (classifiedFps * workerMs) / 1000, longTasksOver50: await longTasksSince(page, from) };
   } finally {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });

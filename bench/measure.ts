@@ -50,7 +50,7 @@ function kindOf(url: string): keyof StartTiming['bytes'] {
 }
 
 /** Records long tasks from the first instant of the page. */
-async function observeLongTasks(page: Page): Promise<void> {
+export async function observeLongTasks(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const w = window as unknown as { longTasks: { start: number; duration: number }[] };
     w.longTasks = [];
@@ -60,7 +60,10 @@ async function observeLongTasks(page: Page): Promise<void> {
   });
 }
 
-const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
+export const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
+
+/** Main-thread tasks over 50 ms that started at or after `from` (page time). */
+export const longTasksSince = async (page: Page, from: number) => (await longTasks(page)).filter((t) => t.start >= from && t.duration > 50).length;
 
 /** Ready, and done measuring backends: what a page that settled runs on. */
 export const SETTLED = '[data-testid="model-status"][data-state="ready"]:not([data-reason="measuring"])';

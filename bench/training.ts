@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launch } from '../harness/browser';
 import { labelledVariants } from '../harness/labelled-photos';
+import { longTasksSince, observeLongTasks } from './measure';
 
 const FIXTURES = resolve(import.meta.dirname, '../tests/fixtures');
 
@@ -31,18 +32,13 @@ export async function measureTraining(url: string, perClass: number): Promise<Tr
       writeFileSync(join(dir, image.label, image.name), image.buffer);
     }
     const page = await browser.context.newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
-    });
+    await observeLongTasks(page);
     await page.goto(`${url}?view=train`);
     await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
     await page.getByTestId('train-input').setInputFiles(dir);
     await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid=train-class]')].reduce((sum, e) => sum + Number(e.getAttribute('data-count')), 0) === n, perClass * 3);
     await page.evaluate(() => {
-      const w = window as unknown as { longTasks: number[]; marks: Record<string, number> };
-      w.longTasks.length = 0;
+      const w = window as unknown as { marks: Record<string, number> };
       w.marks = { start: performance.now() };
       const status = document.querySelector('[data-testid=train-status]')!;
       new MutationObserver(() => {
@@ -52,10 +48,7 @@ export async function measureTraining(url: string, perClass: number): Promise<Tr
     });
     await page.getByTestId('train-start').click();
     await page.locator('[data-testid="train-status"][data-state="done"]').waitFor({ timeout: 600_000 });
-    const { marks, longTasks } = await page.evaluate(() => {
-      const w = window as unknown as { longTasks: number[]; marks: Record<string, number> };
-      return { marks: w.marks, longTasks: w.longTasks };
-    });
+    const marks = await page.evaluate(() => (window as unknown as { marks: Record<string, number> }).marks);
     const status = page.getByTestId('train-status');
     const epochs = Number(await status.getAttribute('data-epoch'));
     return {
@@ -63,7 +56,7 @@ export async function measureTraining(url: string, perClass: number): Promise<Tr
       featuresPerSecond: (perClass * 3) / ((marks.training! - marks.start!) / 1000),
       epochs,
       msPerEpoch: (marks.done! - marks.training!) / epochs,
-      longTasksOver50: longTasks.filter((d) => d > 50).length,
+      longTasksOver50: await longTasksSince(page, marks.start!),
       valAccuracy: Number(await status.getAttribute('data-val-accuracy')),
     };
   } finally {
