@@ -94,7 +94,7 @@ function startRuntime(): Promise<number> {
   }));
 }
 
-/** How the model's numbers map to ours: input quantization, and where our classes start in its output. */
+/** How a tensor's stored numbers map to real values: its type and (uint8) quantization. */
 interface TensorCoding {
   type: 'float32' | 'uint8';
   scale: number;
@@ -134,9 +134,11 @@ export class LiteRtRunner implements Runner {
     const length = output.shape.reduce((a, b) => a * b, 1);
     const skip = length - outputs;
     if (skip !== 0 && skip !== 1) throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
+    // Every check on the file comes before the runtime's 9 MB download.
+    const [inputCoding, outputCoding] = [coding(input), coding(output)];
     const threads = await startRuntime();
     const model = await loadAndCompile(tflite, { accelerator: 'wasm', cpuOptions: { numThreads: threads } });
-    return new LiteRtRunner(model, spec, coding(input), coding(output), skip);
+    return new LiteRtRunner(model, spec, inputCoding, outputCoding, skip);
   }
 
   async run(pixels: Pixels | null): Promise<Float32Array> {
