@@ -2,9 +2,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSy
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { augmentedViews } from '../src/core/augmentation';
+import { trainingViews } from '../src/core/augmentation';
 import { isImageFileName } from '../src/core/image-files';
-import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
+import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { writeModelManifest } from '../build/model-manifest';
 import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
@@ -33,19 +33,15 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   const node = base.spec.features?.node;
   if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);
   const engine = await nodeEngine(base);
-  const truth = items.map((i) => i.truth);
-  const split = stratifiedSplit(truth, o.validation, o.seed);
-  const features: Float32Array[] = [];
+  const labelled = items.map((i) => i.truth);
+  const imageSplit = stratifiedSplit(labelled, o.validation, o.seed);
   const started = performance.now();
-  for (const item of items) features.push(await engine.features(await decodeImageFile(item.path, base.spec), node));
-  // Augmented views of the training images join the training set only, as in the Train view.
-  for (const i of [...split.train]) {
-    for (const view of augmentedViews(o, o.seed, i)) {
-      split.train.push(features.length);
-      features.push(await engine.features(await decodeImageFile(items[i]!.path, base.spec, view), node));
-      truth.push(truth[i]!);
-    }
-  }
+  // The same views and the same training set as the Train view.
+  const { features, truth, split } = await collectFeatures(labelled, imageSplit, trainingViews(items.length, imageSplit.train, o), async (i, views) => {
+    const vectors: Float32Array[] = [];
+    for (const view of views) vectors.push(await engine.features(await decodeImageFile(items[i]!.path, base.spec, view), node));
+    return vectors;
+  });
   engine.dispose();
   const featureSeconds = (performance.now() - started) / 1000;
   log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); ${features.length} feature vectors at ${(features.length / featureSeconds).toFixed(1)} images/s`);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../src/core/classifier-types';
 import { zipSync } from 'fflate';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
+import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { combineWithHead, type HeadStorage } from './trained-model';
 import { MANIFEST_FILE, sha256Hex } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
@@ -18,7 +18,7 @@ import { prepareImport } from './model-import';
 import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
-import { augmentedViews, viewKey, WHOLE_IMAGE } from '../src/core/augmentation';
+import { trainingViews, viewKey } from '../src/core/augmentation';
 
 /**
  * The classifier worker's API, exposed with comlink: load the active model (verified),
@@ -232,21 +232,20 @@ async function train(
   const node = source.files.spec.features?.node;
   if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
   const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
-  const truth = images.map((image) => labels.indexOf(image.label));
-  const split = stratifiedSplit(truth, settings.validation, settings.seed);
-  const inTraining = new Set(split.train);
-  const views = images.map((_, i) => [WHOLE_IMAGE, ...(inTraining.has(i) ? augmentedViews(settings, settings.seed, i) : [])]);
+  const labelled = images.map((image) => labels.indexOf(image.label));
+  const imageSplit = stratifiedSplit(labelled, settings.validation, settings.seed);
+  const views = trainingViews(images.length, imageSplit.train, settings);
   const total = views.reduce((sum, v) => sum + v.length, 0);
   const base = `${source.files.spec.name}@${source.files.version}`;
   featureCache.startRun();
-  const features: Float32Array[] = [];
-  const extra: { vector: Float32Array; label: number }[] = [];
   let done = 0;
-  for (const [i, image] of images.entries()) {
+  const { features, truth, split } = await collectFeatures(labelled, imageSplit, views, async (i, imageViews) => {
+    const image = images[i]!;
     const hash = await sha256Hex(new Uint8Array(await image.data.arrayBuffer()));
+    const vectors: Float32Array[] = [];
     let bitmap: ImageBitmap | null = null;
     try {
-      for (const view of views[i]!) {
+      for (const view of imageViews) {
         if (stopTraining) throw new CancelledError('training was cancelled');
         const key = `${base}|${hash}|${viewKey(view)}`;
         let vector = await featureCache.get(key, keepFeatures);
@@ -255,19 +254,14 @@ async function train(
           vector = await source.features(bitmapToPixels(bitmap, source.files.spec, view), node);
           await featureCache.set(key, vector, keepFeatures);
         }
-        if (view === WHOLE_IMAGE) features.push(vector);
-        else extra.push({ vector, label: truth[i]! });
+        vectors.push(vector);
         onProgress({ phase: 'features', done: ++done, total });
       }
     } finally {
       bitmap?.close();
     }
-  }
-  for (const { vector, label } of extra) {
-    split.train.push(features.length);
-    features.push(vector);
-    truth.push(label);
-  }
+    return vectors;
+  });
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
   const report = validationReport(head, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);

@@ -33,6 +33,12 @@ export function augmentedViews(augment: { flip: boolean; cropJitter: boolean }, 
   return views;
 }
 
+/** The views training computes features of: each image whole, and the augmented views of the training images only. */
+export function trainingViews(count: number, train: readonly number[], options: { flip: boolean; cropJitter: boolean; seed: number }): ImageView[][] {
+  const inTraining = new Set(train);
+  return Array.from({ length: count }, (_, i) => [WHOLE_IMAGE, ...(inTraining.has(i) ? augmentedViews(options, options.seed, i) : [])]);
+}
+
 /** A short stable text for a view, part of its features' cache key. */
 export function viewKey(view: ImageView): string {
   const crop = view.crop ? [view.crop.x, view.crop.y, view.crop.width, view.crop.height].map((f) => f.toFixed(4)).join(',') : 'whole';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ImageView } from './augmentation';
 import { evaluate, type EvaluationReport } from './metrics';
 import { seededRandom } from './stats';
 import type { EpochFigures, TrainOptions } from './train-options';
@@ -11,6 +12,28 @@ export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './t
  * trained with cross-entropy and Adam, stopping early on validation loss with the best
  * weights kept. Shared by the worker (the Train view) and `npm run train`.
  */
+
+/**
+ * The feature vectors to train on, from `views` (see trainingViews): each image's own vector
+ * at its index, then its augmented views' after all the images, in the training set only, so
+ * validation stays the user's own images. `featuresOf` computes one image's vectors, one per view.
+ */
+export async function collectFeatures(
+  truth: readonly number[],
+  split: { train: number[]; val: number[] },
+  views: readonly (readonly ImageView[])[],
+  featuresOf: (index: number, views: readonly ImageView[]) => Promise<Float32Array[]>,
+): Promise<{ features: Float32Array[]; truth: number[]; split: { train: number[]; val: number[] } }> {
+  const features: Float32Array[] = [];
+  const augmented: { vector: Float32Array; label: number }[] = [];
+  for (const [i, imageViews] of views.entries()) {
+    const [own, ...more] = await featuresOf(i, imageViews);
+    features.push(own!);
+    for (const vector of more) augmented.push({ vector, label: truth[i]! });
+  }
+  const train = [...split.train, ...augmented.map((_, k) => features.length + k)];
+  return { features: [...features, ...augmented.map((a) => a.vector)], truth: [...truth, ...augmented.map((a) => a.label)], split: { train, val: split.val } };
+}
 
 /**
  * Indices of the training and validation sets: each class shuffled with the seed and

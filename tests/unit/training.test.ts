@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead } from '../../src/core/training';
+import { trainingViews } from '../../src/core/augmentation';
+import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead } from '../../src/core/training';
 import { Engine } from '../../workers/engine';
 import { fetchModelFiles, type ModelFiles } from '../../workers/model-files';
 import { recordFetcher, withManifest } from '../../workers/model-store';
@@ -32,6 +33,20 @@ describe('stratified, seeded split', () => {
     expect([...a.train, ...a.val].sort((x, y) => x - y)).toEqual(labels.map((_, i) => i));
     expect(stratifiedSplit(labels, 0.2, 7)).toEqual(a);
     expect(stratifiedSplit(labels, 0.2, 8)).not.toEqual(a);
+  });
+});
+
+describe('features of images and their augmented views', () => {
+  it('puts the own vector of each image at its index and its views after all images, in the training set only', async () => {
+    const truth = [0, 0, 0, 1, 1, 1];
+    const split = { train: [0, 1, 3, 4], val: [2, 5] };
+    const views = trainingViews(truth.length, split.train, { flip: true, cropJitter: false, seed: 1 });
+    expect(views.map((v) => v.length)).toEqual([2, 2, 1, 2, 2, 1]);
+    const got = await collectFeatures(truth, split, views, async (i, imageViews) => imageViews.map((view) => Float32Array.of(i, view.mirrored ? 1 : 0)));
+    expect(got.features.map((f) => Array.from(f))).toEqual([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [5, 0], [0, 1], [1, 1], [3, 1], [4, 1]]);
+    expect(got.truth).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 1, 1]);
+    expect(got.split).toEqual({ train: [0, 1, 3, 4, 6, 7, 8, 9], val: [2, 5] });
+    expect(split.train).toEqual([0, 1, 3, 4]);
   });
 });
 
