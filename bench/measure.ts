@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { launch } from '../harness/browser';
 import { percentile } from '../src/core/stats';
 
@@ -76,18 +76,18 @@ async function waitForResults(page: Page, count: number, timeout = 120_000): Pro
 export async function startTiming(context: BrowserContext, url: string): Promise<StartTiming> {
   const page = await context.newPage();
   await observeLongTasks(page);
-  const bytes = { js: 0, wasm: 0, model: 0, other: 0 };
-  let counting = true;
-  page.on('requestfinished', (request) => {
-    void request.sizes().then((sizes) => {
-      if (counting) bytes[kindOf(new URL(request.url()).pathname)] += sizes.responseBodySize;
-    });
-  });
+  const finished: Request[] = [];
+  page.on('requestfinished', (request) => void finished.push(request));
   await page.goto(url, { waitUntil: 'commit' });
   await page.getByTestId('image-input').waitFor({ state: 'attached' });
   await page.getByTestId('image-input').setInputFiles(photos(1));
   await waitForResults(page, 1);
-  counting = false;
+  // Bytes of the requests that started before the first result, by the page's own clock: what
+  // finished events and size lookups arrive late on a busy machine still counts, and what
+  // started after (the service worker's copy, a backend trial) does not.
+  const firstResultAt = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByName('glimpse:first-result')[0]!.startTime);
+  const bytes = { js: 0, wasm: 0, model: 0, other: 0 };
+  for (const request of finished.filter((r) => r.timing().startTime < firstResultAt)) bytes[kindOf(new URL(request.url()).pathname)] += (await request.sizes()).responseBodySize;
   const marks = Object.fromEntries(
     (await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime] as const))).map(([n, t]) => [n.replace('glimpse:', ''), t]),
   ) as Record<string, number>;
