@@ -7,7 +7,7 @@ import { BackendUnavailableError, ModelFormatError, ModelIntegrityError } from '
 import { sha256Hex } from '../src/core/model-manifest';
 import { modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
-import type { Pixels } from '../src/core/preprocess';
+import { blankImage, type Pixels } from '../src/core/preprocess';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
 import { evictCached } from './cache-repair';
 import { keep } from './kept-files';
@@ -144,7 +144,7 @@ export class LiteRtRunner implements Runner {
   async run(pixels: Pixels | null): Promise<Float32Array> {
     const [h, w] = this.spec.inputSize;
     // A blank image (the warm-up and the timing runs) takes the same path as a photo, so those runs warm it too.
-    const image = pixels ?? { data: new Uint8ClampedArray(h * w * 4), width: w, height: h, channels: 4 as const };
+    const image = pixels ?? blankImage(this.spec);
     const data = this.input.type === 'float32' ? modelInput(image, this.spec) : modelInput(image, this.spec, this.input);
     const tensor = new Tensor(data, [1, h, w, 3]);
     try {

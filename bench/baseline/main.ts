@@ -4,7 +4,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { parseModelSpec } from '../../src/core/model-spec';
-import { toInputTensor } from '../../src/core/preprocess';
+import { opsInputTensor } from './input-ops';
 import { topK } from '../../src/core/predictions';
 import { showResults } from '../peer-page';
 
@@ -38,7 +38,7 @@ showResults(
   () => tf.getBackend(),
   async (pixels) => {
     const { model, spec, labels } = await ready;
-    const input = toInputTensor(pixels, spec);
+    const input = opsInputTensor(pixels, spec);
     const output = model.predict(input) as tf.Tensor;
     const probabilities = (await output.data()) as Float32Array;
     tf.dispose([input, output]);

@@ -1,10 +1,20 @@
 import type { ModelSpec } from './model-spec';
-import { cropBox, type Pixels } from './preprocess';
+import type { Pixels } from './preprocess';
+
+/** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
+export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>): [number, number, number, number] {
+  const norm = (p: number, size: number) => (size > 1 ? p / (size - 1) : 0);
+  if (spec.fit === 'squash') return [0, 0, 1, 1];
+  const side = spec.centralCrop * Math.min(width, height);
+  const top = (height - side) / 2;
+  const left = (width - side) / 2;
+  return [norm(top, height), norm(left, width), norm(top + side - 1, height), norm(left + side - 1, width)];
+}
 
 /**
- * Pixels → the model's input values [H, W, 3] in plain JS, as `toInputTensor` computes them
- * with tfjs (central crop, bilinear `cropAndResize`, then the spec's range): for runtimes
- * that are not tfjs, so that every engine sees the same numbers.
+ * Pixels → the model's input values [H, W, 3] in plain JS, as tfjs's `cropAndResize` computes
+ * them (central crop, bilinear, then the spec's range): the input of every engine, tfjs's
+ * (`toInputTensor`) and LiteRT's alike, so that all see the same numbers.
  */
 export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>): Float32Array<ArrayBuffer>;
 /** …or straight into a uint8-quantized input (q = round(v / scale) + zero point, clamped), with no float copy in between. */

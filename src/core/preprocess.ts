@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { modelInput } from './model-input';
 import type { ModelSpec } from './model-spec';
 
 /** Decoded pixels, row-major, 3 (RGB) or 4 (RGBA, alpha already flattened) channels per pixel. */
@@ -22,37 +23,23 @@ export function downscaleTarget(width: number, height: number, spec: ModelSpec):
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
-export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>): [number, number, number, number] {
-  const norm = (p: number, size: number) => (size > 1 ? p / (size - 1) : 0);
-  if (spec.fit === 'squash') return [0, 0, 1, 1];
-  const side = spec.centralCrop * Math.min(width, height);
-  const top = (height - side) / 2;
-  const left = (width - side) / 2;
-  return [norm(top, height), norm(left, width), norm(top + side - 1, height), norm(left + side - 1, width)];
+/** A black image of the model's input size, RGBA: what warm-up and timing runs classify. */
+export function blankImage(spec: Pick<ModelSpec, 'inputSize'>): Pixels {
+  const [height, width] = spec.inputSize;
+  return { data: new Uint8ClampedArray(height * width * 4), width, height, channels: 4 };
 }
 
 /**
  * Pixels → the model's input batch [1, H, W, 3]: central crop, bilinear resize and
  * normalisation, all read from the model's spec. The browser worker and the Node
  * tools both call this, so reported accuracy and in-app results share one code path.
+ * The resampling is plain JS (`modelInput`): one pass over the output instead of
+ * copying, slicing and casting the whole photo as tensors first.
  */
 export function toInputTensor(pixels: Pixels, spec: ModelSpec): tf.Tensor4D {
   const { width, height, channels } = pixels;
   if (pixels.data.length !== width * height * channels) {
     throw new RangeError(`pixel buffer has ${pixels.data.length} bytes, expected ${width}x${height}x${channels}`);
   }
-  return tf.tidy(() => {
-    const image = tf.tensor4d(Int32Array.from(pixels.data), [1, height, width, channels], 'int32');
-    const rgb = channels === 4 ? tf.slice(image, [0, 0, 0, 0], [1, height, width, 3]) : image;
-    const resized = tf.image.cropAndResize(
-      tf.cast(rgb, 'float32'),
-      [cropBox(width, height, spec)],
-      [0],
-      [spec.inputSize[0], spec.inputSize[1]],
-      'bilinear',
-    );
-    const [lo, hi] = spec.range;
-    return tf.add(tf.mul(resized, (hi - lo) / 255), lo);
-  });
+  return tf.tensor4d(modelInput(pixels, spec), [1, spec.inputSize[0], spec.inputSize[1], 3]);
 }

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelInput } from '../../src/core/model-input';
 import { parseModelSpec } from '../../src/core/model-spec';
-import { toInputTensor } from '../../src/core/preprocess';
+import { opsInputTensor } from '../../bench/baseline/input-ops';
 import { decodeImageFile } from '../../tools/node-io';
 import { FIXTURES } from '../helpers/model';
 
@@ -14,10 +14,10 @@ const spec = parseModelSpec(JSON.parse(readFileSync('public/model/metadata.json'
 describe('model input in plain JS (for runtimes other than tfjs)', () => {
   beforeAll(() => tf.setBackend('cpu'));
 
-  it.each(['parrot.jpg', 'cat.png', 'bird.png'])('equals toInputTensor (crop, bilinear resize, range) on %s', async (name) => {
+  it.each(['parrot.jpg', 'cat.png', 'bird.png'])('equals tfjs ops (cropAndResize, range) on %s', async (name) => {
     const pixels = await decodeImageFile(join(FIXTURES, name), spec);
     const ours = modelInput(pixels, spec);
-    const theirs = toInputTensor(pixels, spec);
+    const theirs = opsInputTensor(pixels, spec);
     const expected = theirs.dataSync();
     theirs.dispose();
     expect(ours.length).toBe(expected.length);
@@ -29,7 +29,7 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
   it('handles squashing, RGBA and another range', () => {
     const pixels = { data: Uint8ClampedArray.from({ length: 5 * 3 * 4 }, (_, i) => (i * 37) % 256), width: 5, height: 3, channels: 4 as const };
     const other = { ...spec, fit: 'squash' as const, range: [0, 255] as [number, number], inputSize: [4, 6] as [number, number] };
-    const theirs = toInputTensor(pixels, other);
+    const theirs = opsInputTensor(pixels, other);
     const expected = theirs.dataSync();
     theirs.dispose();
     const ours = modelInput(pixels, other);

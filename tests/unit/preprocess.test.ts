@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/core/model-spec';
-import { cropBox, downscaleTarget, toInputTensor, type Pixels } from '../../src/core/preprocess';
+import { cropBox } from '../../src/core/model-input';
+import { downscaleTarget, toInputTensor, type Pixels } from '../../src/core/preprocess';
 
 const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], fit: 'crop', centralCrop: 0.875, outputIsLogits: false, classOffset: 0 };
 
