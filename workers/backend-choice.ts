@@ -35,5 +35,12 @@ export function fastest(current: BackendName, timings: Partial<Record<BackendNam
   return best;
 }
 
+/**
+ * Background trials (probing GPUs, downloading and compiling a candidate, timing it) start
+ * only after this long without a request: they take the worker and a core for hundreds of
+ * ms, which a user who just chose a photo should not wait for.
+ */
+export const TRIAL_QUIET_MS = 1_000;
+
 /** A trial is abandoned once the first (compiling) run shows the candidate cannot win. */
 export const TRIAL_FIRST_RUN_CAP_MS = 5_000;

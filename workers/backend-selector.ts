@@ -1,5 +1,5 @@
 import { ModelLoadError } from '../src/core/errors';
-import { fallbackOrder, fastest, skippedByProbe, trialCandidates, TRIAL_FIRST_RUN_CAP_MS } from './backend-choice';
+import { fallbackOrder, fastest, skippedByProbe, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from './backend-choice';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from '../src/core/backends';
 
 /** What the selector needs of the engine: build and warm a backend, time it, switch to it, free it. */
@@ -10,8 +10,8 @@ export interface SelectableEngine {
   drop(backend: BackendName): Promise<void>;
   /** Backends worth timing whatever the GPUs (LiteRT on the model's .tflite). */
   cpuCandidates(): BackendName[];
-  /** Resolves once no image waits: trials (and probing, which blocks the worker) never delay an answer. */
-  idle(): Promise<void>;
+  /** Resolves once no image waits and none was asked for in `quietMs`: trials (and probing, which blocks the worker) never delay an answer. */
+  idle(quietMs: number): Promise<void>;
 }
 
 /** Where the measured winner is kept between visits, per device. */
@@ -98,7 +98,7 @@ export class BackendSelector {
 
   private async chooseInBackground(current: BackendName, started: number): Promise<void> {
     const { engine } = this.deps;
-    await engine.idle();
+    await engine.idle(TRIAL_QUIET_MS);
     const found = await this.probes();
     const memory = this.deps.memory(found);
     const remembered = await memory.recall();
@@ -130,7 +130,7 @@ export class BackendSelector {
     const skipped = skippedByProbe(found);
     const candidates = this.candidates(found).filter((b) => b !== current);
     for (const candidate of candidates) {
-      await engine.idle();
+      await engine.idle(TRIAL_QUIET_MS);
       if (started !== this.generation) break;
       try {
         const firstMs = await engine.prepare(candidate);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError, ModelFormatError } from '../src/core/errors';
 import { classProbabilities, topK } from '../src/core/predictions';
-import { toInputTensor, type Pixels } from '../src/core/preprocess';
+import { blankImage, toInputTensor, type Pixels } from '../src/core/preprocess';
 import type { BackendName } from '../src/core/backends';
 import { median } from '../src/core/stats';
 import type { ClassifyResult } from '../src/core/classifier-types';
@@ -38,8 +38,8 @@ class TfjsRunner implements Runner {
   ) {}
 
   async run(pixels: Pixels | null): Promise<Float32Array> {
-    const [h, w] = this.spec.inputSize;
-    const input = pixels ? toInputTensor(pixels, this.spec) : tf.zeros([1, h, w, 3]);
+    // A blank image takes a photo's path (crop, resize, range): the warm-up then readies those kernels too, not the first photo.
+    const input = toInputTensor(pixels ?? blankImage(this.spec), this.spec);
     try {
       const result = this.model.predict(input);
       const outputs = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
@@ -103,6 +103,7 @@ export class Engine {
   private selected: BackendName | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
+  private lastRequest = performance.now();
 
   constructor(
     readonly files: ModelFiles,
@@ -119,9 +120,32 @@ export class Engine {
     return this.liteRt && this.files.tflite ? ['litert'] : [];
   }
 
-  /** Resolves once nothing is queued: at once, or when the queue drains. */
-  async idle(): Promise<void> {
-    while (this.pending > 0) await this.queue;
+  /**
+   * Resolves once nothing is queued and no image has been asked about for `quietMs`
+   * (counted from the engine's start too): background work waits for a user who is
+   * still choosing photos, not only for the queue to drain.
+   */
+  async idle(quietMs = 0): Promise<void> {
+    for (;;) {
+      if (this.pending > 0) await this.queue;
+      else {
+        const left = this.lastRequest + quietMs - performance.now();
+        if (left <= 0) return;
+        await new Promise((done) => setTimeout(done, left));
+      }
+    }
+  }
+
+  /** Runs a user's request (an image, features) in the queue, noting when the user last asked. */
+  private request<T>(task: () => Promise<T>): Promise<T> {
+    this.lastRequest = performance.now();
+    return this.serial(async () => {
+      try {
+        return await task();
+      } finally {
+        this.lastRequest = performance.now();
+      }
+    });
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -178,21 +202,18 @@ export class Engine {
 
   /** The output of a graph node (a model's pooled features, say) for an image, on the selected tfjs backend. */
   features(pixels: Pixels, node: string): Promise<Float32Array> {
-    return this.serial(async () => {
+    return this.request(async () => {
       if (!this.selected) throw new BackendUnavailableError('no backend is selected');
       const model = await this.use(tfjsBackend(this.selected));
       return (model as TfjsRunner).features(pixels, node);
     });
   }
 
-  /** Median ms of `runs` warm inferences on an already prepared backend. */
-  time(backend: BackendName, runs = WARM_RUNS): Promise<number> {
-    return this.serial(async () => {
-      const model = await this.use(backend);
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) times.push(await this.timeZeros(model));
-      return median(times);
-    });
+  /** Median ms of `runs` warm inferences on an already prepared backend, queued one by one so an image waits for one run at most. */
+  async time(backend: BackendName, runs = WARM_RUNS): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(await this.serial(async () => this.timeZeros(await this.use(backend))));
+    return median(times);
   }
 
   /** Makes `backend` (already prepared) the one that classifies, and frees the others' weights. */
@@ -220,7 +241,7 @@ export class Engine {
 
   /** `ms` counts from when this request leaves the queue, so waiting behind others is not billed to it. */
   classify(pixels: Pixels, k: number): Promise<ClassifyResult> {
-    return this.serial(async () => {
+    return this.request(async () => {
       const start = performance.now();
       const backend = this.selected;
       if (!backend) throw new BackendUnavailableError('no backend is selected');

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendChoice, BackendName, GpuProbe } from '../../src/core/backends';
 import { BackendSelector, type ChoiceMemory, type SelectableEngine } from '../../workers/backend-selector';
-import { TRIAL_FIRST_RUN_CAP_MS } from '../../workers/backend-choice';
+import { TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../workers/backend-choice';
 
 const NO_GPU: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },
@@ -33,7 +33,10 @@ class FakeEngine implements SelectableEngine {
 
   /** Images still queued; the selector must wait for them before it probes or tries anything. */
   busy: Promise<void> = Promise.resolve();
-  idle() {
+  /** The quiet periods the selector asked to wait for. */
+  quiet: number[] = [];
+  idle(quietMs: number) {
+    this.quiet.push(quietMs);
     return this.busy;
   }
 
@@ -114,6 +117,8 @@ describe('BackendSelector', () => {
     await s.settled();
     expect(probed).toBe(true);
     expect(engine.selected).toBe('litert');
+    // Before probing and before each candidate: a user still choosing photos goes first.
+    expect(engine.quiet).toEqual([TRIAL_QUIET_MS, TRIAL_QUIET_MS]);
   });
 
   it('keeps wasm when LiteRT is not clearly faster, or fails to start', async () => {

@@ -38,6 +38,19 @@ describe('idle', () => {
     expect(answered).toEqual([0, 1, 2]);
     await Promise.all(queued);
   });
+
+  it('waits for a quiet period after the last image, not only for the queue', async () => {
+    const pixels = await decodeImageFile(resolve(FIXTURES, 'cat.png'), files.spec);
+    await engine.classify(pixels, 1);
+    const answeredAt = performance.now();
+    await engine.idle(300);
+    expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(299);
+    // Timing runs are not the user's requests: they leave the quiet period as it was.
+    await engine.time('wasm', 1);
+    const before = performance.now();
+    await engine.idle(300);
+    expect(performance.now() - before).toBeLessThan(100);
+  });
 });
 
 describe('Engine on the shipped model (tfjs wasm in Node)', () => {
