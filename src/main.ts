@@ -13,6 +13,11 @@ document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
 // Start the model download before the first render so the two overlap.
 void classifier.load(backendFromUrl(location.search));
 mount(App, { target: document.getElementById('app')! });
-// The service worker precaches ~7 MB; registering it once the model is ready keeps that
-// work from competing with the first download and warm-up (it then mostly revalidates).
-void classifier.loaded().catch(() => undefined).finally(() => pwa.start());
+// The service worker precaches ~7 MB; registering it once the model is ready and the images
+// chosen meanwhile are answered keeps that work from competing with the first download,
+// warm-up and answers (it then mostly revalidates).
+void classifier
+  .loaded()
+  .catch(() => undefined)
+  .then(() => classifier.idle())
+  .finally(() => pwa.start());
