@@ -71,20 +71,8 @@ function medianTiming(runs: StartTiming[]): StartTiming {
 /** Software GPUs and plain JS take seconds per image here: a few images say enough. */
 const imagesFor = (backend: string, images: number) => (backend === 'wasm' ? images : Math.min(images, 4));
 
-/** A page's figures that need no comparison minute by minute (start, forced backends, throughput, size). */
-async function measureTarget(url: string, dist: string | null, o: BenchOptions, log: (s: string) => void): Promise<Omit<TargetResult, 'userWait' | 'auto'>> {
-  const colds: StartTiming[] = [];
-  const cacheds: StartTiming[] = [];
-  for (let run = 0; run < o.runs; run++) {
-    const browser = await launch();
-    try {
-      colds.push(await startTiming(browser.context, url));
-      cacheds.push(await startTiming(browser.context, url));
-    } finally {
-      await browser.close();
-    }
-    log(`  start run ${run + 1}/${o.runs}: cold ${colds.at(-1)!.firstResult.toFixed(0)} ms, cached ${cacheds.at(-1)!.firstResult.toFixed(0)} ms`);
-  }
+/** A page's figures that need no comparison minute by minute (forced backends, throughput, size). */
+async function measureTarget(url: string, dist: string | null, o: BenchOptions, log: (s: string) => void): Promise<Omit<TargetResult, 'userWait' | 'auto' | 'cold' | 'cached'>> {
   const warm: Latency[] = [];
   for (const backend of o.backends) {
     const latency = await warmLatency(url, backend, imagesFor(backend, o.images));
@@ -93,21 +81,18 @@ async function measureTarget(url: string, dist: string | null, o: BenchOptions, 
   }
   const batch = await throughput(url, o.batch);
   log(`  batch ${batch.imagesPerSecond.toFixed(1)} images/s`);
-  return { cold: medianTiming(colds), cached: medianTiming(cacheds), warm, throughput: batch, distBytes: dist ? dirBytes(dist) : NaN };
+  return { warm, throughput: batch, distBytes: dist ? dirBytes(dist) : NaN };
 }
 
-async function peerStart(name: string, url: string, o: BenchOptions, log: (s: string) => void): Promise<StartTiming> {
-  const colds: StartTiming[] = [];
-  for (let run = 0; run < o.runs; run++) {
-    const browser = await launch();
-    try {
-      colds.push(await startTiming(browser.context, url));
-    } finally {
-      await browser.close();
-    }
+/** A cold start in a fresh profile and, when asked, a second navigation in the same one (cached). */
+async function starts(url: string, cached: boolean): Promise<{ cold: StartTiming; cached?: StartTiming }> {
+  const browser = await launch();
+  try {
+    const cold = await startTiming(browser.context, url);
+    return cached ? { cold, cached: await startTiming(browser.context, url) } : { cold };
+  } finally {
+    await browser.close();
   }
-  log(`  ${name}: cold ${median(colds.map((c) => c.firstResult)).toFixed(0)} ms`);
-  return medianTiming(colds);
 }
 
 const medianWait = (waits: UserWait[]): UserWait => ({ singleP50: median(waits.map((w) => w.singleP50)), batchMs: median(waits.map((w) => w.batchMs)), n: waits[0]!.n });
@@ -122,24 +107,30 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   log('baseline (full @tensorflow/tfjs on the main thread)');
   // dist-bench/ holds the peer pages too: the baseline's own size is not told apart.
   const baseline = await measureTarget(o.baselineUrl, null, o, log);
-  const peerColds = new Map<string, StartTiming>();
-  for (const [name, url] of Object.entries(o.peerUrls)) peerColds.set(name, await peerStart(name, url, o, log));
-  // What the user waits and the warm time of the automatic choice and of every peer, measured in
-  // turns, round after round: the VM's speed swings 2× within minutes, and this way every page
-  // meets each state alike (medians over the rounds).
+  // Start-up, what the user waits and the warm time of the automatic choice and of every peer are
+  // measured in turns, round after round: the VM's speed swings 2× within minutes, and this way
+  // every page meets each state alike (medians over the rounds).
+  const pages: [string, string][] = [['glimpse', o.glimpseUrl], ['baseline', o.baselineUrl], ...Object.entries(o.peerUrls)];
+  const colds = new Map<string, StartTiming[]>(pages.map(([name]) => [name, []]));
+  const cacheds = { glimpse: [] as StartTiming[], baseline: [] as StartTiming[] };
   const waits = { glimpse: [] as UserWait[], baseline: [] as UserWait[] };
-  const warm = new Map<string, (Latency | null)[]>([['glimpse', []], ['baseline', []], ...Object.keys(o.peerUrls).map((n) => [n, []] as [string, (Latency | null)[]])]);
+  const warm = new Map<string, (Latency | null)[]>(pages.map(([name]) => [name, []]));
   for (let round = 0; round < o.runs; round++) {
+    for (const [name, url] of pages) {
+      const start = await starts(url, name === 'glimpse' || name === 'baseline');
+      colds.get(name)!.push(start.cold);
+      if (start.cached) cacheds[name as keyof typeof cacheds].push(start.cached);
+    }
     waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
     waits.baseline.push(await userWait(o.baselineUrl, o.images));
-    warm.get('glimpse')!.push(await warmLatency(o.glimpseUrl, null, o.images));
-    warm.get('baseline')!.push(await warmLatency(o.baselineUrl, null, o.images));
-    for (const [name, url] of Object.entries(o.peerUrls)) warm.get(name)!.push(await warmLatency(url, null, o.images));
-    log(`  round ${round + 1}/${o.runs}: change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
+    for (const [name, url] of pages) warm.get(name)!.push(await warmLatency(url, null, o.images));
+    const first = (name: string) => colds.get(name)!.at(-1)!.firstResult.toFixed(0);
+    log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
   }
-  const glimpseResult = { ...glimpse, userWait: medianWait(waits.glimpse), auto: medianLatency(warm.get('glimpse')!) };
-  const baselineResult = { ...baseline, userWait: medianWait(waits.baseline), auto: medianLatency(warm.get('baseline')!) };
-  const peers = Object.keys(o.peerUrls).map((name) => ({ name, warm: medianLatency(warm.get(name)!), cold: peerColds.get(name)! }));
+  const timings = (name: 'glimpse' | 'baseline') => ({ cold: medianTiming(colds.get(name)!), cached: medianTiming(cacheds[name]), userWait: medianWait(waits[name]), auto: medianLatency(warm.get(name)!) });
+  const glimpseResult = { ...glimpse, ...timings('glimpse') };
+  const baselineResult = { ...baseline, ...timings('baseline') };
+  const peers = Object.keys(o.peerUrls).map((name) => ({ name, warm: medianLatency(warm.get(name)!), cold: medianTiming(colds.get(name)!) }));
   const targets = benchTargets(glimpseResult, baselineResult, o.batch, peers);
   const { glimpseUrl: _g, baselineUrl: _b, peerUrls: _p, ...options } = o;
   return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse: glimpseResult, baseline: baselineResult, peers, targets };
