@@ -5,7 +5,7 @@ import { writeModelManifest } from '../build/model-manifest';
 import { shardWeights } from './shards';
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
-import { TFLITE_FILE } from '../workers/model-files';
+import { TFLITE_FILE } from '../src/core/model-manifest';
 
 const HELP = `npm run convert -- --tflite <file.tflite> --out <dir> [--labels <labels.txt|labels.json>]
                      [--drop-background] [--crop 0.875] [--range -1,1] [--name <model name>] [--keep-tflite]

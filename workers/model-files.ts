@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
-import { isPlainFileName, MANIFEST_FILE, parseModelManifest, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
+import { isPlainFileName, JSON_FILES, MANIFEST_FILE, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { evictCached } from './cache-repair';
 
@@ -195,9 +195,6 @@ class ModelDownload {
   }
 }
 
-const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
-/** The model's TFLite form, which LiteRT runs; tfjs never needs it. */
-export const TFLITE_FILE = 'model.tflite';
 
 /**
  * Downloads a graph model through its manifest: model.json, metadata.json,
@@ -219,9 +216,9 @@ export async function fetchModelFiles(
   // Every other model file the manifest lists is fetched at once, in parallel with the
   // JSON files, rather than after model.json names it; model.json is then checked to
   // name only these.
-  const shardNames = Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name) && name !== TFLITE_FILE);
-  download.total = [...JSON_FILES, ...shardNames].reduce((sum, name) => sum + download.entry(name).bytes, 0);
-  const shardBytes = new Map(shardNames.map((name) => [name, download.verified(name)] as const));
+  const shards = shardNames(manifest);
+  download.total = [...JSON_FILES, ...shards].reduce((sum, name) => sum + download.entry(name).bytes, 0);
+  const shardBytes = new Map(shards.map((name) => [name, download.verified(name)] as const));
   for (const pending of shardBytes.values()) pending.catch(() => undefined);
   const [modelJson, metadata, labelsJson] = await Promise.all(JSON_FILES.map((name) => download.json(name)));
   const spec = parseModelSpec(metadata);

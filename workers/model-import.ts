@@ -1,11 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import { ModelFormatError } from '../src/core/errors';
-import { isPlainFileName } from '../src/core/model-manifest';
+import { isPlainFileName, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
-import { TFLITE_FILE } from './model-files';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**

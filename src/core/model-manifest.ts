@@ -11,6 +11,10 @@ export interface ModelManifest {
 }
 
 export const MANIFEST_FILE = 'manifest.json';
+/** The files every tfjs load reads first; the weight shards come with them. */
+export const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
+/** The model's TFLite form, which LiteRT runs; tfjs never needs it. */
+export const TFLITE_FILE = 'model.tflite';
 /** Plain file names only: no directories, no `..`, no URLs. */
 const FILE_NAME = /^(?!\.)[\w.-]{1,128}$/;
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -50,4 +54,9 @@ export function parseModelManifest(json: unknown): ModelManifest {
     out[name] = { bytes: bytes as number, sha256: sha256 as string };
   }
   return { version: version as string, files: out };
+}
+
+/** The weight shards a load fetches with the JSON files: every listed file but the .tflite and licence texts. */
+export function shardNames(manifest: ModelManifest): string[] {
+  return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name) && name !== TFLITE_FILE);
 }

@@ -4,6 +4,7 @@ import type { BackendName, BackendPreference } from '../core/backends';
 import type { ClassifyResult, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
 import type { TrainOptions } from '../core/train-options';
 import { Activity } from './activity';
+import { prefetchModel } from './model-prefetch';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
 import type { ImageHeader } from './image-header';
@@ -75,6 +76,7 @@ class Classifier {
     this.state = 'loading';
     this.download = { loaded: 0, total: 0 };
     this.loadError = null;
+    if (!model && !this.loading) prefetchModel(MODEL_URL);
     this.loading = this.remote.load(MODEL_URL, this.onProgress, { backend: preference, ...(model ? { model } : {}) });
     try {
       this.ready(await this.loading);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_FILE, manifestVersion, sha256Hex, type ModelManifest } from '../../src/core/model-manifest';
+import { MANIFEST_FILE, manifestVersion, sha256Hex, shardNames, type ModelManifest } from '../../src/core/model-manifest';
 import { fetchModelFiles } from '../../workers/model-files';
 import { modelManifest } from '../../build/model-manifest';
 import { MODEL_DIR } from '../helpers/model';
@@ -52,6 +52,14 @@ describe('the committed model manifest', () => {
   it('matches the files in public/model', async () => {
     const committed = JSON.parse(new TextDecoder().decode(real.get(MANIFEST_FILE)));
     expect(committed).toEqual(await modelManifest(MODEL_DIR));
+  });
+});
+
+describe('which files a load reads at once', () => {
+  it('is every listed file but the JSON files, the .tflite and licence texts: the shards the page may prefetch', () => {
+    const entry = { bytes: 1, sha256: '0'.repeat(64) };
+    const names = ['model.json', 'metadata.json', 'labels.json', 'group1-shard1of2.bin', 'group1-shard2of2.bin', 'model.tflite', 'LICENSE', 'README.md'];
+    expect(shardNames({ version: '0'.repeat(16), files: Object.fromEntries(names.map((n) => [n, entry])) })).toEqual(['group1-shard1of2.bin', 'group1-shard2of2.bin']);
   });
 });
 

@@ -1,0 +1,18 @@
+import { JSON_FILES, MANIFEST_FILE, parseModelManifest, shardNames } from '../core/model-manifest';
+
+/**
+ * Starts the model's download from the page while the worker's script is still being
+ * fetched and compiled (the worker asks for the model only once it runs, ~300 ms later on
+ * a first visit). The files land in the HTTP cache, where the worker's own requests find
+ * them: it still checks every byte against the manifest, and refetches past the cache if a
+ * file fails. Nothing to gain where a service worker already serves the offline copy.
+ */
+export function prefetchModel(baseUrl: string): void {
+  if (navigator.serviceWorker?.controller) return;
+  const base = new URL(baseUrl, location.href);
+  const read = async (name: string) => (await fetch(new URL(name, base), { priority: 'high' })).arrayBuffer();
+  void (async () => {
+    const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(MANIFEST_FILE))));
+    await Promise.all([...JSON_FILES, ...shardNames(manifest)].map(read));
+  })().catch(() => undefined);
+}
