@@ -13,14 +13,11 @@ document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
 // Start the model download before the first render so the two overlap.
 void classifier.load(backendFromUrl(location.search));
 mount(App, { target: document.getElementById('app')! });
-// The service worker precaches ~7 MB; registering it once the model is ready and no image
-// has been classified for a while keeps that work from competing with the first download,
-// warm-up and answers (it then mostly revalidates). A camera classifying without pause
-// delays it by SERVICE_WORKER_LATEST_MS at most.
-const SERVICE_WORKER_QUIET_MS = 2_000;
-const SERVICE_WORKER_LATEST_MS = 15_000;
+// The service worker precaches ~7 MB; registering it once the model is ready and the images
+// chosen meanwhile are answered keeps that work from competing with the first download,
+// warm-up and answers (it then mostly revalidates).
 void classifier
   .loaded()
   .catch(() => undefined)
-  .then(() => Promise.race([classifier.quiet(SERVICE_WORKER_QUIET_MS), new Promise((done) => setTimeout(done, SERVICE_WORKER_LATEST_MS))]))
+  .then(() => classifier.idle())
   .finally(() => pwa.start());

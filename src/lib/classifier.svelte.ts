@@ -106,11 +106,6 @@ class Classifier {
     return this.activity.idle();
   }
 
-  /** Resolves once no classification has run for `ms` (from now, or from the end of the last one). */
-  quiet(ms: number): Promise<void> {
-    return this.activity.quiet(ms);
-  }
-
   /** Counts `work` (a whole batch, say) as running until it settles, so `idle()` waits for it. */
   busyWith<T>(work: () => Promise<T>): Promise<T> {
     return this.activity.track(work);
