@@ -72,10 +72,21 @@ async function waitForResults(page: Page, count: number, timeout = 120_000): Pro
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="predictions"]').length >= n, count, { timeout, polling: 50 });
 }
 
-/** Navigation to the first result for one image given as soon as the file input exists. */
-export async function startTiming(context: BrowserContext, url: string): Promise<StartTiming> {
+/** A network link a page is measured over: download speed and round-trip time. */
+export interface Link {
+  mbps: number;
+  rttMs: number;
+}
+
+/** Navigation to the first result for one image given as soon as the file input exists; over `link` where given (loopback otherwise). */
+export async function startTiming(context: BrowserContext, url: string, link?: Link): Promise<StartTiming> {
   const page = await context.newPage();
   await observeLongTasks(page);
+  if (link) {
+    const devtools = await context.newCDPSession(page);
+    await devtools.send('Network.enable');
+    await devtools.send('Network.emulateNetworkConditions', { offline: false, latency: link.rttMs, downloadThroughput: (link.mbps * 1e6) / 8, uploadThroughput: (link.mbps * 1e6) / 8 });
+  }
   const finished: Request[] = [];
   page.on('requestfinished', (request) => void finished.push(request));
   await page.goto(url, { waitUntil: 'commit' });

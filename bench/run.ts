@@ -11,7 +11,7 @@ import { median } from '../src/core/stats';
 import { benchTargets, PEERS, type JudgedTarget } from './targets';
 import { cameraMarkdown, measureCamera } from './camera';
 import { measureTraining, trainingMarkdown } from './training';
-import { dirBytes, startTiming, throughput, userWait, warmLatency, type Latency, type StartTiming, type UserWait } from './measure';
+import { dirBytes, startTiming, throughput, userWait, warmLatency, type Latency, type Link, type StartTiming, type UserWait } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -24,6 +24,8 @@ export interface BenchOptions {
   images: number;
   batch: number;
   backends: string[];
+  /** A slow link the cold start is measured over too (the bench's host is on loopback); none in smoke runs. */
+  link?: Link;
 }
 
 export interface TargetResult {
@@ -31,6 +33,8 @@ export interface TargetResult {
   userWait: UserWait;
   cold: StartTiming;
   cached: StartTiming;
+  /** The cold start over BenchOptions.link. */
+  coldOverLink?: StartTiming;
   warm: Latency[];
   auto: Latency | null;
   throughput: Awaited<ReturnType<typeof throughput>>;
@@ -95,6 +99,15 @@ async function starts(url: string, cached: boolean): Promise<{ cold: StartTiming
   }
 }
 
+async function coldOver(url: string, link: Link): Promise<StartTiming> {
+  const browser = await launch();
+  try {
+    return await startTiming(browser.context, url, link);
+  } finally {
+    await browser.close();
+  }
+}
+
 const medianWait = (waits: UserWait[]): UserWait => ({ singleP50: median(waits.map((w) => w.singleP50)), batchMs: median(waits.map((w) => w.batchMs)), n: waits[0]!.n });
 const medianLatency = (runs: (Latency | null)[]): Latency | null => {
   const got = runs.filter((l): l is Latency => l !== null);
@@ -113,6 +126,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   const pages: [string, string][] = [['glimpse', o.glimpseUrl], ['baseline', o.baselineUrl], ...Object.entries(o.peerUrls)];
   const colds = new Map<string, StartTiming[]>(pages.map(([name]) => [name, []]));
   const cacheds = { glimpse: [] as StartTiming[], baseline: [] as StartTiming[] };
+  const overLink = { glimpse: [] as StartTiming[], baseline: [] as StartTiming[] };
   const waits = { glimpse: [] as UserWait[], baseline: [] as UserWait[] };
   const warm = new Map<string, (Latency | null)[]>(pages.map(([name]) => [name, []]));
   for (let round = 0; round < o.runs; round++) {
@@ -121,13 +135,20 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
       colds.get(name)!.push(start.cold);
       if (start.cached) cacheds[name as keyof typeof cacheds].push(start.cached);
     }
+    if (o.link) for (const name of ['glimpse', 'baseline'] as const) overLink[name].push(await coldOver(name === 'glimpse' ? o.glimpseUrl : o.baselineUrl, o.link));
     waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
     waits.baseline.push(await userWait(o.baselineUrl, o.images));
     for (const [name, url] of pages) warm.get(name)!.push(await warmLatency(url, null, o.images));
     const first = (name: string) => colds.get(name)!.at(-1)!.firstResult.toFixed(0);
     log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
   }
-  const timings = (name: 'glimpse' | 'baseline') => ({ cold: medianTiming(colds.get(name)!), cached: medianTiming(cacheds[name]), userWait: medianWait(waits[name]), auto: medianLatency(warm.get(name)!) });
+  const timings = (name: 'glimpse' | 'baseline') => ({
+    cold: medianTiming(colds.get(name)!),
+    cached: medianTiming(cacheds[name]),
+    ...(o.link ? { coldOverLink: medianTiming(overLink[name]) } : {}),
+    userWait: medianWait(waits[name]),
+    auto: medianLatency(warm.get(name)!),
+  });
   const glimpseResult = { ...glimpse, ...timings('glimpse') };
   const baselineResult = { ...baseline, ...timings('baseline') };
   const peers = Object.keys(o.peerUrls).map((name) => ({ name, warm: medianLatency(warm.get(name)!), cold: medianTiming(colds.get(name)!) }));
@@ -157,6 +178,12 @@ export function markdown(r: BenchReport): string {
     row('… backend ready (model warm)', g.cold.ready, b.cold.ready, ms),
     row('… warm-up', g.cold.warmupMs, b.cold.warmupMs, ms),
     row('… first classification after ready', g.cold.firstResult - g.cold.ready, b.cold.firstResult - b.cold.ready, ms),
+    ...(r.options.link && g.coldOverLink && b.coldOverLink
+      ? [
+          row(`cold start over a ${r.options.link.mbps} Mbit/s, ${r.options.link.rttMs} ms link`, g.coldOverLink.firstResult, b.coldOverLink.firstResult, ms),
+          row('… model downloaded', g.coldOverLink.modelDownloaded, b.coldOverLink.modelDownloaded, ms),
+        ]
+      : []),
     row('cached start: navigation → first result', g.cached.firstResult, b.cached.firstResult, ms),
     ...['wasm', 'webgl', 'cpu', 'webgpu'].flatMap((backend) => {
       const gl = lat(g, backend);
@@ -224,16 +251,19 @@ if (import.meta.filename === process.argv[1]) {
       smoke: { type: 'boolean', default: false },
       camera: { type: 'string', default: 'wasm,webgl' },
       train: { type: 'string', default: '67' },
+      link: { type: 'string', default: '20,40' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log(`npm run bench -- [--runs 3] [--images 20] [--batch 50] [--backends wasm,webgl,cpu,webgpu] [--camera wasm,webgl] [--json report.json] [--smoke]
+    console.log(`npm run bench -- [--runs 3] [--images 20] [--batch 50] [--backends wasm,webgl,cpu,webgpu] [--camera wasm,webgl] [--link 20,40] [--json report.json] [--smoke]
 
 Measures Glimpse (served by npm start) against a baseline page that runs the full
 @tensorflow/tfjs bundle on the main thread, in headless Chromium, and prints a markdown table.
 --camera: backends to run the Camera view on (Chromium's fake camera); '' for none.
 --train: photos per class (3 classes) the Train view trains on; 0 for none.
+--link: Mbit/s,RTT ms of an emulated link the cold start is measured over too (the host is on
+  loopback, where bytes cost nothing); '' for none.
 --smoke: 1 run, 3 images, wasm only, no camera or training (what npm test runs).`);
     process.exit(0);
   }
@@ -243,6 +273,7 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
     images: smoke ? 3 : Number(values.images),
     batch: smoke ? 3 : Number(values.batch),
     backends: smoke ? ['wasm'] : values.backends.split(','),
+    ...(smoke || !values.link ? {} : { link: { mbps: Number(values.link.split(',')[0]), rttMs: Number(values.link.split(',')[1] ?? 0) } }),
   };
   const app = await startApp();
   const baseline = await startBaseline(!smoke);
