@@ -13,3 +13,17 @@ export async function evictCached(url: URL): Promise<void> {
     }
   }
 }
+
+/**
+ * Runs a download-and-check once more on a fresh download (every cached copy evicted,
+ * the HTTP cache bypassed) when it finds the bytes tampered with; a second failure is final.
+ */
+export async function repairing<T>(url: URL, attempt: (init?: RequestInit) => Promise<T>, first?: RequestInit): Promise<T> {
+  try {
+    return await attempt(first);
+  } catch (error) {
+    if ((error as Error).name !== 'ModelIntegrityError') throw error;
+    await evictCached(url);
+    return attempt({ cache: 'reload' });
+  }
+}

@@ -9,7 +9,7 @@ import { modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 import { blankImage, type Pixels } from '../src/core/preprocess';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
-import { evictCached } from './cache-repair';
+import { repairing } from './cache-repair';
 import { keep } from './kept-files';
 import type { Runner } from './engine';
 
@@ -37,20 +37,17 @@ async function chooseBuild(): Promise<LiteRtBuild> {
   return { factory: glueFactory, wasm: wasmUrl, sha256: __GLIMPSE_LITERT_WASM_SHA256__.single, threads: 1 };
 }
 
-/** The wasm's bytes, checked against the hash built into the app before they are compiled. */
-async function verifiedWasm(build: LiteRtBuild): Promise<ArrayBuffer> {
+/** The wasm's bytes, checked against the hash built into the app before they are compiled (and downloaded afresh once if they fail). */
+function verifiedWasm(build: LiteRtBuild): Promise<ArrayBuffer> {
   const url = new URL(build.wasm, self.location.href);
-  for (const init of [undefined, { cache: 'reload' as const }]) {
+  return repairing(url, async (init) => {
     const response = await fetch(url, init);
     if (!response.ok) throw new BackendUnavailableError(`LiteRT wasm: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) === build.sha256) {
-      await keep(url, bytes, 'application/wasm');
-      return bytes;
-    }
-    await evictCached(url);
-  }
-  throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
+    if ((await sha256Hex(bytes)) !== build.sha256) throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
+    await keep(url, bytes, 'application/wasm');
+    return bytes;
+  });
 }
 
 let runtime: Promise<number> | null = null;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
 import { isPlainFileName, JSON_FILES, MANIFEST_FILE, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
-import { evictCached } from './cache-repair';
+import { repairing } from './cache-repair';
 
 export interface DownloadProgress {
   loaded: number;
@@ -127,21 +127,10 @@ class ModelDownload {
     return response;
   }
 
-  /** Runs a check once more on a fresh download when it finds the bytes tampered with; a second failure is final. */
-  private async repairing<T>(name: string, attempt: (init?: RequestInit) => Promise<T>, first?: RequestInit): Promise<T> {
-    try {
-      return await attempt(first);
-    } catch (error) {
-      if ((error as Error).name !== 'ModelIntegrityError') throw error;
-      await evictCached(new URL(name, this.base));
-      return attempt({ cache: 'reload' });
-    }
-  }
-
   /** The manifest, checked against its pinned sha256 where there is one. */
   async readManifest(pinnedSha256?: string): Promise<ModelManifest> {
-    this.manifest = await this.repairing(
-      MANIFEST_FILE,
+    this.manifest = await repairing(
+      new URL(MANIFEST_FILE, this.base),
       async (init) => {
         const bytes = new Uint8Array(await (await this.fetchFile(MANIFEST_FILE, init)).arrayBuffer());
         if (pinnedSha256 && (await sha256Hex(bytes)) !== pinnedSha256) throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
@@ -182,7 +171,7 @@ class ModelDownload {
 
   /** A file's verified bytes, downloaded afresh once if the first copy fails its check. */
   verified(name: string): Promise<Uint8Array<ArrayBuffer>> {
-    return this.repairing(name, (init) => this.attempt(name, init));
+    return repairing(new URL(name, this.base), (init) => this.attempt(name, init));
   }
 
   async json(name: string): Promise<unknown> {
