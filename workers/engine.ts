@@ -38,7 +38,7 @@ class TfjsRunner implements Runner {
   ) {}
 
   async run(pixels: Pixels | null): Promise<Float32Array> {
-    // A blank image takes a photo's path (crop, resize, range): the warm-up then readies those kernels too, not the first photo.
+    // A blank image takes a photo's path (the plain-JS input, then the model): warm-up and timing runs cost what a photo does, and the first photo pays for no first use.
     const input = toInputTensor(pixels ?? blankImage(this.spec), this.spec);
     try {
       const result = this.model.predict(input);
