@@ -88,21 +88,12 @@ async function measureTarget(url: string, dist: string | null, o: BenchOptions, 
   return { warm, throughput: batch, distBytes: dist ? dirBytes(dist) : NaN };
 }
 
-/** A cold start in a fresh profile and, when asked, a second navigation in the same one (cached). */
-async function starts(url: string, cached: boolean): Promise<{ cold: StartTiming; cached?: StartTiming }> {
+/** A cold start in a fresh profile (over `link` where given) and, when asked, a second navigation in the same one (cached). */
+async function starts(url: string, { cached = false, link }: { cached?: boolean; link?: Link } = {}): Promise<{ cold: StartTiming; cached?: StartTiming }> {
   const browser = await launch();
   try {
-    const cold = await startTiming(browser.context, url);
+    const cold = await startTiming(browser.context, url, link);
     return cached ? { cold, cached: await startTiming(browser.context, url) } : { cold };
-  } finally {
-    await browser.close();
-  }
-}
-
-async function coldOver(url: string, link: Link): Promise<StartTiming> {
-  const browser = await launch();
-  try {
-    return await startTiming(browser.context, url, link);
   } finally {
     await browser.close();
   }
@@ -131,11 +122,11 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   const warm = new Map<string, (Latency | null)[]>(pages.map(([name]) => [name, []]));
   for (let round = 0; round < o.runs; round++) {
     for (const [name, url] of pages) {
-      const start = await starts(url, name === 'glimpse' || name === 'baseline');
+      const start = await starts(url, { cached: name === 'glimpse' || name === 'baseline' });
       colds.get(name)!.push(start.cold);
       if (start.cached) cacheds[name as keyof typeof cacheds].push(start.cached);
     }
-    if (o.link) for (const name of ['glimpse', 'baseline'] as const) overLink[name].push(await coldOver(name === 'glimpse' ? o.glimpseUrl : o.baselineUrl, o.link));
+    if (o.link) for (const name of ['glimpse', 'baseline'] as const) overLink[name].push((await starts(name === 'glimpse' ? o.glimpseUrl : o.baselineUrl, { link: o.link })).cold);
     waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
     waits.baseline.push(await userWait(o.baselineUrl, o.images));
     for (const [name, url] of pages) warm.get(name)!.push(await warmLatency(url, null, o.images));

@@ -184,7 +184,6 @@ class ModelDownload {
   }
 }
 
-
 /**
  * Downloads a graph model through its manifest: model.json, metadata.json,
  * labels.json and the weight shards, each checked (status 200, same origin, not an
