@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VitePWAOptions } from 'vite-plugin-pwa';
-import { MANIFEST_FILE, parseModelManifest } from '../src/core/model-manifest.ts';
+import { isNoticeFile, MANIFEST_FILE, parseModelManifest, versionedName } from '../src/core/model-manifest.ts';
 
 type ManifestEntry = { url: string; revision: string | null; integrity?: string; size: number };
 
@@ -10,15 +10,28 @@ type ManifestEntry = { url: string; revision: string | null; integrity?: string;
  * Every precache entry carries its SRI hash: Workbox verifies the download on install
  * and when it repairs an entry, and the service worker (workers/sw.ts) checks cached
  * responses against it before serving them. Model files live in public/, so Vite gives
- * them no content hash: their entries are keyed by the model version instead, so an
- * app-only update leaves them cached.
+ * them no content hash: the files the app loads are precached at the versioned URLs it
+ * fetches them from (modelFileUrl in src/core/model-manifest.ts), with no revision of their
+ * own. So an app-only update leaves them cached, and the first visit's install revalidates
+ * the copy the page has just downloaded instead of downloading it again (Workbox fetches
+ * revisioned entries past the HTTP cache).
  */
 function verifiedEntries(outDir: string) {
+  const versions = new Map<string, string>();
+  const versionOf = (dir: string) => {
+    if (!versions.has(dir)) versions.set(dir, parseModelManifest(JSON.parse(readFileSync(join(outDir, dir, MANIFEST_FILE), 'utf8'))).version);
+    return versions.get(dir)!;
+  };
   return (entries: ManifestEntry[]) => {
-    const { version } = parseModelManifest(JSON.parse(readFileSync(join(outDir, 'model', MANIFEST_FILE), 'utf8')));
     const manifest = entries.map((entry) => {
       const integrity = `sha256-${createHash('sha256').update(readFileSync(join(outDir, entry.url))).digest('base64')}`;
-      return entry.url.startsWith('model/') ? { ...entry, revision: version, integrity } : { ...entry, integrity };
+      const modelFile = /^(model|models\/[^/]+)\/([^/]+)$/.exec(entry.url);
+      if (!modelFile) return { ...entry, integrity };
+      const [, dir, name] = modelFile as unknown as [string, string, string];
+      const version = versionOf(dir);
+      // The manifest is read unversioned (it names the version), notices at their plain URLs.
+      if (name === MANIFEST_FILE || isNoticeFile(name)) return { ...entry, revision: version, integrity };
+      return { ...entry, url: `${dir}/${versionedName(name, version)}`, revision: null, integrity };
     });
     return { manifest, warnings: [] };
   };

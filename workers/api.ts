@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { combineWithHead, type HeadStorage } from './trained-model';
-import { MANIFEST_FILE, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
+import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
@@ -68,7 +68,7 @@ async function openModel(id: string): Promise<ModelFiles> {
 function keepingTflite(files: ModelFiles, base: string): ModelFiles {
   const { tflite } = files;
   if (!tflite) return files;
-  const url = new URL(TFLITE_FILE, new URL(base, self.location.href));
+  const url = modelFileUrl(TFLITE_FILE, files.version, new URL(base, self.location.href));
   return { ...files, tflite: async () => tflite().then(async (bytes) => (await keep(url, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream'), bytes)) };
 }
 

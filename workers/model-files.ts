@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
-import { isPlainFileName, JSON_FILES, MANIFEST_FILE, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
+import { isPlainFileName, JSON_FILES, MANIFEST_FILE, modelFileUrl, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { repairing } from './cache-repair';
 
@@ -114,10 +114,10 @@ class ModelDownload {
   ) {}
 
   /** Fetches a file and checks the response itself: status 200, same origin, not an HTML page. */
-  private async fetchFile(name: string, init?: RequestInit): Promise<Response> {
+  private async fetchFile(name: string, url: URL, init?: RequestInit): Promise<Response> {
     let response: Response;
     try {
-      response = await this.fetcher(new URL(name, this.base), init);
+      response = await this.fetcher(url, init);
     } catch (cause) {
       throw new ModelLoadError(`${name}: network error (${(cause as Error).message})`);
     }
@@ -129,10 +129,11 @@ class ModelDownload {
 
   /** The manifest, checked against its pinned sha256 where there is one. */
   async readManifest(pinnedSha256?: string): Promise<ModelManifest> {
+    const url = new URL(MANIFEST_FILE, this.base);
     this.manifest = await repairing(
-      new URL(MANIFEST_FILE, this.base),
+      url,
       async (init) => {
-        const bytes = new Uint8Array(await (await this.fetchFile(MANIFEST_FILE, init)).arrayBuffer());
+        const bytes = new Uint8Array(await (await this.fetchFile(MANIFEST_FILE, url, init)).arrayBuffer());
         if (pinnedSha256 && (await sha256Hex(bytes)) !== pinnedSha256) throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
         try {
           return parseModelManifest(JSON.parse(new TextDecoder().decode(bytes)));
@@ -153,10 +154,10 @@ class ModelDownload {
   }
 
   /** One download of a file, its bytes counted as they arrive, then its length and sha256 checked. */
-  private async attempt(name: string, init?: RequestInit): Promise<Uint8Array<ArrayBuffer>> {
+  private async attempt(name: string, url: URL, init?: RequestInit): Promise<Uint8Array<ArrayBuffer>> {
     const { bytes, sha256 } = this.entry(name);
     let received = 0;
-    const body = await readBody(await this.fetchFile(name, init), bytes, (n) => {
+    const body = await readBody(await this.fetchFile(name, url, init), bytes, (n) => {
       received += n;
       this.loaded += n;
       this.onProgress({ loaded: this.loaded, total: this.total });
@@ -171,7 +172,8 @@ class ModelDownload {
 
   /** A file's verified bytes, downloaded afresh once if the first copy fails its check. */
   verified(name: string): Promise<Uint8Array<ArrayBuffer>> {
-    return repairing(new URL(name, this.base), (init) => this.attempt(name, init));
+    const url = modelFileUrl(name, this.manifest!.version, this.base);
+    return repairing(url, (init) => this.attempt(name, url, init));
   }
 
   async json(name: string): Promise<unknown> {

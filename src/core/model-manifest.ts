@@ -19,6 +19,22 @@ export const TFLITE_FILE = 'model.tflite';
 const FILE_NAME = /^(?!\.)[\w.-]{1,128}$/;
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
+/**
+ * Where a model file is fetched from: its name with the model's version as a query. The page's
+ * prefetch, the worker and the service worker's precache ask for this one URL, so a first visit
+ * downloads each file once (the precache revalidates the copy in the HTTP cache instead of
+ * fetching it afresh), and a new model is a new URL. The manifest, which names the version,
+ * is the one file asked for without it.
+ */
+export function modelFileUrl(name: string, version: string, base: URL | string): URL {
+  return new URL(versionedName(name, version), base);
+}
+
+/** A model file's versioned URL relative to its model's folder (the precache lists these). */
+export function versionedName(name: string, version: string): string {
+  return `${name}?v=${version}`;
+}
+
 export function isPlainFileName(name: string): boolean {
   return FILE_NAME.test(name) && !name.includes('..');
 }
@@ -56,7 +72,12 @@ export function parseModelManifest(json: unknown): ModelManifest {
   return { version: version as string, files: out };
 }
 
-/** The weight shards a load fetches with the JSON files: every listed file but the .tflite and licence texts. */
+/** A licence or readme shipped beside the model: listed and verified, never loaded. */
+export function isNoticeFile(name: string): boolean {
+  return /^(LICENSE|README|NOTICE)/i.test(name);
+}
+
+/** The weight shards a load fetches with the JSON files: every listed file but the .tflite and notices. */
 export function shardNames(manifest: ModelManifest): string[] {
-  return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !/^(LICENSE|README|NOTICE)/i.test(name) && name !== TFLITE_FILE);
+  return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !isNoticeFile(name) && name !== TFLITE_FILE);
 }

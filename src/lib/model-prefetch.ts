@@ -1,4 +1,4 @@
-import { JSON_FILES, MANIFEST_FILE, parseModelManifest, shardNames } from '../core/model-manifest';
+import { JSON_FILES, MANIFEST_FILE, modelFileUrl, parseModelManifest, shardNames } from '../core/model-manifest';
 
 /**
  * Starts the model's download from the page while the worker's script is still being
@@ -10,9 +10,9 @@ import { JSON_FILES, MANIFEST_FILE, parseModelManifest, shardNames } from '../co
 export function prefetchModel(baseUrl: string): void {
   if (navigator.serviceWorker?.controller) return;
   const base = new URL(baseUrl, location.href);
-  const read = async (name: string) => (await fetch(new URL(name, base), { priority: 'high' })).arrayBuffer();
+  const read = async (url: URL) => (await fetch(url, { priority: 'high' })).arrayBuffer();
   void (async () => {
-    const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(MANIFEST_FILE))));
-    await Promise.all([...JSON_FILES, ...shardNames(manifest)].map(read));
+    const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(new URL(MANIFEST_FILE, base)))));
+    await Promise.all([...JSON_FILES, ...shardNames(manifest)].map((name) => read(modelFileUrl(name, manifest.version, base))));
   })().catch(() => undefined);
 }

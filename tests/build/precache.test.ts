@@ -19,6 +19,8 @@ function precached(): { url: string; revision: string | null; integrity?: string
   return [...sw.matchAll(/\{[^{}]*"url":"[^"]+"[^{}]*\}/g)].map(([entry]) => JSON.parse(entry!));
 }
 
+/** A precached URL's file: model files are listed at their versioned URLs (`?v=<model version>`). */
+const fileOf = (url: string) => url.split('?')[0]!;
 const sri = (path: string) => `sha256-${createHash('sha256').update(readFileSync(join(DIST, path))).digest('base64')}`;
 
 /** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
@@ -28,7 +30,7 @@ const KEPT_WHEN_USED = /(^|\/)(litert_wasm_[\w-]+\.wasm|[\w-]+\.tflite)$/;
 
 describe('precache (dist/sw.js)', () => {
   it('lists every app asset, wasm binary, page, icon and model file exactly once', () => {
-    const urls = precached().map((e) => e.url);
+    const urls = precached().map((e) => fileOf(e.url));
     expect(new Set(urls).size).toBe(urls.length);
     const expected = files(DIST).filter((f) => !NOT_PRECACHED.test(f) && !KEPT_WHEN_USED.test(f));
     expect(files(DIST).filter((f) => KEPT_WHEN_USED.test(f)).length).toBeGreaterThanOrEqual(2);
@@ -40,23 +42,25 @@ describe('precache (dist/sw.js)', () => {
     expect(precached().filter((e) => /^(sw\.js|workbox-)/.test(e.url))).toEqual([]);
   });
 
-  it('keys model files by the model version, with their sha256 as SRI, matching the model manifest', () => {
+  it('keys model files by the model version, at the URLs the app loads them from, with their sha256 as SRI, matching the model manifest', () => {
     const manifest = parseModelManifest(JSON.parse(readFileSync(join(DIST, 'model/manifest.json'), 'utf8')));
     const model = precached().filter((e) => e.url.startsWith('model/'));
-    expect(model.map((e) => e.url.slice('model/'.length)).sort()).toEqual([...Object.keys(manifest.files).filter((f) => !KEPT_WHEN_USED.test(f)), 'manifest.json'].sort());
+    expect(model.map((e) => fileOf(e.url).slice('model/'.length)).sort()).toEqual([...Object.keys(manifest.files).filter((f) => !KEPT_WHEN_USED.test(f)), 'manifest.json'].sort());
     for (const entry of model) {
-      expect(entry.revision).toBe(manifest.version);
-      const name = entry.url.slice('model/'.length);
+      const name = fileOf(entry.url).slice('model/'.length);
+      // The manifest names the version and the licence is a page of its own: both at their plain URLs, revisioned.
+      if (name === 'manifest.json' || name === 'LICENSE') expect([entry.url, entry.revision]).toEqual([`model/${name}`, manifest.version]);
+      else expect([entry.url, entry.revision]).toEqual([`model/${name}?v=${manifest.version}`, null]);
       if (name !== 'manifest.json') expect(entry.integrity).toBe(`sha256-${Buffer.from(manifest.files[name]!.sha256, 'hex').toString('base64')}`);
     }
   });
 
   it('gives every entry the SRI hash of the built file, so the service worker can check what it serves', () => {
     // The web app manifest is added by vite-plugin-pwa after the transforms run; it holds no script.
-    for (const entry of precached().filter((e) => e.url !== 'manifest.webmanifest')) expect(entry.integrity, entry.url).toBe(sri(entry.url));
+    for (const entry of precached().filter((e) => e.url !== 'manifest.webmanifest')) expect(entry.integrity, entry.url).toBe(sri(fileOf(entry.url)));
   });
 
-  it('gives hashed assets no revision (their name is their version) and everything else one', () => {
-    for (const entry of precached()) expect(entry.revision === null, entry.url).toBe(entry.url.startsWith('assets/'));
+  it('gives hashed assets and versioned model URLs no revision (their URL is their version) and everything else one', () => {
+    for (const entry of precached()) expect(entry.revision === null, entry.url).toBe(entry.url.startsWith('assets/') || /^model\/[^/?]+\?v=[0-9a-f]{16}$/.test(entry.url));
   });
 });

@@ -41,14 +41,15 @@ describe('bad input gets a clear message and the app keeps working', () => {
 
 describe('a model that fails to load', () => {
   it('shows an error state with a retry that works once the files are back', async () => {
+    const MODEL_JSON = /\/model\/model\.json\?v=/;
     const { page, close } = await openPage(baseUrl, {
-      init: (p) => p.route('**/model/model.json', (route) => route.fulfill({ status: 503, body: 'down for maintenance' })),
+      init: (p) => p.route(MODEL_JSON, (route) => route.fulfill({ status: 503, body: 'down for maintenance' })),
     });
     try {
       const status = page.getByTestId('model-status');
       await expect.poll(() => status.getAttribute('data-state'), { timeout: 60_000 }).toBe('error');
       expect(await status.innerText()).toMatch(/could not be (loaded|downloaded)/);
-      await page.unroute('**/model/model.json');
+      await page.unroute(MODEL_JSON);
       await status.getByRole('button').click();
       expect(NO_GPU_BACKENDS).toContain(await waitReady(page));
     } finally {

@@ -48,7 +48,7 @@ describe('deploying your own model', () => {
     const manifest = JSON.parse(readFileSync(join(outDir, 'model/manifest.json'), 'utf8'));
     expect(Object.keys(manifest.files).sort()).toEqual(['LICENSE', 'labels.json', 'metadata.json', 'model.json', 'weights.bin']);
     expect(readFileSync(join(outDir, 'model/LICENSE'), 'utf8')).toBe('My model, my licence.\n');
-    expect(readFileSync(join(outDir, 'sw.js'), 'utf8')).toContain('"url":"model/weights.bin"');
+    expect(readFileSync(join(outDir, 'sw.js'), 'utf8')).toContain(`"url":"model/weights.bin?v=${manifest.version}"`);
     const { page, close } = await openPage(url);
     try {
       await waitReady(page);

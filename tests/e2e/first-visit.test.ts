@@ -13,7 +13,7 @@ describe('a first visit', () => {
       await waitReady(page);
       const started = (r: Request) => r.timing().startTime;
       const model = (pattern: RegExp) => requests.filter((r) => pattern.test(r.url())).sort((a, b) => started(a) - started(b));
-      const SHARD = /\/model\/[^/]+\.bin$/;
+      const SHARD = /\/model\/[^/?]+\.bin\?v=/;
       const MANIFEST = /\/model\/manifest\.json$/;
       // The page reads the manifest and asks for the weights; the worker, once started, reads the manifest again…
       // (finished events may arrive after ready on a busy machine)

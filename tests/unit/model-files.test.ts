@@ -28,15 +28,17 @@ async function server(options: { files?: (files: Map<string, Uint8Array>) => voi
   }
   files.set(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest)));
   const requests: string[] = [];
+  const urls: string[] = [];
   const fetcher: typeof fetch = async (input) => {
     const name = new URL(String(input)).pathname.split('/').pop()!;
     requests.push(name);
+    urls.push(String(input));
     const custom = options.serve?.(name, requests.filter((r) => r === name).length);
     if (custom) return custom;
     const body = files.get(name);
     return body ? new Response(body) : new Response('Not Found', { status: 404 });
   };
-  return { fetcher, requests };
+  return { fetcher, requests, urls };
 }
 
 const load = (fetcher: typeof fetch) => fetchModelFiles(BASE, () => undefined, fetcher);
@@ -72,6 +74,14 @@ describe('verified model loading', () => {
     expect(files.labels).toHaveLength(1000);
     expect(seen.at(-1)!.loaded).toBe(seen.at(-1)!.total);
     expect(seen.at(-1)!.total).toBeGreaterThan(3_500_000);
+  });
+
+  it('asks for the manifest at its plain URL and every other file at one carrying the model version (the URLs the service worker precaches)', async () => {
+    const { fetcher, urls } = await server();
+    const files = await load(fetcher);
+    await files.tflite!();
+    expect(urls[0]).toBe(`${BASE}${MANIFEST_FILE}`);
+    expect(urls.slice(1).sort()).toEqual(['group1-shard1of1.bin', 'labels.json', 'metadata.json', 'model.json', 'model.tflite'].map((name) => `${BASE}${name}?v=${files.version}`));
   });
 
   const tampered = new Uint8Array(shard());
