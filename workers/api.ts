@@ -2,10 +2,9 @@
 import { isBackendName, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../src/core/classifier-types';
-import { zipSync } from 'fflate';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
-import { combineWithHead, type HeadStorage } from './trained-model';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
+import type { HeadStorage } from './trained-model';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
@@ -14,7 +13,6 @@ import { deviceMemory } from './choice-memory';
 import { Engine, tfjsMemory, type RunnerFactory } from './engine';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { keep } from './kept-files';
-import { prepareImport } from './model-import';
 import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
@@ -23,7 +21,9 @@ import { trainingViews, viewKey } from '../src/core/augmentation';
 /**
  * The classifier worker's API, exposed with comlink: load the active model (verified),
  * classify transferred bitmaps, switch backend, and import, choose and delete the user's
- * own models. The backend choice itself is BackendSelector's.
+ * own models. The backend choice itself is BackendSelector's. Importing and training load
+ * their code (the TFLite converter, zip, the trainer) when first used: the worker compiles
+ * less before a first visit's first answer.
  */
 
 let engine: Engine | null = null;
@@ -142,6 +142,7 @@ async function useModel(id: string): Promise<ModelInfo> {
  */
 async function importModel(files: { name: string; data: Blob }[], sourceName: string): Promise<ModelInfo> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
+  const { prepareImport } = await import('./model-import');
   const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
   const record = await withManifest(prepared.files);
   const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
@@ -226,6 +227,7 @@ async function train(
   keepFeatures = false,
 ): Promise<TrainSummary> {
   stopTraining = false;
+  const [{ collectFeatures, stratifiedSplit, trainHead, validationReport }, { combineWithHead }] = await Promise.all([import('../src/core/training'), import('./trained-model')]);
   const labels = [...new Set(images.map((i) => i.label))].sort();
   if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
   const source = await featureEngine();
@@ -307,6 +309,7 @@ async function useTrained(): Promise<ModelInfo> {
 async function exportTrained(storage: HeadStorage = 'float32'): Promise<Uint8Array> {
   if (!trained) throw new BadRequestError('nothing has been trained yet');
   const licence = await fetch(new URL('LICENSE', new URL(builtinUrl, self.location.href))).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  const { zipSync } = await import('fflate');
   return zipSync({ ...trained.rebuild(storage), ...(licence ? { LICENSE: new Uint8Array(licence) } : {}) });
 }
 
