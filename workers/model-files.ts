@@ -170,10 +170,15 @@ class ModelDownload {
     return body;
   }
 
-  /** A file's verified bytes, downloaded afresh once if the first copy fails its check. */
+  /**
+   * A file's verified bytes, downloaded afresh once if the first copy fails its check. Its URL
+   * names the model version and its bytes are checked anyway, so a cached copy is used without
+   * asking the server whether it changed (a round trip per file on a first visit, where the
+   * page's prefetch has just cached it).
+   */
   verified(name: string): Promise<Uint8Array<ArrayBuffer>> {
     const url = modelFileUrl(name, this.manifest!.version, this.base);
-    return repairing(url, (init) => this.attempt(name, url, init));
+    return repairing(url, (init) => this.attempt(name, url, init), { cache: 'force-cache' });
   }
 
   async json(name: string): Promise<unknown> {
