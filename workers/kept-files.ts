@@ -6,10 +6,16 @@
  */
 export const KEPT_CACHE = 'glimpse-litert';
 
+/** Keeps a verified file; a copy of another version of it (the same path, another `?v=`) is let go. */
 export async function keep(url: URL, bytes: BufferSource, type: string): Promise<void> {
   if (typeof caches === 'undefined') return;
   try {
-    await (await caches.open(KEPT_CACHE)).put(url, new Response(bytes, { headers: { 'content-type': type } }));
+    const cache = await caches.open(KEPT_CACHE);
+    for (const kept of await cache.keys()) {
+      const keptUrl = new URL(kept.url);
+      if (keptUrl.pathname === url.pathname && keptUrl.href !== url.href) await cache.delete(kept);
+    }
+    await cache.put(url, new Response(bytes, { headers: { 'content-type': type } }));
   } catch {
     // Storage full or unavailable: LiteRT still runs, it is fetched again next time.
   }

@@ -229,9 +229,13 @@ describe('offline PWA', () => {
       const wasm = kept.find((p) => /\/litert_wasm_[\w-]+\.wasm$/.test(p))!;
       expect(kept.sort()).toEqual([wasm, '/model/model.tflite'].sort());
 
+      // A copy of another model version's .tflite (left by an earlier deployment) is let go when this one is kept again.
+      await page.evaluate(async () => (await caches.open('glimpse-litert')).put('/model/model.tflite?v=0123456789abcdef', new Response('an older model')));
       await host.stop();
       await page.reload();
       await onLiteRt('hot_dog.jpg');
+      const keptUrls = async () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
+      await expect.poll(async () => (await keptUrls()).filter((u) => u.startsWith('/model/model.tflite'))).toEqual([`/model/model.tflite?v=${JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8')).version}`]);
 
       await host.start();
       expect(await rewriteCache(page, { [wasm]: 'garbage-of-same-size', '/model/model.tflite': 'garbage-of-same-size' })).toHaveLength(2);
