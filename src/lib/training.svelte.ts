@@ -46,6 +46,8 @@ class Training {
   /** Keep features in IndexedDB too: a preference of this device, so it is remembered. */
   keepFeatures = $state(typeof localStorage !== 'undefined' && localStorage.getItem(KEEP_FEATURES) === 'yes');
   private nextId = 0;
+  /** The latest run: progress arrives on the callback's own port, so an event can land after its run's result. */
+  private run = 0;
 
   classes(): { label: string; images: TrainImage[] }[] {
     const byLabel = new Map<string, TrainImage[]>();
@@ -97,16 +99,20 @@ class Training {
 
   async start(): Promise<void> {
     const usable = this.images.filter((i) => !i.error);
+    const run = ++this.run;
+    // Once the run has ended (done, failed) or another has begun, its late events change nothing.
+    const live = () => run === this.run && (this.state === 'features' || this.state === 'training');
     this.state = 'features';
     this.error = null;
     this.summary = null;
     this.history = [];
     this.features = { done: 0, total: usable.length };
     try {
-      this.summary = await classifier.train(
+      const summary = await classifier.train(
         usable.map((i) => ({ data: i.file, label: i.label })),
         $state.snapshot(this.options),
         (event) => {
+          if (!live()) return;
           if (event.phase === 'features') this.features = { done: event.done, total: event.total };
           else {
             this.state = 'training';
@@ -116,8 +122,13 @@ class Training {
         },
         this.keepFeatures,
       );
+      if (run !== this.run) return;
+      this.summary = summary;
+      // The result's own history is complete, whatever progress events are still on their way.
+      this.history = summary.history;
       this.state = 'done';
     } catch (error) {
+      if (run !== this.run) return;
       this.error = error;
       this.state = 'error';
     }
