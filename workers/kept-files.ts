@@ -1,3 +1,5 @@
+import { evictCached } from './cache-repair';
+
 /**
  * The cache the service worker answers LiteRT's wasm and .tflite files from (workers/sw.ts).
  * The worker puts each file there itself once it verified it: the first use of LiteRT may
@@ -6,16 +8,12 @@
  */
 export const KEPT_CACHE = 'glimpse-litert';
 
-/** Keeps a verified file; a copy of another version of it (the same path, another `?v=`) is let go. */
+/** Keeps a verified file in place of every cached copy of its path (another version: another `?v=`). */
 export async function keep(url: URL, bytes: BufferSource, type: string): Promise<void> {
   if (typeof caches === 'undefined') return;
   try {
-    const cache = await caches.open(KEPT_CACHE);
-    for (const kept of await cache.keys()) {
-      const keptUrl = new URL(kept.url);
-      if (keptUrl.pathname === url.pathname && keptUrl.href !== url.href) await cache.delete(kept);
-    }
-    await cache.put(url, new Response(bytes, { headers: { 'content-type': type } }));
+    await evictCached(url);
+    await (await caches.open(KEPT_CACHE)).put(url, new Response(bytes, { headers: { 'content-type': type } }));
   } catch {
     // Storage full or unavailable: LiteRT still runs, it is fetched again next time.
   }
