@@ -8,12 +8,18 @@ import { evictCached } from './cache-repair';
  */
 export const KEPT_CACHE = 'glimpse-litert';
 
-/** Keeps a verified file in place of every cached copy of its path (another version: another `?v=`). */
+/**
+ * Keeps a verified file in place of every cached copy of its path (another version: another
+ * `?v=`). A copy already kept at its very URL is left as it is: the URL names the bytes (a
+ * hashed file name, a model version), every read verifies them and a failed check evicts
+ * it, so writing megabytes again on every visit would only wear the disk.
+ */
 export async function keep(url: URL, bytes: BufferSource, type: string): Promise<void> {
   if (typeof caches === 'undefined') return;
   try {
-    await evictCached(url);
-    await (await caches.open(KEPT_CACHE)).put(url, new Response(bytes, { headers: { 'content-type': type } }));
+    await evictCached(url, url);
+    const cache = await caches.open(KEPT_CACHE);
+    if (!(await cache.match(url))) await cache.put(url, new Response(bytes, { headers: { 'content-type': type } }));
   } catch {
     // Storage full or unavailable: LiteRT still runs, it is fetched again next time.
   }

@@ -231,11 +231,28 @@ describe('offline PWA', () => {
 
       // A copy of another model version's .tflite (left by an earlier deployment) is let go when this one is kept again.
       await page.evaluate(async () => (await caches.open('glimpse-litert')).put('/model/model.tflite?v=0123456789abcdef', new Response('an older model')));
+      // The copies already kept are not written again (megabytes on every visit): marked here, the marks must survive.
+      const marked = () =>
+        page.evaluate(async () => {
+          const cache = await caches.open('glimpse-litert');
+          const all = await Promise.all((await cache.keys()).map(async (r) => [new URL(r.url).pathname, (await cache.match(r))!.headers.get('x-kept-before')] as const));
+          return all.filter(([, mark]) => mark).map(([path]) => path).sort();
+        });
+      await page.evaluate(async () => {
+        const cache = await caches.open('glimpse-litert');
+        for (const request of await cache.keys()) {
+          if (request.url.includes('0123456789abcdef')) continue;
+          const kept = (await cache.match(request))!;
+          await cache.put(request, new Response(await kept.arrayBuffer(), { headers: { 'content-type': kept.headers.get('content-type')!, 'x-kept-before': '1' } }));
+        }
+      });
+      expect(await marked()).toEqual([wasm, '/model/model.tflite'].sort());
       await host.stop();
       await page.reload();
       await onLiteRt('hot_dog.jpg');
       const keptUrls = async () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
       await expect.poll(async () => (await keptUrls()).filter((u) => u.startsWith('/model/model.tflite'))).toEqual([`/model/model.tflite?v=${JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8')).version}`]);
+      expect(await marked()).toEqual([wasm, '/model/model.tflite'].sort());
 
       await host.start();
       expect(await rewriteCache(page, { [wasm]: 'garbage-of-same-size', '/model/model.tflite': 'garbage-of-same-size' })).toHaveLength(2);
