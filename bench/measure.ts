@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { launch } from '../harness/browser';
 import { percentile } from '../src/core/stats';
@@ -168,12 +168,12 @@ export async function userWait(url: string, images: number): Promise<UserWait> {
     for (const path of photos(images)) {
       await page.waitForTimeout(BETWEEN_PHOTOS_MS);
       await page.getByTestId('image-input').setInputFiles(path);
-      single.push(await waited([path.split('/').pop()!]));
+      single.push(await waited([basename(path)]));
     }
     await page.waitForTimeout(BETWEEN_PHOTOS_MS);
     const batch = photos(images);
     await page.getByTestId('image-input').setInputFiles(batch);
-    const batchMs = await waited(batch.map((p) => p.split('/').pop()!));
+    const batchMs = await waited(batch.map((p) => basename(p)));
     return { singleP50: percentile(single, 0.5), batchMs, n: images };
   } finally {
     await browser.close();
@@ -202,7 +202,7 @@ export async function warmLatency(url: string, backend: string | null, images: n
     for (const path of photos(images)) {
       await page.waitForTimeout(BETWEEN_PHOTOS_MS);
       await input.setInputFiles(path);
-      const result = page.locator(`[data-testid="predictions"][data-image-name="${path.split('/').pop()}"]`);
+      const result = page.locator(`[data-testid="predictions"][data-image-name="${basename(path)}"]`);
       await result.waitFor({ state: 'attached', timeout: 120_000 });
       single.push(Number(await result.getAttribute('data-ms')));
     }

@@ -127,7 +127,11 @@ class Classifier {
       if (!(image instanceof Blob)) return this.remote.classify(transfer(checkBitmap(image), [image]), topK);
       const { bitmap, header } = await decodeImage(image);
       let shown = false;
-      const show = () => shown || ((shown = true), checked?.(header));
+      const show = () => {
+        if (shown) return;
+        shown = true;
+        checked?.(header);
+      };
       const timer = setTimeout(show, PREVIEW_DELAY_MS);
       try {
         return await this.remote.classify(transfer(bitmap, [bitmap]), topK);
