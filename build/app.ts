@@ -18,7 +18,13 @@ export function releaseLabel(env: Record<string, string | undefined> = process.e
   return env.GLIMPSE_RELEASE || (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** What a build was made for: the deploy settings and the model it ships. */
+/** The site's own model (a folder, .zip or .tflite) and a folder of shipped models, where not the defaults. */
+export interface ModelSources {
+  model?: string;
+  models?: string;
+}
+
+/** What a build was made for: the deploy settings and the models it ships. */
 export function buildStamp(settings: DeploySettings, model: string | undefined, models?: string): string {
   return JSON.stringify({ ...settings, model: model ? resolve(model) : null, models: models ? resolve(models) : null });
 }

@@ -16,22 +16,31 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Starts the app exactly as a user does (`npm start`), on a free loopback port. */
-export async function startApp(env: Record<string, string> = {}): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Starts the app exactly as a user does (`npm start -- ARGS`), on a free loopback port; `output`
+ * is what it printed until it served (a build takes a while: `timeoutMs`).
+ */
+export async function startApp(
+  env: Record<string, string> = {},
+  args: string[] = [],
+  timeoutMs = 120_000,
+): Promise<{ url: string; output: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   const url = `http://127.0.0.1:${port}/`;
+  let output = '';
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error('npm start did not report its address within 120 s')), 120_000);
+    const timer = setTimeout(() => fail(new Error(`npm start did not report its address within ${timeoutMs / 1000} s`)), timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes(url)) {
+      output += chunk.toString();
+      if (output.includes(url)) {
         clearTimeout(timer);
         ready();
       }
     });
     child.once('exit', (code) => fail(new Error(`npm start exited with ${code}`)));
   });
-  return { url, stop: () => stopGroup(child) };
+  return { url, output, stop: () => stopGroup(child) };
 }
 
 /** npm runs the host as a grandchild: signal the whole process group, then wait for it to go. */

@@ -13,6 +13,7 @@ document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
 // Start the model download before the first render so the two overlap.
 void classifier.load(backendFromUrl(location.search));
 mount(App, { target: document.getElementById('app')! });
+pwa.watchNetwork();
 // The service worker precaches ~7 MB; registering it once the model is ready and the images
 // chosen meanwhile are answered keeps that work from competing with the first download,
 // warm-up and answers (it then mostly revalidates).

@@ -10,7 +10,8 @@ import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeEngine } from './node-model';
 
-const HELP = `npm run train -- --images <dir> --out <dir> [--epochs 20] [--lr 0.001] [--batch 16] [--val 0.2] [--seed 42] [--hidden 0] [--flip] [--crop-jitter] [--base public/model]
+const defaults = DEFAULT_TRAIN_OPTIONS;
+const HELP = `npm run train -- --images <dir> --out <dir> [--epochs ${defaults.epochs}] [--lr ${defaults.learningRate}] [--batch ${defaults.batchSize}] [--val ${defaults.validation}] [--seed ${defaults.seed}] [--hidden ${defaults.hidden}] [--flip] [--crop-jitter] [--base public/model]
 
 Trains a classifier on a folder with one sub-folder of images per class, as the app's Train
 view does: the base model's pooled features, then a softmax head (Adam, cross-entropy, early

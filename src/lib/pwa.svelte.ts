@@ -1,5 +1,6 @@
 import { registerSW } from 'virtual:pwa-register';
 import { classifier } from './classifier.svelte';
+import { hostAnswers, Reachability } from './reachability.svelte';
 
 const UPDATE_CHECK_MS = 60 * 60 * 1000;
 
@@ -12,13 +13,28 @@ class Pwa {
   offlineReady = $state(false);
   /** The service worker could not install (e.g. storage quota): the app still works online. */
   offlineUnavailable = $state(false);
-  online = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
 
+  private readonly network = new Reachability(
+    // The service worker's own script: always on the host, tiny, and what an update check asks for.
+    () => hostAnswers(navigator.serviceWorker?.controller?.scriptURL ?? location.href),
+    () => navigator.onLine,
+  );
   private apply: ((reload?: boolean) => Promise<void>) | null = null;
 
+  /** Whether the host can be reached, as the page observed it (the offline indicator). */
+  get online(): boolean {
+    return this.network.online;
+  }
+
+  /** Called at start-up: a page served from the offline copy asks the host whether it is there. */
+  watchNetwork(): void {
+    addEventListener('online', () => void this.network.check());
+    addEventListener('offline', () => this.network.wentOffline());
+    if (!navigator.onLine) this.network.wentOffline();
+    else if (navigator.serviceWorker?.controller) void this.network.check();
+  }
+
   start(): void {
-    addEventListener('online', () => (this.online = true));
-    addEventListener('offline', () => (this.online = false));
     if (!('serviceWorker' in navigator)) return;
     // Without persistence the browser may evict the offline copy under storage pressure.
     void navigator.storage?.persist?.().catch(() => false);
@@ -38,7 +54,11 @@ class Pwa {
       });
     failIfRedundant(registration.installing);
     registration.addEventListener('updatefound', () => failIfRedundant(registration.installing));
-    const check = () => void registration.update().catch(() => undefined);
+    const check = () =>
+      void registration.update().then(
+        () => this.network.reached(),
+        () => this.network.check(),
+      );
     setInterval(check, UPDATE_CHECK_MS);
     document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && check());
   }

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../host/serve';
 import { DEFAULT_SETTINGS } from '../../host/settings';
-import { freePort } from '../../harness/app-server';
+import { freePort, startApp } from '../../harness/app-server';
 import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
 import { startHostPage } from './host-page';
@@ -63,6 +63,38 @@ describe('deploying your own model', () => {
       await close();
     }
   });
+
+  it('npm start serves what the last build was for, without rebuilding, and says which models', async () => {
+    const app = await startApp({ GLIMPSE_MODEL: '', GLIMPSE_MODELS: '' }, ['--out-dir', outDir]);
+    const { page, close } = await openPage(app.url);
+    try {
+      expect(app.output).not.toContain('Building');
+      expect(app.output).toContain(`model: ${TM_NAME} (from ${exportDir})`);
+      expect(app.output).toContain(`shipped model v1: mobilenet_v1_0.75_192_quant (from ${join(modelsDir, 'v1')}; embed.html?model=v1)`);
+      await waitReady(page);
+      expect(await page.getByTestId('model-status').getAttribute('data-model')).toBe(TM_NAME);
+    } finally {
+      await close();
+      await app.stop();
+    }
+  });
+
+  it('npm start builds with GLIMPSE_MODELS as it does with GLIMPSE_MODEL', async () => {
+    const app = await startApp({ GLIMPSE_MODEL: '', GLIMPSE_MODELS: modelsDir }, ['--out-dir', join(work, 'dist-models')], 300_000);
+    const { page, close } = await openPage(app.url);
+    try {
+      expect(app.output).toContain('Building');
+      expect(app.output).toMatch(/^model: mobilenet-v2-1\.0-224-quant \(from public\/model\)$/m);
+      expect(app.output).toContain('shipped model v1: mobilenet_v1_0.75_192_quant');
+      await waitReady(page);
+      expect(await page.getByTestId('model-status').getAttribute('data-model')).toBe('mobilenet-v2-1.0-224-quant');
+      await page.getByTestId('view-models').click();
+      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getAttribute('data-model-name')).toBe('mobilenet_v1_0.75_192_quant');
+    } finally {
+      await close();
+      await app.stop();
+    }
+  }, 360_000);
 
   it('embeds a shipped model with embed.html?model=<id>, and names it in the ready message', async () => {
     const catalogue = JSON.parse(readFileSync(join(outDir, 'models/catalogue.json'), 'utf8'));

@@ -329,9 +329,18 @@ describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
       await expect.poll(() => frame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
       await page.evaluate((origin) => (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage({ glimpse: 1, type: 'status' }, origin), new URL(app).origin);
       await post(page, [{ id: 'stranger', image: 'hot_dog.jpg' }], new URL(app).origin);
-      // Proving silence needs a window of time: the allowed origin is answered well within it (above).
-      await new Promise((done) => setTimeout(done, 3_000));
-      expect(await received(page)).toEqual([]);
+      // Silence proven by order, not by a wait: one window's messages to another arrive in order, and
+      // a frame that let them through would answer a malformed request (and status) at once. Once the
+      // frame has seen a later marker, and said so on the channel its answers take, they would be in.
+      const embed = page.frames().find((f) => f.url().startsWith(`${app}embed.html`))!;
+      await embed.evaluate(() => addEventListener('message', (e) => e.data === 'marker' && parent.postMessage('marker seen', '*')));
+      await page.evaluate((origin) => {
+        const frame = (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!;
+        frame.postMessage({ glimpse: 1, type: 'classify', id: 'malformed', image: 42 }, origin);
+        frame.postMessage('marker', origin);
+      }, new URL(app).origin);
+      await expect.poll(async () => (await received(page)).length).toBeGreaterThan(0);
+      expect(await received(page)).toEqual(['marker seen']);
     } finally {
       await close();
     }

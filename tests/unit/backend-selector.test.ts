@@ -110,7 +110,8 @@ describe('BackendSelector', () => {
     let probed = false;
     const s = new BackendSelector({ engine, probe: async () => ((probed = true), NO_GPU), memory: () => fakeMemory(), warming: () => undefined, notify: () => undefined });
     await s.start('auto');
-    await new Promise((done) => setTimeout(done, 20));
+    // Once it asks for a quiet period it is held there until the queue drains: nothing probed yet.
+    await vi.waitFor(() => expect(engine.quiet).toEqual([TRIAL_QUIET_MS]));
     expect(probed).toBe(false);
     expect(engine.log).toEqual(['prepare wasm']);
     drained();
