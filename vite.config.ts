@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import license from 'rollup-plugin-license';
+import license, { type Dependency } from 'rollup-plugin-license';
 import { defineConfig, type UserConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { manifestFileSha256 } from './build/model-manifest.ts';
@@ -22,7 +22,17 @@ export interface AppBuildOptions {
 const liteRtWasmSha256 = (file: string) => createHash('sha256').update(readFileSync(resolve(import.meta.dirname, 'node_modules/@litertjs/core/wasm', file))).digest('hex');
 
 /** The app's build, for the given options: `npm run build` (build/app.ts) passes them explicitly. */
+/** A licence template for one build's workers: every worker bundled so far, each package once, in a stable order. */
+function workerNotices(): (packages: Dependency[]) => string {
+  const byPackage = new Map<string, string>();
+  return (packages) => {
+    for (const p of packages) byPackage.set(`${p.name}@${p.version}`, p.text());
+    return [...byPackage].sort(([a], [b]) => a.localeCompare(b)).map(([, text]) => text).join('\n\n---\n\n');
+  };
+}
+
 export function appConfig({ outDir, settings, release, publicDir = resolve(import.meta.dirname, 'public') }: AppBuildOptions): UserConfig {
+  const notices = workerNotices();
   // tfjs repeats its licence header in every module; the notices ship once, in licenses.md.
   const output = { comments: { legal: false } };
   // Under cross-origin isolation tfjs runs threaded wasm, whose pthread code it copies by
@@ -50,9 +60,10 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
     worker: {
       format: 'es',
       rolldownOptions: { output: workerOutput },
-      // Vite's `build.license` covers only the page bundle; the worker (tfjs) gets its own notices,
-      // written while the page is still bundling: hence build/app.ts empties the output, not Vite.
-      plugins: () => [license({ thirdParty: { output: { file: `${outDir}/licenses-worker.md` } } })],
+      // Vite's `build.license` covers only the page bundle; the workers (tfjs; the model importer) get their
+      // own notices, written while the page is still bundling: hence build/app.ts empties the output, not Vite.
+      // Each worker is bundled apart, so every one's packages are gathered into the one file.
+      plugins: () => [license({ thirdParty: { output: { file: `${outDir}/licenses-worker.md`, template: notices } } })],
     },
     build: {
       outDir,

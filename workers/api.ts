@@ -5,6 +5,7 @@ import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel,
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
+import type { PreparedModel } from './model-import';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
@@ -136,14 +137,13 @@ async function useModel(id: string): Promise<ModelInfo> {
 }
 
 /**
- * Imports a model from the user's files: prepared and checked, run once on a blank image
- * (its output must be one number per label), then stored and made active. Any failure
- * leaves the current model running and nothing stored.
+ * Imports a model the import worker prepared from the user's files (workers/import-api.ts):
+ * verified like any model's files, run once on a blank image (its output must be one number
+ * per label), then stored and made active. Any failure leaves the current model running and
+ * nothing stored.
  */
-async function importModel(files: { name: string; data: Blob }[], sourceName: string): Promise<ModelInfo> {
+async function importModel(prepared: PreparedModel, sourceName: string): Promise<ModelInfo> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
-  const { prepareImport } = await import('./model-import');
-  const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
   const record = await withManifest(prepared.files);
   const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
   const trial = new Engine(modelFiles, activate, liteRt);

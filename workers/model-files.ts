@@ -27,6 +27,7 @@ export const MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024;
 
 /** Bytes a weight entry occupies in its shard, from its shape and stored dtype. */
 export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
+  if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string') throw new ModelFormatError(`weightsManifest: an entry is not a weight with a name (${JSON.stringify(entry)?.slice(0, 60)})`);
   const stored = entry.quantization?.dtype ?? entry.dtype;
   const size = BYTES_PER_ELEMENT[stored];
   if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${stored}`);

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import { ModelFormatError } from '../src/core/errors';
 import { isPlainFileName, TFLITE_FILE } from '../src/core/model-manifest';
-import { parseModelSpec, type ModelSpec } from '../src/core/model-spec';
+import { MAX_CLASSES, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
@@ -249,6 +249,7 @@ export function prepareImport(given: readonly ImportFile[]): PreparedModel {
   const inferred = inferPreprocessing(format, model, metadata);
   const labels = readLabels(files, metadata);
   if (!labels || labels.length === 0) throw new ModelFormatError('no labels: add labels.json, labels.txt, or the metadata.json exported with the model');
+  if (labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has at most ${MAX_CLASSES} classes`);
   const units = format === 'layers-model' ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology) : null;
   if (units !== null && units !== labels.length && units !== labels.length + 1) throw new ModelFormatError(`the model has ${units} outputs but there are ${labels.length} labels`);
   const name = String(metadata?.modelName || metadata?.name || modelFile.name.replace(/\.json$/, '') || 'model');

@@ -25,6 +25,9 @@ export interface ModelSpec {
   features?: { node: string; size: number };
 }
 
+/** Classes a model may have: above ImageNet-21k's 21,843, and small enough that labels, answers and a per-class report stay cheap. */
+export const MAX_CLASSES = 50_000;
+
 function fail(field: string, why: string): never {
   throw new ModelFormatError(`metadata.json: ${field} ${why}`);
 }
@@ -93,5 +96,6 @@ export function parseLabels(json: unknown): string[] {
   if (!Array.isArray(json) || json.length === 0 || !json.every((l) => typeof l === 'string')) {
     throw new ModelFormatError('labels.json must be a non-empty array of strings');
   }
+  if (json.length > MAX_CLASSES) throw new ModelFormatError(`labels.json: ${json.length} labels, over ${MAX_CLASSES} classes`);
   return json as string[];
 }

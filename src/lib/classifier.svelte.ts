@@ -3,7 +3,10 @@ import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
 import type { ClassifyResult, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
 import type { TrainOptions } from '../core/train-options';
+import type { PreparedModel } from '../../workers/model-import';
+import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
+import { prepareModelFiles } from './import-worker';
 import { prefetchModel } from './model-prefetch';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
@@ -158,9 +161,15 @@ class Classifier {
    */
   async importModel(files: readonly File[]): Promise<void> {
     const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
-    const info = await this.activity.track(() => this.remote.importModel(files.map((f) => ({ name: f.name, data: f })), source));
+    const info = await this.activity.track(async () => this.remote.importModel(await this.prepared(files), source));
     this.ready(info);
     await this.refreshModels();
+  }
+
+  /** The files read and converted in a worker of their own, handed over to the classifier worker without a copy. */
+  private async prepared(files: readonly File[]): Promise<PreparedModel> {
+    const prepared = await prepareModelFiles(files);
+    return transfer(prepared, buffersOf(prepared.files));
   }
 
   async useModel(id: string): Promise<void> {

@@ -115,6 +115,38 @@ describe('your own model', () => {
     }
   });
 
+  it('reads a model in a worker of its own: a reader that crashes fails the import, one that hangs never holds up classification', { timeout: 240_000 }, async () => {
+    let reader = 'throw new Error("the reader crashed");';
+    let replaced = 0;
+    const { page, close } = await openPage(`${baseUrl}?view=models`, {
+      init: (p) =>
+        p.route('**/assets/import.worker-*.js', (route) => {
+          replaced++;
+          return route.fulfill({ contentType: 'text/javascript', body: reader });
+        }),
+    });
+    try {
+      await waitReady(page);
+      const tflite = resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite');
+      await page.getByTestId('model-import').setInputFiles(tflite);
+      const error = page.getByTestId('model-error');
+      await expect.poll(() => error.getAttribute('data-error')).toBe('ModelFormatError');
+      expect(await error.innerText()).toMatch(/could not be read: .*the reader crashed/);
+      expect(replaced).toBe(1);
+      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+
+      reader = 'for (;;) {}';
+      await page.getByTestId('model-import').setInputFiles(tflite);
+      await expect.poll(() => replaced).toBe(2);
+      await page.getByTestId('view-classify').click();
+      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
+      expect((await shownPredictions(page, 'parrot.jpg'))[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses a broken model with a specific message and keeps the working one', async () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {

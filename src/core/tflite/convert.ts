@@ -1,3 +1,4 @@
+import { MAX_CLASSES } from '../model-spec';
 import { GraphBuilder, OP_BUILDERS, PASS_THROUGH, type Weight } from './graph';
 import type { TfliteModel, TfliteTensor } from './reader';
 
@@ -20,7 +21,9 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('expected one input and one output');
   const input = model.tensors[model.inputs[0]!]!;
   const output = model.tensors[model.outputs[0]!]!;
-  const classes = output.shape.at(-1)!;
+  if (input.shape.length !== 4 || input.shape[3] !== 3 || input.shape[1]! < 1 || input.shape[2]! < 1) throw new Error(`the input ${input.name} is not an image tensor [1, height, width, 3] (found ${JSON.stringify(input.shape)})`);
+  const classes = output.shape.at(-1) ?? 0;
+  if (classes < 1 || classes > MAX_CLASSES + 1) throw new Error(`the output ${output.name} has ${classes} classes (shape ${JSON.stringify(output.shape)}); a classifier has 1 to ${MAX_CLASSES}`);
   const graph = new GraphBuilder(model, options.dropBackground ? classes : -1);
   const { nodes, weights } = graph;
   const nameOf = (i: number) => graph.nameOf(i);
@@ -28,8 +31,13 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
   const [, height, width, channels] = input.shape;
   nodes.push({ name: nameOf(input.index), op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [-1, height, width, channels].map((d) => ({ size: String(d) })) } } } });
   for (const o of model.operators) {
-    if (PASS_THROUGH.includes(o.op)) graph.alias(o.outputs[0]!, nameOf(o.inputs[0]!));
-    else OP_BUILDERS[o.op]!(graph, o, () => nameOf(o.outputs[0]!), (k) => nameOf(o.inputs[k]!));
+    try {
+      if (o.outputs.length === 0) throw new Error('it has no output');
+      if (PASS_THROUGH.includes(o.op)) graph.alias(o.outputs[0]!, nameOf(graph.tensor(o.inputs[0]).index));
+      else OP_BUILDERS[o.op]!(graph, o, () => nameOf(o.outputs[0]!), (k) => nameOf(graph.tensor(o.inputs[k]).index));
+    } catch (error) {
+      throw new Error(`operator ${o.index} (${o.op}): ${(error as Error).message}`);
+    }
   }
 
   const outName = nameOf(output.index);

@@ -1,5 +1,5 @@
 import { quantize } from '../weight-encoding';
-import type { TfliteModel, TfliteOperator, TfliteTensor } from './reader';
+import type { Options, TfliteModel, TfliteOperator, TfliteTensor } from './reader';
 
 /** Builds a tfjs graph (nodes and weights) from TFLite operators, one builder per op. */
 
@@ -85,7 +85,7 @@ export class GraphBuilder {
   }
 
   nameOf(i: number): string {
-    if (!this.names.has(i)) this.names.set(i, this.unique(this.model.tensors[i]!.name));
+    if (!this.names.has(i)) this.names.set(i, this.unique(this.tensor(i).name));
     return this.names.get(i)!;
   }
 
@@ -94,8 +94,10 @@ export class GraphBuilder {
     this.names.set(i, name);
   }
 
-  tensor(i: number): TfliteTensor {
-    return this.model.tensors[i]!;
+  tensor(i: number | undefined): TfliteTensor {
+    const t = i === undefined ? undefined : this.model.tensors[i];
+    if (!t) throw new Error(`an input it needs is missing (tensor ${i ?? 'none'})`);
+    return t;
   }
 
   addConst(w: Weight): string {
@@ -110,15 +112,18 @@ export class GraphBuilder {
     return this.addConst({ name: this.unique(name), shape, dtype: 'int32', bytes: new Uint8Array(Int32Array.from(values).buffer) });
   }
 
-  intData(i: number): number[] {
-    return Array.from(new Int32Array(this.tensor(i).data.slice().buffer));
+  intData(i: number | undefined): number[] {
+    const t = this.tensor(i);
+    if (t.type !== 'int32' || t.data.byteLength === 0) throw new Error(`tensor ${t.index} (${t.name}) must be a constant int32 tensor`);
+    return Array.from(new Int32Array(t.data.slice().buffer));
   }
 
   /** A kernel in tfjs layout: uint8 bytes copied losslessly, int8 as float16, float32 as is. */
-  kernel(i: number, perm: number[], reshape?: number[], dropAxis?: number): string {
+  kernel(i: number | undefined, perm: number[], reshape?: number[], dropAxis?: number): string {
     const t = this.tensor(i);
+    if (t.shape.length !== perm.length || t.data.byteLength === 0) throw new Error(`tensor ${t.index} (${t.name}) must be a constant of ${perm.length} dimensions, not ${JSON.stringify(t.shape)}`);
     const dropped = dropAxis !== undefined && t.shape[dropAxis] === this.drop ? dropAxis : undefined;
-    const name = this.unique(`${this.nameOf(i)}/weights`);
+    const name = this.unique(`${this.nameOf(t.index)}/weights`);
     if (t.type === 'uint8' && t.scale.length === 1) {
       const { data, shape } = permute(t.data, t.shape, perm, dropped);
       return this.addConst({ name, shape: reshape ?? shape, dtype: 'float32', bytes: data, quantization: { dtype: 'uint8', scale: t.scale[0]!, min: -t.scale[0]! * t.zeroPoint[0]! } });
@@ -131,13 +136,14 @@ export class GraphBuilder {
   bias(i: number | undefined, outChannels: number): string {
     if (i === undefined || i < 0) return this.addConst({ name: this.unique('bias'), shape: [outChannels], dtype: 'float32', bytes: new Uint8Array(new Float32Array(outChannels).buffer) });
     const t = this.tensor(i);
+    if (t.data.byteLength === 0) throw new Error(`the bias, tensor ${t.index} (${t.name}), is not a constant`);
     let values = floatValues(t);
     if (t.shape[0] === this.drop) values = values.slice(1);
     return this.addConst({ name: this.unique(`${this.nameOf(i)}/bias`), shape: [values.length], dtype: 'float32', bytes: new Uint8Array(values.buffer) });
   }
 
   /** Output channels of a kernel whose first axis counts them, less the dropped background class. */
-  outChannels(i: number): number {
+  outChannels(i: number | undefined): number {
     const first = this.tensor(i).shape[0]!;
     return first === this.drop ? this.drop - 1 : first;
   }
@@ -162,6 +168,11 @@ function fused(activation: number): Attr {
   return { fused_ops: { list: { s: [b64('BiasAdd'), ...(act ? [b64(act)] : [])] } }, num_args: { i: '1' }, epsilon: { f: 0 } };
 }
 
+function options(o: TfliteOperator): Options {
+  if (!o.options) throw new Error('its options are missing');
+  return o.options;
+}
+
 const padding = (o: TfliteOperator) => ({ s: b64(o.options?.byte(0) === 1 ? 'VALID' : 'SAME') });
 
 /**
@@ -178,7 +189,7 @@ const simple =
 const pool =
   (op: string): OpBuilder =>
   (g, o, out, input) => {
-    const opt = o.options!;
+    const opt = options(o);
     g.withActivation({ name: out(), op, input: [input(0)], attr: { ...T, data_format: NHWC, ksize: ints([1, opt.int(4), opt.int(3), 1]), strides: ints([1, opt.int(2), opt.int(1), 1]), padding: padding(o) } }, opt.byte(5));
   };
 
@@ -190,23 +201,23 @@ const binary =
 /** One builder per supported TFLite op, in TFLite's option-table layout. */
 export const OP_BUILDERS: Record<string, OpBuilder> = {
   CONV_2D: (g, o, out, input) => {
-    const opt = o.options!;
-    const filter = g.kernel(o.inputs[1]!, [1, 2, 3, 0], undefined, 0);
-    const b = g.bias(o.inputs[2], g.outChannels(o.inputs[1]!));
+    const opt = options(o);
+    const filter = g.kernel(o.inputs[1], [1, 2, 3, 0], undefined, 0);
+    const b = g.bias(o.inputs[2], g.outChannels(o.inputs[1]));
     g.nodes.push({ name: out(), op: '_FusedConv2D', input: [input(0), filter, b], attr: { ...T, data_format: NHWC, strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]), dilations: ints([1, opt.int(5, 1), opt.int(4, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, use_cudnn_on_gpu: { b: true }, ...fused(opt.byte(3)) } });
   },
   DEPTHWISE_CONV_2D: (g, o, out, input) => {
-    const opt = o.options!;
+    const opt = options(o);
     const multiplier = Math.max(1, opt.int(3, 1));
-    const [, h, wd, cm] = g.tensor(o.inputs[1]!).shape as [number, number, number, number];
+    const [, h, wd, cm] = g.tensor(o.inputs[1]).shape as [number, number, number, number];
     // [1, H, W, C*M] and [H, W, C, M] share one memory order: only the shape changes.
-    const filter = g.kernel(o.inputs[1]!, [0, 1, 2, 3], [h, wd, cm / multiplier, multiplier]);
+    const filter = g.kernel(o.inputs[1], [0, 1, 2, 3], [h, wd, cm / multiplier, multiplier]);
     const b = g.bias(o.inputs[2], cm);
     g.nodes.push({ name: out(), op: 'FusedDepthwiseConv2dNative', input: [input(0), filter, b], attr: { ...T, data_format: NHWC, strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]), dilations: ints([1, opt.int(6, 1), opt.int(5, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, ...fused(opt.byte(4)) } });
   },
   FULLY_CONNECTED: (g, o, out, input) => {
-    const matrix = g.kernel(o.inputs[1]!, [0, 1], undefined, 0);
-    const b = g.bias(o.inputs[2], g.outChannels(o.inputs[1]!));
+    const matrix = g.kernel(o.inputs[1], [0, 1], undefined, 0);
+    const b = g.bias(o.inputs[2], g.outChannels(o.inputs[1]));
     g.nodes.push({ name: out(), op: '_FusedMatMul', input: [input(0), matrix, b], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: true }, ...fused(o.options?.byte(0) ?? 0) } });
   },
   ADD: binary('AddV2'),
@@ -215,22 +226,22 @@ export const OP_BUILDERS: Record<string, OpBuilder> = {
   MAX_POOL_2D: pool('MaxPool'),
   RESHAPE: (g, o, out, input) => {
     const declared = g.tensor(o.outputs[0]!).shape;
-    const target = (declared.length ? declared : g.intData(o.inputs[1]!)).map((d, i) => (i === 0 ? -1 : d === g.drop ? d - 1 : d));
+    const target = (declared.length ? declared : g.intData(o.inputs[1])).map((d, i) => (i === 0 ? -1 : d === g.drop ? d - 1 : d));
     g.nodes.push({ name: out(), op: 'Reshape', input: [input(0), g.intConst(`${out()}/shape`, target)], attr: { ...T, Tshape: { type: 'DT_INT32' } } });
   },
-  SQUEEZE: (g, o, out, input) => g.nodes.push({ name: out(), op: 'Squeeze', input: [input(0)], attr: { ...T, squeeze_dims: ints(o.options?.ints(0) ?? []) } }),
+  SQUEEZE: (g, o, out, input) => g.nodes.push({ name: out(), op: 'Squeeze', input: [input(0)], attr: { ...T, squeeze_dims: ints(o.options?.ints(0, 'squeeze_dims') ?? []) } }),
   SOFTMAX: (g, o, out, input) => {
     if ((o.options?.float(0, 1) ?? 1) !== 1) throw new Error('SOFTMAX with beta ≠ 1 is not supported');
     g.nodes.push({ name: out(), op: 'Softmax', input: [input(0)], attr: T });
   },
   MEAN: (g, o, out, input) =>
-    g.nodes.push({ name: out(), op: 'Mean', input: [input(0), g.intConst(`${out()}/axes`, g.intData(o.inputs[1]!))], attr: { ...T, Tidx: { type: 'DT_INT32' }, keep_dims: { b: (o.options?.byte(0) ?? 0) !== 0 } } }),
+    g.nodes.push({ name: out(), op: 'Mean', input: [input(0), g.intConst(`${out()}/axes`, g.intData(o.inputs[1]))], attr: { ...T, Tidx: { type: 'DT_INT32' }, keep_dims: { b: (o.options?.byte(0) ?? 0) !== 0 } } }),
   PAD: (g, o, out, input) => {
-    const paddings = g.addConst({ name: g.unique(`${out()}/paddings`), shape: [4, 2], dtype: 'int32', bytes: new Uint8Array(Int32Array.from(g.intData(o.inputs[1]!)).buffer) });
+    const paddings = g.addConst({ name: g.unique(`${out()}/paddings`), shape: [4, 2], dtype: 'int32', bytes: new Uint8Array(Int32Array.from(g.intData(o.inputs[1])).buffer) });
     g.nodes.push({ name: out(), op: 'Pad', input: [input(0), paddings], attr: { ...T, Tpaddings: { type: 'DT_INT32' } } });
   },
   CONCATENATION: (g, o, out, input) => {
-    const opt = o.options!;
+    const opt = options(o);
     g.withActivation({ name: out(), op: 'ConcatV2', input: [...o.inputs.map((_, k) => input(k)), g.intConst(`${out()}/axis`, [opt.int(0)], [])], attr: { ...T, N: { i: String(o.inputs.length) }, Tidx: { type: 'DT_INT32' } } }, opt.byte(1));
   },
   RELU: simple('Relu'),

@@ -1,0 +1,16 @@
+import { transfer } from 'comlink';
+import { buffersOf } from '../src/core/transferables';
+import { prepareImport, type PreparedModel } from './model-import';
+
+/**
+ * The import worker's API: a user's model files read, checked and converted into Glimpse's
+ * layout, in a worker started for one import and ended after it (src/lib/import-worker.ts),
+ * so that reading a model never runs in, blocks or fills the classifier worker.
+ */
+async function prepare(files: { name: string; data: Blob }[]): Promise<PreparedModel> {
+  const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
+  return transfer(prepared, buffersOf(prepared.files));
+}
+
+export const importApi = { prepare };
+export type ImportApi = typeof importApi;
