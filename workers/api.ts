@@ -1,7 +1,7 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifyResult, LoadOptions, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, type ClassifyResult, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
@@ -14,7 +14,7 @@ import { deviceMemory } from './choice-memory';
 import { Engine, tfjsMemory, type RunnerFactory } from './engine';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { keep } from './kept-files';
-import { activeModel, BUILTIN, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
+import { activeModel, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
 import { trainingViews, viewKey } from '../src/core/augmentation';
@@ -33,7 +33,7 @@ let loading: Promise<ModelInfo> | null = null;
 let notify: (event: LoadProgress) => void = () => undefined;
 let builtinUrl = '';
 let preference: BackendPreference = 'auto';
-let activeId = BUILTIN;
+let activeId = BUILTIN_MODEL;
 /** A stored model that was active but could not be loaded; the built-in one runs instead. */
 let problem: ModelInfo['problem'] = null;
 
@@ -56,7 +56,7 @@ function checkPreference(value: BackendPreference): void {
 /** A model's files, each checked against its manifest: the built-in one from the server, the user's from the store. */
 async function openModel(id: string): Promise<ModelFiles> {
   const onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p });
-  if (id === BUILTIN) return keepingTflite(await fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__), builtinUrl);
+  if (id === BUILTIN_MODEL) return keepingTflite(await fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__), builtinUrl);
   const shipped = __GLIMPSE_SHIPPED_MODELS__.find((m) => m.id === id);
   if (shipped) {
     const base = new URL(`../models/${id}/`, new URL(builtinUrl, self.location.href)).href;
@@ -100,21 +100,21 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
   checkPreference(preference);
   builtinUrl = url;
   loading ??= (async () => {
-    if (options.model && options.model !== BUILTIN && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
+    if (options.model && options.model !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
     const wanted = options.model ?? (await activeModel());
     // Starting the backend overlaps with the download.
     const starting = preference === 'litert' ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
     let files: ModelFiles | null = null;
     let id = wanted;
-    if (wanted !== BUILTIN) {
+    if (wanted !== BUILTIN_MODEL) {
       try {
         files = await openModel(wanted);
       } catch (error) {
         problem = { id: wanted, error: errorNameOf(error), message: (error as Error).message };
-        id = BUILTIN;
+        id = BUILTIN_MODEL;
       }
     }
-    [files] = await Promise.all([files ?? openModel(BUILTIN), starting]);
+    [files] = await Promise.all([files ?? openModel(BUILTIN_MODEL), starting]);
     return run(files, id);
   })().catch((error: unknown) => {
     // A failed load is forgotten so that a retry starts afresh.
@@ -183,8 +183,8 @@ async function correctModel(id: string, input: { range: [number, number]; fit: '
 }
 
 async function deleteModel(id: string): Promise<ModelInfo> {
-  if (id === BUILTIN || __GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id)) throw new BadRequestError('a model shipped with the site cannot be deleted');
-  if (activeId === id) await useModel(BUILTIN);
+  if (id === BUILTIN_MODEL || __GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id)) throw new BadRequestError('a model shipped with the site cannot be deleted');
+  if (activeId === id) await useModel(BUILTIN_MODEL);
   await deleteStored(id);
   if (problem?.id === id) problem = null;
   return currentInfo();
@@ -202,9 +202,9 @@ let trained: { files: Record<string, Uint8Array>; name: string; labels: string[]
 let stopTraining = false;
 
 async function featureEngine(): Promise<Engine> {
-  if (activeId === BUILTIN && engine) return engine;
+  if (activeId === BUILTIN_MODEL && engine) return engine;
   if (!baseForTraining) {
-    const files = await openModel(BUILTIN);
+    const files = await openModel(BUILTIN_MODEL);
     const backend = engine?.backend ?? 'wasm';
     baseForTraining = new Engine(files, activate);
     await baseForTraining.prepare(backend);

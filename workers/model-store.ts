@@ -1,7 +1,7 @@
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { ModelIntegrityError, StorageFullError } from '../src/core/errors';
 import { MANIFEST_FILE, manifestVersion, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
-import type { StoredModel } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, type StoredModel } from '../src/core/classifier-types';
 import type { PreparedModel } from './model-import';
 
 /**
@@ -10,7 +10,6 @@ import type { PreparedModel } from './model-import';
  * same verified loader. A stored model cannot be repaired from a server, so one that
  * fails its check is reported, and can be removed.
  */
-export const BUILTIN = 'builtin';
 const LIST = 'models';
 const ACTIVE = 'active';
 
@@ -30,9 +29,9 @@ export async function listModels(): Promise<StoredModel[]> {
 /** The model to run: a stored one the user chose, else the built-in one (also where there is no IndexedDB). */
 export async function activeModel(): Promise<string> {
   try {
-    return (await get<string>(ACTIVE, db())) ?? BUILTIN;
+    return (await get<string>(ACTIVE, db())) ?? BUILTIN_MODEL;
   } catch {
-    return BUILTIN;
+    return BUILTIN_MODEL;
   }
 }
 
@@ -79,7 +78,7 @@ export async function saveModel(prepared: PreparedModel, sourceName: string): Pr
 export async function deleteModel(id: string): Promise<void> {
   await set(LIST, (await listModels()).filter((m) => m.id !== id), db());
   await del(filesKey(id), db());
-  if ((await activeModel()) === id) await setActiveModel(BUILTIN);
+  if ((await activeModel()) === id) await setActiveModel(BUILTIN_MODEL);
 }
 
 /** A stored model's files, read as the verified loader reads a server: by URL, as responses. */

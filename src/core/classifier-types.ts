@@ -1,3 +1,6 @@
+/** The id of the model the site is built with (public/model), as stored choices, `?model=` and the embed's `ready` name it. */
+export const BUILTIN_MODEL = 'builtin';
+
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
 import type { EvaluationReport } from './metrics';
 import type { Prediction } from './predictions';

@@ -147,6 +147,23 @@ describe('your own model', () => {
     }
   });
 
+  it('never runs the user’s own active model in the embed frame: a page embedding Glimpse gets the built-in one', async () => {
+    const { page, context, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles(tm);
+      await expect.poll(() => status(page).getAttribute('data-model')).toBe(TM_NAME);
+      const embed = await context.newPage();
+      await embed.goto(`${baseUrl}embed.html`);
+      await waitReady(embed);
+      expect(await status(embed).getAttribute('data-model')).toBe(BUILTIN_NAME);
+      // The user's own choice is untouched.
+      expect(await status(page).getAttribute('data-model')).toBe(TM_NAME);
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses a broken model with a specific message and keeps the working one', async () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
