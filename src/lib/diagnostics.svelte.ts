@@ -1,5 +1,5 @@
 /// <reference path="../core/build-constants.d.ts" />
-import type { ClassifyResult, ModelInfo, WorkerDiagnostics } from '../core/classifier-types';
+import { BUILTIN_MODEL, type ClassifyResult, type ModelInfo, type WorkerDiagnostics } from '../core/classifier-types';
 import { errorNameOf } from '../core/errors';
 import { percentile } from '../core/stats';
 
@@ -81,7 +81,7 @@ class Diagnostics {
     return {
       generatedAt: new Date().toISOString(),
       release: __GLIMPSE_RELEASE__,
-      model: info ? { name: info.model.name, version: info.model.version, classes: info.model.classes } : null,
+      model: info ? { name: reportedName(info.model), version: info.model.version, classes: info.model.classes } : null,
       backend: info?.choice ?? null,
       device: { cores: navigator.hardwareConcurrency, crossOriginIsolated: globalThis.crossOriginIsolated === true, userAgent: navigator.userAgent },
       worker,
@@ -94,6 +94,15 @@ class Diagnostics {
       },
     };
   }
+}
+
+/**
+ * A model's name as the report may show it: the site's own models by name; the user's own (imported or
+ * trained) withheld, since their names come from file names and labels ("trained: cat, dog").
+ */
+function reportedName(model: ModelInfo['model']): string {
+  const site = model.id === BUILTIN_MODEL || __GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === model.id);
+  return site ? model.name : 'your own model (name withheld)';
 }
 
 export const diagnostics = new Diagnostics();
