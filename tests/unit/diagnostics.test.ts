@@ -7,7 +7,7 @@ vi.stubGlobal('navigator', { hardwareConcurrency: 2, userAgent: 'test' });
 const info = (id: string, name: string): ModelInfo => ({
   model: { id, name, version: 'v1', classes: 3, inputSize: [224, 224], range: [-1, 1], fit: 'crop', crop: 0.875 },
   backend: 'wasm',
-  choice: { backend: 'wasm', reason: 'default' },
+  choice: { backend: 'wasm', reason: 'forced', timings: {}, skipped: {} },
   problem: null,
 });
 
