@@ -96,6 +96,11 @@ http {
     # and HEAD with 405. Responses nginx makes before choosing a location (a bad request
     # line, a long URL or header, TRACE) take these server-level headers.
 ${headerLines('/', settings, '    ')}
+    # An HTTP/0.9 request (no protocol in its request line) could only get an answer without
+    # headers: the connection is closed instead.
+    if ($server_protocol = "") {
+      return 444;
+    }
 
 ${location(`= ${EMBED_PAGE}`, EMBED_PAGE, settings, 'try_files $uri =404')}
 

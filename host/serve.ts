@@ -23,6 +23,12 @@ export function requestPath(target: string | undefined): string | null {
   return target.split(/[?#]/, 1)[0]!;
 }
 
+/** HTTP/1.1 requires exactly one Host header (RFC 9112 §3.2); Node keeps the first of several silently. */
+function oneHost(req: IncomingMessage): boolean {
+  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 0).filter((name) => name.toLowerCase() === 'host').length;
+  return hosts === 1 || (hosts === 0 && req.httpVersion === '1.0');
+}
+
 function plain(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...extra }).end(`${STATUS_CODES[status] ?? 'Error'}\n`);
 }
@@ -48,7 +54,7 @@ export function serve({ dir, host, port, settings }: HostOptions): Promise<Serve
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const pathname = requestPath(req.url);
     for (const [name, value] of Object.entries(headersFor(pathname ?? '/', settings))) res.setHeader(name, value);
-    if (pathname === null) return plain(res, 400);
+    if (pathname === null || !oneHost(req)) return plain(res, 400);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, { Allow: 'GET, HEAD' });
     files(req, res, (error?: { status?: number; statusCode?: number; headers?: Record<string, string> }) => {
       if (res.headersSent) return void res.destroy();
@@ -57,7 +63,8 @@ export function serve({ dir, host, port, settings }: HostOptions): Promise<Serve
     });
   }
 
-  const server = createServer((req, res) => {
+  // Node's own 400 for a missing Host would carry none of the headers: the handler refuses it instead.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     try {
       handle(req, res);
     } catch {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { headersFor } from '../../host/headers';
 import { HEALTH_PATH, renderNginxConf } from '../../host/nginx';
 import { DEFAULT_SETTINGS } from '../../host/settings';
+import { connect } from 'node:net';
 import { rawRequest } from '../helpers/http-fuzz';
 import { freePort } from '../../harness/app-server';
 
@@ -69,6 +70,8 @@ async function expectHostileRefused(base: string): Promise<void> {
     ['encoded dot-dot', raw('GET /%2e%2e/package.json HTTP/1.1'), [400, 403, 404]],
     ['dot-dot', raw('GET /../package.json HTTP/1.1'), [400, 403, 404]],
     ['TRACE', raw('TRACE / HTTP/1.1'), [405]],
+    ['no Host', raw('GET / HTTP/1.1', []), [400]],
+    ['two Hosts', raw('GET / HTTP/1.1', ['Host: 127.0.0.1', 'Host: evil.example']), [400]],
     ['OPTIONS *', raw('OPTIONS * HTTP/1.1'), [400]],
     ['100 KB URL', raw(`GET /${'a'.repeat(100_000)} HTTP/1.1`), [414, 431]],
     ['20 KB header', raw('GET / HTTP/1.1', ['Host: 127.0.0.1', `X-Big: ${'b'.repeat(20_000)}`]), [400, 431, 494]],
@@ -126,6 +129,18 @@ describe('response headers', () => {
 
     it('refuses hostile requests with the security headers', async () => {
       await expectHostileRefused(base);
+    });
+
+    it('sends nothing to an HTTP/0.9 request, whose answer could carry no headers', async () => {
+      const answer = await new Promise<Buffer>((done) => {
+        const socket = connect(Number(new URL(base).port), '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk) => chunks.push(chunk));
+        socket.on('error', () => undefined);
+        socket.on('close', () => done(Buffer.concat(chunks)));
+        socket.write('GET /\r\n');
+      });
+      expect(answer.toString('latin1')).toBe('');
     });
 
     it('answers the health probe, and keeps its request counters off the public port', async () => {
