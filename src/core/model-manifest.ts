@@ -36,7 +36,8 @@ export function versionedName(name: string, version: string): string {
 }
 
 export function isPlainFileName(name: string): boolean {
-  return FILE_NAME.test(name) && !name.includes('..');
+  // Files are keyed by name in plain objects: `__proto__` or `constructor` would be lost or clash there.
+  return FILE_NAME.test(name) && !name.includes('..') && !(name in Object.prototype);
 }
 
 export async function sha256Hex(bytes: BufferSource): Promise<string> {

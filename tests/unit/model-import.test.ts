@@ -110,3 +110,16 @@ describe('model import: bad input gets a specific error', () => {
     expect(() => prepareImport([{ name: 'bomb.zip', bytes: bomb }])).toThrow(/would unpack to over 300 MB/);
   });
 });
+
+describe('model import: file names that are object keys', () => {
+  it('keeps a weight file named __proto__ (renamed), instead of losing it and building a site whose model never loads', async () => {
+    const files = withModelJson(tm, (json) => (json.weightsManifest[0].paths = ['__proto__'])).map((f) => (f.name === 'weights.bin' ? { name: '__proto__', bytes: f.bytes } : f));
+    const prepared = prepareImport(files);
+    const paths = JSON.parse(new TextDecoder().decode(prepared.files['model.json'])).weightsManifest[0].paths;
+    expect(paths).toEqual(['group1-shard1.bin']);
+    expect(Object.keys(prepared.files)).toContain('group1-shard1.bin');
+    expect(prepared.files['group1-shard1.bin']).toEqual(tm.find((f) => f.name === 'weights.bin')!.bytes);
+    const model = await fetchModelFiles('http://local/', () => undefined, recordFetcher(await withManifest(prepared.files)));
+    expect(model.labels).toEqual(TM_LABELS);
+  });
+});
