@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { unzipSync } from 'fflate';
 import { ModelFormatError } from '../src/core/errors';
 import { isPlainFileName, TFLITE_FILE } from '../src/core/model-manifest';
 import { MAX_CLASSES, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
+import { readZip } from './zip-reader';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**
@@ -38,6 +38,8 @@ export const IMPORT_LIMITS = {
   /** What a .zip may unpack to, by its own declared sizes. */
   maxUnzippedBytes: 300 * 1024 * 1024,
   maxFiles: 200,
+  /** Entries in a .zip's directory, folders and skipped files included (checked before any is read). */
+  maxZipEntries: 1000,
 } as const;
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -52,26 +54,10 @@ function parseJson(file: ImportFile): unknown {
   }
 }
 
-/** The entries of a .zip, refused by their declared sizes and paths before anything is inflated. */
+/** The model's files in a .zip (folders, dotfiles and macOS's __MACOSX left out), checked before anything is inflated. */
 export function unzip(file: ImportFile): ImportFile[] {
-  let declared = 0;
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(file.bytes, {
-      filter: (entry) => {
-        if (entry.name.startsWith('/') || /^[a-z]:/i.test(entry.name) || entry.name.split(/[\\/]/).includes('..')) {
-          throw new ModelFormatError(`${file.name}: the entry "${entry.name}" is not a plain relative path`);
-        }
-        declared += entry.originalSize;
-        if (declared > IMPORT_LIMITS.maxUnzippedBytes) throw new ModelFormatError(`${file.name} would unpack to over ${IMPORT_LIMITS.maxUnzippedBytes / 1024 / 1024} MB`);
-        return !entry.name.endsWith('/') && !baseName(entry.name).startsWith('.') && !entry.name.startsWith('__MACOSX/');
-      },
-    });
-  } catch (error) {
-    if ((error as Error).name === 'ModelFormatError') throw error;
-    throw new ModelFormatError(`${file.name} is not a readable .zip (${(error as Error).message})`);
-  }
-  return Object.entries(entries).map(([name, bytes]) => ({ name: baseName(name), bytes }));
+  const keep = (path: string) => !path.endsWith('/') && !baseName(path).startsWith('.') && !path.startsWith('__MACOSX/');
+  return readZip(file.bytes, file.name, { maxEntries: IMPORT_LIMITS.maxZipEntries, maxBytes: IMPORT_LIMITS.maxUnzippedBytes }, keep).map((entry) => ({ name: baseName(entry.path), bytes: entry.bytes }));
 }
 
 /** Every file given, zips unpacked, by plain file name; two files of one name are refused. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isErrorName } from '../../src/core/errors';
 import { readTflite } from '../../src/core/tflite/reader';
@@ -148,7 +149,7 @@ describe('crafted model files', () => {
     for (const bytes of [shape, pastEnd]) expect(() => importTflite(bytes)).toThrow(expect.objectContaining({ name: 'ModelFormatError' }));
   });
 
-  it(`end in a typed error or a valid model, with memory bounded (${1400 * SCALE}+ seeded cases)`, () => {
+  it(`end in a typed error or a valid model, with memory bounded (${1600 * SCALE}+ seeded cases)`, () => {
     const tally = new Tally();
     const tiny = tinyTflite();
     const tinyPlaces = fieldPlaces(tiny);
@@ -170,9 +171,18 @@ describe('crafted model files', () => {
       const { files, what } = mutateExport(tm, rng);
       tally.run(`tm #${i} ${what}`, () => prepareImport(files));
     }
+    // The same export as a .zip: its directory (the last bytes) flipped, or a field there set to an edge value.
+    const zip = zipSync(Object.fromEntries(tm.map((f) => [`export/${f.name}`, f.bytes])));
+    for (let i = 0; i < 200 * SCALE; i++) {
+      const bytes = zip.slice();
+      const pos = bytes.length - 1 - Math.floor(rng() * Math.min(300, bytes.length));
+      if (rng() < 0.5) bytes[pos]! ^= 1 << Math.floor(rng() * 8);
+      else setUint32(bytes, Math.min(pos, bytes.length - 4), pick(rng, [0, 0xffffffff, 0x7fffffff, bytes.length, bytes.length + 1, 1 << 30]));
+      tally.run(`tm.zip #${i} at ${pos}`, () => prepareImport([{ name: 'export.zip', bytes }]));
+    }
     console.log(tally.report('model fuzz'));
     expect(tally.untyped).toEqual([]);
-    expect(tally.cases).toBeGreaterThanOrEqual(1400 * SCALE);
+    expect(tally.cases).toBeGreaterThanOrEqual(1600 * SCALE);
     expect(tally.valid).toBeGreaterThan(0);
     expect(Object.keys(tally.errors).length).toBeGreaterThan(0);
     expect(tally.peakGrowth).toBeLessThan(MEMORY_BOUND);
