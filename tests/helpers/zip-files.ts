@@ -54,11 +54,5 @@ export function rawZip(entries: LocalEntry[], directory: DirectoryRecord[] = ent
   }
   const size = offset - start;
   put(header(22, (v) => [[0, 0x06054b50, 4], [8, directory.length, 2], [10, directory.length, 2], [12, size, 4], [16, start, 4]].forEach(([p, x, w]) => (w === 4 ? v.setUint32(p!, x!, true) : v.setUint16(p!, x!, true)))));
-  const zip = new Uint8Array(offset);
-  let at = 0;
-  for (const c of chunks) {
-    zip.set(c, at);
-    at += c.length;
-  }
-  return zip;
+  return new Uint8Array(Buffer.concat(chunks));
 }
