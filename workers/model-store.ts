@@ -1,6 +1,6 @@
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { ModelIntegrityError, StorageFullError } from '../src/core/errors';
-import { MANIFEST_FILE, manifestVersion, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
+import { MANIFEST_FILE, manifestVersion, parseModelManifest, sha256Hex, type ModelManifest } from '../src/core/model-manifest';
 import { BUILTIN_MODEL, type StoredModel } from '../src/core/classifier-types';
 import type { PreparedModel } from './model-import';
 
@@ -81,10 +81,23 @@ export async function deleteModel(id: string): Promise<void> {
   if ((await activeModel()) === id) await setActiveModel(BUILTIN_MODEL);
 }
 
-/** A stored model's files, read as the verified loader reads a server: by URL, as responses. */
+/**
+ * A stored model's files, read as the verified loader reads a server: by URL, as responses.
+ * The loader checks each file against the manifest; the manifest itself is checked here
+ * against the model's id, the version its entries make when it was stored, so that a file
+ * and its manifest entry changed together in storage are caught too.
+ */
 export async function storedFetcher(id: string): Promise<typeof fetch> {
   const files = await get<Record<string, Uint8Array>>(filesKey(id), db());
   if (!files) throw new ModelIntegrityError(`the stored model ${id} has no files`);
+  const manifest = files[MANIFEST_FILE];
+  let version: string | null = null;
+  try {
+    version = await manifestVersion(parseModelManifest(JSON.parse(new TextDecoder().decode(manifest))).files);
+  } catch {
+    // Reported below: a missing or unreadable manifest makes no version.
+  }
+  if (version !== id) throw new ModelIntegrityError(`the stored copy of model ${id} was changed: its files make version ${version ?? 'none'}`);
   return recordFetcher({ files });
 }
 

@@ -164,6 +164,38 @@ describe('your own model', () => {
     }
   });
 
+  it('catches a stored model whose labels and manifest entry were changed together, and runs the built-in one', async () => {
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles(tm);
+      await expect.poll(() => status(page).getAttribute('data-model')).toBe(TM_NAME);
+      // Swapped labels, with the manifest entry rewritten to match: every file still passes its own check.
+      const edited = await page.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((done) => (indexedDB.open('glimpse-models').onsuccess = (e) => done((e.target as IDBOpenDBRequest).result)));
+        const tx = (mode: IDBTransactionMode) => db.transaction('models', mode).objectStore('models');
+        const request = <T,>(r: IDBRequest<T>) => new Promise<T>((done) => (r.onsuccess = () => done(r.result)));
+        const id = (await request(tx('readonly').get('active'))) as string;
+        const files = (await request(tx('readonly').get(`files:${id}`))) as Record<string, Uint8Array>;
+        const labels = new TextEncoder().encode(JSON.stringify(['blue', 'green', 'red']));
+        const manifest = JSON.parse(new TextDecoder().decode(files['manifest.json']));
+        const sha256 = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', labels)), (b) => b.toString(16).padStart(2, '0')).join('');
+        manifest.files['labels.json'] = { bytes: labels.byteLength, sha256 };
+        files['labels.json'] = labels;
+        files['manifest.json'] = new TextEncoder().encode(JSON.stringify(manifest));
+        await request(tx('readwrite').put(files, `files:${id}`));
+        return manifest.version === id;
+      });
+      expect(edited).toBe(true);
+      await page.reload();
+      await waitReady(page);
+      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+      expect(await page.getByTestId('model-problem').innerText()).toMatch(/was changed/);
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses a broken model with a specific message and keeps the working one', async () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
