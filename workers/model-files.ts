@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
+import { isErrorName, ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
 import { isPlainFileName, JSON_FILES, MANIFEST_FILE, modelFileUrl, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { repairing } from './cache-repair';
@@ -120,6 +120,8 @@ class ModelDownload {
     try {
       response = await this.fetcher(url, init);
     } catch (cause) {
+      // A fetcher that knows why (the model store: a stored copy lacks the file) says so itself.
+      if (isErrorName((cause as Error)?.name)) throw cause;
       throw new ModelLoadError(`${name}: network error (${(cause as Error).message})`);
     }
     if (response.status !== 200) throw new ModelLoadError(`${name}: HTTP ${response.status}`);

@@ -236,7 +236,9 @@ export function prepareImport(given: readonly ImportFile[]): PreparedModel {
   const labels = readLabels(files, metadata);
   if (!labels || labels.length === 0) throw new ModelFormatError('no labels: add labels.json, labels.txt, or the metadata.json exported with the model');
   if (labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has at most ${MAX_CLASSES} classes`);
-  const units = format === 'layers-model' ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology) : null;
+  const declaredUnits = format === 'layers-model' ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology) : null;
+  const units = declaredUnits === null ? null : Number(declaredUnits);
+  if (units !== null && !(Number.isInteger(units) && units > 0)) throw new ModelFormatError(`${modelFile.name}: the last Dense layer's units, ${JSON.stringify(declaredUnits)}, is not a whole number of outputs`);
   if (units !== null && units !== labels.length && units !== labels.length + 1) throw new ModelFormatError(`the model has ${units} outputs but there are ${labels.length} labels`);
   const name = String(metadata?.modelName || metadata?.name || modelFile.name.replace(/\.json$/, '') || 'model');
   const glimpseMetadata = {

@@ -47,12 +47,14 @@ export async function withManifest(files: Record<string, Uint8Array>): Promise<{
   return { version: manifest.version, files: { ...files, [MANIFEST_FILE]: new TextEncoder().encode(JSON.stringify(manifest)) } };
 }
 
-/** Files in memory, served by name as the verified loader fetches them. */
-export function recordFetcher(record: { files: Record<string, Uint8Array> }): typeof fetch {
+/** Files in memory, served by name as the verified loader fetches them; a missing one is `missing(name)`, else a 404. */
+export function recordFetcher(record: { files: Record<string, Uint8Array> }, missing?: (name: string) => Error): typeof fetch {
   return async (input) => {
     const name = decodeURIComponent(new URL(String(input)).pathname.split('/').pop() ?? '');
-    const bytes = record.files[name];
-    return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200 }) : new Response(null, { status: 404 });
+    const bytes = Object.hasOwn(record.files, name) ? record.files[name] : undefined;
+    if (bytes) return new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200 });
+    if (missing) throw missing(name);
+    return new Response(null, { status: 404 });
   };
 }
 
@@ -98,7 +100,7 @@ export async function storedFetcher(id: string): Promise<typeof fetch> {
     // Reported below: a missing or unreadable manifest makes no version.
   }
   if (version !== id) throw new ModelIntegrityError(`the stored copy of model ${id} was changed: its files make version ${version ?? 'none'}`);
-  return recordFetcher({ files });
+  return recordFetcher({ files }, (name) => new ModelIntegrityError(`the stored copy of model ${id} lacks ${name}: it was damaged in this browser's storage`));
 }
 
 /** The stored files of a model, to change its metadata and store it again. */

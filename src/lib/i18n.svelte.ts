@@ -37,9 +37,14 @@ class I18n {
     return template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? `{${key}}`));
   }
 
-  /** The one place an error becomes words for the user; limits are quoted from LIMITS itself. */
-  error(error: unknown): string {
-    return this.format(this.m.errors[errorNameOf(error)], {
+  /**
+   * The one place an error becomes words for the user; limits are quoted from LIMITS itself.
+   * An unknown error is told as a failure of what the user was doing: classifying, or reading a model.
+   */
+  error(error: unknown, doing: 'classifying' | 'reading a model' = 'classifying'): string {
+    const name = errorNameOf(error);
+    if (name === 'UnknownError' && doing === 'reading a model') return this.m.models.failed;
+    return this.format(this.m.errors[name], {
       megapixels: LIMITS.maxPixels / 1e6,
       side: LIMITS.maxSide.toLocaleString(this.locale === 'zh' ? 'zh-CN' : 'en'),
       megabytes: LIMITS.maxBytes / 1024 / 1024,

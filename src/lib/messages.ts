@@ -69,7 +69,7 @@ export interface Messages {
   cameraPaused: string;
   cameraHidden: string;
   train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo', string>;
-  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added', string>;
+  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added' | 'failed', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -202,6 +202,7 @@ const en: Messages = {
     save: 'Save',
     problem: 'The stored model “{name}” could not be loaded, so the built-in model runs instead: {message}',
     added: 'added {date}',
+    failed: 'Something went wrong while reading this model.',
   },
   diag: {
     title: 'Diagnostics',
@@ -386,6 +387,7 @@ const zh: Messages = {
     save: '保存',
     problem: '已保存的模型“{name}”无法加载，因此改用内置模型：{message}',
     added: '添加于 {date}',
+    failed: '读取此模型时出错。',
   },
   diag: {
     title: '诊断',

@@ -123,3 +123,23 @@ describe('model import: file names that are object keys', () => {
     expect(model.labels).toEqual(TM_LABELS);
   });
 });
+
+describe('model import: honest refusals', () => {
+  const lastDense = (json: any) => {
+    const layers = json.modelTopology.config.layers;
+    return layers.at(-1).config;
+  };
+
+  it('reads a Dense layer’s units given as a string, and names units that are no number', () => {
+    expect(prepareImport(withModelJson(tm, (json) => (lastDense(json).units = '3'))).labels).toEqual(TM_LABELS);
+    expect(() => prepareImport(withModelJson(tm, (json) => (lastDense(json).units = 'three')))).toThrow(/model\.json: the last Dense layer's units, "three", is not a whole number of outputs/);
+  });
+
+  it('says a stored copy lacks a file, not that the network failed (HTTP 404)', async () => {
+    const record = await withManifest(prepareImport(tm).files);
+    const { ['labels.json']: _, ...damaged } = record.files;
+    const missing = (name: string) => Object.assign(new Error(`the stored copy lacks ${name}`), { name: 'ModelIntegrityError' });
+    await expect(fetchModelFiles('http://local/', () => undefined, recordFetcher({ files: damaged }, missing))).rejects.toMatchObject({ name: 'ModelIntegrityError', message: 'the stored copy lacks labels.json' });
+    await expect(fetchModelFiles('http://local/', () => undefined, recordFetcher({ files: damaged }))).rejects.toMatchObject({ name: 'ModelLoadError' });
+  });
+});
