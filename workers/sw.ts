@@ -4,6 +4,7 @@ import { addPlugins, cleanupOutdatedCaches, precacheAndRoute, type PrecacheEntry
 import { registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
 import { integrityOf } from '../src/core/integrity';
+import { TFLITE_FILE } from '../src/core/model-manifest';
 import { KEPT_CACHE } from './kept-files';
 
 /**
@@ -42,9 +43,16 @@ precacheAndRoute(precache, { ignoreURLParametersMatching: [/.*/] });
 // keeps each in KEPT_CACHE once it verified it (workers/kept-files.ts), so a device that
 // runs LiteRT keeps running it offline; the worker checks both against their sha256
 // before every use, and evicts a copy that fails.
+// The route answers from that cache and never writes to it (only the worker, after checking, does),
+// and only the app's own requests: LiteRT's wasm by its hashed name, a model's .tflite at its
+// versioned URL, never a navigation. Otherwise any page could make this origin store a 9 MB copy per
+// query string it invents.
 registerRoute(
-  ({ url }) => url.origin === self.location.origin && (/\/litert_wasm_[\w-]+\.wasm$/.test(url.pathname) || url.pathname.endsWith('.tflite')),
-  new CacheFirst({ cacheName: KEPT_CACHE, plugins: [new CacheableResponsePlugin({ statuses: [200] })] }),
+  ({ url, request }) =>
+    url.origin === self.location.origin &&
+    request.mode !== 'navigate' &&
+    ((/\/litert_wasm_[\w-]+\.wasm$/.test(url.pathname) && url.search === '') || (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search))),
+  new CacheFirst({ cacheName: KEPT_CACHE, plugins: [new CacheableResponsePlugin({ statuses: [200] }), { cacheWillUpdate: async () => null }] }),
 );
 cleanupOutdatedCaches();
 clientsClaim();

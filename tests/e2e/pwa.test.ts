@@ -261,6 +261,15 @@ describe('offline PWA', () => {
       const kept = await page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname));
       const wasm = kept.find((p) => /\/litert_wasm_[\w-]+\.wasm$/.test(p))!;
       expect(kept.sort()).toEqual([wasm, '/model/model.tflite'].sort());
+      const keptUrls = async () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
+      // Only the app's own requests are kept: not another query string, not a navigation another site can start.
+      await page.evaluate(async (wasm) => {
+        for (const url of ['/model/model.tflite?x=1', '/model/model.tflite', `${wasm}?x=2`]) await (await fetch(url)).arrayBuffer();
+      }, wasm);
+      const other = await page.context().newPage();
+      await other.goto(`${host.url}model/model.tflite?evil=1`).catch(() => undefined);
+      await other.close();
+      expect((await keptUrls()).filter((u) => /x=1|x=2|evil/.test(u))).toEqual([]);
 
       // A copy of another model version's .tflite (left by an earlier deployment) is let go when this one is kept again.
       await page.evaluate(async () => (await caches.open('glimpse-litert')).put('/model/model.tflite?v=0123456789abcdef', new Response('an older model')));
@@ -283,7 +292,6 @@ describe('offline PWA', () => {
       await host.stop();
       await page.reload();
       await onLiteRt('hot_dog.jpg');
-      const keptUrls = async () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
       await expect.poll(async () => (await keptUrls()).filter((u) => u.startsWith('/model/model.tflite'))).toEqual([`/model/model.tflite?v=${JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8')).version}`]);
       expect(await marked()).toEqual([wasm, '/model/model.tflite'].sort());
 
