@@ -89,6 +89,29 @@ describe('the embed bridge', () => {
     expect(results).toEqual(Array.from({ length: EMBED_LIMITS.maxQueue + 1 }, (_, i) => `r${i}`));
   });
 
+  it('answers busy when the waiting images would hold more than the byte bound, however few they are', async () => {
+    const { win, sent, deliver } = fakeFrame();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    startBridge(win, '*', fakeClassifier(async () => (await gate, { predictions: [], backend: 'wasm', ms: 1, memory: { tensors: 1, bytes: 4 } })));
+    // 40-megapixel bitmaps: 160 MB of pixels each (Node has no ImageBitmap: a stand-in of that class).
+    class FakeBitmap {
+      readonly width = 8000;
+      readonly height = 5000;
+    }
+    vi.stubGlobal('ImageBitmap', FakeBitmap);
+    const bitmap = new FakeBitmap() as unknown as ImageBitmap;
+    const fit = Math.floor(EMBED_LIMITS.maxQueuedBytes / (8000 * 5000 * 4));
+    for (let i = 0; i < fit + 3; i++) deliver({ glimpse: 1, type: 'classify', id: `b${i}`, image: bitmap });
+    // The first runs, `fit` wait, the last two are refused at once.
+    expect(replies(sent).map((m) => ('code' in m ? [m.code, m.id] : [m.type]))).toEqual([['busy', `b${fit + 1}`], ['busy', `b${fit + 2}`]]);
+    release();
+    await vi.waitFor(() => expect(replies(sent)).toHaveLength(fit + 3));
+    // Once the queue drained, a big image is taken again.
+    deliver({ glimpse: 1, type: 'classify', id: 'again', image: bitmap });
+    await vi.waitFor(() => expect(replies(sent).at(-1)).toMatchObject({ type: 'result', id: 'again' }));
+  });
+
   it('answers messages that arrived before it listened', async () => {
     const parentless = fakeFrame();
     const early = [{ data: { glimpse: 1, type: 'classify', id: 'early', image: 'nope' }, origin: 'https://host.example', source: parentless.parent } as unknown as MessageEvent];

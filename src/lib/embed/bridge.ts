@@ -34,6 +34,9 @@ function originOf(url: string): string | null {
 /** The classifier checks every kind of image alike: bytes by their header, bitmaps by their size. */
 const toClassifiable = (image: EmbedImage): Blob | ImageBitmap => (image instanceof ArrayBuffer ? new Blob([image]) : image);
 
+/** The memory a waiting image holds: a file's bytes, a bitmap's RGBA pixels. */
+const heldBytes = (image: EmbedImage): number => (image instanceof ArrayBuffer ? image.byteLength : image instanceof Blob ? image.size : image.width * image.height * 4);
+
 /**
  * Answers the parent page's messages. Only `window.parent` is listened to, only from
  * allowed origins, and every reply names the sender's exact origin. Requests are
@@ -43,6 +46,7 @@ class Bridge {
   /** Origins that hear `ready` and progress: the embedding page's, and any that asked for status. */
   private readonly listeners = new Set<string>();
   private readonly queue: Request[] = [];
+  private queuedBytes = 0;
   private running = false;
 
   constructor(
@@ -96,8 +100,11 @@ class Bridge {
       void this.listen(event.origin);
     } else if (this.queue.length >= EMBED_LIMITS.maxQueue) {
       this.fail(message.id, 'busy', `${EMBED_LIMITS.maxQueue} requests are already waiting`, event.origin);
+    } else if (this.queue.length > 0 && this.queuedBytes + heldBytes(message.image) > EMBED_LIMITS.maxQueuedBytes) {
+      this.fail(message.id, 'busy', `the requests already waiting hold ${Math.round(this.queuedBytes / 1024 / 1024)} MB of images`, event.origin);
     } else {
       this.queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, origin: event.origin });
+      this.queuedBytes += heldBytes(message.image);
       void this.pump();
     }
   }
@@ -106,6 +113,7 @@ class Bridge {
     if (this.running) return;
     this.running = true;
     for (let request = this.queue.shift(); request; request = this.queue.shift()) {
+      this.queuedBytes -= heldBytes(request.image);
       try {
         await this.classifier.loaded();
         const result = await this.classifier.classifyImage(toClassifiable(request.image), request.topK);

@@ -32,6 +32,8 @@ export const EMBED_LIMITS = {
   maxTopK: 20,
   /** Requests waiting in the frame; more are answered at once with `busy`. */
   maxQueue: 32,
+  /** What waiting requests may hold together (a bitmap counted as its RGBA pixels); more is answered `busy`. */
+  maxQueuedBytes: 512 * 1024 * 1024,
 } as const;
 
 /** A host message that failed validation but names a request id can still be answered with `bad-request`. */
