@@ -1,6 +1,6 @@
 import { transfer } from 'comlink';
 import { buffersOf } from '../src/core/transferables';
-import { prepareImport, type PreparedModel } from './model-import';
+import { importable, prepareImport, type PreparedModel } from './model-import';
 
 /**
  * The import worker's API: a user's model files read, checked and converted into Glimpse's
@@ -8,7 +8,8 @@ import { prepareImport, type PreparedModel } from './model-import';
  * so that reading a model never runs in, blocks or fills the classifier worker.
  */
 async function prepare(files: { name: string; data: Blob }[]): Promise<PreparedModel> {
-  const prepared = prepareImport(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
+  const wanted = importable(files.map((f) => ({ name: f.name, size: f.data.size, data: f.data })));
+  const prepared = prepareImport(await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))));
   return transfer(prepared, buffersOf(prepared.files));
 }
 

@@ -54,6 +54,24 @@ function parseJson(file: ImportFile): unknown {
   }
 }
 
+/** Photos, videos and sounds that come along when a whole folder is chosen: never part of a model. */
+const MEDIA = /\.(jpe?g|png|gif|webp|bmp|heic|heif|avif|tiff?|svg|mp4|mov|m4v|webm|mkv|avi|mp3|wav|m4a|aac|flac|ogg)$/i;
+
+/**
+ * The chosen files worth reading, decided from names and sizes alone, before any is read: media
+ * files are left out, and a file or a selection larger than any model could be is refused by
+ * name (a 3 GB video chosen with a model's files used to be read in full first).
+ */
+export function importable<F extends { name: string; size: number }>(files: readonly F[]): F[] {
+  const kept = files.filter((f) => !MEDIA.test(f.name));
+  const cap = IMPORT_LIMITS.maxUnzippedBytes;
+  const huge = kept.find((f) => f.size > cap);
+  if (huge) throw new ModelFormatError(`${huge.name} is ${Math.round(huge.size / 1024 / 1024)} MB: no file of a model is over ${cap / 1024 / 1024} MB`);
+  const total = kept.reduce((sum, f) => sum + f.size, 0);
+  if (total > cap) throw new ModelFormatError(`the chosen files hold ${Math.round(total / 1024 / 1024)} MB: a model is at most ${cap / 1024 / 1024} MB`);
+  return kept;
+}
+
 /** The model's files in a .zip (folders, dotfiles and macOS's __MACOSX left out), checked before anything is inflated. */
 export function unzip(file: ImportFile): ImportFile[] {
   const keep = (path: string) => !path.endsWith('/') && !baseName(path).startsWith('.') && !path.startsWith('__MACOSX/');

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchModelFiles } from '../../workers/model-files';
-import { prepareImport, type ImportFile } from '../../workers/model-import';
+import { importable, prepareImport, type ImportFile } from '../../workers/model-import';
 import { recordFetcher, withManifest } from '../../workers/model-store';
 import { Engine } from '../../workers/engine';
 import { FIXTURES, MODEL_DIR, nodeActivate } from '../helpers/model';
@@ -141,5 +141,14 @@ describe('model import: honest refusals', () => {
     const missing = (name: string) => Object.assign(new Error(`the stored copy lacks ${name}`), { name: 'ModelIntegrityError' });
     await expect(fetchModelFiles('http://local/', () => undefined, recordFetcher({ files: damaged }, missing))).rejects.toMatchObject({ name: 'ModelIntegrityError', message: 'the stored copy lacks labels.json' });
     await expect(fetchModelFiles('http://local/', () => undefined, recordFetcher({ files: damaged }))).rejects.toMatchObject({ name: 'ModelLoadError' });
+  });
+});
+
+describe('model import: what is read at all', () => {
+  it('leaves out photos and videos chosen with a model, and refuses a file or selection too large for a model before reading any', () => {
+    const model = [{ name: 'model.json', size: 2_000 }, { name: 'weights.bin', size: 2_000_000 }, { name: 'labels.txt', size: 20 }];
+    expect(importable([...model, { name: 'holiday.MP4', size: 3e9 }, { name: 'cat.jpg', size: 4e6 }])).toEqual(model);
+    expect(() => importable([...model, { name: 'dump.bin', size: 3e9 }])).toThrow(/dump\.bin is 2861 MB: no file of a model is over 300 MB/);
+    expect(() => importable([...model, ...Array.from({ length: 3 }, (_, i) => ({ name: `w${i}.bin`, size: 150 * 1024 * 1024 }))])).toThrow(/the chosen files hold 452 MB: a model is at most 300 MB/);
   });
 });
