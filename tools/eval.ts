@@ -31,6 +31,8 @@ export interface EvalOptions {
 
 export async function runEval(options: EvalOptions): Promise<EvaluationReport> {
   const files = await loadModelDir(dirname(resolve(options.model)));
+  // Refused before any image is classified, not after.
+  evaluate([], files.labels);
   const dataset = options.manifest ? readManifest(options.manifest, files.labels) : readImageFolder(options.images!, files.labels);
   const items = dataset.slice(0, options.limit ?? dataset.length);
   const engine = await nodeEngine(files);

@@ -43,6 +43,9 @@ export interface Sample {
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
+/** Classes a report covers: its confusion matrix holds classes² counts (4096² ≈ 17 million, ~67 MB). */
+export const MAX_EVALUATED_CLASSES = 4096;
+
 /** The classes that occur in the truth or the predictions: what macro averages and tables cover. */
 export function presentClasses({ perClass, confusion }: Pick<EvaluationReport, 'perClass' | 'confusion'>): ClassMetrics[] {
   return perClass.filter((c) => c.support > 0 || confusion.some((row) => row[c.index]! > 0));
@@ -55,6 +58,7 @@ export function presentClasses({ perClass, confusion }: Pick<EvaluationReport, '
  */
 export function evaluate(samples: readonly Sample[], labels: readonly string[]): EvaluationReport {
   const k = labels.length;
+  if (k > MAX_EVALUATED_CLASSES) throw new RangeError(`a model of ${k} classes cannot be evaluated: its confusion matrix would hold ${k}² counts (at most ${MAX_EVALUATED_CLASSES} classes)`);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let top1 = 0;
   let top5 = 0;

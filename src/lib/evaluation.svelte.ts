@@ -1,4 +1,4 @@
-import { evaluate, type EvaluationReport, type Sample } from '../core/metrics';
+import { evaluate, MAX_EVALUATED_CLASSES, type EvaluationReport, type Sample } from '../core/metrics';
 import { isImageFileName } from '../core/image-files';
 import { resolveLabel, wnidLabeller } from '../core/labels';
 import { classifier } from './classifier.svelte';
@@ -41,12 +41,16 @@ class Evaluation {
   progress = $state({ done: 0, total: 0 });
   report = $state.raw<EvaluationReport | null>(null);
   skipped = $state.raw<Skipped[]>([]);
+  /** Set when the model has more classes than a report can cover: nothing is classified then. */
+  tooManyClasses = $state<number | null>(null);
   private run = 0;
 
   /** `folders` gives each file's folder when it did not come from a folder picker (a drop). */
   async start(files: readonly File[], folders?: ReadonlyMap<File, string | null>): Promise<void> {
     const run = ++this.run;
     const labels = await classifier.labels();
+    this.tooManyClasses = labels.length > MAX_EVALUATED_CLASSES ? labels.length : null;
+    if (this.tooManyClasses !== null) return;
     const images = files.filter((f) => isImageFileName(f.name));
     const { items, skipped } = labelFiles(images, labels, folders ? (f) => folders.get(f) ?? undefined : undefined);
     this.skipped = skipped;

@@ -44,6 +44,7 @@ export interface Messages {
   classifyView: string;
   evaluate: string;
   evaluateHint: string;
+  evaluateTooManyClasses: string;
   chooseFolder: string;
   chooseLabelledFiles: string;
   skippedFiles: string;
@@ -114,6 +115,7 @@ const en: Messages = {
   cancel: 'Cancel',
   classifyView: 'Classify',
   evaluate: 'Evaluate',
+  evaluateTooManyClasses: 'This model has {classes} classes; the Evaluate view scores models of up to {max} (its confusion matrix, classes × classes, would not fit in memory).',
   evaluateHint: 'Measure the model on your own labelled images: choose or drop a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
   chooseFolder: 'Choose a folder',
   chooseLabelledFiles: 'Choose labelled files',
@@ -299,6 +301,7 @@ const zh: Messages = {
   cancel: '取消',
   classifyView: '分类',
   evaluate: '评估',
+  evaluateTooManyClasses: '此模型有 {classes} 个类别；评估视图最多评估 {max} 个类别的模型（类别 × 类别的混淆矩阵会超出内存）。',
   evaluateHint: '用您自己的带标签图片评估模型：选择或拖入一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
   chooseFolder: '选择文件夹',
   chooseLabelledFiles: '选择带标签的文件',

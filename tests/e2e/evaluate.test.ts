@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
 import { FIXTURES, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
+import { teachableMachineExport, TM_NAME } from '../helpers/teachable-machine';
 
 /** A folder per class named by label text, plus one photo filed under the wrong class (copies: directory upload skips symlinks). */
 function labelledFolder(): string {
@@ -63,6 +64,25 @@ describe('Evaluate view, drag and drop', () => {
       expect(await summary.getAttribute('data-top1')).toBe('1');
       // The drop went to the evaluation, not to the classifier's results.
       expect(await page.getByTestId('predictions').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('says a model of 45,000 classes is too large to evaluate, instead of building its classes² matrix and crashing the tab', { timeout: 240_000 }, async () => {
+    const labels = Array.from({ length: 45_000 }, (_, i) => `class ${i}`);
+    const files = (await teachableMachineExport(16, labels)).map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.bytes) }));
+    const { page, close } = await openPage(`${inject('baseUrl')}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles(files);
+      await expect.poll(() => page.getByTestId('model-status').getAttribute('data-model'), { timeout: 120_000 }).toBe(TM_NAME);
+      await page.getByTestId('view-evaluate').click();
+      await page.getByTestId('eval-folder').setInputFiles(labelledFolder());
+      await expect.poll(() => page.getByTestId('eval-refused').innerText()).toMatch(/45000 classes; the Evaluate view scores models of up to 4096/);
+      expect(await page.getByTestId('eval-summary').count()).toBe(0);
+      // The page still answers.
+      expect(await page.evaluate(() => 1 + 1)).toBe(2);
     } finally {
       await close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confusionCsv, evaluate, topConfusions } from '../../src/core/metrics';
+import { confusionCsv, evaluate, MAX_EVALUATED_CLASSES, topConfusions } from '../../src/core/metrics';
 
 const labels = ['cat', 'dog', 'bird', 'fish'];
 const s = (truth: number, ...ranked: number[]) => ({ truth, ranked, ms: 10 });
@@ -54,5 +54,15 @@ describe('evaluate', () => {
   it('handles an empty run and refuses unknown classes', () => {
     expect(evaluate([], labels)).toMatchObject({ n: 0, top1: 0, top5: 0 });
     expect(() => evaluate([s(9, 0)], labels)).toThrow(RangeError);
+  });
+});
+
+describe('how many classes a report covers', () => {
+  it('refuses a model whose classes × classes confusion matrix would not fit, before counting anything', () => {
+    const labels = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`);
+    expect(evaluate([{ truth: 0, ranked: [0], ms: 1 }], labels(MAX_EVALUATED_CLASSES)).confusion).toHaveLength(MAX_EVALUATED_CLASSES);
+    const started = performance.now();
+    expect(() => evaluate([{ truth: 0, ranked: [0], ms: 1 }], labels(45_000))).toThrow(/a model of 45000 classes cannot be evaluated/);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
