@@ -29,9 +29,9 @@ export const MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024;
 export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
   if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string') throw new ModelFormatError(`weightsManifest: an entry is not a weight with a name (${JSON.stringify(entry)?.slice(0, 60)})`);
   const stored = entry.quantization?.dtype ?? entry.dtype;
-  const size = BYTES_PER_ELEMENT[stored];
-  if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${stored}`);
-  if (entry.quantization && !DEQUANTIZED_DTYPES.has(entry.dtype)) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${entry.dtype}`);
+  const size = typeof stored === 'string' && Object.hasOwn(BYTES_PER_ELEMENT, stored) ? BYTES_PER_ELEMENT[stored] : undefined;
+  if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(stored)}`);
+  if (entry.quantization && !DEQUANTIZED_DTYPES.has(entry.dtype)) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(entry.dtype)}`);
   if (!Array.isArray(entry.shape) || entry.shape.length > 8 || !entry.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 1 << 24)) {
     throw new ModelFormatError(`weight ${entry.name}: bad shape`);
   }

@@ -235,7 +235,8 @@ export function prepareImport(given: readonly ImportFile[]): PreparedModel {
     declared += needed;
     if (declared > IMPORT_LIMITS.maxWeightBytes) throw new ModelFormatError(`${modelFile.name} declares over ${IMPORT_LIMITS.maxWeightBytes / 1024 / 1024} MB of weights`);
     const paths = group.paths.map((path, p) => {
-      const name = baseName(String(path));
+      if (typeof path !== 'string' || path === '') throw new ModelFormatError(`${modelFile.name}: a weight path is ${JSON.stringify(path)?.slice(0, 40)}, not a file name`);
+      const name = baseName(path);
       if (/^[a-z]+:/i.test(String(path)) || String(path).startsWith('/')) throw new ModelFormatError(`${modelFile.name}: weight path "${path}" is a URL or an absolute path`);
       if (seen.has(name)) throw new ModelFormatError(`${modelFile.name}: the shard ${name} is listed twice`);
       seen.add(name);

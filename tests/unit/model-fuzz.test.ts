@@ -97,6 +97,7 @@ class Tally {
   valid = 0;
   readonly errors: Record<string, number> = {};
   readonly untyped: string[] = [];
+  readonly unclear: string[] = [];
   private readonly start = process.memoryUsage().rss;
   peakGrowth = 0;
 
@@ -108,6 +109,8 @@ class Tally {
       const name = (error as Error)?.name;
       if (isErrorName(name)) this.errors[name] = (this.errors[name] ?? 0) + 1;
       else this.untyped.push(`${what}: ${String(error)}`);
+      // A refusal names what is wrong: a size it could not compute ("needs NaN") or an object it printed says nothing.
+      if (/\b(needs|holds?|hold|is|of) NaN\b|\[object \w+\]/.test((error as Error)?.message ?? '')) this.unclear.push(`${what}: ${(error as Error).message}`);
     }
     this.peakGrowth = Math.max(this.peakGrowth, process.memoryUsage().rss - this.start);
   }
@@ -182,6 +185,7 @@ describe('crafted model files', () => {
     }
     console.log(tally.report('model fuzz'));
     expect(tally.untyped).toEqual([]);
+    expect(tally.unclear).toEqual([]);
     expect(tally.cases).toBeGreaterThanOrEqual(1600 * SCALE);
     expect(tally.valid).toBeGreaterThan(0);
     expect(Object.keys(tally.errors).length).toBeGreaterThan(0);
