@@ -19,7 +19,7 @@ export interface AppBuildOptions {
   publicDir?: string;
 }
 
-const liteRtWasmSha256 = (file: string) => createHash('sha256').update(readFileSync(resolve(import.meta.dirname, 'node_modules/@litertjs/core/wasm', file))).digest('hex');
+const wasmSha256 = (file: string) => createHash('sha256').update(readFileSync(resolve(import.meta.dirname, 'node_modules', file))).digest('hex');
 
 /** The app's build, for the given options: `npm run build` (build/app.ts) passes them explicitly. */
 /** A licence template for one build's workers: every worker bundled so far, each package once, in a stable order. */
@@ -54,7 +54,8 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
       __GLIMPSE_SHIPPED_MODELS__: JSON.stringify(existsSync(resolve(publicDir, 'models/catalogue.json')) ? JSON.parse(readFileSync(resolve(publicDir, 'models/catalogue.json'), 'utf8')) : []),
       __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(publicDir, 'model/metadata.json'), 'utf8')) as { name: string }).name),
       __GLIMPSE_RELEASE__: JSON.stringify(release),
-      __GLIMPSE_LITERT_WASM_SHA256__: JSON.stringify({ single: liteRtWasmSha256('litert_wasm_internal.wasm'), threaded: liteRtWasmSha256('litert_wasm_threaded_internal.wasm') }),
+      __GLIMPSE_LITERT_WASM_SHA256__: JSON.stringify({ single: wasmSha256('@litertjs/core/wasm/litert_wasm_internal.wasm'), threaded: wasmSha256('@litertjs/core/wasm/litert_wasm_threaded_internal.wasm') }),
+      __GLIMPSE_ONNX_WASM_SHA256__: JSON.stringify({ plain: wasmSha256('onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'), gpu: wasmSha256('onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm') }),
       __GLIMPSE_ISOLATE__: JSON.stringify(settings.isolate),
     },
     worker: {

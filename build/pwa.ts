@@ -68,8 +68,8 @@ export function pwaOptions(outDir: string): Partial<VitePWAOptions> {
     injectManifest: {
       // Shards may lack an extension (as nsfwjs's do): every file of the model is precached.
       globPatterns: ['**/*.{html,js,css,wasm,svg,png}', 'model/*', 'models/**/*'],
-      // LiteRT's wasm and .tflite files are cached when first used instead (see workers/sw.ts).
-      globIgnores: ['embed.js', 'licenses*.md', '**/litert_wasm_*.wasm', '**/*.tflite'],
+      // LiteRT's and ONNX Runtime's wasm and .tflite files are cached when first used instead (see workers/sw.ts).
+      globIgnores: ['embed.js', 'licenses*.md', '**/litert_wasm_*.wasm', '**/ort-wasm-*.wasm', '**/*.tflite'],
       // The worker chunk and the model shard exceed Workbox's 2 MiB default.
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
       // A classic script: the ES-module build passes an option Rolldown warns is deprecated.

@@ -7,7 +7,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { MANIFEST_FILE } from '../src/core/model-manifest';
 import { modelManifest } from '../build/model-manifest';
 import { Engine } from '../workers/engine';
-import { fetchModelFiles, type ModelFiles } from '../workers/model-files';
+import { ModelFormatError } from '../src/core/errors';
+import { fetchModelFiles, type ModelFiles, type TfjsModelFiles } from '../workers/model-files';
 import { fileFetch } from './node-io';
 
 export async function nodeActivate(backend: string): Promise<boolean> {
@@ -23,6 +24,12 @@ export async function loadModelDir(dir: string): Promise<ModelFiles> {
   const fetcher: typeof fetch = async (input, init) =>
     computed && String(input).endsWith(`/${MANIFEST_FILE}`) ? new Response(computed) : fileFetch(input, init);
   return fetchModelFiles(pathToFileURL(dir).href, () => undefined, fetcher);
+}
+
+/** A model the tool works on as tfjs weights (quantizing, training a head): an ONNX model is refused by name. */
+export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
+  if (files.format === 'onnx') throw new ModelFormatError(`${files.spec.name} is an ONNX model: ${why} works on tfjs models`);
+  return files;
 }
 
 /** The worker's engine, ready on tfjs-wasm in Node. */

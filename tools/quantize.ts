@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Pixels } from '../src/core/preprocess';
 import { writeModelManifest } from '../build/model-manifest';
 import { Engine } from '../workers/engine';
-import { entryByteLength, type ModelFiles } from '../workers/model-files';
+import { entryByteLength, type ModelFiles, type TfjsModelFiles } from '../workers/model-files';
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
-import { loadModelDir, nodeActivate } from './node-model';
+import { loadModelDir, nodeActivate, tfjsOnly } from './node-model';
 import { fitsFloat16, quantize, type StoredDtype } from '../src/core/weight-encoding';
 import { shardWeights } from './shards';
 
@@ -42,7 +42,7 @@ export interface Source {
   dir: string;
   modelJson: tf.io.ModelJSON;
   weights: Weight[];
-  files: ModelFiles;
+  files: TfjsModelFiles;
 }
 
 export type Plan = Map<string, StoredDtype>;
@@ -51,7 +51,7 @@ const MIN_AUTO_VALUES = 1024;
 
 export async function readSource(modelJsonPath: string): Promise<Source> {
   const dir = dirname(resolve(modelJsonPath));
-  const files = await loadModelDir(dir);
+  const files = tfjsOnly(await loadModelDir(dir), 'quantizing');
   await nodeActivate('cpu');
   const specs = files.artifacts.weightSpecs!;
   const tensors = tf.io.decodeWeights(files.artifacts.weightData!, specs);
@@ -114,7 +114,7 @@ export function build(source: Source, plan: Plan): Built {
 }
 
 /** The built model as the engine's input, without touching the disk. */
-async function asFiles(source: Source, built: Built): Promise<ModelFiles> {
+async function asFiles(source: Source, built: Built): Promise<TfjsModelFiles> {
   const artifacts = await tf.io.getModelArtifactsForJSON(built.modelJson, async (groups) => [
     groups.flatMap((g) => g.weights),
     built.shards.map((s) => s.buffer as ArrayBuffer),

@@ -8,7 +8,7 @@ import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, val
 import { writeModelManifest } from '../build/model-manifest';
 import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
-import { loadModelDir, nodeEngine } from './node-model';
+import { loadModelDir, nodeEngine, tfjsOnly } from './node-model';
 
 const defaults = DEFAULT_TRAIN_OPTIONS;
 const HELP = `npm run train -- --images <dir> --out <dir> [--epochs ${defaults.epochs}] [--lr ${defaults.learningRate}] [--batch ${defaults.batchSize}] [--val ${defaults.validation}] [--seed ${defaults.seed}] [--hidden ${defaults.hidden}] [--flip] [--crop-jitter] [--base public/model]
@@ -30,7 +30,7 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   const classes = readdirSync(o.images).filter((d) => statSync(join(o.images, d)).isDirectory()).sort();
   if (classes.length < 2) throw new Error(`${o.images} needs a sub-folder per class, at least two`);
   const items = classes.flatMap((label, c) => readdirSync(join(o.images, label)).filter(isImageFileName).sort().map((f) => ({ path: join(o.images, label, f), truth: c })));
-  const base = await loadModelDir(resolve(o.base));
+  const base = tfjsOnly(await loadModelDir(resolve(o.base)), 'training a head');
   const node = base.spec.features?.node;
   if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);
   const engine = await nodeEngine(base);

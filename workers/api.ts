@@ -1,7 +1,7 @@
 /// <reference path="../src/core/build-constants.d.ts" />
-import { isBackendName, type BackendPreference } from '../src/core/backends';
+import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import { BUILTIN_MODEL, type ClassifyResult, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
@@ -11,7 +11,7 @@ import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine, tfjsMemory, type RunnerFactory } from './engine';
+import { Engine, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { keep } from './kept-files';
 import { activeModel, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
@@ -42,7 +42,7 @@ function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
   return {
-    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop },
+    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null },
     backend: choice.backend,
     choice,
     problem,
@@ -76,9 +76,12 @@ function keepingTflite(files: ModelFiles, base: string): ModelFiles {
 /** LiteRT.js and its glue are a chunk of their own, loaded only when LiteRT is tried. */
 const liteRt: RunnerFactory = async (files, outputs) => (await import('./litert')).LiteRtRunner.create(await files.tflite!(), files.spec, outputs);
 
+/** ONNX Runtime Web is a chunk of its own too, loaded only when an ONNX model runs. */
+const onnx: OnnxRunnerFactory = async (bytes, spec, backend) => (await import('./onnx')).OnnxRunner.create(bytes, spec, backend);
+
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
-  const next = warmed ?? new Engine(files, activate, liteRt);
+  const next = warmed ?? new Engine(files, activate, liteRt, onnx);
   const nextSelector = new BackendSelector({
     engine: next,
     probe: probeGpus,
@@ -103,7 +106,7 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
     if (options.model && options.model !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
     const wanted = options.model ?? (await activeModel());
     // Starting the backend overlaps with the download.
-    const starting = preference === 'litert' ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
+    const starting = preference === 'litert' || (preference !== 'auto' && isOnnxBackend(preference)) ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
     let files: ModelFiles | null = null;
     let id = wanted;
     if (wanted !== BUILTIN_MODEL) {
@@ -146,7 +149,7 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
   if (!engine) throw new ModelLoadError('the model is not loaded');
   const record = await withManifest(prepared.files);
   const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
-  const trial = new Engine(modelFiles, activate, liteRt);
+  const trial = new Engine(modelFiles, activate, liteRt, onnx);
   try {
     const outputs = await trial.outputLength(engine.backend ?? 'wasm');
     const expected = modelFiles.labels.length + modelFiles.spec.classOffset;
@@ -165,13 +168,18 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
   return info;
 }
 
-/** Changes how a stored model's images are prepared (range, fit, crop); it is stored anew. */
-async function correctModel(id: string, input: { range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number }): Promise<ModelInfo> {
+/** Changes how a stored model's images are prepared (range, fit, crop, mean and std); it is stored anew. */
+async function correctModel(id: string, correction: InputCorrection): Promise<ModelInfo> {
   const files = await storedFiles(id);
   const entry = (await listModels()).find((m) => m.id === id);
   if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
   const metadata = JSON.parse(new TextDecoder().decode(files['metadata.json'])) as { input: Record<string, unknown> };
+  const { normalize, ...input } = correction;
   metadata.input = { ...metadata.input, ...input };
+  if (normalize === null) {
+    delete metadata.input.mean;
+    delete metadata.input.std;
+  } else if (normalize) metadata.input = { ...metadata.input, mean: normalize.mean, std: normalize.std };
   const spec = parseModelSpec(metadata);
   const { [MANIFEST_FILE]: _, ...kept } = files;
   const updated = { ...kept, 'metadata.json': new TextEncoder().encode(JSON.stringify(metadata)) };
@@ -232,13 +240,15 @@ async function train(
   if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
   const source = await featureEngine();
   const node = source.files.spec.features?.node;
+  const base = source.files;
+  if (base.format === 'onnx') throw new ModelFormatError(`${base.spec.name} is an ONNX model: training a head needs a tfjs base model`);
   if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
   const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   const labelled = images.map((image) => labels.indexOf(image.label));
   const imageSplit = stratifiedSplit(labelled, settings.validation, settings.seed);
   const views = trainingViews(images.length, imageSplit.train, settings);
   const total = views.reduce((sum, v) => sum + v.length, 0);
-  const base = `${source.files.spec.name}@${source.files.version}`;
+  const cacheKey = `${source.files.spec.name}@${source.files.version}`;
   featureCache.startRun();
   let done = 0;
   const { features, truth, split } = await collectFeatures(labelled, imageSplit, views, async (i, imageViews) => {
@@ -249,7 +259,7 @@ async function train(
     try {
       for (const view of imageViews) {
         if (stopTraining) throw new CancelledError('training was cancelled');
-        const key = `${base}|${hash}|${viewKey(view)}`;
+        const key = `${cacheKey}|${hash}|${viewKey(view)}`;
         let vector = await featureCache.get(key, keepFeatures);
         if (!vector) {
           bitmap ??= await createImageBitmap(image.data, { imageOrientation: 'from-image' });
@@ -268,7 +278,7 @@ async function train(
   const report = validationReport(head, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
   const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name };
-  const rebuild = (storage: HeadStorage) => combineWithHead(source.files.artifacts, source.files.spec, head, info, storage);
+  const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, head, info, storage);
   trained = { files: rebuild('float32'), name, labels, rebuild };
   return {
     labels,

@@ -1,5 +1,5 @@
 import { ModelLoadError } from '../src/core/errors';
-import { fallbackOrder, fastest, skippedByProbe, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from './backend-choice';
+import { fastest, skippedByProbe, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from './backend-choice';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from '../src/core/backends';
 
 /** What the selector needs of the engine: build and warm a backend, time it, switch to it, free it. */
@@ -10,6 +10,10 @@ export interface SelectableEngine {
   drop(backend: BackendName): Promise<void>;
   /** Backends worth timing whatever the GPUs (LiteRT on the model's .tflite). */
   cpuCandidates(): BackendName[];
+  /** The GPU backends this model can run on, from what probing found (tfjs's, or ONNX Runtime's). */
+  gpuCandidates(probes: readonly GpuProbe[]): BackendName[];
+  /** The order backends are tried in when `preferred` will not start. */
+  startOrder(preferred: BackendName): BackendName[];
   /** Resolves once no image waits and none was asked for in `quietMs`: trials (and probing, which blocks the worker) never delay an answer. */
   idle(quietMs: number): Promise<void>;
 }
@@ -60,7 +64,7 @@ export class BackendSelector {
 
   async start(preference: BackendPreference): Promise<BackendChoice> {
     const started = ++this.generation;
-    const backend = await this.startFirstWorking(fallbackOrder(preference === 'auto' ? 'wasm' : preference));
+    const backend = await this.startFirstWorking(this.deps.engine.startOrder(preference === 'auto' ? 'wasm' : preference));
     if (preference !== 'auto') {
       return (this.chosen = { backend, reason: backend === preference ? 'forced' : 'fallback', timings: {}, skipped: {} });
     }
@@ -87,7 +91,7 @@ export class BackendSelector {
         await engine.drop(backend);
       }
     }
-    throw new ModelLoadError('no tfjs backend could run the model');
+    throw new ModelLoadError('no backend could run the model');
   }
 
   private settle(started: number, choice: BackendChoice): void {
@@ -120,7 +124,7 @@ export class BackendSelector {
   }
 
   private candidates(found: readonly GpuProbe[]): BackendName[] {
-    return [...trialCandidates(found), ...this.deps.engine.cpuCandidates()];
+    return [...this.deps.engine.gpuCandidates(found), ...this.deps.engine.cpuCandidates()];
   }
 
   /** Times each hardware GPU and CPU candidate against the current backend, keeps the clear winner and remembers it. */

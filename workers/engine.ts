@@ -3,10 +3,11 @@ import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError, ModelFormatError } from '../src/core/errors';
 import { classProbabilities, topK } from '../src/core/predictions';
 import { blankImage, toInputTensor, type Pixels } from '../src/core/preprocess';
-import type { BackendName } from '../src/core/backends';
+import { isOnnxBackend, type BackendName, type GpuProbe, type OnnxBackend } from '../src/core/backends';
+import { fallbackOrder, trialCandidates } from './backend-choice';
 import { median } from '../src/core/stats';
 import type { ClassifyResult } from '../src/core/classifier-types';
-import type { ModelFiles } from './model-files';
+import type { ModelFiles, TfjsModelFiles } from './model-files';
 
 /** What the engine needs of a tfjs graph or layers model. */
 interface Runnable {
@@ -22,9 +23,11 @@ export interface Runner {
 
 /** Builds a runner for a runtime other than tfjs (LiteRT.js), given the model's files and output length. */
 export type RunnerFactory = (files: ModelFiles, outputs: number) => Promise<Runner>;
+/** Builds an ONNX model's runner on one of ONNX Runtime's execution providers. */
+export type OnnxRunnerFactory = (onnx: Uint8Array, spec: ModelFiles['spec'], backend: OnnxBackend) => Promise<Runner>;
 
 /** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
-async function build(files: ModelFiles): Promise<Runnable> {
+async function build(files: TfjsModelFiles): Promise<Runnable> {
   const handler = tf.io.fromMemory(files.artifacts);
   if (files.format === 'layers-model') return (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler);
   return loadGraphModel(handler);
@@ -88,8 +91,8 @@ export function tfjsMemory(): { tensors: number; bytes: number } {
 export const MAX_PENDING = 64;
 const WARM_RUNS = 3;
 
-/** Training, features and model trials need tfjs: on LiteRT they run on tfjs's wasm. */
-const tfjsBackend = (backend: BackendName): Exclude<BackendName, 'litert'> => (backend === 'litert' ? 'wasm' : backend);
+/** Training, features and model trials need tfjs: on LiteRT (or a tfjs model asked for on ONNX Runtime) they run on tfjs's wasm. */
+const tfjsBackend = (backend: BackendName): BackendName => (backend === 'litert' || isOnnxBackend(backend) ? 'wasm' : backend);
 
 /**
  * Runs one model on whichever backend is selected: a tfjs backend, or LiteRT.js on the
@@ -109,6 +112,7 @@ export class Engine {
     readonly files: ModelFiles,
     private readonly activate: (backend: BackendName) => Promise<boolean>,
     private readonly liteRt?: RunnerFactory,
+    private readonly onnx?: OnnxRunnerFactory,
   ) {}
 
   get backend(): BackendName | null {
@@ -118,6 +122,19 @@ export class Engine {
   /** Backends that need no GPU and may beat tfjs-wasm: LiteRT, when the model comes with a .tflite. */
   cpuCandidates(): BackendName[] {
     return this.liteRt && this.files.tflite ? ['litert'] : [];
+  }
+
+  /** The backends to try, in order, when `preferred` is asked for: an ONNX model runs only on ONNX Runtime. */
+  startOrder(preferred: BackendName): BackendName[] {
+    if (this.files.format !== 'onnx') return fallbackOrder(isOnnxBackend(preferred) ? 'wasm' : preferred);
+    return isOnnxBackend(preferred) && preferred !== 'onnx-wasm' ? [preferred, 'onnx-wasm'] : ['onnx-wasm'];
+  }
+
+  /** The GPU backends worth timing for this model, from what the probes found: tfjs's, or ONNX Runtime's WebGPU (and WebNN where the browser has it). */
+  gpuCandidates(probes: readonly GpuProbe[]): BackendName[] {
+    const hardware = trialCandidates(probes);
+    if (this.files.format !== 'onnx') return hardware;
+    return [...(hardware.includes('webgpu') ? (['onnx-webgpu'] as const) : []), ...(typeof navigator !== 'undefined' && 'ml' in navigator ? (['onnx-webnn'] as const) : [])];
   }
 
   /**
@@ -162,12 +179,25 @@ export class Engine {
     return this.liteRt(this.files, this.files.labels.length + this.files.spec.classOffset);
   }
 
+  /** A runner on ONNX Runtime (for an ONNX model only), built outside the queue as LiteRT's is. */
+  private async buildOnnx(backend: OnnxBackend): Promise<Runner> {
+    if (this.files.format !== 'onnx') throw new BackendUnavailableError(`${backend} runs ONNX models; this one is a tfjs model`);
+    if (!this.onnx) throw new BackendUnavailableError('ONNX Runtime is not available here');
+    return this.onnx(this.files.onnx, this.files.spec, backend);
+  }
+
+  /** Runtimes other than tfjs: their runner is built (downloaded, compiled) outside the queue. */
+  private buildOther(backend: BackendName): Promise<Runner> {
+    return isOnnxBackend(backend) ? this.buildOnnx(backend) : this.buildLiteRt();
+  }
+
   private async use(backend: BackendName): Promise<Runner> {
     let model = this.models.get(backend);
-    if (backend === 'litert') {
-      if (!model) this.models.set(backend, (model = await this.buildLiteRt()));
+    if (backend === 'litert' || isOnnxBackend(backend)) {
+      if (!model) this.models.set(backend, (model = await this.buildOther(backend)));
       return model;
     }
+    if (this.files.format === 'onnx') throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
     if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     if (!model) {
       model = new TfjsRunner(await build(this.files), this.files.spec);
@@ -187,17 +217,18 @@ export class Engine {
    * shaders; returns how long that first run took.
    */
   async prepare(backend: BackendName): Promise<number> {
-    if (backend === 'litert' && !this.models.has('litert')) {
-      const built = await this.buildLiteRt();
-      if (this.models.has('litert')) built.dispose();
-      else this.models.set('litert', built);
+    if ((backend === 'litert' || isOnnxBackend(backend)) && !this.models.has(backend)) {
+      const built = await this.buildOther(backend);
+      if (this.models.has(backend)) built.dispose();
+      else this.models.set(backend, built);
     }
     return this.serial(async () => this.timeZeros(await this.use(backend)));
   }
 
   /** How many numbers the model answers with, from one run on a blank image: a classifier's class count. */
   outputLength(backend: BackendName): Promise<number> {
-    return this.serial(async () => (await (await this.use(tfjsBackend(backend))).run(null)).length);
+    const on = this.files.format === 'onnx' ? 'onnx-wasm' : tfjsBackend(backend);
+    return this.serial(async () => (await (await this.use(on)).run(null)).length);
   }
 
   /** The output of a graph node (a model's pooled features, say) for an image, on the selected tfjs backend. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isErrorName, ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
-import { isPlainFileName, JSON_FILES, MANIFEST_FILE, modelFileUrl, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
+import { isPlainFileName, JSON_FILES, MANIFEST_FILE, modelFileUrl, ONNX_FILE, ONNX_JSON_FILES, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { repairing } from './cache-repair';
 
@@ -9,17 +9,20 @@ export interface DownloadProgress {
   total: number;
 }
 
-export type ModelFormat = 'graph-model' | 'layers-model';
+export type TfjsFormat = 'graph-model' | 'layers-model';
+export type ModelFormat = TfjsFormat | 'onnx';
 
-export interface ModelFiles {
-  format: ModelFormat;
-  artifacts: tf.io.ModelArtifacts;
+interface CommonFiles {
   spec: ModelSpec;
   labels: string[];
   version: string;
   /** The model's .tflite where it ships one (for LiteRT), downloaded and verified only when asked for. */
   tflite?: () => Promise<Uint8Array>;
 }
+
+/** A tfjs model (and maybe its .tflite), or an ONNX model, which only ONNX Runtime runs. */
+export type ModelFiles = (CommonFiles & { format: TfjsFormat; artifacts: tf.io.ModelArtifacts }) | (CommonFiles & { format: 'onnx'; onnx: Uint8Array });
+export type TfjsModelFiles = Extract<ModelFiles, { format: TfjsFormat }>;
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 const DEQUANTIZED_DTYPES = new Set(['float32', 'int32']);
@@ -42,7 +45,7 @@ export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
  * A tfjs model.json's format: what it says, else what its topology looks like (Teachable
  * Machine exports say nothing and may lack the usual model_config wrapper).
  */
-export function modelFormatOf(json: tf.io.ModelJSON): ModelFormat {
+export function modelFormatOf(json: tf.io.ModelJSON): TfjsFormat {
   if (json.format === 'graph-model' || json.format === 'layers-model') return json.format;
   if (json.format !== undefined) throw new ModelFormatError(`model.json format "${String(json.format)}" is not a tfjs graph or layers model`);
   const topology = json.modelTopology as Record<string, unknown> | undefined;
@@ -194,6 +197,17 @@ class ModelDownload {
   }
 }
 
+/** An ONNX model's files: model.onnx, metadata.json and labels.json, each verified, fetched in parallel. */
+async function fetchOnnxFiles(download: ModelDownload, manifest: ModelManifest): Promise<ModelFiles> {
+  download.total = [...ONNX_JSON_FILES, ONNX_FILE].reduce((sum, name) => sum + download.entry(name).bytes, 0);
+  const onnx = download.verified(ONNX_FILE);
+  onnx.catch(() => undefined);
+  const [metadata, labelsJson] = await Promise.all(ONNX_JSON_FILES.map((name) => download.json(name)));
+  const spec = parseModelSpec(metadata);
+  const labels = parseLabels(labelsJson);
+  return { format: 'onnx', onnx: await onnx, spec, labels, version: manifest.version };
+}
+
 /**
  * Downloads a graph model through its manifest: model.json, metadata.json,
  * labels.json and the weight shards, each checked (status 200, same origin, not an
@@ -209,6 +223,7 @@ export async function fetchModelFiles(
 ): Promise<ModelFiles> {
   const download = new ModelDownload(new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href), fetcher, onProgress);
   const manifest = await download.readManifest(manifestSha256);
+  if (manifest.files[ONNX_FILE] && !manifest.files['model.json']) return fetchOnnxFiles(download, manifest);
   if (download.entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
 
   // Every other model file the manifest lists is fetched at once, in parallel with the

@@ -5,6 +5,7 @@ import { MAX_CLASSES, parseModelSpec, type ModelSpec } from '../src/core/model-s
 import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
 import { readZip } from './zip-reader';
+import { prepareOnnx, type OnnxImportOptions } from './onnx-import';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**
@@ -28,6 +29,8 @@ export interface PreparedModel {
   labels: string[];
   /** How the preprocessing was decided, in words. */
   preprocessing: string;
+  /** An ONNX model's .onnx files when several were given: the one taken first, the others to switch to. */
+  variants?: string[];
   /** Glimpse's files for the model store: model.json, shards, metadata.json, labels.json. */
   files: Record<string, Uint8Array>;
 }
@@ -209,13 +212,20 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>): Prepar
   };
 }
 
-export function prepareImport(given: readonly ImportFile[]): PreparedModel {
+/** The folder the files came in (a chosen folder's relative paths, or a .zip's name), which names an ONNX model. */
+function folderOf(given: readonly ImportFile[]): string | null {
+  const zip = given.length === 1 && given[0]!.name.toLowerCase().endsWith('.zip') ? baseName(given[0]!.name).slice(0, -4) : null;
+  return zip || (given.find((f) => f.name.includes('/'))?.name.split('/')[0] ?? null);
+}
+
+export function prepareImport(given: readonly ImportFile[], options: OnnxImportOptions = {}): PreparedModel {
   const files = expand(given);
+  if ([...files.keys()].some((name) => name.toLowerCase().endsWith('.onnx'))) return prepareOnnx(files, folderOf(given), options);
   const tflite = [...files.values()].find((f) => f.name.toLowerCase().endsWith('.tflite'));
   if (tflite) return prepareTflite(tflite, files);
 
   const modelFile = files.get('model.json') ?? [...files.values()].find((f) => f.name.endsWith('.json') && !['metadata.json', 'labels.json'].includes(f.name));
-  if (!modelFile) throw new ModelFormatError('no model.json or .tflite file among the files');
+  if (!modelFile) throw new ModelFormatError('no model.json, .tflite or .onnx file among the files');
   if (modelFile.bytes.byteLength > MAX_MODEL_JSON_BYTES) throw new ModelFormatError(`${modelFile.name} is over ${MAX_MODEL_JSON_BYTES / 1024 / 1024} MB`);
   const model = parseJson(modelFile) as tf.io.ModelJSON;
   if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || !Array.isArray(model.weightsManifest)) {

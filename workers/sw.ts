@@ -38,7 +38,7 @@ addPlugins([
 
 precacheAndRoute(precache, { ignoreURLParametersMatching: [/.*/] });
 
-// LiteRT's wasm (9 MB) and the models' .tflite files are fetched only where LiteRT is tried,
+// LiteRT's wasm (9 MB), ONNX Runtime's (14 MB; 26 MB for WebGPU) and the models' .tflite files are fetched only where used,
 // and used only where it won: precaching them would cost every visitor 13 MB. The worker
 // keeps each in KEPT_CACHE once it verified it (workers/kept-files.ts), so a device that
 // runs LiteRT keeps running it offline; the worker checks both against their sha256
@@ -51,7 +51,7 @@ registerRoute(
   ({ url, request }) =>
     url.origin === self.location.origin &&
     request.mode !== 'navigate' &&
-    ((/\/litert_wasm_[\w-]+\.wasm$/.test(url.pathname) && url.search === '') || (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search))),
+    ((/\/(litert_wasm_|ort-wasm-simd-threaded)[\w.-]+\.wasm$/.test(url.pathname) && url.search === '') || (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search))),
   new CacheFirst({ cacheName: KEPT_CACHE, plugins: [new CacheableResponsePlugin({ statuses: [200] }), { cacheWillUpdate: async () => null }] }),
 );
 cleanupOutdatedCaches();

@@ -3,9 +3,18 @@
  * imports this, never workers/ (a value import from there would pull tfjs into the page).
  */
 
-/** tfjs's backends, and LiteRT.js (XNNPACK in WebAssembly) for models that come with a .tflite. */
-export const BACKENDS = ['webgpu', 'webgl', 'litert', 'wasm', 'cpu'] as const;
+/**
+ * tfjs's backends, LiteRT.js (XNNPACK in WebAssembly) for models that come with a .tflite,
+ * and ONNX Runtime Web's execution providers, which only ONNX models run on.
+ */
+export const BACKENDS = ['webgpu', 'webgl', 'litert', 'wasm', 'cpu', 'onnx-webgpu', 'onnx-webnn', 'onnx-wasm'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+export const ONNX_BACKENDS = ['onnx-webgpu', 'onnx-webnn', 'onnx-wasm'] as const satisfies readonly BackendName[];
+export type OnnxBackend = (typeof ONNX_BACKENDS)[number];
+
+export function isOnnxBackend(x: BackendName): x is OnnxBackend {
+  return (ONNX_BACKENDS as readonly string[]).includes(x);
+}
 export type BackendPreference = BackendName | 'auto';
 
 export function isBackendName(x: unknown): x is BackendName {

@@ -12,5 +12,7 @@ declare const __GLIMPSE_RELEASE__: string;
 declare const __GLIMPSE_MODEL_MANIFEST_SHA256__: string;
 /** The sha256 (hex) of LiteRT.js's wasm builds: the worker checks the one it uses before compiling it. */
 declare const __GLIMPSE_LITERT_WASM_SHA256__: { single: string; threaded: string };
+/** The sha256 (hex) of ONNX Runtime Web's wasm builds (plain: the WASM provider; gpu: WebGPU and WebNN), checked before compiling. */
+declare const __GLIMPSE_ONNX_WASM_SHA256__: { plain: string; gpu: string };
 /** Whether the build is for a cross-origin isolated deployment (GLIMPSE_ISOLATE=1), where threads are possible. */
 declare const __GLIMPSE_ISOLATE__: boolean;

@@ -10,7 +10,7 @@ import type { EpochFigures } from './train-options';
 
 export interface ModelInfo {
   /** `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's. */
-  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number };
+  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null };
   backend: BackendName;
   choice: BackendChoice;
   /** A stored model that was active but could not be loaded (the built-in one runs instead). */
@@ -33,7 +33,7 @@ export interface LoadOptions {
 export interface StoredModel {
   id: string;
   name: string;
-  format: 'graph-model' | 'layers-model';
+  format: 'graph-model' | 'layers-model' | 'onnx';
   /** The file(s) it was imported from. */
   source: string;
   classes: number;
@@ -75,4 +75,19 @@ export interface TrainSummary {
   report: EvaluationReport;
   /** The name the trained model gets. */
   name: string;
+}
+
+/** Per-channel (R, G, B) normalisation after the range (PyTorch-style mean and std). */
+export interface Normalize {
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** How a stored model's images are prepared, as the Models view corrects it. */
+export interface InputCorrection {
+  range: [number, number];
+  fit: 'crop' | 'squash';
+  centralCrop: number;
+  /** Per-channel mean and std, or null for none; left out: unchanged. */
+  normalize?: Normalize | null;
 }

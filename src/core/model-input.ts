@@ -1,4 +1,12 @@
 import type { ModelSpec } from './model-spec';
+
+type InputSpec = Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop' | 'normalize' | 'layout'>;
+
+/** The input tensor's shape for one image, in the model's layout. */
+export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout'>): [number, number, number, number] {
+  const [h, w] = spec.inputSize;
+  return spec.layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
+}
 import type { Pixels } from './preprocess';
 
 /** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
@@ -12,16 +20,17 @@ export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fi
 }
 
 /**
- * Pixels → the model's input values [H, W, 3] in plain JS, as tfjs's `cropAndResize` computes
- * them (central crop, bilinear, then the spec's range): the input of every engine, tfjs's
- * (`toInputTensor`) and LiteRT's alike, so that all see the same numbers.
+ * Pixels → the model's input values in plain JS, as tfjs's `cropAndResize` computes them
+ * (central crop, bilinear, then the spec's range and per-channel mean/std), in the spec's
+ * layout ([H, W, 3] or [3, H, W]): the input of every engine, tfjs's (`toInputTensor`),
+ * LiteRT's and ONNX Runtime's alike, so that all see the same numbers.
  */
-export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>): Float32Array<ArrayBuffer>;
+export function modelInput(pixels: Pixels, spec: InputSpec): Float32Array<ArrayBuffer>;
 /** …or straight into a uint8-quantized input (q = round(v / scale) + zero point, clamped), with no float copy in between. */
-export function modelInput(pixels: Pixels, spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>, quantized: { scale: number; zeroPoint: number }): Uint8Array<ArrayBuffer>;
+export function modelInput(pixels: Pixels, spec: InputSpec, quantized: { scale: number; zeroPoint: number }): Uint8Array<ArrayBuffer>;
 export function modelInput(
   pixels: Pixels,
-  spec: Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop'>,
+  spec: InputSpec,
   quantized?: { scale: number; zeroPoint: number },
 ): Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> {
   const { width, height, channels, data } = pixels;
@@ -29,8 +38,14 @@ export function modelInput(
   const [y1, x1, y2, x2] = cropBox(width, height, spec);
   // v = x·gain + lo, and quantized q = v / scale + zero point: one affine map either way.
   const [lo, hi] = spec.range;
-  const gain = quantized ? (hi - lo) / 255 / quantized.scale : (hi - lo) / 255;
-  const offset = quantized ? lo / quantized.scale + quantized.zeroPoint : lo;
+  // With a mean and std each channel has its own map: ((x·gain + lo) − mean) / std.
+  const mean = spec.normalize?.mean ?? [0, 0, 0];
+  const std = spec.normalize?.std ?? [1, 1, 1];
+  const gains = [0, 1, 2].map((c) => (quantized ? (hi - lo) / 255 / quantized.scale : (hi - lo) / 255) / std[c]!);
+  const offsets = [0, 1, 2].map((c) => (quantized ? (lo - mean[c]!) / std[c]! / quantized.scale + quantized.zeroPoint : (lo - mean[c]!) / std[c]!));
+  // NCHW writes each channel into its own plane.
+  const planar = spec.layout === 'nchw';
+  const plane = outH * outW;
   const out = quantized ? new Uint8Array(outH * outW * 3) : new Float32Array(outH * outW * 3);
   const heightScale = outH > 1 ? ((y2 - y1) * (height - 1)) / (outH - 1) : 0;
   const widthScale = outW > 1 ? ((x2 - x1) * (width - 1)) / (outW - 1) : 0;
@@ -45,6 +60,7 @@ export function modelInput(
     xLerp[x] = at - Math.floor(at);
   }
   let o = 0;
+  let p = 0;
   for (let y = 0; y < outH; y++) {
     const at = outH > 1 ? y1 * (height - 1) + y * heightScale : 0.5 * (y1 + y2) * (height - 1);
     const top = Math.max(0, Math.min(height - 1, Math.floor(at))) * width;
@@ -59,10 +75,11 @@ export function modelInput(
       for (let c = 0; c < 3; c++) {
         const upper = data[tl + c]! + (data[tr + c]! - data[tl + c]!) * xl;
         const lower = data[bl + c]! + (data[br + c]! - data[bl + c]!) * xl;
-        const v = (upper + (lower - upper) * yLerp) * gain + offset;
+        const v = (upper + (lower - upper) * yLerp) * gains[c]! + offsets[c]!;
         // A Uint8Array store truncates and wraps: quantized values are rounded and clamped first.
-        out[o++] = quantized ? Math.max(0, Math.min(255, Math.round(v))) : v;
+        out[planar ? c * plane + p : o++] = quantized ? Math.max(0, Math.min(255, Math.round(v))) : v;
       }
+      p++;
     }
   }
   return out;

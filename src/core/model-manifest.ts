@@ -15,6 +15,10 @@ export const MANIFEST_FILE = 'manifest.json';
 export const JSON_FILES = ['model.json', 'metadata.json', 'labels.json'];
 /** The model's TFLite form, which LiteRT runs; tfjs never needs it. */
 export const TFLITE_FILE = 'model.tflite';
+/** An ONNX model's graph and weights, which ONNX Runtime runs (in place of model.json and its shards). */
+export const ONNX_FILE = 'model.onnx';
+/** The files an ONNX model's load reads besides the .onnx. */
+export const ONNX_JSON_FILES = ['metadata.json', 'labels.json'];
 /** Plain file names only: no directories, no `..`, no URLs. */
 const FILE_NAME = /^(?!\.)[\w.-]{1,128}$/;
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -80,5 +84,5 @@ export function isNoticeFile(name: string): boolean {
 
 /** The weight shards a load fetches with the JSON files: every listed file but the .tflite and notices. */
 export function shardNames(manifest: ModelManifest): string[] {
-  return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !isNoticeFile(name) && name !== TFLITE_FILE);
+  return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !isNoticeFile(name) && name !== TFLITE_FILE && name !== ONNX_FILE);
 }

@@ -17,6 +17,10 @@ export interface ModelSpec {
   fit: 'crop' | 'squash';
   /** Fraction of the shorter side the central square keeps (with fit 'crop'). */
   centralCrop: number;
+  /** Per-channel (R, G, B) normalisation after the range: v = (v − mean) / std (PyTorch and timm models). */
+  normalize?: { mean: readonly [number, number, number]; std: readonly [number, number, number] };
+  /** The input tensor's layout: NHWC (TensorFlow) or NCHW (PyTorch, most ONNX exports). */
+  layout: 'nhwc' | 'nchw';
   /** Whether the model's output still needs a softmax. */
   outputIsLogits: boolean;
   /** Output index of labels[0]; models with a leading "background" class use 1. */
@@ -47,16 +51,24 @@ function cropFromProse(resize: unknown): number {
   return percent ? Number(percent) / 100 : 1;
 }
 
+function triple(x: unknown, field: string): [number, number, number] {
+  if (!Array.isArray(x) || x.length !== 3 || !x.every(isFiniteNumber)) fail(field, 'must be three numbers (R, G, B)');
+  return x as [number, number, number];
+}
+
 export function parseModelSpec(json: unknown): ModelSpec {
   const meta = record(json, 'root');
   const input = record(meta.input, 'input');
   const output = meta.output === undefined ? {} : record(meta.output, 'output');
 
+  // The layout is stated ("NCHW", or the older "NHWC RGB") or read from where the 3 channels are.
   const shape = input.shape;
-  if (!Array.isArray(shape) || shape.length !== 4 || shape[3] !== 3) {
-    fail('input.shape', 'must be [batch, height, width, 3]');
+  const layout = typeof input.layout === 'string' && /^nchw/i.test(input.layout) ? 'nchw' : 'nhwc';
+  const channelAxis = layout === 'nchw' ? 1 : 3;
+  if (!Array.isArray(shape) || shape.length !== 4 || shape[channelAxis] !== 3) {
+    fail('input.shape', layout === 'nchw' ? 'must be [batch, 3, height, width] (NCHW)' : 'must be [batch, height, width, 3]');
   }
-  const [height, width] = [shape[1], shape[2]];
+  const [height, width] = layout === 'nchw' ? [shape[2], shape[3]] : [shape[1], shape[2]];
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1 || height > 4096 || width > 4096) {
     fail('input.shape', 'needs a height and width between 1 and 4096');
   }
@@ -71,6 +83,9 @@ export function parseModelSpec(json: unknown): ModelSpec {
   // Without an explicit fit, a crop below 1 means cropping and 1 means squashing (the older convention).
   const fit = input.fit ?? (crop < 1 ? 'crop' : 'squash');
   if (fit !== 'crop' && fit !== 'squash') fail('input.fit', 'must be "crop" or "squash"');
+
+  const normalize = input.mean === undefined && input.std === undefined ? undefined : { mean: triple(input.mean, 'input.mean'), std: triple(input.std, 'input.std') };
+  if (normalize && normalize.std.some((s) => s === 0)) fail('input.std', 'must not be 0');
 
   const activation = output.activation ?? 'softmax';
   if (activation !== 'softmax' && activation !== 'none') fail('output.activation', 'must be "softmax" or "none"');
@@ -87,6 +102,8 @@ export function parseModelSpec(json: unknown): ModelSpec {
     range: [range[0] as number, range[1] as number],
     fit,
     centralCrop: crop,
+    ...(normalize ? { normalize } : {}),
+    layout,
     outputIsLogits: activation === 'none',
     classOffset: classOffset as number,
   };

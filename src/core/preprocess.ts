@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { modelInput } from './model-input';
+import { inputShape, modelInput } from './model-input';
 import type { ModelSpec } from './model-spec';
 
 /** Decoded pixels, row-major, 3 (RGB) or 4 (RGBA, alpha already flattened) channels per pixel. */
@@ -30,7 +30,7 @@ export function blankImage(spec: Pick<ModelSpec, 'inputSize'>): Pixels {
 }
 
 /**
- * Pixels → the model's input batch [1, H, W, 3]: central crop, bilinear resize and
+ * Pixels → the model's input batch ([1, H, W, 3], or [1, 3, H, W] for an NCHW model): central crop, bilinear resize and
  * normalisation, all read from the model's spec. The browser worker and the Node
  * tools both call this, so reported accuracy and in-app results share one code path.
  * The resampling is plain JS (`modelInput`): one pass over the output instead of
@@ -41,5 +41,5 @@ export function toInputTensor(pixels: Pixels, spec: ModelSpec): tf.Tensor4D {
   if (pixels.data.length !== width * height * channels) {
     throw new RangeError(`pixel buffer has ${pixels.data.length} bytes, expected ${width}x${height}x${channels}`);
   }
-  return tf.tensor4d(modelInput(pixels, spec), [1, spec.inputSize[0], spec.inputSize[1], 3]);
+  return tf.tensor4d(modelInput(pixels, spec), inputShape(spec));
 }

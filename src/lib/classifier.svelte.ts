@@ -1,9 +1,10 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import type { ClassifyResult, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
+import type { ClassifyResult, InputCorrection, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
 import type { TrainOptions } from '../core/train-options';
 import type { PreparedModel } from '../../workers/model-import';
+import type { OnnxImportOptions } from '../../workers/onnx-import';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';
@@ -159,16 +160,16 @@ class Classifier {
    * Imports the user's model files (a folder's files, or a .zip, or a .tflite and labels)
    * and makes the model active; the current model keeps running if anything is wrong.
    */
-  async importModel(files: readonly File[]): Promise<void> {
+  async importModel(files: readonly File[], options: OnnxImportOptions = {}): Promise<void> {
     const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
-    const info = await this.activity.track(async () => this.remote.importModel(await this.prepared(files), source));
+    const info = await this.activity.track(async () => this.remote.importModel(await this.prepared(files, options), source));
     this.ready(info);
     await this.refreshModels();
   }
 
   /** The files read and converted in a worker of their own, handed over to the classifier worker without a copy. */
-  private async prepared(files: readonly File[]): Promise<PreparedModel> {
-    const prepared = await prepareModelFiles(files);
+  private async prepared(files: readonly File[], options: OnnxImportOptions): Promise<PreparedModel> {
+    const prepared = await prepareModelFiles(files, options);
     return transfer(prepared, buffersOf(prepared.files));
   }
 
@@ -181,7 +182,7 @@ class Classifier {
     await this.refreshModels();
   }
 
-  async correctModel(id: string, input: { range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number }): Promise<void> {
+  async correctModel(id: string, input: InputCorrection): Promise<void> {
     this.ready(await this.remote.correctModel(id, input));
     await this.refreshModels();
   }

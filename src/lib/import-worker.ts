@@ -2,6 +2,7 @@ import { wrap } from 'comlink';
 import { ModelFormatError } from '../core/errors';
 import type { ImportApi } from '../../workers/import-api';
 import type { PreparedModel } from '../../workers/model-import';
+import type { OnnxImportOptions } from '../../workers/onnx-import';
 
 /** How long reading one model may take before its worker is given up for hung: a 256 MB model takes seconds. */
 export const IMPORT_TIMEOUT_MS = 120_000;
@@ -14,7 +15,7 @@ export const IMPORT_TIMEOUT_MS = 120_000;
  * another matter: Chromium then ends the whole tab, shared workers included, so the reader
  * bounds every count by the bytes present instead: src/core/tflite/reader.ts.)
  */
-export async function prepareModelFiles(files: readonly File[]): Promise<PreparedModel> {
+export async function prepareModelFiles(files: readonly File[], options: OnnxImportOptions = {}): Promise<PreparedModel> {
   const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-import' });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const unreadable = (why: string) => new ModelFormatError(`this model file could not be read: ${why}`);
@@ -27,7 +28,8 @@ export async function prepareModelFiles(files: readonly File[]): Promise<Prepare
     timer = setTimeout(() => fail(unreadable(`its reader did not finish in ${IMPORT_TIMEOUT_MS / 1000} s`)), IMPORT_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([wrap<ImportApi>(worker).prepare(files.map((f) => ({ name: f.name, data: f }))), lost]);
+    // A chosen folder's relative paths name the model (an ONNX folder's name is its model's).
+    return await Promise.race([wrap<ImportApi>(worker).prepare(files.map((f) => ({ name: f.webkitRelativePath || f.name, data: f })), options), lost]);
   } finally {
     clearTimeout(timer);
     worker.terminate();

@@ -70,7 +70,7 @@ export interface Messages {
   cameraPaused: string;
   cameraHidden: string;
   train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo', string>;
-  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added' | 'failed', string>;
+  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -185,7 +185,7 @@ const en: Messages = {
   },
   models: {
     view: 'Models',
-    hint: 'Bring your own classifier: a Teachable Machine export (its .zip or files), a TF.js model (model.json, weights and labels) or a .tflite with its labels. It is checked, kept on this device, works offline, and never leaves it.',
+    hint: 'Bring your own classifier: a Teachable Machine export (its .zip or files), a TF.js model (model.json, weights and labels), a .tflite with its labels, or an ONNX model from PyTorch or Hugging Face (its folder or .zip, or config.json, preprocessor_config.json and the .onnx chosen together; a bare .onnx with labels.txt works too). It is checked, kept on this device, works offline, and never leaves it.',
     import: 'Import model files or a .zip',
     importFolder: 'Import a folder',
     importing: 'Checking and storing the model…',
@@ -205,6 +205,14 @@ const en: Messages = {
     problem: 'The stored model “{name}” could not be loaded, so the built-in model runs instead: {message}',
     added: 'added {date}',
     failed: 'Something went wrong while reading this model.',
+    variant: 'ONNX file',
+    variantAuto: 'quantized if there is one',
+    variantQuantized: 'model_quantized.onnx',
+    variantFp16: 'model_fp16.onnx',
+    variantFull: 'model.onnx (full precision)',
+    preset: 'Preset',
+    presetCustom: 'as below',
+    normalize: 'then per channel (R, G, B): minus mean, divided by std',
   },
   diag: {
     title: 'Diagnostics',
@@ -229,7 +237,7 @@ const en: Messages = {
     yes: 'yes',
     no: 'no',
   },
-  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT (WebAssembly, integer kernels)', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' },
+  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT (WebAssembly, integer kernels)', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)', 'onnx-webgpu': 'ONNX Runtime (WebGPU)', 'onnx-webnn': 'ONNX Runtime (WebNN)', 'onnx-wasm': 'ONNX Runtime (WebAssembly)' },
   reasons: {
     forced: 'chosen in settings',
     remembered: 'fastest on this device last time',
@@ -371,7 +379,7 @@ const zh: Messages = {
   },
   models: {
     view: '模型',
-    hint: '使用你自己的分类器：Teachable Machine 导出（.zip 或其文件）、TF.js 模型（model.json、权重和标签）或带标签的 .tflite。模型会经过检查，保存在本设备上，可离线使用，且不会离开本设备。',
+    hint: '使用你自己的分类器：Teachable Machine 导出（.zip 或其文件）、TF.js 模型（model.json、权重和标签）、带标签的 .tflite，或来自 PyTorch / Hugging Face 的 ONNX 模型（文件夹或 .zip，或一起选择 config.json、preprocessor_config.json 和 .onnx；也可以是带 labels.txt 的单个 .onnx）。模型会经过检查，保存在本设备上，可离线使用，且不会离开本设备。',
     import: '导入模型文件或 .zip',
     importFolder: '导入文件夹',
     importing: '正在检查并保存模型…',
@@ -391,6 +399,14 @@ const zh: Messages = {
     problem: '已保存的模型“{name}”无法加载，因此改用内置模型：{message}',
     added: '添加于 {date}',
     failed: '读取此模型时出错。',
+    variant: 'ONNX 文件',
+    variantAuto: '优先使用量化版本',
+    variantQuantized: 'model_quantized.onnx',
+    variantFp16: 'model_fp16.onnx',
+    variantFull: 'model.onnx（全精度）',
+    preset: '预设',
+    presetCustom: '按下方设置',
+    normalize: '然后按通道（R、G、B）减去均值、除以标准差',
   },
   diag: {
     title: '诊断',
@@ -415,7 +431,7 @@ const zh: Messages = {
     yes: '是',
     no: '否',
   },
-  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT（WebAssembly，整数内核）', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）' },
+  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT（WebAssembly，整数内核）', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）', 'onnx-webgpu': 'ONNX Runtime（WebGPU）', 'onnx-webnn': 'ONNX Runtime（WebNN）', 'onnx-wasm': 'ONNX Runtime（WebAssembly）' },
   reasons: {
     forced: '在设置中选择',
     remembered: '上次在此设备上最快',

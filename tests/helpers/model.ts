@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { ModelFiles } from '../../workers/model-files';
-import { loadModelDir } from '../../tools/node-model';
+import type { TfjsModelFiles } from '../../workers/model-files';
+import { loadModelDir, tfjsOnly } from '../../tools/node-model';
 
 export { nodeActivate } from '../../tools/node-model';
 
@@ -18,6 +18,6 @@ export const EXPECTED_TOP1: Record<string, number> = {
 };
 
 /** The shipped model, loaded through the worker's own loader. */
-export function loadShippedModel(dir = MODEL_DIR): Promise<ModelFiles> {
-  return loadModelDir(dir);
+export async function loadShippedModel(dir = MODEL_DIR): Promise<TfjsModelFiles> {
+  return tfjsOnly(await loadModelDir(dir), 'this test');
 }

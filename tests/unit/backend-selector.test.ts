@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendChoice, BackendName, GpuProbe } from '../../src/core/backends';
 import { BackendSelector, type ChoiceMemory, type SelectableEngine } from '../../workers/backend-selector';
-import { TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../workers/backend-choice';
+import { fallbackOrder, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../workers/backend-choice';
 
 const NO_GPU: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },
@@ -29,6 +29,14 @@ class FakeEngine implements SelectableEngine {
 
   cpuCandidates() {
     return this.cpu;
+  }
+
+  gpuCandidates(probes: readonly GpuProbe[]) {
+    return trialCandidates(probes);
+  }
+
+  startOrder(preferred: BackendName) {
+    return fallbackOrder(preferred);
   }
 
   /** Images still queued; the selector must wait for them before it probes or tries anything. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelInput } from '../../src/core/model-input';
+import { inputShape, modelInput } from '../../src/core/model-input';
 import { parseModelSpec } from '../../src/core/model-spec';
 import { opsInputTensor } from '../../bench/baseline/input-ops';
 import { decodeImageFile } from '../../tools/node-io';
@@ -51,5 +51,36 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
     const wide = modelInput(pixels, spec, { scale: 1 / 256, zeroPoint: 128 });
     expect(wide.reduce((a, b) => Math.min(a, b))).toBe(0);
     expect(wide.reduce((a, b) => Math.max(a, b))).toBe(255);
+  });
+
+  it('normalises each channel with a mean and std, and writes NCHW planes (PyTorch / ONNX models)', async () => {
+    const pixels = await decodeImageFile(join(FIXTURES, 'parrot.jpg'), spec);
+    const plain = { ...spec, range: [0, 1] as [number, number] };
+    const normalize = { mean: [0.485, 0.456, 0.406] as const, std: [0.229, 0.224, 0.225] as const };
+    const base = modelInput(pixels, plain);
+    const nhwc = modelInput(pixels, { ...plain, normalize });
+    const nchw = modelInput(pixels, { ...plain, normalize, layout: 'nchw' });
+    const [h, w] = spec.inputSize;
+    expect(inputShape({ inputSize: [h, w], layout: 'nchw' })).toEqual([1, 3, h, w]);
+    let worst = 0;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++) {
+          const i = (y * w + x) * 3 + c;
+          const expected = (base[i]! - normalize.mean[c]!) / normalize.std[c]!;
+          worst = Math.max(worst, Math.abs(nhwc[i]! - expected), Math.abs(nchw[c * h * w + y * w + x]! - expected));
+        }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('reads mean, std and layout from metadata.json, and refuses a zero std', () => {
+    const meta = { input: { shape: [1, 3, 224, 224], layout: 'NCHW', range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
+    const parsed = parseModelSpec(meta);
+    expect(parsed.layout).toBe('nchw');
+    expect(parsed.inputSize).toEqual([224, 224]);
+    expect(parsed.normalize).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    expect(spec.layout).toBe('nhwc');
+    expect(() => parseModelSpec({ input: { ...meta.input, std: [1, 0, 1] } })).toThrow(/input.std/);
+    expect(() => parseModelSpec({ input: { ...meta.input, shape: [1, 224, 224, 3] } })).toThrow(/NCHW/);
   });
 });

@@ -16,6 +16,7 @@ describe('parseModelSpec', () => {
       centralCrop: 0.875,
       outputIsLogits: false,
       classOffset: 0,
+      layout: 'nhwc',
       features: { node: 'MobilenetV2/Logits/AvgPool', size: 1280 },
     });
   });

@@ -5,7 +5,7 @@ import type { ModelSpec } from '../../src/core/model-spec';
 import { cropBox } from '../../src/core/model-input';
 import { downscaleTarget, toInputTensor, type Pixels } from '../../src/core/preprocess';
 
-const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], fit: 'crop', centralCrop: 0.875, outputIsLogits: false, classOffset: 0 };
+const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], fit: 'crop', centralCrop: 0.875, layout: 'nhwc', outputIsLogits: false, classOffset: 0 };
 
 /** An image whose left half is black and right half white; alpha 255 (RGBA) or RGB. */
 function halves(width: number, height: number, channels: 3 | 4): Pixels {

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { trainingViews } from '../../src/core/augmentation';
 import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead } from '../../src/core/training';
 import { Engine } from '../../workers/engine';
-import { fetchModelFiles, type ModelFiles } from '../../workers/model-files';
+import { fetchModelFiles, type TfjsModelFiles } from '../../workers/model-files';
 import { recordFetcher, withManifest } from '../../workers/model-store';
 import { combineWithHead } from '../../workers/trained-model';
 import { FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
@@ -82,7 +82,7 @@ describe('training a head on cached features', () => {
 });
 
 describe('the trained model as one graph model', () => {
-  let base: ModelFiles;
+  let base: TfjsModelFiles;
   beforeAll(async () => {
     base = await loadShippedModel();
   }, 60_000);

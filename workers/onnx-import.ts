@@ -1,0 +1,242 @@
+import { ModelFormatError } from '../src/core/errors';
+import { ONNX_FILE } from '../src/core/model-manifest';
+import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
+import { readOnnx, type OnnxGraph, type OnnxValue } from '../src/core/onnx-reader';
+import { ONNX_PRESETS, type OnnxPreset } from '../src/core/onnx-presets';
+import type { ImportFile, PreparedModel } from './model-import';
+
+/**
+ * An ONNX image classifier (PyTorch, timm, Optimum, a Hugging Face / Transformers.js folder)
+ * → Glimpse's layout: model.onnx, labels.json and a metadata.json that says how to prepare
+ * images, read from preprocessor_config.json where there is one. Nothing here runs the model:
+ * the classifier worker's trial does, on ONNX Runtime.
+ */
+
+/** Transformers.js's variant names, most preferred first: quantized files are smaller and usually as accurate. */
+const VARIANT_ORDER = [/^model_quantized\.onnx$/i, /^model_int8\.onnx$/i, /^model_uint8\.onnx$/i, /^model_q4\.onnx$/i, /^model_fp16\.onnx$/i, /^model\.onnx$/i];
+
+/** The .onnx files given, in the order they are chosen from (the quantized one first). */
+export function onnxVariants(names: readonly string[]): string[] {
+  const rank = (name: string) => {
+    const i = VARIANT_ORDER.findIndex((pattern) => pattern.test(name));
+    return i < 0 ? VARIANT_ORDER.length : i;
+  };
+  return names.filter((n) => n.toLowerCase().endsWith('.onnx')).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+function parseJson(file: ImportFile): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text(file.bytes));
+  } catch {
+    throw new ModelFormatError(`${file.name} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelFormatError(`${file.name} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** config.json's id2label, in index order. */
+function labelsFromConfig(config: Record<string, unknown>): string[] | null {
+  const map = config.id2label;
+  if (typeof map !== 'object' || map === null) return null;
+  const entries = Object.entries(map as Record<string, unknown>);
+  if (entries.length > MAX_CLASSES) throw new ModelFormatError(`config.json: ${entries.length} labels, over ${MAX_CLASSES} classes`);
+  const labels: string[] = new Array(entries.length);
+  for (const [key, label] of entries) {
+    const index = Number(key);
+    if (!Number.isInteger(index) || index < 0 || index >= entries.length || typeof label !== 'string' || labels[index] !== undefined) {
+      throw new ModelFormatError(`config.json: id2label must map 0…${entries.length - 1} to names (found "${key}")`);
+    }
+    labels[index] = label;
+  }
+  return labels;
+}
+
+const isSize = (x: unknown): x is number => Number.isInteger(x) && (x as number) > 0 && (x as number) <= 4096;
+
+/** A size field as {height, width}, or {shortest_edge}, or a bare number. */
+function sizeOf(value: unknown): { height?: number; width?: number; shortest?: number } {
+  if (isSize(value)) return { height: value, width: value };
+  if (typeof value !== 'object' || value === null) return {};
+  const v = value as Record<string, unknown>;
+  return { ...(isSize(v.height) && isSize(v.width) ? { height: v.height, width: v.width } : {}), ...(isSize(v.shortest_edge) ? { shortest: v.shortest_edge } : {}) };
+}
+
+function channels(value: unknown, field: string): [number, number, number] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'number' ? [value, value, value] : value;
+  if (!Array.isArray(list) || list.length !== 3 || !list.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new ModelFormatError(`preprocessor_config.json: ${field} must be three numbers (R, G, B)`);
+  }
+  return list as [number, number, number];
+}
+
+interface Preprocessing {
+  size?: [number, number];
+  range: [number, number];
+  fit: 'crop' | 'squash';
+  centralCrop: number;
+  normalize?: { mean: [number, number, number]; std: [number, number, number] };
+  why: string;
+}
+
+/** Hugging Face's image processor settings → Glimpse's (resampling is always bilinear here, after an antialiased downscale). */
+export function fromPreprocessorConfig(config: Record<string, unknown>): Preprocessing {
+  const resize = config.do_resize !== false;
+  const size = sizeOf(config.size);
+  const crop = config.do_center_crop === true ? sizeOf(config.crop_size) : {};
+  const cropPct = typeof config.crop_pct === 'number' && config.crop_pct > 0 && config.crop_pct <= 1 ? config.crop_pct : null;
+  const rescale = config.do_rescale !== false;
+  const factor = typeof config.rescale_factor === 'number' && Number.isFinite(config.rescale_factor) && config.rescale_factor > 0 ? config.rescale_factor : 1 / 255;
+  const mean = channels(config.image_mean, 'image_mean');
+  const std = channels(config.image_std, 'image_std');
+  const normalize = config.do_normalize !== false && mean && std ? { mean, std } : undefined;
+  const range: [number, number] = rescale ? [0, 255 * factor] : [0, 255];
+  let fit: 'crop' | 'squash' = 'crop';
+  let centralCrop = 1;
+  let out: [number, number] | undefined;
+  let how: string;
+  if (crop.height && crop.width) {
+    out = [crop.height, crop.width];
+    // Resize the shorter side to S, then crop H×W: the crop keeps min(H, W) / S of the shorter side.
+    centralCrop = resize && size.shortest ? Math.min(1, Math.min(crop.height, crop.width) / size.shortest) : resize && size.height && size.width ? Math.min(1, Math.min(crop.height, crop.width) / Math.min(size.height, size.width)) : 1;
+    how = `centre crop ${crop.height}×${crop.width}${centralCrop < 1 ? ` of the shorter side resized to ${Math.round(Math.min(crop.height, crop.width) / centralCrop)}` : ''}`;
+  } else if (cropPct !== null && size.shortest) {
+    out = [size.shortest, size.shortest];
+    centralCrop = cropPct;
+    how = `centre crop of ${Math.round(cropPct * 1000) / 10}% (crop_pct), resized to ${size.shortest}`;
+  } else if (resize && size.height && size.width) {
+    out = [size.height, size.width];
+    fit = 'squash';
+    how = `whole image resized to ${size.height}×${size.width}`;
+  } else {
+    if (size.shortest) out = [size.shortest, size.shortest];
+    how = 'centre square';
+  }
+  const scale = rescale ? `×${Number(factor.toPrecision(6))}` : 'pixels 0–255';
+  const norm = normalize ? `, mean ${JSON.stringify(normalize.mean)} std ${JSON.stringify(normalize.std)}` : '';
+  return { ...(out ? { size: out } : {}), range, fit, centralCrop, ...(normalize ? { normalize } : {}), why: `from preprocessor_config.json: ${how}, ${scale}${norm}` };
+}
+
+function fromPreset(preset: OnnxPreset, stated: boolean): Preprocessing {
+  const { range, normalize, label } = ONNX_PRESETS[preset];
+  return { range: [...range], fit: 'crop', centralCrop: preset === 'imagenet' ? 0.875 : 1, ...(normalize ? { normalize: { mean: [...normalize.mean], std: [...normalize.std] } } : {}), why: stated ? `preset "${label}"` : `not stated in the files: assumed "${label}"; choose another preset below if the answers look wrong` };
+}
+
+const TENSOR_TYPES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 10: 'float16', 11: 'float64' };
+
+const shapeText = (value: OnnxValue) => (value.dims ? `[${value.dims.map((d) => d ?? '?').join(', ')}]` : 'of unknown shape');
+
+/** The image input: NCHW or NHWC from where its 3 channels are, its batch free or 1, its size stated or from the preprocessing. */
+function imageInput(graph: OnnxGraph, file: string): { layout: 'nchw' | 'nhwc'; size: [number, number] | null } {
+  if (graph.inputs.length !== 1) throw new ModelFormatError(`${file}: the model has ${graph.inputs.length} inputs (${graph.inputs.map((i) => i.name).join(', ')}); an image classifier has one`);
+  const input = graph.inputs[0]!;
+  if (input.elemType !== 1) throw new ModelFormatError(`${file}: the input ${input.name} is ${TENSOR_TYPES[input.elemType] ?? `type ${input.elemType}`}; Glimpse feeds float32 images`);
+  const dims = input.dims;
+  if (!dims || dims.length !== 4) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}, not an image batch [batch, 3, height, width]`);
+  if (typeof dims[0] === 'number' && dims[0] !== 1) throw new ModelFormatError(`${file}: the input takes batches of ${dims[0]}; Glimpse classifies one image at a time`);
+  const layout = dims[1] === 3 ? 'nchw' : dims[3] === 3 ? 'nhwc' : null;
+  if (!layout) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}: no axis of 3 colour channels (a grey-scale or other model)`);
+  const [h, w] = layout === 'nchw' ? [dims[2], dims[3]] : [dims[1], dims[2]];
+  return { layout, size: isSize(h) && isSize(w) ? [h, w] : null };
+}
+
+/** The class scores: one output [batch, n]; anything else is a detector, a segmenter or an embedder. */
+function classOutput(graph: OnnxGraph, file: string): { classes: number | null; probabilities: boolean } {
+  if (graph.outputs.length !== 1) throw new ModelFormatError(`${file}: the model has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}): a detection or segmentation model, not a classifier`);
+  const output = graph.outputs[0]!;
+  const dims = output.dims;
+  if (dims && dims.length !== 2) throw new ModelFormatError(`${file}: the output ${output.name} is ${shapeText(output)}, not class scores [batch, classes] (a detection or segmentation model?)`);
+  const classes = dims && typeof dims[1] === 'number' ? dims[1] : null;
+  const producer = graph.nodes.find((node) => node.outputs.includes(output.name));
+  return { classes, probabilities: producer?.opType === 'Softmax' };
+}
+
+export interface OnnxImportOptions {
+  /** Which .onnx of several to take (a file name); the quantized one by default. */
+  variant?: string;
+  /** Preprocessing for a model whose files do not state it. */
+  preset?: OnnxPreset;
+}
+
+/** An ONNX classifier among `files` (by plain name), its folder's name if it came in one. */
+export function prepareOnnx(files: Map<string, ImportFile>, folder: string | null, options: OnnxImportOptions = {}): PreparedModel {
+  const variants = onnxVariants([...files.keys()]);
+  const chosen = options.variant ?? variants[0]!;
+  const file = files.get(chosen);
+  if (!file || !chosen.toLowerCase().endsWith('.onnx')) throw new ModelFormatError(`no ${chosen} among the files`);
+  const graph = readOnnx(file.bytes, file.name);
+  if (graph.externalFiles.length > 0) {
+    throw new ModelFormatError(`${file.name} keeps its weights in ${graph.externalFiles.join(', ')} (external data), which Glimpse does not load: export it with the weights inside the .onnx`);
+  }
+  const { layout, size: stated } = imageInput(graph, file.name);
+  const output = classOutput(graph, file.name);
+
+  const configFile = files.get('config.json');
+  const config = configFile ? parseJson(configFile) : null;
+  const processorFile = files.get('preprocessor_config.json');
+  const preprocessing = processorFile ? fromPreprocessorConfig(parseJson(processorFile)) : fromPreset(options.preset ?? (layout === 'nchw' ? 'imagenet' : 'minus1to1'), options.preset !== undefined);
+  const size = stated ?? preprocessing.size;
+  if (!size) throw new ModelFormatError(`${file.name}: the input's height and width are not fixed and no preprocessor_config.json gives them`);
+
+  let labels = (config && labelsFromConfig(config)) ?? readLabelList(files);
+  const classes = output.classes;
+  let labelNote = '';
+  if (!labels) {
+    if (classes === null) throw new ModelFormatError(`${file.name}: the number of classes is not fixed in the model; add labels.txt or a config.json with id2label`);
+    labels = Array.from({ length: classes }, (_, i) => String(i));
+    labelNote = `; no labels given: classes are numbered 0…${classes - 1}`;
+  }
+  if (labels.length === 0 || labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has 1 to ${MAX_CLASSES} classes`);
+  if (classes !== null && classes !== labels.length) throw new ModelFormatError(`the model has ${classes} outputs but there are ${labels.length} labels`);
+
+  const name = folder || (typeof config?._name_or_path === 'string' && config._name_or_path) || file.name.replace(/\.onnx$/i, '');
+  const metadata = {
+    name,
+    task: 'image-classification',
+    format: 'onnx',
+    source: file.name,
+    input: {
+      shape: layout === 'nchw' ? [1, 3, ...size] : [1, ...size, 3],
+      layout: layout === 'nchw' ? 'NCHW' : 'NHWC',
+      dtype: 'float32',
+      range: preprocessing.range,
+      fit: preprocessing.fit,
+      centralCrop: preprocessing.centralCrop,
+      ...(preprocessing.normalize ?? {}),
+    },
+    output: { shape: [1, labels.length], activation: output.probabilities ? 'softmax' : 'none', labels: 'labels.json', classOffset: 0 },
+  };
+  const others = variants.filter((v) => v !== chosen);
+  const outputNote = output.probabilities ? 'the model outputs probabilities (it ends in Softmax)' : 'the model outputs logits: Glimpse applies softmax';
+  return {
+    name,
+    format: 'onnx',
+    source: file.name,
+    spec: parseModelSpec(metadata),
+    labels,
+    preprocessing: `${preprocessing.why}; ${layout.toUpperCase()}; ${outputNote}${labelNote}`,
+    ...(others.length ? { variants: [chosen, ...others] } : {}),
+    files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels) },
+  };
+}
+
+/** labels.json (an array) or labels.txt / synset.txt (a line each). */
+function readLabelList(files: Map<string, ImportFile>): string[] | null {
+  const asJson = files.get('labels.json');
+  if (asJson) {
+    let labels: unknown;
+    try {
+      labels = JSON.parse(text(asJson.bytes));
+    } catch {
+      throw new ModelFormatError('labels.json is not valid JSON');
+    }
+    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ModelFormatError('labels.json must be an array of strings');
+    return labels;
+  }
+  const asText = files.get('labels.txt') ?? files.get('synset.txt');
+  return asText ? text(asText.bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : null;
+}
