@@ -8,6 +8,7 @@ import { readSettings, type DeploySettings } from '../host/settings';
 import { renderHeadersFile, siteRoutes } from '../host/static-hosts';
 import { appConfig } from '../vite.config';
 import { prepareImport } from '../workers/model-import';
+import { readModelSource } from './model-source';
 
 export const SETTINGS_STAMP = '.glimpse-settings.json';
 
@@ -39,19 +40,17 @@ export interface CatalogueEntry {
 }
 
 /**
- * The user's model (a folder of files, a .zip or a .tflite with labels beside it) written to
+ * The user's model (a folder of files, a .zip, a .tflite or .onnx with labels beside it) written to
  * `dir`, prepared and checked as the app's import does, with its licence notice when the
  * folder has one.
  */
 async function writePreparedModel(source: string, dir: string): Promise<{ name: string; classes: number }> {
-  const path = resolve(source);
-  const sources = statSync(path).isDirectory() ? readdirSync(path).filter((n) => !n.startsWith('.')).map((n) => join(path, n)) : [path];
-  const given = sources.filter((p) => statSync(p).isFile()).map((p) => ({ name: basename(p), bytes: new Uint8Array(readFileSync(p)) }));
+  const given = readModelSource(source);
   const prepared = prepareImport(given);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(prepared.files)) writeFileSync(join(dir, name), bytes);
-  const licence = given.find((f) => /^(LICEN[CS]E|NOTICE)/i.test(f.name));
+  const licence = given.find((f) => /^(LICEN[CS]E|NOTICE)/i.test(basename(f.name)));
   if (licence) writeFileSync(join(dir, 'LICENSE'), licence.bytes);
   await writeModelManifest(dir);
   console.log(`model ${basename(dir)}: ${prepared.name} (${prepared.format}, ${prepared.labels.length} classes; preprocessing ${prepared.preprocessing})`);

@@ -1,18 +1,19 @@
 import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { confusionCsv, evaluate, presentClasses, topConfusions, type EvaluationReport, type Sample } from '../src/core/metrics';
 import { decodeImageFile } from './node-io';
-import { loadModelDir, nodeEngine } from './node-model';
+import { loadModel, nodeEngine } from './node-model';
 import { readImageFolder, readManifest } from './dataset';
 
-const HELP = `npm run eval -- --model <model.json> (--manifest <csv> | --images <dir>) [--json <file>] [--confusion <csv>] [--limit N]
+const HELP = `npm run eval -- --model <model> (--manifest <csv> | --images <dir>) [--json <file>] [--confusion <csv>] [--limit N]
 
-Evaluates a tfjs graph model on labelled images with the app's own preprocessing,
-on tfjs-backend-wasm in Node, and prints a markdown summary.
+Evaluates a model on labelled images with the app's own import and preprocessing, in Node
+(tfjs models on tfjs-backend-wasm, ONNX models on onnxruntime-node), and prints a markdown summary.
 
-  --model      model.json of a graph model (its folder holds labels.json and metadata.json)
+  --model      any model the app imports: a Glimpse model folder or its model.json, a Teachable
+               Machine export, a TF.js model folder, a .tflite (labels beside it), an ONNX model
+               or Hugging Face folder (config.json, preprocessor_config.json, onnx/*.onnx), or a .zip
   --manifest   CSV lines "path,label": label is a class index or label text; paths absolute
                or relative to the CSV
   --images     a folder per class (folder name = label text or index), or a flat folder of
@@ -30,7 +31,7 @@ export interface EvalOptions {
 }
 
 export async function runEval(options: EvalOptions): Promise<EvaluationReport> {
-  const files = await loadModelDir(dirname(resolve(options.model)));
+  const files = await loadModel(options.model);
   // Refused before any image is classified, not after.
   evaluate([], files.labels);
   const dataset = options.manifest ? readManifest(options.manifest, files.labels) : readImageFolder(options.images!, files.labels);

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -9,6 +9,11 @@ import { modelManifest } from '../build/model-manifest';
 import { Engine } from '../workers/engine';
 import { ModelFormatError } from '../src/core/errors';
 import { fetchModelFiles, type ModelFiles, type TfjsModelFiles } from '../workers/model-files';
+import { prepareImport } from '../workers/model-import';
+import { recordFetcher, withManifest } from '../workers/model-store';
+import { OnnxRunner, onnxError } from '../workers/onnx-runner';
+import type { OnnxRunnerFactory } from '../workers/engine';
+import { readModelSource } from '../build/model-source';
 import { fileFetch } from './node-io';
 
 export async function nodeActivate(backend: string): Promise<boolean> {
@@ -26,16 +31,49 @@ export async function loadModelDir(dir: string): Promise<ModelFiles> {
   return fetchModelFiles(pathToFileURL(dir).href, () => undefined, fetcher);
 }
 
+/** A folder in Glimpse's own layout (what `npm run build` ships and the converters write), loaded as it is. */
+function isGlimpseFolder(dir: string): boolean {
+  const has = (name: string) => existsSync(join(dir, name));
+  return has('metadata.json') && has('labels.json') && (has('model.json') || has('model.onnx'));
+}
+
+/**
+ * Any model the app can import: a folder in Glimpse's layout or its model.json, else what the
+ * Models view takes (a Teachable Machine export, a TF.js model, a .tflite with labels, an ONNX
+ * model or Hugging Face folder, or a .zip of one), prepared by the app's own importer.
+ */
+export async function loadModel(source: string): Promise<ModelFiles> {
+  const path = resolve(source);
+  if (basename(path) === 'model.json' && isGlimpseFolder(dirname(path))) return loadModelDir(dirname(path));
+  if (statSync(path).isDirectory() && isGlimpseFolder(path)) return loadModelDir(path);
+  const prepared = prepareImport(readModelSource(path));
+  return fetchModelFiles('https://glimpse.invalid/model/', () => undefined, recordFetcher(await withManifest(prepared.files)));
+}
+
+/**
+ * ONNX models run on onnxruntime-node's CPU provider in Node (the engine's slot is still called
+ * onnx-wasm): the same ONNX Runtime kernels the browser's WebAssembly build compiles.
+ */
+const nodeOnnx: OnnxRunnerFactory = async (bytes, spec) => {
+  const ort = await import('onnxruntime-node');
+  try {
+    return new OnnxRunner(ort, await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' }), spec);
+  } catch (error) {
+    throw onnxError('ONNX Runtime cannot load the model', error);
+  }
+};
+
 /** A model the tool works on as tfjs weights (quantizing, training a head): an ONNX model is refused by name. */
 export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
   if (files.format === 'onnx') throw new ModelFormatError(`${files.spec.name} is an ONNX model: ${why} works on tfjs models`);
   return files;
 }
 
-/** The worker's engine, ready on tfjs-wasm in Node. */
+/** The worker's engine, ready on tfjs-wasm in Node (an ONNX model on onnxruntime-node). */
 export async function nodeEngine(files: ModelFiles, backend = 'wasm'): Promise<Engine> {
-  const engine = new Engine(files, nodeActivate);
-  await engine.prepare(backend as 'wasm');
-  await engine.select(backend as 'wasm');
+  const engine = new Engine(files, nodeActivate, undefined, nodeOnnx);
+  const [first] = engine.startOrder(backend as 'wasm');
+  await engine.prepare(first!);
+  await engine.select(first!);
   return engine;
 }

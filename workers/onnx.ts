@@ -2,15 +2,13 @@
 import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import gpuWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { BackendUnavailableError, ModelFormatError, ModelIntegrityError } from '../src/core/errors';
+import { BackendUnavailableError, ModelIntegrityError } from '../src/core/errors';
 import type { OnnxBackend } from '../src/core/backends';
 import { sha256Hex } from '../src/core/model-manifest';
-import { inputShape, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
-import { blankImage, type Pixels } from '../src/core/preprocess';
 import { repairing } from './cache-repair';
 import { keep } from './kept-files';
-import type { Runner } from './engine';
+import { OnnxRunner, onnxError } from './onnx-runner';
 
 /**
  * ONNX Runtime Web, loaded only when an ONNX model runs. Its plain WASM build serves
@@ -70,59 +68,17 @@ const PROVIDERS: Record<OnnxBackend, { build: keyof typeof BUILDS; provider: Ort
   'onnx-webnn': { build: 'gpu', provider: { name: 'webnn', deviceType: 'gpu' } },
 };
 
-/** ONNX Runtime's own words on why a model will not load, kept short ("Could not find an implementation for Foo(1) node"). */
-function why(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^.*?ERROR_CODE: \d+, ERROR_MESSAGE: /s, '').slice(0, 300);
-}
-
-/**
- * An ONNX classifier on one ONNX Runtime execution provider. It takes the same pixels every
- * engine does (`modelInput`, in the model's layout and normalisation) and answers with the
- * model's class scores.
- */
-export class OnnxRunner implements Runner {
-  private constructor(
-    private readonly ort: typeof Ort,
-    private readonly session: Ort.InferenceSession,
-    private readonly spec: ModelSpec,
-  ) {}
-
-  static async create(onnx: Uint8Array, spec: ModelSpec, backend: OnnxBackend): Promise<OnnxRunner> {
-    const { build, provider } = PROVIDERS[backend];
-    if (backend === 'onnx-webnn' && !('ml' in navigator)) throw new BackendUnavailableError('this browser has no WebNN');
-    if (backend === 'onnx-webgpu' && !('gpu' in navigator)) throw new BackendUnavailableError('this browser has no WebGPU');
-    const ort = await runtime(build);
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(onnx, { executionProviders: [provider], graphOptimizationLevel: 'all' });
-    } catch (error) {
-      throw new ModelFormatError(`ONNX Runtime (${backend}) cannot load the model: ${why(error)}`);
-    }
-    return new OnnxRunner(ort, session, spec);
+/** An ONNX model on one of ONNX Runtime Web's execution providers; its runtime is checked and loaded on first use. */
+export async function createOnnxRunner(onnx: Uint8Array, spec: ModelSpec, backend: OnnxBackend): Promise<OnnxRunner> {
+  const { build, provider } = PROVIDERS[backend];
+  if (backend === 'onnx-webnn' && !('ml' in navigator)) throw new BackendUnavailableError('this browser has no WebNN');
+  if (backend === 'onnx-webgpu' && !('gpu' in navigator)) throw new BackendUnavailableError('this browser has no WebGPU');
+  const ort = await runtime(build);
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(onnx, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+  } catch (error) {
+    throw onnxError(`ONNX Runtime (${backend}) cannot load the model`, error);
   }
-
-  async run(pixels: Pixels | null): Promise<Float32Array> {
-    const image = pixels ?? blankImage(this.spec);
-    const input = new this.ort.Tensor('float32', modelInput(image, this.spec), inputShape(this.spec));
-    let outputs: Ort.InferenceSession.OnnxValueMapType;
-    try {
-      outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
-    } catch (error) {
-      throw new ModelFormatError(`ONNX Runtime could not run the model: ${why(error)}`);
-    } finally {
-      input.dispose();
-    }
-    try {
-      const output = outputs[this.session.outputNames[0]!] as Ort.Tensor;
-      if (output.type !== 'float32') throw new ModelFormatError(`the model answers with ${output.type} numbers, not float32 scores`);
-      return Float32Array.from(output.data as Float32Array);
-    } finally {
-      for (const value of Object.values(outputs)) (value as Ort.Tensor).dispose();
-    }
-  }
-
-  dispose(): void {
-    void this.session.release().catch(() => undefined);
-  }
+  return new OnnxRunner(ort, session, spec);
 }

@@ -13,6 +13,7 @@ import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
 import { startHostPage } from './host-page';
 import { EXPECTED_TOP1 } from '../helpers/model';
 import { teachableMachineExport, TM_NAME } from '../helpers/teachable-machine';
+import { huggingFaceFiles, tinyOnnx } from '../helpers/onnx-files';
 
 /** `npm run build -- --model DIR`: a site whose own model is a Teachable Machine export. */
 describe('deploying your own model', () => {
@@ -31,10 +32,17 @@ describe('deploying your own model', () => {
     mkdirSync(join(modelsDir, 'v1'), { recursive: true });
     copyFileSync(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'), join(modelsDir, 'v1', 'mobilenet_v1_0.75_192_quant.tflite'));
     writeFileSync(join(modelsDir, 'v1', 'labels.json'), JSON.stringify(LABELS));
+    // And an ONNX model as Hugging Face lays one out, in models/onnx1/.
+    const { config, preprocessor } = huggingFaceFiles(['red', 'green', 'blue']);
+    mkdirSync(join(modelsDir, 'onnx1', 'onnx'), { recursive: true });
+    writeFileSync(join(modelsDir, 'onnx1', 'config.json'), JSON.stringify(config));
+    writeFileSync(join(modelsDir, 'onnx1', 'preprocessor_config.json'), JSON.stringify(preprocessor));
+    writeFileSync(join(modelsDir, 'onnx1', 'onnx', 'model_quantized.onnx'), tinyOnnx());
     const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir, '--model', exportDir, '--models', modelsDir], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
     expect(built.stdout).toMatch(new RegExp(`model model: ${TM_NAME} \\(layers-model, 3 classes`));
     expect(built.stdout).toMatch(/model v1: mobilenet_v1_0\.75_192_quant \(graph-model, 1000 classes/);
+    expect(built.stdout).toMatch(/model onnx1: onnx1 \(onnx, 3 classes; preprocessing from preprocessor_config\.json/);
     const port = await freePort();
     server = await serve({ dir: outDir, host: '127.0.0.1', port, settings: DEFAULT_SETTINGS });
     url = `http://127.0.0.1:${port}/`;
@@ -98,7 +106,10 @@ describe('deploying your own model', () => {
 
   it('embeds a shipped model with embed.html?model=<id>, and names it in the ready message', async () => {
     const catalogue = JSON.parse(readFileSync(join(outDir, 'models/catalogue.json'), 'utf8'));
-    expect(catalogue).toEqual([{ id: 'v1', name: 'mobilenet_v1_0.75_192_quant', classes: 1000, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(catalogue).toEqual([
+      { id: 'onnx1', name: 'onnx1', classes: 3, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      { id: 'v1', name: 'mobilenet_v1_0.75_192_quant', classes: 1000, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
     const host = await startHostPage(url);
     const { page, close } = await openPage(host.url);
     try {
@@ -116,6 +127,37 @@ describe('deploying your own model', () => {
       }, url);
       expect(replies.find((m) => m.type === 'ready')!.model).toEqual({ id: 'v1', name: 'mobilenet_v1_0.75_192_quant', version: expect.any(String), classes: 1000 });
       expect(replies.find((m) => m.id === 'p')!.predictions![0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+    } finally {
+      await close();
+      await host.close();
+    }
+  });
+
+  it('ships an ONNX model (a Hugging Face folder) that the embed runs on ONNX Runtime with ?model=<id>', async () => {
+    expect(Object.keys(JSON.parse(readFileSync(join(outDir, 'models/onnx1/manifest.json'), 'utf8')).files).sort()).toEqual(['labels.json', 'metadata.json', 'model.onnx']);
+    const host = await startHostPage(url);
+    const { page, close } = await openPage(host.url);
+    try {
+      const replies = await page.evaluate(async (app) => {
+        const received: { type: string; id?: string; model?: unknown; backend?: string; predictions?: { index: number; label: string }[] }[] = [];
+        addEventListener('message', (e) => e.origin === new URL(app).origin && received.push(e.data));
+        const frame = document.createElement('iframe');
+        frame.src = `${app}embed.html?model=onnx1`;
+        document.body.append(frame);
+        while (!received.some((m) => m.type === 'ready')) await new Promise((done) => setTimeout(done, 50));
+        const canvas = new OffscreenCanvas(16, 16);
+        const context = canvas.getContext('2d')!;
+        context.fillStyle = 'rgb(20, 40, 210)';
+        context.fillRect(0, 0, 16, 16);
+        const image = await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer();
+        frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id: 'b', image }, new URL(app).origin);
+        while (!received.some((m) => m.id === 'b')) await new Promise((done) => setTimeout(done, 50));
+        return received;
+      }, url);
+      expect(replies.find((m) => m.type === 'ready')!.model).toEqual({ id: 'onnx1', name: 'onnx1', version: expect.any(String), classes: 3 });
+      const answer = replies.find((m) => m.id === 'b')!;
+      expect(answer.predictions![0]!.label).toBe('blue');
+      expect(answer.backend).toBe('onnx-wasm');
     } finally {
       await close();
       await host.close();

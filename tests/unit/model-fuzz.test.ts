@@ -8,6 +8,7 @@ import { prepareImport, type ImportFile } from '../../workers/model-import';
 import { FIXTURES } from '../helpers/model';
 import { teachableMachineExport } from '../helpers/teachable-machine';
 import { fieldPlaces, tinyTflite, type FieldPlace } from '../helpers/tflite-files';
+import { tinyOnnx } from '../helpers/onnx-files';
 
 /**
  * Crafted model files against the importer (the code the Models view runs in the worker):
@@ -152,7 +153,7 @@ describe('crafted model files', () => {
     for (const bytes of [shape, pastEnd]) expect(() => importTflite(bytes)).toThrow(expect.objectContaining({ name: 'ModelFormatError' }));
   });
 
-  it(`end in a typed error or a valid model, with memory bounded (${1600 * SCALE}+ seeded cases)`, () => {
+  it(`end in a typed error or a valid model, with memory bounded (${2200 * SCALE}+ seeded cases)`, () => {
     const tally = new Tally();
     const tiny = tinyTflite();
     const tinyPlaces = fieldPlaces(tiny);
@@ -183,10 +184,24 @@ describe('crafted model files', () => {
       else setUint32(bytes, Math.min(pos, bytes.length - 4), pick(rng, [0, 0xffffffff, 0x7fffffff, bytes.length, bytes.length + 1, 1 << 30]));
       tally.run(`tm.zip #${i} at ${pos}`, () => prepareImport([{ name: 'export.zip', bytes }]));
     }
+    // An ONNX model: bytes flipped or set to varint edge values (a length that runs on), or cut short.
+    const onnxModel = tinyOnnx({ classes: 4, softmax: true });
+    const labels = { name: 'labels.txt', bytes: new TextEncoder().encode('a\nb\nc\nd') };
+    for (let i = 0; i < 600 * SCALE; i++) {
+      const kind = pick(rng, ['flip', 'edge', 'edge', 'truncate'] as const);
+      const bytes = kind === 'truncate' ? onnxModel.slice(0, Math.floor(rng() * onnxModel.length)) : onnxModel.slice();
+      if (kind !== 'truncate') {
+        for (let n = 1 + Math.floor(rng() * 3); n > 0; n--) {
+          const pos = Math.floor(rng() * bytes.length);
+          bytes[pos] = kind === 'flip' ? bytes[pos]! ^ (1 << Math.floor(rng() * 8)) : pick(rng, [0x00, 0x7f, 0x80, 0xff]);
+        }
+      }
+      tally.run(`tiny.onnx #${i} ${kind}`, () => prepareImport([{ name: 'model.onnx', bytes }, labels]));
+    }
     console.log(tally.report('model fuzz'));
     expect(tally.untyped).toEqual([]);
     expect(tally.unclear).toEqual([]);
-    expect(tally.cases).toBeGreaterThanOrEqual(1600 * SCALE);
+    expect(tally.cases).toBeGreaterThanOrEqual(2200 * SCALE);
     expect(tally.valid).toBeGreaterThan(0);
     expect(Object.keys(tally.errors).length).toBeGreaterThan(0);
     expect(tally.peakGrowth).toBeLessThan(MEMORY_BOUND);

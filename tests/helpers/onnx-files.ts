@@ -1,0 +1,107 @@
+import onnxProto, { type onnx as Onnx } from 'onnx-proto';
+
+// A CommonJS package: its namespace is on the default export under Node's ESM loader.
+const { onnx } = onnxProto;
+
+/**
+ * Tiny ONNX image classifiers built in code (onnx-proto): the mean colour of the image, then a
+ * dense layer. Small enough to build per test, real enough for ONNX Runtime to load and run,
+ * and easy to make wrong in exactly one way for the bad-input cases.
+ */
+export interface TinyOnnxOptions {
+  classes?: number;
+  size?: number;
+  layout?: 'nchw' | 'nhwc';
+  /** The batch dimension: a name (symbolic, as torch.onnx.export writes it) or 1. */
+  batch?: string | number;
+  /** Height and width as names (not fixed in the model). */
+  symbolicSize?: boolean;
+  softmax?: boolean;
+  /** A second graph input. */
+  secondInput?: boolean;
+  /** The output as a 4-D map (a segmentation model) instead of [batch, classes]. */
+  spatialOutput?: boolean;
+  /** The weights kept in an external file. */
+  externalData?: string;
+  /** An operator of a domain ONNX Runtime does not know. */
+  unknownOp?: boolean;
+  /** The input as uint8 instead of float32. */
+  uint8Input?: boolean;
+}
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+function dim(value: string | number): Onnx.TensorShapeProto.IDimension {
+  return typeof value === 'number' ? { dimValue: value } : { dimParam: value };
+}
+
+function tensorValue(name: string, dims: (string | number)[], elemType = FLOAT): Onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType, shape: { dim: dims.map(dim) } } } };
+}
+
+function floats(name: string, dims: number[], values: number[]): Onnx.ITensorProto {
+  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) };
+}
+
+/** The weights that make class c answer to colour c (red, green, blue, then mixtures): W[channel][class]. */
+export function tinyWeights(classes: number): { weights: number[]; bias: number[] } {
+  const weights: number[] = [];
+  for (let ch = 0; ch < 3; ch++) for (let c = 0; c < classes; c++) weights.push(c % 3 === ch ? 4 + c : -2 + 0.5 * ch - 0.25 * c);
+  return { weights, bias: Array.from({ length: classes }, (_, c) => 0.1 * c) };
+}
+
+export function tinyOnnx(options: TinyOnnxOptions = {}): Uint8Array {
+  const { classes = 3, size = 8, layout = 'nchw', batch = 'batch_size', softmax = false } = options;
+  const spatial: (string | number)[] = options.symbolicSize ? ['height', 'width'] : [size, size];
+  const inputDims = layout === 'nchw' ? [batch, 3, ...spatial] : [batch, ...spatial, 3];
+  const { weights, bias } = tinyWeights(classes);
+  const nodes: Onnx.INodeProto[] = [];
+  if (layout === 'nchw') {
+    nodes.push({ opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] });
+    nodes.push({ opType: 'Flatten', input: ['pooled'], output: ['features'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+  } else {
+    nodes.push({ opType: 'ReduceMean', input: ['pixel_values'], output: ['features'], attribute: [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 2] }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] });
+  }
+  if (options.unknownOp) nodes.push({ opType: 'Sparkle', domain: 'com.example.magic', input: ['features'], output: ['features2'] });
+  const features = options.unknownOp ? 'features2' : 'features';
+  nodes.push({ opType: 'Gemm', input: [features, 'W', 'B'], output: [softmax ? 'logits' : 'scores'] });
+  if (softmax) nodes.push({ opType: 'Softmax', input: ['logits'], output: ['scores'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 }] });
+  let output = 'scores';
+  if (options.spatialOutput) {
+    nodes.push({ opType: 'Unsqueeze', input: ['scores', 'axes'], output: ['map'] });
+    output = 'map';
+  }
+  const initializer: Onnx.ITensorProto[] = [floats('W', [3, classes], weights), floats('B', [classes], bias)];
+  if (options.spatialOutput) initializer.push({ name: 'axes', dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [2, 3] });
+  if (options.externalData) {
+    initializer[0] = { name: 'W', dims: [3, classes], dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: options.externalData }, { key: 'offset', value: '0' }, { key: 'length', value: String(weights.length * 4) }] };
+  }
+  const inputs = [tensorValue('pixel_values', inputDims, options.uint8Input ? onnx.TensorProto.DataType.UINT8 : FLOAT)];
+  if (options.secondInput) inputs.push(tensorValue('mask', [batch, size, size]));
+  const outputDims: (string | number)[] = options.spatialOutput ? [batch, classes, 1, 1] : [batch, classes];
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'glimpse-tests',
+    opsetImport: [{ domain: '', version: 13 }, ...(options.unknownOp ? [{ domain: 'com.example.magic', version: 1 }] : [])],
+    graph: { name: 'tiny', node: nodes, initializer, input: inputs, output: [tensorValue(output, outputDims)] },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** The reference for a tiny model: softmax(mean colour · W + b), the colour already in the model's input values. */
+export function tinyReference(meanInput: [number, number, number], classes = 3): number[] {
+  const { weights, bias } = tinyWeights(classes);
+  const logits = bias.map((b, c) => b + meanInput.reduce((sum, v, ch) => sum + v * weights[ch * classes + c]!, 0));
+  const top = Math.max(...logits);
+  const exps = logits.map((l) => Math.exp(l - top));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / total);
+}
+
+/** A Hugging Face folder's JSON files for a tiny model (ImageNet-style normalisation). */
+export function huggingFaceFiles(labels: string[], size = 8): { config: object; preprocessor: object } {
+  return {
+    config: { _name_or_path: 'glimpse/tiny-colours', architectures: ['TinyForImageClassification'], id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])) },
+    preprocessor: { do_resize: true, size: { height: size, width: size }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] },
+  };
+}
