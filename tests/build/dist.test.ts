@@ -47,7 +47,7 @@ describe('dist/', () => {
   });
 
   it('names no outside host the app could load from: only documentation links in library messages', () => {
-    const DOC_HOSTS = new Set(['www.w3.org', 'svelte.dev', 'github.com', 'www.shadertoy.com', 'arxiv.org', 'developer.mozilla.org', 'emscripten.org', 'en.wikipedia.org', 'bit.ly']);
+    const DOC_HOSTS = new Set(['www.w3.org', 'svelte.dev', 'github.com', 'www.shadertoy.com', 'arxiv.org', 'developer.mozilla.org', 'emscripten.org', 'en.wikipedia.org', 'bit.ly', 'web.dev', 'rolldown.rs']);
     const hosts = new Set<string>();
     for (const file of files(DIST).filter((f) => /\.(js|html|css|json|webmanifest)$/.test(f))) {
       for (const [, host] of text(file).matchAll(/https?:\/\/([a-z0-9.-]+)/gi)) hosts.add(host!);

@@ -25,15 +25,15 @@ const sri = (path: string) => `sha256-${createHash('sha256').update(readFileSync
 
 /** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
 const NOT_PRECACHED = /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json|_headers)$/;
-/** LiteRT's wasm and the .tflite files: kept when first used, on the devices where LiteRT runs (workers/sw.ts). */
-const KEPT_WHEN_USED = /(^|\/)(litert_wasm_[\w-]+\.wasm|[\w-]+\.tflite)$/;
+/** LiteRT's and ONNX Runtime's wasm and the .tflite files: kept when first used, on the devices that run them (workers/sw.ts). */
+const KEPT_WHEN_USED = /(^|\/)(litert_wasm_[\w-]+\.wasm|ort-wasm-simd-threaded[\w.-]+\.wasm|[\w-]+\.tflite)$/;
 
 describe('precache (dist/sw.js)', () => {
   it('lists every app asset, wasm binary, page, icon and model file exactly once', () => {
     const urls = precached().map((e) => fileOf(e.url));
     expect(new Set(urls).size).toBe(urls.length);
     const expected = files(DIST).filter((f) => !NOT_PRECACHED.test(f) && !KEPT_WHEN_USED.test(f));
-    expect(files(DIST).filter((f) => KEPT_WHEN_USED.test(f)).length).toBeGreaterThanOrEqual(2);
+    expect(files(DIST).filter((f) => KEPT_WHEN_USED.test(f)).length).toBeGreaterThanOrEqual(4);
     expect([...urls].sort()).toEqual([...expected, 'manifest.webmanifest'].filter((f, i, all) => all.indexOf(f) === i).sort());
     expect(urls.filter((u) => u.endsWith('.wasm'))).toHaveLength(3);
   });
