@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -214,26 +214,41 @@ export function markdown(r: BenchReport): string {
  * headers as Glimpse; LiteRT's threaded build from a cross-origin isolated host, which its
  * threads need, next to Glimpse built for such a host (`withIsolatedGlimpse`).
  */
-export async function startBaseline(withIsolatedGlimpse = false): Promise<{ url: string; peers: Record<string, string>; close: () => void }> {
+export async function startBaseline(withIsolatedGlimpse = false, onnxModel?: string): Promise<{ url: string; peers: Record<string, string>; close: () => void }> {
   const built = spawnSync('npx', ['vite', 'build', '-c', 'bench/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`baseline build failed: ${built.stderr}`);
   const dir = resolve(ROOT, 'dist-bench');
+  const buildGlimpse = (outDir: string, args: string[], env: Record<string, string> = {}) => {
+    const app = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+    if (app.status !== 0) throw new Error(`build of ${outDir} failed: ${app.stderr}`);
+  };
   const isolatedGlimpse = resolve(ROOT, 'dist-bench-isolated');
-  if (withIsolatedGlimpse) {
-    const app = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', isolatedGlimpse], { cwd: ROOT, env: { ...process.env, GLIMPSE_ISOLATE: '1' }, encoding: 'utf8' });
-    if (app.status !== 0) throw new Error(`isolated build failed: ${app.stderr}`);
+  if (withIsolatedGlimpse) buildGlimpse(isolatedGlimpse, [], { GLIMPSE_ISOLATE: '1' });
+  // Glimpse built with the ONNX model, and the same prepared files for the onnxruntime-web page.
+  const onnxGlimpse = resolve(ROOT, 'dist-bench-onnx');
+  if (onnxModel) {
+    buildGlimpse(onnxGlimpse, ['--model', onnxModel]);
+    mkdirSync(resolve(dir, 'onnx-model'), { recursive: true });
+    for (const file of ['model.onnx', 'metadata.json', 'labels.json']) copyFileSync(resolve(onnxGlimpse, 'model', file), resolve(dir, 'onnx-model', file));
   }
   const isolate = { ...DEFAULT_SETTINGS, isolate: true };
   const servers = [
     await serve({ dir, host: '127.0.0.1', port: await freePort(), settings: DEFAULT_SETTINGS }),
     await serve({ dir, host: '127.0.0.1', port: await freePort(), settings: isolate }),
-    ...(withIsolatedGlimpse ? [await serve({ dir: isolatedGlimpse, host: '127.0.0.1', port: await freePort(), settings: isolate })] : []),
+    withIsolatedGlimpse ? await serve({ dir: isolatedGlimpse, host: '127.0.0.1', port: await freePort(), settings: isolate }) : null,
+    onnxModel ? await serve({ dir: onnxGlimpse, host: '127.0.0.1', port: await freePort(), settings: DEFAULT_SETTINGS }) : null,
   ];
-  const [url, isolatedUrl, glimpseUrl] = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}/`);
+  const [url, isolatedUrl, glimpseUrl, onnxUrl] = servers.map((s) => s && `http://127.0.0.1:${(s.address() as { port: number }).port}/`);
   return {
     url: url!,
-    peers: { [PEERS.liteRt]: `${url}litert/`, [PEERS.liteRtThreads]: `${isolatedUrl}litert/?threads`, [PEERS.mediaPipe]: `${url}mediapipe/`, ...(glimpseUrl ? { [PEERS.glimpseIsolated]: glimpseUrl } : {}) },
-    close: () => servers.forEach((s) => s.close()),
+    peers: {
+      [PEERS.liteRt]: `${url}litert/`,
+      [PEERS.liteRtThreads]: `${isolatedUrl}litert/?threads`,
+      [PEERS.mediaPipe]: `${url}mediapipe/`,
+      ...(glimpseUrl ? { [PEERS.glimpseIsolated]: glimpseUrl } : {}),
+      ...(onnxUrl ? { [PEERS.glimpseOnnx]: onnxUrl, [PEERS.onnxWeb]: `${url}onnx/` } : {}),
+    },
+    close: () => servers.forEach((s) => s?.close()),
   };
 }
 
@@ -249,6 +264,7 @@ if (import.meta.filename === process.argv[1]) {
       camera: { type: 'string', default: 'wasm,webgl' },
       train: { type: 'string', default: '67' },
       link: { type: 'string', default: '20,40' },
+      onnx: { type: 'string', default: resolve(ROOT, '../shared/models/onnx/mobilenetv2-12-int8-hf') },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -261,7 +277,10 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
 --train: photos per class (3 classes) the Train view trains on; 0 for none.
 --link: Mbit/s,RTT ms of an emulated link the cold start is measured over too (the host is on
   loopback, where bytes cost nothing); '' for none.
---smoke: 1 run, 3 images, wasm only, no camera or training (what npm test runs).`);
+--onnx: an ONNX model (a Hugging Face folder, say) that Glimpse is built with and run against a plain
+  onnxruntime-web page on the same model; default ../shared/models/onnx/mobilenetv2-12-int8-hf where
+  it exists; '' for none.
+--smoke: 1 run, 3 images, wasm only, no camera, training or peers (what npm test runs).`);
     process.exit(0);
   }
   const smoke = values.smoke;
@@ -273,7 +292,8 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
     ...(smoke || !values.link ? {} : { link: { mbps: Number(values.link.split(',')[0]), rttMs: Number(values.link.split(',')[1] ?? 0) } }),
   };
   const app = await startApp();
-  const baseline = await startBaseline(!smoke);
+  const onnx = values.onnx && existsSync(values.onnx) ? values.onnx : undefined;
+  const baseline = await startBaseline(!smoke, smoke ? undefined : onnx);
   try {
     const report = await runBench({ ...options, glimpseUrl: app.url, baselineUrl: baseline.url, peerUrls: smoke ? {} : baseline.peers }, (s) => console.error(s));
     console.log(markdown(report));

@@ -7,6 +7,8 @@ export const PEERS = {
   liteRtThreads: `LiteRT.js 2.5.3 wasm, ${cpus().length} threads (isolated)`,
   glimpseIsolated: 'Glimpse built with GLIMPSE_ISOLATE=1 (automatic choice)',
   mediaPipe: 'MediaPipe Tasks Vision 1.1.0 ImageClassifier, CPU',
+  onnxWeb: 'onnxruntime-web 1.30.0 wasm, 1 thread, the ONNX model',
+  glimpseOnnx: 'Glimpse built with the ONNX model (automatic choice)',
 };
 
 /** A performance target: met when `value` is at most (or at least) `limit`. */
@@ -49,6 +51,9 @@ export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batc
   if (peer(PEERS.liteRt)) targets.push({ name: `warm latency, automatic / ${PEERS.liteRt} (ratio)`, value: autoP50 / peer(PEERS.liteRt)!, limit: 1, direction: 'at-most' });
   if (peer(PEERS.liteRtThreads) && peer(PEERS.glimpseIsolated)) {
     targets.push({ name: `warm latency, isolated Glimpse / ${PEERS.liteRtThreads} (ratio)`, value: peer(PEERS.glimpseIsolated)! / peer(PEERS.liteRtThreads)!, limit: 1, direction: 'at-most' });
+  }
+  if (peer(PEERS.onnxWeb) && peer(PEERS.glimpseOnnx)) {
+    targets.push({ name: `warm latency, Glimpse with the ONNX model / ${PEERS.onnxWeb} (ratio)`, value: peer(PEERS.glimpseOnnx)! / peer(PEERS.onnxWeb)!, limit: 1, direction: 'at-most' });
   }
   return targets.map(judge);
 }

@@ -1,4 +1,4 @@
-import { JSON_FILES, MANIFEST_FILE, modelFileUrl, parseModelManifest, shardNames } from '../core/model-manifest';
+import { isNoticeFile, MANIFEST_FILE, modelFileUrl, parseModelManifest, TFLITE_FILE } from '../core/model-manifest';
 
 /**
  * Starts the model's download from the page while the worker's script is still being
@@ -13,6 +13,8 @@ export function prefetchModel(baseUrl: string): void {
   const read = async (url: URL) => (await fetch(url, { priority: 'high' })).arrayBuffer();
   void (async () => {
     const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(new URL(MANIFEST_FILE, base)))));
-    await Promise.all([...JSON_FILES, ...shardNames(manifest)].map((name) => read(modelFileUrl(name, manifest.version, base))));
+    // Every file a load reads (a tfjs model's JSON and shards, or an ONNX model's .onnx); the .tflite only where LiteRT is tried.
+    const loaded = Object.keys(manifest.files).filter((name) => name !== TFLITE_FILE && !isNoticeFile(name));
+    await Promise.all(loaded.map((name) => read(modelFileUrl(name, manifest.version, base))));
   })().catch(() => undefined);
 }
