@@ -1,12 +1,15 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { confusionCsv, evaluate, presentClasses, topConfusions, type EvaluationReport, type Sample } from '../src/core/metrics';
 import { decodeImageFile } from './node-io';
-import { loadModel, nodeEngine } from './node-model';
+import { loadModel, modelFolder, nodeEngine } from './node-model';
+import { calibration, fitTemperature, judgedAt, withTemperature, type Calibration } from '../src/core/calibration';
+import { writeModelManifest } from '../build/model-manifest';
 import { readImageFolder, readManifest } from './dataset';
 
-const HELP = `npm run eval -- --model <model> (--manifest <csv> | --images <dir>) [--json <file>] [--confusion <csv>] [--limit N]
+const HELP = `npm run eval -- --model <model> (--manifest <csv> | --images <dir>) [--json <file>] [--confusion <csv>] [--limit N] [--calibrate]
 
 Evaluates a model on labelled images with the app's own import and preprocessing, in Node
 (tfjs models on tfjs-backend-wasm, ONNX models on onnxruntime-node), and prints a markdown summary.
@@ -18,7 +21,12 @@ Evaluates a model on labelled images with the app's own import and preprocessing
                or relative to the CSV
   --images     a folder per class (folder name = label text or index), or a flat folder of
                ImageNet samples named <wnid>_<name>.JPEG
-  --json       write {n, top1, top5, macro, weighted, perClass, confusion, msPerImage}
+  --json       write {n, top1, top5, macro, weighted, perClass, confusion, msPerImage, calibration:
+               {ece, bins: 15 × {lower, upper, count, confidence, accuracy}}, images: [{path, truth,
+               predicted, confidence}]} (class indices; confidence = top-1 probability; input order)
+  --calibrate  fit a temperature on every other image (NLL), report the ECE before and after it on
+               the others, and keep it in the model's metadata.json (output.temperature; the
+               manifest is written anew) where the model is a Glimpse folder
   --confusion  write the confusion matrix as CSV
   --limit      evaluate only the first N images`;
 
@@ -28,9 +36,19 @@ export interface EvalOptions {
   images?: string;
   limit?: number;
   progress?: boolean;
+  /** Fit a temperature on half the images and measure it on the other half. */
+  calibrate?: boolean;
 }
 
-export async function runEval(options: EvalOptions): Promise<EvaluationReport> {
+/** The report of `npm run eval`: the metrics, the calibration of the top-1 confidence, and every image's answer. */
+export interface EvalReport extends EvaluationReport {
+  calibration: Calibration;
+  images: { path: string; truth: number; predicted: number; confidence: number }[];
+  /** What `--calibrate` fitted, where asked. */
+  fitted?: { temperature: number; before: number; after: number; fitOn: number; heldOut: number };
+}
+
+export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const files = await loadModel(options.model);
   // Refused before any image is classified, not after.
   evaluate([], files.labels);
@@ -40,16 +58,41 @@ export async function runEval(options: EvalOptions): Promise<EvaluationReport> {
   const bar = options.progress ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images, {eta}s left', stream: process.stderr }, Presets.shades_classic) : null;
   bar?.start(items.length, 0);
   const samples: Sample[] = [];
+  const images: EvalReport['images'] = [];
+  const raw: Float32Array[] = [];
   for (const item of items) {
     const start = performance.now();
     const pixels = await decodeImageFile(item.path, files.spec);
-    const { predictions } = await engine.classify(pixels, 5);
-    samples.push({ truth: item.truth, ranked: predictions.map((p) => p.index), ms: performance.now() - start });
+    // Every class's probability: a temperature fit needs the whole distribution.
+    const { predictions } = await engine.classify(pixels, files.labels.length);
+    samples.push({ truth: item.truth, ranked: predictions.slice(0, 5).map((p) => p.index), ms: performance.now() - start });
+    images.push({ path: item.path, truth: item.truth, predicted: predictions[0]!.index, confidence: predictions[0]!.probability });
+    const probabilities = new Float32Array(files.labels.length);
+    for (const p of predictions) probabilities[p.index] = p.probability;
+    raw.push(withTemperature(probabilities, 1 / engine.temperature));
     bar?.increment();
   }
   bar?.stop();
+  const truth = items.map((item) => item.truth);
+  const report: EvalReport = { ...evaluate(samples, files.labels), calibration: calibration(images.map((i) => ({ confidence: i.confidence, correct: i.predicted === i.truth }))), images };
+  if (options.calibrate) {
+    const fitOn = raw.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
+    const heldOut = raw.flatMap((_, i) => (i % 2 === 1 ? [i] : []));
+    const temperature = fitTemperature(fitOn.map((i) => raw[i]!), fitOn.map((i) => truth[i]!));
+    const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => raw[i]!), heldOut.map((i) => truth[i]!), t)).ece;
+    report.fitted = { temperature, before: ece(engine.temperature), after: ece(temperature), fitOn: fitOn.length, heldOut: heldOut.length };
+  }
   engine.dispose();
-  return evaluate(samples, files.labels);
+  return report;
+}
+
+/** Keeps a fitted temperature in a Glimpse model folder's metadata.json, with a fresh manifest. */
+export async function keepTemperature(dir: string, temperature: number): Promise<void> {
+  const path = join(dir, 'metadata.json');
+  const metadata = JSON.parse(readFileSync(path, 'utf8')) as { output?: Record<string, unknown> };
+  metadata.output = { ...metadata.output, temperature: Number(temperature.toFixed(4)) };
+  writeFileSync(path, `${JSON.stringify(metadata, null, 2)}\n`);
+  await writeModelManifest(dir);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -85,6 +128,7 @@ if (import.meta.filename === process.argv[1]) {
       json: { type: 'string' },
       confusion: { type: 'string' },
       limit: { type: 'string' },
+      calibrate: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -102,8 +146,19 @@ if (import.meta.filename === process.argv[1]) {
       ...(values.manifest ? { manifest: values.manifest } : { images: values.images! }),
       ...(values.limit ? { limit: Number(values.limit) } : {}),
       progress: process.stderr.isTTY,
+      calibrate: values.calibrate,
     });
     console.log(summary(report));
+    console.log(`\nCalibration: ECE ${(100 * report.calibration.ece).toFixed(2)}% (15 bins of top-1 confidence).`);
+    if (report.fitted) {
+      const f = report.fitted;
+      console.log(`Temperature ${f.temperature.toFixed(4)} fitted on ${f.fitOn} images; on the other ${f.heldOut}: ECE ${(100 * f.before).toFixed(2)}% → ${(100 * f.after).toFixed(2)}%.`);
+      const dir = modelFolder(values.model);
+      if (dir) {
+        await keepTemperature(dir, f.temperature);
+        console.log(`Kept in ${join(dir, 'metadata.json')} (output.temperature); manifest.json written anew.`);
+      } else console.log('Not kept: the model is not a Glimpse folder (npm run build -- --model writes one).');
+    }
     if (values.json) writeFileSync(values.json, JSON.stringify(report));
     if (values.confusion) writeFileSync(values.confusion, confusionCsv(report));
   } catch (error) {

@@ -37,16 +37,22 @@ function isGlimpseFolder(dir: string): boolean {
   return has('metadata.json') && has('labels.json') && (has('model.json') || has('model.onnx'));
 }
 
+/** The Glimpse folder a --model argument names (the folder, or its model.json), else null. */
+export function modelFolder(source: string): string | null {
+  const path = resolve(source);
+  if (basename(path) === 'model.json' && isGlimpseFolder(dirname(path))) return dirname(path);
+  return statSync(path).isDirectory() && isGlimpseFolder(path) ? path : null;
+}
+
 /**
  * Any model the app can import: a folder in Glimpse's layout or its model.json, else what the
  * Models view takes (a Teachable Machine export, a TF.js model, a .tflite with labels, an ONNX
  * model or Hugging Face folder, or a .zip of one), prepared by the app's own importer.
  */
 export async function loadModel(source: string): Promise<ModelFiles> {
-  const path = resolve(source);
-  if (basename(path) === 'model.json' && isGlimpseFolder(dirname(path))) return loadModelDir(dirname(path));
-  if (statSync(path).isDirectory() && isGlimpseFolder(path)) return loadModelDir(path);
-  const prepared = prepareImport(readModelSource(path));
+  const folder = modelFolder(source);
+  if (folder) return loadModelDir(folder);
+  const prepared = prepareImport(readModelSource(source));
   return fetchModelFiles('https://glimpse.invalid/model/', () => undefined, recordFetcher(await withManifest(prepared.files)));
 }
 

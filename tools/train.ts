@@ -9,6 +9,7 @@ import { writeModelManifest } from '../build/model-manifest';
 import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeEngine, tfjsOnly } from './node-model';
+import { fitTemperature } from '../src/core/calibration';
 
 const defaults = DEFAULT_TRAIN_OPTIONS;
 const HELP = `npm run train -- --images <dir> --out <dir> [--epochs ${defaults.epochs}] [--lr ${defaults.learningRate}] [--batch ${defaults.batchSize}] [--val ${defaults.validation}] [--seed ${defaults.seed}] [--hidden ${defaults.hidden}] [--flip] [--crop-jitter] [--base public/model]
@@ -58,7 +59,10 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   log(`\n${head.history.length} epochs in ${trainingMs.toFixed(0)} ms; best epoch ${head.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
   for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
   const { perClass: _, confusion: __, ...summary } = report;
-  const files = combineWithHead(base.artifacts, base.spec, head, { name: `trained: ${classes.join(', ')}`.slice(0, 80), labels: classes, options: o, validation: summary, baseModel: base.spec.name });
+  // The validation split calibrates the head's confidence too, as in the app.
+  const temperature = head.valProbabilities.length > 0 ? fitTemperature(head.valProbabilities, split.val.map((i) => truth[i]!)) : undefined;
+  if (temperature) log(`temperature ${temperature.toFixed(4)} (fitted on the validation split; kept in metadata.json)`);
+  const files = combineWithHead(base.artifacts, base.spec, head, { name: `trained: ${classes.join(', ')}`.slice(0, 80), labels: classes, options: o, validation: summary, baseModel: base.spec.name, ...(temperature ? { temperature } : {}) });
   mkdirSync(o.out, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(o.out, name), bytes);
   if (existsSync(join(o.base, 'LICENSE'))) copyFileSync(join(o.base, 'LICENSE'), join(o.out, 'LICENSE'));

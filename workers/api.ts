@@ -17,6 +17,9 @@ import { keep } from './kept-files';
 import { activeModel, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
+import type { Heatmap } from '../src/core/occlusion';
+import { storedTemperature, storeTemperature } from './calibration-store';
+import { fitTemperature, TEMPERATURE_RANGE } from '../src/core/calibration';
 import { trainingViews, viewKey } from '../src/core/augmentation';
 
 /**
@@ -42,7 +45,7 @@ function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
   return {
-    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null },
+    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature },
     backend: choice.backend,
     choice,
     problem,
@@ -82,6 +85,7 @@ const onnx: OnnxRunnerFactory = async (bytes, spec, backend) => (await import('.
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
   const next = warmed ?? new Engine(files, activate, liteRt, onnx);
+  next.temperature = (await storedTemperature(files.version)) ?? files.spec.temperature ?? 1;
   const nextSelector = new BackendSelector({
     engine: next,
     probe: probeGpus,
@@ -277,7 +281,10 @@ async function train(
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
   const report = validationReport(head, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
-  const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name };
+  // The validation split calibrates the new head's confidence too (a temperature), where there is one.
+  const valTruth = split.val.map((i) => truth[i]!);
+  const temperature = head.valProbabilities.length > 0 ? fitTemperature(head.valProbabilities, valTruth) : undefined;
+  const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name, ...(temperature ? { temperature } : {}) };
   const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, head, info, storage);
   trained = { files: rebuild('float32'), name, labels, rebuild };
   return {
@@ -339,12 +346,61 @@ async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {
   }
 }
 
+/** The explanation under way: asking for another, or cancelling, ends it. */
+let explaining = 0;
+
+/**
+ * Where the model looked for `classIndex` (its top-1 when null) in this image: an occlusion
+ * map in the photo's own coordinates. Its runs go through the engine's queue one at a time, so
+ * other photos are classified meanwhile; a newer explanation or `cancelExplain` ends it.
+ */
+async function explain(bitmap: ImageBitmap, classIndex: number | null, onProgress?: (done: number, total: number) => void): Promise<Heatmap> {
+  const run = ++explaining;
+  try {
+    if (!engine?.backend && loading) await loading;
+    const current = engine;
+    if (!current?.backend) throw new ModelLoadError('the model is not loaded');
+    const pixels = bitmapToPixels(bitmap, current.files.spec);
+    bitmap.close();
+    const whole = await current.probabilities(pixels);
+    const target = classIndex ?? whole.indexOf(whole.reduce((a, b) => Math.max(a, b), -Infinity));
+    if (!Number.isInteger(target) || target < 0 || target >= whole.length) throw new BadRequestError(`class ${classIndex} is not one of the model's ${whole.length}`);
+    const { occlusionMap } = await import('../src/core/occlusion');
+    return await occlusionMap(pixels, current.files.spec, target, async (masked) => (await current.probabilities(masked))[target]!, {
+      cancelled: () => run !== explaining || engine !== current,
+      ...(onProgress ? { onProgress: (done, total) => void Promise.resolve(onProgress(done, total)).catch(() => undefined) } : {}),
+    });
+  } finally {
+    bitmap.close();
+  }
+}
+
+function cancelExplain(): void {
+  explaining++;
+}
+
 /** Switches backend on request (the settings control); 'auto' re-runs the automatic choice. */
 async function setBackend(wanted: BackendPreference): Promise<ModelInfo> {
   if (!selector) throw new ModelLoadError('the model is not loaded');
   checkPreference(wanted);
   preference = wanted;
   await selector.start(wanted);
+  const info = currentInfo();
+  notify({ phase: 'ready', info });
+  return info;
+}
+
+/**
+ * Keeps a temperature fitted on the user's labelled images for the running model (null: back to
+ * the model's own), applied from now on to every answer, on every engine, and after a reload.
+ */
+async function calibrate(temperature: number | null): Promise<ModelInfo> {
+  if (!engine) throw new ModelLoadError('the model is not loaded');
+  if (temperature !== null && !(Number.isFinite(temperature) && temperature >= TEMPERATURE_RANGE[0] && temperature <= TEMPERATURE_RANGE[1])) {
+    throw new BadRequestError(`a temperature is a number from ${TEMPERATURE_RANGE[0]} to ${TEMPERATURE_RANGE[1]}`);
+  }
+  await storeTemperature(engine.files.version, temperature);
+  engine.temperature = temperature ?? engine.files.spec.temperature ?? 1;
   const info = currentInfo();
   notify({ phase: 'ready', info });
   return info;
@@ -372,5 +428,5 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, info, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
+export const api = { load, classify, explain, cancelExplain, info, calibrate, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
 export type ClassifierApi = typeof api;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError, ModelFormatError } from '../src/core/errors';
+import { withTemperature } from '../src/core/calibration';
 import { classProbabilities, topK } from '../src/core/predictions';
 import { blankImage, toInputTensor, type Pixels } from '../src/core/preprocess';
 import { isOnnxBackend, type BackendName, type GpuProbe, type OnnxBackend } from '../src/core/backends';
@@ -107,13 +108,17 @@ export class Engine {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private lastRequest = performance.now();
+  /** The temperature answers are calibrated with: the user's fit for this model, else its metadata's, else 1. */
+  temperature: number;
 
   constructor(
     readonly files: ModelFiles,
     private readonly activate: (backend: BackendName) => Promise<boolean>,
     private readonly liteRt?: RunnerFactory,
     private readonly onnx?: OnnxRunnerFactory,
-  ) {}
+  ) {
+    this.temperature = files.spec.temperature ?? 1;
+  }
 
   get backend(): BackendName | null {
     return this.selected;
@@ -278,8 +283,22 @@ export class Engine {
       if (!backend) throw new BackendUnavailableError('no backend is selected');
       const output = await (await this.use(backend)).run(pixels);
       const { labels, spec } = this.files;
-      const probabilities = classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
+      const probabilities = withTemperature(classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits), this.temperature);
       return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start, memory: tfjsMemory() };
+    });
+  }
+
+  /**
+   * Every class's probability for an image, as `classify` computes them: one request in the queue,
+   * so the many runs of an explanation take turns with the user's other photos.
+   */
+  probabilities(pixels: Pixels): Promise<Float32Array> {
+    return this.request(async () => {
+      const backend = this.selected;
+      if (!backend) throw new BackendUnavailableError('no backend is selected');
+      const output = await (await this.use(backend)).run(pixels);
+      const { labels, spec } = this.files;
+      return withTemperature(classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits), this.temperature);
     });
   }
 

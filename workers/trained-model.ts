@@ -42,6 +42,8 @@ export interface TrainedModelInfo {
   options: TrainOptions;
   validation: Pick<EvaluationReport, 'n' | 'top1' | 'macro' | 'weighted'>;
   baseModel: string;
+  /** The temperature fitted on the validation split (omitted: 1). */
+  temperature?: number;
 }
 
 /** How the head's kernels are stored: float32 as trained, or smaller with the project's quantizer. */
@@ -107,7 +109,7 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     format: 'graph-model',
     source: `trained in Glimpse on ${info.baseModel}`,
     input: { shape: [1, ...spec.inputSize, 3], dtype: 'float32', layout: 'NHWC RGB', range: spec.range, fit: spec.fit, centralCrop: spec.centralCrop },
-    output: { shape: [1, info.labels.length], activation: 'softmax', labels: 'labels.json', classOffset: 0 },
+    output: { shape: [1, info.labels.length], activation: 'softmax', labels: 'labels.json', classOffset: 0, ...(info.temperature ? { temperature: Number(info.temperature.toFixed(4)) } : {}) },
     features: spec.features,
     training: { options: info.options, bestEpoch: head.bestEpoch, epochs: head.history.length, validation: info.validation, headStorage: storage },
   };

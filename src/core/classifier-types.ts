@@ -10,7 +10,7 @@ import type { EpochFigures } from './train-options';
 
 export interface ModelInfo {
   /** `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's. */
-  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null };
+  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number };
   backend: BackendName;
   choice: BackendChoice;
   /** A stored model that was active but could not be loaded (the built-in one runs instead). */

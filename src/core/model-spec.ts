@@ -1,3 +1,4 @@
+import { TEMPERATURE_RANGE } from './calibration';
 import { ModelFormatError } from './errors';
 
 /**
@@ -25,6 +26,8 @@ export interface ModelSpec {
   outputIsLogits: boolean;
   /** Output index of labels[0]; models with a leading "background" class use 1. */
   classOffset: number;
+  /** The temperature its probabilities are calibrated with (metadata `output.temperature`; 1 when absent). */
+  temperature?: number;
   /** The graph node whose output is the pooled feature vector, where a new head can be trained (metadata `features`). */
   features?: { node: string; size: number };
 }
@@ -93,6 +96,11 @@ export function parseModelSpec(json: unknown): ModelSpec {
   const classOffset = output.classOffset ?? 0;
   if (!Number.isInteger(classOffset) || (classOffset as number) < 0) fail('output.classOffset', 'must be a whole number ≥ 0');
 
+  const temperature = output.temperature;
+  if (temperature !== undefined && !(isFiniteNumber(temperature) && temperature >= TEMPERATURE_RANGE[0] && temperature <= TEMPERATURE_RANGE[1])) {
+    fail('output.temperature', `must be a number from ${TEMPERATURE_RANGE[0]} to ${TEMPERATURE_RANGE[1]}`);
+  }
+
   const features = meta.features === undefined ? undefined : record(meta.features, 'features');
   if (features && (typeof features.node !== 'string' || !Number.isInteger(features.size) || (features.size as number) < 1)) fail('features', 'must be {node, size}');
   return {
@@ -106,6 +114,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
     layout,
     outputIsLogits: activation === 'none',
     classOffset: classOffset as number,
+    ...(temperature === undefined || temperature === 1 ? {} : { temperature: temperature as number }),
   };
 }
 

@@ -4,6 +4,16 @@ export interface Prediction {
   probability: number;
 }
 
+/** A minimum confidence must be a share: 0 (always sure, the default) to 1. */
+export function isMinConfidence(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1;
+}
+
+/** Whether an answer is sure: its top-1 reaches the minimum confidence (below it the app says "not sure" first). */
+export function isSure(predictions: readonly Prediction[], minConfidence: number): boolean {
+  return minConfidence <= 0 || (predictions[0]?.probability ?? 0) >= minConfidence;
+}
+
 function softmax(logits: Float32Array): Float32Array {
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);

@@ -13,6 +13,8 @@ export interface EmbedOptions {
   origin: string;
   /** Results per image (1–20); default 5. */
   topK?: number;
+  /** Below this top-1 probability (0–1) an answer is not sure (`sure: false`); default 0. */
+  minConfidence?: number;
   /** Height of the frame in CSS pixels; default 420. */
   height?: number;
   /** Reject `embed()` if the model is not ready in time; default 60 s. */
@@ -41,10 +43,19 @@ export interface GlimpseEmbed {
   readonly frame: HTMLIFrameElement;
   readonly model: EmbedModel;
   readonly backend: string;
-  classify(image: EmbedImage, options?: { topK?: number }): Promise<Prediction[]>;
+  /** The predictions, most probable first; `sure` says whether the top-1 reaches `minConfidence`. */
+  classify(image: EmbedImage, options?: ClassifyOptions): Promise<Answer>;
   on<E extends keyof Events>(event: E, listener: (detail: Events[E]) => void): () => void;
   destroy(): void;
 }
+
+export interface ClassifyOptions {
+  topK?: number;
+  minConfidence?: number;
+}
+
+/** The ranked predictions (an array, as before) with whether the answer is sure. */
+export type Answer = Prediction[] & { sure: boolean };
 
 let nextId = 0;
 
@@ -53,7 +64,7 @@ type Ready = { model: EmbedModel; backend: string };
 /** One Glimpse frame and the conversation with it: requests waiting for answers, events, its lifecycle. */
 class Connection implements GlimpseEmbed {
   private readonly listeners: { [E in keyof Events]: Set<(detail: Events[E]) => void> } = { progress: new Set(), ready: new Set() };
-  private readonly pending = new Map<string, { resolve: (p: Prediction[]) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<string, { resolve: (answer: Answer) => void; reject: (e: Error) => void }>();
   private readonly readyWaiters: ((info: Ready) => void)[] = [];
   private info: Ready | null = null;
   private loads = 0;
@@ -65,6 +76,7 @@ class Connection implements GlimpseEmbed {
     readonly frame: HTMLIFrameElement,
     private readonly origin: string,
     private readonly topK: number | undefined,
+    private readonly minConfidence: number | undefined,
   ) {
     window.addEventListener('message', this.onMessage);
     frame.addEventListener('load', () => this.loaded());
@@ -111,7 +123,7 @@ class Connection implements GlimpseEmbed {
       const request = this.pending.get(message.id);
       if (!request) return;
       this.pending.delete(message.id);
-      if (message.type === 'result') request.resolve(message.predictions);
+      if (message.type === 'result') request.resolve(Object.assign(message.predictions, { sure: message.sure !== false }));
       else request.reject(new GlimpseEmbedError(message.code, message.message));
     }
   }
@@ -122,12 +134,12 @@ class Connection implements GlimpseEmbed {
     this.pending.clear();
   }
 
-  classify(image: EmbedImage, { topK = this.topK }: { topK?: number } = {}): Promise<Prediction[]> {
+  classify(image: EmbedImage, { topK = this.topK, minConfidence = this.minConfidence }: ClassifyOptions = {}): Promise<Answer> {
     const id = `glimpse-${++nextId}`;
-    return new Promise<Prediction[]>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       if (this.gone || !this.frame.isConnected) return reject(new GlimpseEmbedError('model-unavailable', 'the Glimpse frame is gone'));
       this.pending.set(id, { resolve, reject });
-      this.send({ glimpse: PROTOCOL_VERSION, type: 'classify', id, image, ...(topK === undefined ? {} : { topK }) });
+      this.send({ glimpse: PROTOCOL_VERSION, type: 'classify', id, image, ...(topK === undefined ? {} : { topK }), ...(minConfidence === undefined ? {} : { minConfidence }) });
     });
   }
 
@@ -149,7 +161,7 @@ export function embed(element: HTMLElement, options: EmbedOptions): Promise<Glim
   frame.src = `${origin}/embed.html`;
   frame.title = 'Glimpse image classifier';
   frame.style.cssText = `width:100%;height:${options.height ?? 420}px;border:0`;
-  const connection = new Connection(frame, origin, options.topK);
+  const connection = new Connection(frame, origin, options.topK, options.minConfidence);
   element.appendChild(frame);
 
   const timeoutMs = options.timeoutMs ?? 60_000;

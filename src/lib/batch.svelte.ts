@@ -11,6 +11,8 @@ export interface ImageResult {
   status: 'pending' | 'done' | 'error';
   result?: ClassifyResult;
   error?: unknown;
+  /** The photo itself, kept (not copied) so that it can be explained later. */
+  source?: Blob;
 }
 
 /** The images the user chose, dropped or pasted, and their results, as Svelte state. */
@@ -35,7 +37,7 @@ class Batch {
   private async run(files: readonly File[], topK: number): Promise<void> {
     const batch = ++this.batch;
     for (const old of this.results) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
-    const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const }));
+    const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const, source: file }));
     this.results = items;
     this.progressOf = { done: 0, total: files.length, startedAt: performance.now() };
     // Two images in flight: the next one decodes on the page while the worker runs the current one.
@@ -61,7 +63,7 @@ class Batch {
   append(file: File, topK = 5): Promise<void> {
     const batch = this.batch;
     const id = this.nextId++;
-    this.results = [...this.results, { id, name: file.name, status: 'pending' }];
+    this.results = [...this.results, { id, name: file.name, status: 'pending', source: file }];
     this.progressOf = { ...this.progressOf, total: this.progressOf.total + 1 };
     return classifier
       .classifyImage(file, topK, (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }))

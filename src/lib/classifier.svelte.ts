@@ -3,6 +3,7 @@ import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
 import type { ClassifyResult, InputCorrection, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
 import type { TrainOptions } from '../core/train-options';
+import type { Heatmap } from '../core/occlusion';
 import type { PreparedModel } from '../../workers/model-import';
 import type { OnnxImportOptions } from '../../workers/onnx-import';
 import { buffersOf } from '../core/transferables';
@@ -152,6 +153,16 @@ class Classifier {
     );
   }
 
+  /** Where the model looked in a photo for a class (its top-1 when null): an occlusion map from the worker. */
+  async explain(image: Blob, classIndex: number | null, onProgress: (done: number, total: number) => void): Promise<Heatmap> {
+    const { bitmap } = await decodeImage(image);
+    return this.remote.explain(transfer(bitmap, [bitmap]), classIndex, proxy(onProgress));
+  }
+
+  cancelExplain(): void {
+    void this.remote.cancelExplain();
+  }
+
   async refreshModels(): Promise<void> {
     this.models = await this.remote.models();
   }
@@ -180,6 +191,11 @@ class Classifier {
   async deleteModel(id: string): Promise<void> {
     this.ready(await this.remote.deleteModel(id));
     await this.refreshModels();
+  }
+
+  /** Keeps a fitted temperature with the running model (null: its own again). */
+  async calibrate(temperature: number | null): Promise<void> {
+    this.ready(await this.remote.calibrate(temperature));
   }
 
   async correctModel(id: string, input: InputCorrection): Promise<void> {

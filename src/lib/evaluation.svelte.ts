@@ -1,4 +1,5 @@
 import { evaluate, MAX_EVALUATED_CLASSES, type EvaluationReport, type Sample } from '../core/metrics';
+import { accuracyCoverage, calibration, fitTemperature, judgedAt, withTemperature, type Calibration, type CoveragePoint } from '../core/calibration';
 import { isImageFileName } from '../core/image-files';
 import { resolveLabel, wnidLabeller } from '../core/labels';
 import { classifier } from './classifier.svelte';
@@ -43,6 +44,14 @@ class Evaluation {
   skipped = $state.raw<Skipped[]>([]);
   /** Set when the model has more classes than a report can cover: nothing is classified then. */
   tooManyClasses = $state<number | null>(null);
+  /** How far the model's confidence (as it answers now, its temperature applied) matches its accuracy. */
+  calibration = $state.raw<Calibration | null>(null);
+  coverage = $state.raw<CoveragePoint[]>([]);
+  /** The last fit: the temperature, and the ECE before and after it on the held-out half. */
+  fitted = $state.raw<{ temperature: number; before: number; after: number; fitOn: number; heldOut: number } | null>(null);
+  /** Every image's probabilities before any temperature, and its true class: what a fit needs. */
+  private raw: Float32Array[] = [];
+  private truth: number[] = [];
   private run = 0;
 
   /** `folders` gives each file's folder when it did not come from a folder picker (a drop). */
@@ -55,21 +64,63 @@ class Evaluation {
     const { items, skipped } = labelFiles(images, labels, folders ? (f) => folders.get(f) ?? undefined : undefined);
     this.skipped = skipped;
     this.report = null;
+    this.calibration = null;
+    this.coverage = [];
+    this.fitted = null;
     this.state = 'running';
+    const temperature = classifier.info?.model.temperature ?? 1;
+    const raw: Float32Array[] = [];
+    const truths: number[] = [];
     this.progress = { done: 0, total: items.length };
     const samples: Sample[] = [];
     for (const { file, truth } of items) {
       if (run !== this.run) return;
       try {
-        const result = await classifier.classifyImage(file, 5);
-        samples.push({ truth, ranked: result.predictions.map((p) => p.index), ms: result.ms });
+        // Every class's probability, for the calibration figures and a temperature fit.
+        const result = await classifier.classifyImage(file, labels.length);
+        samples.push({ truth, ranked: result.predictions.slice(0, 5).map((p) => p.index), ms: result.ms });
+        const probabilities = new Float32Array(labels.length);
+        for (const p of result.predictions) probabilities[p.index] = p.probability;
+        raw.push(withTemperature(probabilities, 1 / temperature));
+        truths.push(truth);
       } catch (error) {
         this.skipped = [...this.skipped, { name: file.webkitRelativePath || file.name, reason: (error as Error).name }];
       }
       this.progress = { done: this.progress.done + 1, total: items.length };
     }
     this.report = evaluate(samples, labels);
+    [this.raw, this.truth] = [raw, truths];
+    this.judge(temperature);
     this.state = 'done';
+  }
+
+  private judge(temperature: number): void {
+    const judged = judgedAt(this.raw, this.truth, temperature);
+    this.calibration = calibration(judged);
+    this.coverage = accuracyCoverage(judged);
+  }
+
+  /**
+   * Fits a temperature on every other image and keeps it with the model (the worker applies it
+   * on every engine, after reloads too); the ECE before and after is measured on the other half.
+   */
+  async calibrate(): Promise<void> {
+    const fitOn = this.raw.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
+    const heldOut = this.raw.flatMap((_, i) => (i % 2 === 1 ? [i] : []));
+    if (fitOn.length === 0 || heldOut.length === 0) return;
+    const current = classifier.info?.model.temperature ?? 1;
+    const temperature = fitTemperature(fitOn.map((i) => this.raw[i]!), fitOn.map((i) => this.truth[i]!));
+    const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => this.raw[i]!), heldOut.map((i) => this.truth[i]!), t)).ece;
+    await classifier.calibrate(temperature);
+    this.fitted = { temperature, before: ece(current), after: ece(temperature), fitOn: fitOn.length, heldOut: heldOut.length };
+    this.judge(temperature);
+  }
+
+  /** Forgets the fitted temperature: the model's own applies again. */
+  async uncalibrate(): Promise<void> {
+    await classifier.calibrate(null);
+    this.fitted = null;
+    this.judge(classifier.info?.model.temperature ?? 1);
   }
 
   cancel(): void {

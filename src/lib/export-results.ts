@@ -1,26 +1,31 @@
 import { csv } from '../core/csv';
+import { isSure } from '../core/predictions';
 import type { ImageResult } from './batch.svelte';
 
-/** One row per image and rank: image,rank,label,index,probability,backend,ms (errors get their error name). */
-export function resultsToCsv(results: readonly ImageResult[]): string {
-  const rows = [['image', 'rank', 'label', 'index', 'probability', 'backend', 'ms', 'error']];
+/**
+ * One row per image and rank: image,rank,label,index,probability,backend,ms,error,sure (errors get their
+ * error name; `sure` is whether the image's top-1 reaches `minConfidence`, the same on each of its rows).
+ */
+export function resultsToCsv(results: readonly ImageResult[], minConfidence = 0): string {
+  const rows = [['image', 'rank', 'label', 'index', 'probability', 'backend', 'ms', 'error', 'sure']];
   for (const r of results) {
     if (r.status === 'done' && r.result) {
+      const sure = String(isSure(r.result.predictions, minConfidence));
       r.result.predictions.forEach((p, rank) =>
-        rows.push([r.name, String(rank + 1), p.label, String(p.index), p.probability.toFixed(6), r.result!.backend, r.result!.ms.toFixed(1), '']),
+        rows.push([r.name, String(rank + 1), p.label, String(p.index), p.probability.toFixed(6), r.result!.backend, r.result!.ms.toFixed(1), '', sure]),
       );
     } else if (r.status === 'error') {
-      rows.push([r.name, '', '', '', '', '', '', (r.error as Error | undefined)?.name ?? 'UnknownError']);
+      rows.push([r.name, '', '', '', '', '', '', (r.error as Error | undefined)?.name ?? 'UnknownError', '']);
     }
   }
   return csv(rows);
 }
 
-export function resultsToJson(results: readonly ImageResult[]): string {
+export function resultsToJson(results: readonly ImageResult[], minConfidence = 0): string {
   return JSON.stringify(
     results.map((r) =>
       r.status === 'done' && r.result
-        ? { image: r.name, predictions: r.result.predictions, backend: r.result.backend, ms: r.result.ms }
+        ? { image: r.name, predictions: r.result.predictions, sure: isSure(r.result.predictions, minConfidence), backend: r.result.backend, ms: r.result.ms }
         : { image: r.name, error: r.status === 'error' ? ((r.error as Error | undefined)?.name ?? 'UnknownError') : 'pending' },
     ),
     null,

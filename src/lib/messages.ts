@@ -19,6 +19,9 @@ export interface Messages {
   backend: string;
   automatic: string;
   language: string;
+  minConfidence: string;
+  notSure: string;
+  explain: Record<'button' | 'working' | 'explainClass' | 'opacity' | 'legend' | 'less' | 'more' | 'caption', string>;
   results: string;
   classifying: string;
   took: string;
@@ -45,6 +48,7 @@ export interface Messages {
   evaluate: string;
   evaluateHint: string;
   evaluateTooManyClasses: string;
+  calibration: Record<'title' | 'diagram' | 'accuracy' | 'confidence' | 'ece' | 'coverageCurve' | 'threshold' | 'coverage' | 'temperature' | 'calibrate' | 'fitted' | 'reset', string>;
   chooseFolder: string;
   chooseLabelledFiles: string;
   skippedFiles: string;
@@ -91,6 +95,18 @@ const en: Messages = {
   backend: 'Backend',
   automatic: 'Automatic',
   language: 'Language',
+  minConfidence: 'Say “not sure” below',
+  notSure: 'Not sure — the best guesses are below {pct}% confidence:',
+  explain: {
+    button: 'Explain',
+    working: 'Hiding parts of the photo to see what the model needs… {done} / {total}',
+    explainClass: 'Explain',
+    opacity: 'Opacity',
+    legend: 'How much hiding each part lowers the class’s probability',
+    less: 'less',
+    more: 'more important',
+    caption: 'Occlusion sensitivity: {runs} copies of the photo, each with a patch hidden; red is where hiding it lowered the answer most.',
+  },
   results: 'Results',
   classifying: 'Classifying…',
   took: '{ms} ms on {backend}',
@@ -116,6 +132,20 @@ const en: Messages = {
   classifyView: 'Classify',
   evaluate: 'Evaluate',
   evaluateTooManyClasses: 'This model has {classes} classes; the Evaluate view scores models of up to {max} (its confusion matrix, classes × classes, would not fit in memory).',
+  calibration: {
+    title: 'How far to trust its confidence',
+    diagram: 'Reliability diagram: accuracy per confidence bin, against the diagonal of perfect calibration',
+    accuracy: 'accuracy',
+    confidence: 'confidence',
+    ece: 'Expected calibration error (15 bins): {ece}',
+    coverageCurve: 'Accuracy against coverage',
+    threshold: 'Answer only at confidence ≥',
+    coverage: 'Answering only at confidence ≥ {t} covers {coverage} of the photos at {accuracy} accuracy.',
+    temperature: 'Temperature now: {t} (1 = as the model answers).',
+    calibrate: 'Calibrate this model',
+    fitted: 'Temperature {t}, fitted on {fitOn} photos; on the other {heldOut}, the calibration error went from {before} to {after}. Kept with this model on this device.',
+    reset: 'Forget the calibration',
+  },
   evaluateHint: 'Measure the model on your own labelled images: choose or drop a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
   chooseFolder: 'Choose a folder',
   chooseLabelledFiles: 'Choose labelled files',
@@ -285,6 +315,18 @@ const zh: Messages = {
   backend: '后端',
   automatic: '自动',
   language: '语言',
+  minConfidence: '低于此置信度时提示“不确定”',
+  notSure: '不确定——最好的猜测低于 {pct}% 置信度：',
+  explain: {
+    button: '解释',
+    working: '正在遮挡照片的各个部分，看模型需要什么… {done} / {total}',
+    explainClass: '解释',
+    opacity: '不透明度',
+    legend: '遮挡每个部分会使该类别的概率降低多少',
+    less: '较不重要',
+    more: '更重要',
+    caption: '遮挡敏感度：照片的 {runs} 个副本，每个遮住一块；红色是遮住后答案下降最多的地方。',
+  },
   results: '结果',
   classifying: '正在分类…',
   took: '{ms} 毫秒，{backend}',
@@ -310,6 +352,20 @@ const zh: Messages = {
   classifyView: '分类',
   evaluate: '评估',
   evaluateTooManyClasses: '此模型有 {classes} 个类别；评估视图最多评估 {max} 个类别的模型（类别 × 类别的混淆矩阵会超出内存）。',
+  calibration: {
+    title: '它的置信度有多可信',
+    diagram: '可靠性图：每个置信度区间的准确率，对照完美校准的对角线',
+    accuracy: '准确率',
+    confidence: '置信度',
+    ece: '期望校准误差（15 个区间）：{ece}',
+    coverageCurve: '准确率与覆盖率',
+    threshold: '仅在置信度 ≥ 时作答',
+    coverage: '仅在置信度 ≥ {t} 时作答，可覆盖 {coverage} 的照片，准确率 {accuracy}。',
+    temperature: '当前温度：{t}（1 = 模型原样输出）。',
+    calibrate: '校准此模型',
+    fitted: '温度 {t}，在 {fitOn} 张照片上拟合；在另外 {heldOut} 张上，校准误差从 {before} 变为 {after}。已在本设备上随此模型保存。',
+    reset: '取消校准',
+  },
   evaluateHint: '用您自己的带标签图片评估模型：选择或拖入一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
   chooseFolder: '选择文件夹',
   chooseLabelledFiles: '选择带标签的文件',

@@ -80,3 +80,25 @@ describe('an image chosen before the model is ready', () => {
     }
   });
 });
+
+describe('"not sure" below a minimum confidence', () => {
+  it('says "not sure" first below ?minConfidence=, keeps the guesses, and follows the setting', async () => {
+    const { page, close } = await openPage(`${baseUrl}?minConfidence=0.999999`);
+    try {
+      await waitReady(page);
+      await classify(page, [resolve(FIXTURES, 'cat.png')]);
+      const shown = await shownPredictions(page, 'cat.png');
+      expect(shown).toHaveLength(5);
+      const list = page.locator('[data-testid="predictions"][data-image-name="cat.png"]');
+      expect(await list.getAttribute('data-sure')).toBe('false');
+      expect(await page.getByTestId('not-sure').innerText()).toMatch(/Not sure/);
+      expect(await page.getByTestId('min-confidence').inputValue()).toBe('100');
+      await page.getByTestId('min-confidence').fill('1');
+      await page.getByTestId('min-confidence').dispatchEvent('change');
+      await expect.poll(() => list.getAttribute('data-sure')).toBe('true');
+      expect(await page.getByTestId('not-sure').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -94,6 +94,24 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     }
   });
 
+  it('says whether each answer is sure, at the minimum confidence classify() is given', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      const answers = await page.evaluate(async (app) => {
+        const g = await (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }).Glimpse.embed(document.getElementById('slot')!, { origin: app, minConfidence: 0.999999 });
+        const blob = await (await fetch('/fixtures/cat.png')).blob();
+        const strict = await g.classify(blob);
+        const lenient = await g.classify(blob, { minConfidence: 0.01 });
+        return { strict: { sure: strict.sure, top: strict[0]!.probability, length: strict.length }, lenient: { sure: lenient.sure, top: lenient[0]!.probability } };
+      }, appOrigin);
+      expect(answers.strict).toEqual({ sure: false, top: answers.lenient.top, length: 5 });
+      expect(answers.strict.top).toBeLessThan(0.999999);
+      expect(answers.lenient.sure).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
   it('speaks the raw protocol: ready, results, bad-image then recovery, status', async () => {
     const { page, close } = await readyFrame(host.url);
     try {

@@ -44,6 +44,51 @@ describe('Evaluate view', () => {
   });
 });
 
+describe('Evaluate view: how far to trust the confidence', () => {
+  it('shows the reliability diagram, the ECE and the accuracy–coverage curve, and calibrates the model for good', { timeout: 240_000 }, async () => {
+    const { page, close } = await openPage(`${inject('baseUrl')}?view=evaluate`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('eval-folder').setInputFiles(labelledFolder());
+      const reliability = page.getByTestId('reliability');
+      await reliability.waitFor({ timeout: 60_000 });
+      const ece = Number(await reliability.getAttribute('data-ece'));
+      expect(ece).toBeGreaterThanOrEqual(0);
+      expect(ece).toBeLessThanOrEqual(1);
+      const bins = await page.getByTestId('reliability-bin').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-count'))));
+      expect(bins.reduce((a, b) => a + b, 0)).toBe(6);
+      // At a threshold of 0 every photo is answered, at the top-1 accuracy (5 of 6).
+      await page.getByTestId('coverage-threshold').fill('0');
+      const coverage = page.getByTestId('coverage');
+      await expect.poll(() => coverage.getAttribute('data-coverage')).toBe('1');
+      expect(Number(await coverage.getAttribute('data-accuracy'))).toBeCloseTo(5 / 6);
+      await page.getByTestId('coverage-threshold').fill('1');
+      await expect.poll(async () => Number(await coverage.getAttribute('data-coverage'))).toBeLessThan(1);
+
+      await page.getByTestId('calibrate').click();
+      const result = page.getByTestId('calibration-result');
+      await result.waitFor({ timeout: 60_000 });
+      const temperature = Number(await result.getAttribute('data-temperature'));
+      expect(temperature).toBeGreaterThanOrEqual(0.1);
+      expect(temperature).toBeLessThanOrEqual(10);
+      expect(temperature).not.toBeCloseTo(1, 3);
+      expect(await result.innerText()).toMatch(/fitted on 3 photos; on the other 3/);
+
+      // Kept with the model: after a reload the worker still answers at that temperature.
+      await page.reload();
+      await waitReady(page);
+      await page.getByTestId('eval-folder').setInputFiles(labelledFolder());
+      await page.getByTestId('reliability').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('reliability').innerText()).toContain(`Temperature now: ${temperature.toFixed(3)}`);
+      await page.getByTestId('calibrate').click();
+      await page.getByTestId('uncalibrate').click();
+      await expect.poll(() => page.getByTestId('reliability').innerText()).toContain('Temperature now: 1.000');
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('Evaluate view, drag and drop', () => {
   it('scores labelled files dropped on it (<wnid>_<name>, matched by name)', async () => {
     const { page, close } = await openPage(`${inject('baseUrl')}?view=evaluate`);

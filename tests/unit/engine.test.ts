@@ -100,3 +100,47 @@ describe('Engine on the shipped model (tfjs wasm in Node)', () => {
     });
   });
 });
+
+describe('an explanation and the photos asked for meanwhile', () => {
+  it('takes turns: a photo asked for during an explanation waits for one of its runs at most', async () => {
+    // A model that answers only when the test lets it, and records what it ran.
+    const ran: string[] = [];
+    const gates: (() => void)[] = [];
+    const runner = {
+      run: (pixels: { width: number } | null) =>
+        new Promise<Float32Array>((done) =>
+          gates.push(() => {
+            ran.push(pixels?.width === 7 ? 'photo' : 'explanation');
+            done(new Float32Array(files.labels.length + files.spec.classOffset).fill(0.001));
+          }),
+        ),
+      dispose: () => undefined,
+    };
+    const fake = new Engine({ ...files, tflite: async () => new Uint8Array() }, nodeActivate, async () => runner);
+    const release = async () => {
+      await vi.waitFor(() => expect(gates.length).toBeGreaterThan(0));
+      gates.shift()!();
+    };
+    const prepared = fake.prepare('litert');
+    await release();
+    await prepared;
+    await fake.select('litert');
+    ran.length = 0;
+    const image = { data: new Uint8ClampedArray(8 * 8 * 4), width: 8, height: 8, channels: 4 as const };
+    const photo = { data: new Uint8ClampedArray(7 * 7 * 4), width: 7, height: 7, channels: 4 as const };
+    // An explanation asks for one run after another, as occlusionMap does.
+    const explanation = (async () => {
+      for (let i = 0; i < 10; i++) await fake.probabilities(image);
+    })();
+    await release();
+    await release();
+    const answered = fake.classify(photo, 1).then(() => ran.length);
+    for (let i = 0; i < 3; i++) await release();
+    // The photo was queued behind the one explanation run already waiting, no more.
+    expect(await answered).toBeLessThanOrEqual(4);
+    expect(ran.slice(0, 4)).toContain('photo');
+    while (ran.length < 11) await release();
+    await explanation;
+    fake.dispose();
+  });
+});

@@ -61,6 +61,17 @@ describe('npm run eval on the committed photos', () => {
     expect(report.n).toBe(5);
     expect(report.top1).toBe(1);
     expect(report.perClass.filter((c) => c.support > 0).every((c) => c.f1 === 1)).toBe(true);
-    expect(Object.keys(report).sort()).toEqual(['confusion', 'macro', 'msPerImage', 'n', 'perClass', 'top1', 'top5', 'weighted']);
+    expect(Object.keys(report).sort()).toEqual(['calibration', 'confusion', 'images', 'macro', 'msPerImage', 'n', 'perClass', 'top1', 'top5', 'weighted']);
+    // One record per image, in input order, with class indices and the top-1 probability.
+    expect(report.images).toHaveLength(5);
+    for (const image of report.images) {
+      expect(image.predicted).toBe(image.truth);
+      expect(image.truth).toBe(EXPECTED_TOP1[image.path.split('/').pop()!]);
+      expect(image.confidence).toBeGreaterThan(0);
+      expect(image.confidence).toBeLessThanOrEqual(1);
+    }
+    expect(report.calibration.bins).toHaveLength(15);
+    expect(report.calibration.bins.reduce((n, b) => n + b.count, 0)).toBe(5);
+    expect(Object.keys(report.calibration.bins[0]!).sort()).toEqual(['accuracy', 'confidence', 'count', 'lower', 'upper']);
   });
 });

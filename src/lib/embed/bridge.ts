@@ -1,5 +1,6 @@
 import { errorCodeOf, type ErrorCode } from '../../core/errors';
 import type { ClassifyResult, LoadProgress } from '../../core/classifier-types';
+import { isSure } from '../../core/predictions';
 import { EMBED_LIMITS, parseHostMessage, type EmbedImage, type FrameMessage } from './protocol';
 
 declare global {
@@ -20,6 +21,7 @@ interface Request {
   id: string;
   image: EmbedImage;
   topK: number;
+  minConfidence: number;
   origin: string;
 }
 
@@ -53,6 +55,8 @@ class Bridge {
     private readonly parent: Window,
     private readonly allowed: '*' | readonly string[],
     private readonly classifier: BridgeClassifier,
+    /** The frame's own minimum confidence (`embed.html?minConfidence=`), where a request names none. */
+    private readonly minConfidence = 0,
   ) {}
 
   isAllowed(origin: string): boolean {
@@ -103,7 +107,7 @@ class Bridge {
     } else if (this.queue.length > 0 && this.queuedBytes + heldBytes(message.image) > EMBED_LIMITS.maxQueuedBytes) {
       this.fail(message.id, 'busy', `the requests already waiting hold ${Math.round(this.queuedBytes / 1024 / 1024)} MB of images`, event.origin);
     } else {
-      this.queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, origin: event.origin });
+      this.queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, minConfidence: message.minConfidence ?? this.minConfidence, origin: event.origin });
       this.queuedBytes += heldBytes(message.image);
       void this.pump();
     }
@@ -117,7 +121,8 @@ class Bridge {
       try {
         await this.classifier.loaded();
         const result = await this.classifier.classifyImage(toClassifiable(request.image), request.topK);
-        this.post({ glimpse: 1, type: 'result', id: request.id, predictions: result.predictions, backend: result.backend, ms: result.ms }, request.origin);
+        const sure = isSure(result.predictions, request.minConfidence);
+        this.post({ glimpse: 1, type: 'result', id: request.id, predictions: result.predictions, sure, backend: result.backend, ms: result.ms }, request.origin);
       } catch (error) {
         this.fail(request.id, errorCodeOf(error), (error as Error)?.message ?? String(error), request.origin);
       }
@@ -127,10 +132,10 @@ class Bridge {
 }
 
 /** Starts answering the embedding page, messages that arrived before now included. */
-export function startBridge(win: Window, allowed: '*' | readonly string[], classifier: BridgeClassifier): void {
+export function startBridge(win: Window, allowed: '*' | readonly string[], classifier: BridgeClassifier, minConfidence = 0): void {
   const early = win.glimpseEarlyMessages?.() ?? [];
   if (win.parent === win) return;
-  const bridge = new Bridge(win.parent, allowed, classifier);
+  const bridge = new Bridge(win.parent, allowed, classifier, minConfidence);
   // Where to announce readiness before the host has said anything.
   const ancestor = win.location.ancestorOrigins?.[0] ?? originOf(win.document.referrer);
   if (ancestor && bridge.isAllowed(ancestor)) void bridge.listen(ancestor);

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../core/errors';
-import type { Prediction } from '../../core/predictions';
+import { isMinConfidence, type Prediction } from '../../core/predictions';
 
 /**
  * The postMessage protocol between a host page and /embed.html, version 1.
@@ -10,7 +10,7 @@ export const PROTOCOL_VERSION = 1;
 export type EmbedImage = Blob | ArrayBuffer | ImageBitmap;
 
 export type HostMessage =
-  | { glimpse: 1; type: 'classify'; id: string; image: EmbedImage; topK?: number }
+  | { glimpse: 1; type: 'classify'; id: string; image: EmbedImage; topK?: number; minConfidence?: number }
   | { glimpse: 1; type: 'status' };
 
 export interface EmbedModel {
@@ -24,7 +24,8 @@ export interface EmbedModel {
 export type FrameMessage =
   | { glimpse: 1; type: 'ready'; model: EmbedModel; backend: string }
   | { glimpse: 1; type: 'progress'; phase: 'download' | 'warmup'; loaded: number; total: number }
-  | { glimpse: 1; type: 'result'; id: string; predictions: Prediction[]; backend: string; ms: number }
+  /** `sure`: the top-1 reaches the request's `minConfidence` (or the frame's `?minConfidence=`; 0 by default). */
+  | { glimpse: 1; type: 'result'; id: string; predictions: Prediction[]; sure: boolean; backend: string; ms: number }
   | { glimpse: 1; type: 'error'; id: string; code: ErrorCode; message: string };
 
 export const EMBED_LIMITS = {
@@ -55,13 +56,14 @@ export function parseHostMessage(data: unknown): ParseResult | null {
   if (!isPlainObject(data) || data.glimpse !== PROTOCOL_VERSION) return null;
   if (data.type === 'status') return { ok: true, message: { glimpse: 1, type: 'status' } };
   if (data.type !== 'classify') return null;
-  const { id, image, topK } = data;
+  const { id, image, topK, minConfidence } = data;
   if (typeof id !== 'string' || id.length === 0 || id.length > EMBED_LIMITS.idLength) return { ok: false, id: null };
   if (!isImage(image)) return { ok: false, id };
   if (topK !== undefined && (!Number.isInteger(topK) || (topK as number) < 1 || (topK as number) > EMBED_LIMITS.maxTopK)) {
     return { ok: false, id };
   }
-  return { ok: true, message: { glimpse: 1, type: 'classify', id, image, ...(topK === undefined ? {} : { topK: topK as number }) } };
+  if (minConfidence !== undefined && !isMinConfidence(minConfidence)) return { ok: false, id };
+  return { ok: true, message: { glimpse: 1, type: 'classify', id, image, ...(topK === undefined ? {} : { topK: topK as number }), ...(minConfidence === undefined ? {} : { minConfidence }) } };
 }
 
 export function isFrameMessage(data: unknown): data is FrameMessage {

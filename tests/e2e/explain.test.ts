@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, inject, it } from 'vitest';
+import { openPage } from '../../harness/browser';
+import { classify, FIXTURES, shownPredictions, waitSettled } from './app';
+import { EXPECTED_TOP1 } from '../helpers/model';
+
+const baseUrl = inject('baseUrl');
+
+/** A pointing-game photo: a parrot in the top-left quadrant, a hot dog in the bottom-right, grey elsewhere. */
+async function composite(): Promise<{ name: string; mimeType: string; buffer: Buffer }> {
+  const tile = (name: string) => sharp(resolve(FIXTURES, name)).resize(300, 300, { fit: 'cover' }).removeAlpha().png().toBuffer();
+  const buffer = await sharp({ create: { width: 600, height: 600, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .composite([
+      { input: await tile('parrot.jpg'), left: 0, top: 0 },
+      { input: await tile('hot_dog.jpg'), left: 300, top: 300 },
+    ])
+    .jpeg()
+    .toBuffer();
+  return { name: 'two-photos.jpg', mimeType: 'image/jpeg', buffer };
+}
+
+describe('Explain: where the model looked', () => {
+  it('draws an occlusion map whose peak lies on the photo of the explained class, without freezing the page or the queue', { timeout: 240_000 }, async () => {
+    const { page, close } = await openPage(baseUrl, {
+      init: (p) =>
+        p.addInitScript(() => {
+          const w = window as unknown as { longTasks: number[] };
+          w.longTasks = [];
+          new PerformanceObserver((list) => {
+            for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
+          }).observe({ type: 'longtask', buffered: true });
+        }),
+    });
+    try {
+      await waitSettled(page);
+      // The pointing-game photo first, then 40 more that are still being classified when Explain is clicked.
+      const cat = await sharp(resolve(FIXTURES, 'cat.png')).jpeg().toBuffer();
+      const more = Array.from({ length: 40 }, (_, i) => ({ name: `cat-${i}.jpg`, mimeType: 'image/jpeg', buffer: cat }));
+      await classify(page, [await composite(), ...more]);
+      const shown = await shownPredictions(page, 'two-photos.jpg');
+      const card = page.locator('article', { has: page.locator('[data-image-name="two-photos.jpg"]') });
+      await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+      const started = Date.now();
+      await card.getByTestId('explain').click();
+      const explanation = card.getByTestId('explanation');
+      // The rest of the batch is answered too (that an explanation's runs take turns with photos is unit-tested: engine.test.ts).
+      const waiting = await page.locator('[data-testid="predictions"]').count();
+      expect((await shownPredictions(page, 'cat-39.jpg'))[0]!.index).toBe(EXPECTED_TOP1['cat.png']);
+      await expect.poll(() => explanation.getAttribute('data-state'), { timeout: 120_000 }).toBe('done');
+      console.log(`explanation of "${shown[0]!.label}" (occlusion) in ${Date.now() - started} ms, ${41 - waiting} photos of the batch still to classify when it was asked for`);
+      expect(await explanation.getAttribute('data-method')).toBe('occlusion');
+      const peak = { x: Number(await explanation.getAttribute('data-peak-x')), y: Number(await explanation.getAttribute('data-peak-y')) };
+      // The quadrant of the photo each class belongs to: the parrot's top-left, the hot dog's (on its plate) bottom-right.
+      const quadrant = (p: { x: number; y: number }) => (p.x < 0.5 && p.y < 0.5 ? 'parrot' : p.x > 0.5 && p.y > 0.5 ? 'hotdog' : 'grey');
+      const photoOf: Record<number, string> = { [EXPECTED_TOP1['parrot.jpg']!]: 'parrot', [EXPECTED_TOP1['hot_dog.jpg']!]: 'hotdog', 923: 'hotdog' };
+      const top = shown[0]!.index;
+      expect(quadrant(peak), JSON.stringify(peak)).toBe(photoOf[top] ?? quadrant(peak));
+      expect(quadrant(peak)).not.toBe('grey');
+      const longest = Math.max(0, ...(await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)));
+      expect(longest).toBeLessThanOrEqual(50);
+
+      // Another class of the result, picked there: the peak lies on that class's photo.
+      const other = shown.find((p) => p.index !== top && photoOf[p.index] && photoOf[p.index] !== photoOf[top]);
+      expect(other, JSON.stringify(shown)).toBeDefined();
+      await card.getByTestId('explain-class').selectOption(String(other!.index));
+      await expect.poll(() => explanation.getAttribute('data-class'), { timeout: 120_000 }).toBe(String(other!.index));
+      await expect.poll(() => explanation.getAttribute('data-state'), { timeout: 120_000 }).toBe('done');
+      const moved = { x: Number(await explanation.getAttribute('data-peak-x')), y: Number(await explanation.getAttribute('data-peak-y')) };
+      expect(quadrant(moved), JSON.stringify(moved)).toBe(photoOf[other!.index]);
+    } finally {
+      await close();
+    }
+  });
+});
