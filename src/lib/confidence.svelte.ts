@@ -1,27 +1,20 @@
 import { isMinConfidence } from '../core/predictions';
+import { localStore } from './local-storage';
 import { minConfidenceFromUrl } from './url-options';
 
 const STORAGE_KEY = 'glimpse-min-confidence';
-
-function stored(): Storage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The minimum confidence below which a result says "not sure" first (its guesses still shown):
  * the URL's `?minConfidence=` for this page, else the user's setting, else 0 (always sure).
  */
 class Confidence {
-  minimum = $state(minConfidenceFromUrl(globalThis.location?.search ?? '') ?? Number(stored()?.getItem(STORAGE_KEY) ?? 0));
+  minimum = $state(minConfidenceFromUrl(globalThis.location?.search ?? '') ?? Number(localStore()?.getItem(STORAGE_KEY) ?? 0));
 
   set(value: number): void {
     if (!isMinConfidence(value)) return;
     this.minimum = value;
-    stored()?.setItem(STORAGE_KEY, String(value));
+    localStore()?.setItem(STORAGE_KEY, String(value));
   }
 }
 

@@ -1,20 +1,13 @@
 import { errorNameOf } from '../core/errors';
 import { LIMITS } from './image-header';
 import { MESSAGES, type Locale, type Messages } from './messages';
+import { localStore } from './local-storage';
 
 const STORAGE_KEY = 'glimpse-locale';
 
-/** localStorage throws in sandboxed or storage-blocked third-party frames; the choice then lasts the visit. */
-function stored(): Storage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined;
-  }
-}
 
 function initialLocale(): Locale {
-  const saved = stored()?.getItem(STORAGE_KEY);
+  const saved = localStore()?.getItem(STORAGE_KEY);
   if (saved === 'en' || saved === 'zh') return saved;
   return (globalThis.navigator?.languages ?? []).some((l) => l.toLowerCase().startsWith('zh')) ? 'zh' : 'en';
 }
@@ -28,7 +21,7 @@ class I18n {
 
   set(locale: Locale): void {
     this.locale = locale;
-    stored()?.setItem(STORAGE_KEY, locale);
+    localStore()?.setItem(STORAGE_KEY, locale);
     document.documentElement.lang = locale === 'zh' ? 'zh-CN' : 'en';
   }
 

@@ -70,3 +70,24 @@ export async function installed(page: Page): Promise<void> {
   await page.getByTestId('storage-panel').locator('summary').click();
   await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
 }
+
+/** Records every main-thread long task of the page from its first script on (read with `longTasks`). */
+export async function observeLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/** The durations of the long tasks seen so far; `clear` starts counting afresh. */
+export function longTasks(page: Page, clear = false): Promise<number[]> {
+  return page.evaluate((clear) => {
+    const w = window as unknown as { longTasks: number[] };
+    const seen = w.longTasks;
+    if (clear) w.longTasks = [];
+    return seen;
+  }, clear);
+}

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
-import { classify, expectWellFormed, FIXTURES, shownPredictions, waitReady } from './app';
+import { classify, expectWellFormed, FIXTURES, longTasks, observeLongTasks, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 const baseUrl = inject('baseUrl');
@@ -13,14 +13,7 @@ describe('automatic backend, the way a visitor meets it', () => {
 
   beforeAll(async () => {
     ({ page, close } = await openPage(baseUrl, {
-      init: (p) =>
-        p.addInitScript(() => {
-          const w = window as unknown as { longTasks: number[] };
-          w.longTasks = [];
-          new PerformanceObserver((list) => {
-            for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
-          }).observe({ type: 'longtask', buffered: true });
-        }),
+      init: observeLongTasks,
     }));
   });
   afterAll(() => close());
@@ -38,15 +31,14 @@ describe('automatic backend, the way a visitor meets it', () => {
 
   it('classifies every fixture photo with the expected top-1, without long main-thread tasks', async () => {
     const names = Object.keys(EXPECTED_TOP1);
-    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
+    await longTasks(page, true);
     await classify(page, names.map((n) => resolve(FIXTURES, n)));
     for (const name of names) {
       const predictions = await shownPredictions(page, name);
       expectWellFormed(predictions);
       expect(predictions[0]!.index, name).toBe(EXPECTED_TOP1[name]);
     }
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    expect(Math.max(0, ...longTasks)).toBeLessThan(200);
+    expect(Math.max(0, ...(await longTasks(page)))).toBeLessThan(200);
   });
 
   it('classifies a pasted image and a dropped image', async () => {

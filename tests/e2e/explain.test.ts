@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, shownPredictions, waitSettled } from './app';
+import { classify, FIXTURES, longTasks, observeLongTasks, shownPredictions, waitSettled } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
 const baseUrl = inject('baseUrl');
@@ -23,14 +23,7 @@ async function composite(): Promise<{ name: string; mimeType: string; buffer: Bu
 describe('Explain: where the model looked', () => {
   it('draws an occlusion map whose peak lies on the photo of the explained class, without freezing the page or the queue', { timeout: 240_000 }, async () => {
     const { page, close } = await openPage(baseUrl, {
-      init: (p) =>
-        p.addInitScript(() => {
-          const w = window as unknown as { longTasks: number[] };
-          w.longTasks = [];
-          new PerformanceObserver((list) => {
-            for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
-          }).observe({ type: 'longtask', buffered: true });
-        }),
+      init: observeLongTasks,
     });
     try {
       await waitSettled(page);
@@ -40,7 +33,7 @@ describe('Explain: where the model looked', () => {
       await classify(page, [await composite(), ...more]);
       const shown = await shownPredictions(page, 'two-photos.jpg');
       const card = page.locator('article', { has: page.locator('[data-image-name="two-photos.jpg"]') });
-      await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+      await longTasks(page, true);
       const started = Date.now();
       await card.getByTestId('explain').click();
       const explanation = card.getByTestId('explanation');
@@ -57,7 +50,7 @@ describe('Explain: where the model looked', () => {
       const top = shown[0]!.index;
       expect(quadrant(peak), JSON.stringify(peak)).toBe(photoOf[top] ?? quadrant(peak));
       expect(quadrant(peak)).not.toBe('grey');
-      const longest = Math.max(0, ...(await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)));
+      const longest = Math.max(0, ...(await longTasks(page)));
       expect(longest).toBeLessThanOrEqual(50);
 
       // Another class of the result, picked there: the peak lies on that class's photo.

@@ -5,16 +5,8 @@ import { parseModelSpec } from '../../src/core/model-spec';
 import { decodeImageFile } from '../../tools/node-io';
 import { nodeEngine } from '../../tools/node-model';
 import { FIXTURES, loadShippedModel } from '../helpers/model';
+import { seededRandom } from '../../src/core/stats';
 
-/** A seeded generator, so the synthetic model is the same every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const softmax = (z: number[]) => {
   const top = Math.max(...z);
@@ -70,7 +62,7 @@ describe('calibration figures', () => {
   });
 
   it('fits the temperature that undoes a known overconfidence, and lowers the ECE on held-out answers', () => {
-    const rng = random(23);
+    const rng = seededRandom(23);
     const make = (n: number) => {
       const probabilities: Float32Array[] = [];
       const truth: number[] = [];

@@ -9,6 +9,7 @@ import { FIXTURES } from '../helpers/model';
 import { teachableMachineExport } from '../helpers/teachable-machine';
 import { fieldPlaces, tinyTflite, type FieldPlace } from '../helpers/tflite-files';
 import { tinyOnnx } from '../helpers/onnx-files';
+import { seededRandom } from '../../src/core/stats';
 
 /**
  * Crafted model files against the importer (the code the Models view runs in the worker):
@@ -18,15 +19,7 @@ import { tinyOnnx } from '../helpers/onnx-files';
 const SCALE = Math.max(1, Number(process.env.GLIMPSE_FUZZ_MODELS ?? 1));
 const MEMORY_BOUND = 200 * 1024 * 1024;
 
-/** mulberry32: a small seeded generator, so a failing case can be run again. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 type Rng = ReturnType<typeof random>;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
