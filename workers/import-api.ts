@@ -1,5 +1,7 @@
 import { transfer } from 'comlink';
 import { buffersOf } from '../src/core/transferables';
+import { ModelFormatError } from '../src/core/errors';
+import { ONNX_FILE } from '../src/core/model-manifest';
 import { importable, prepareImport, type PreparedModel } from './model-import';
 import type { OnnxImportOptions } from './onnx-import';
 
@@ -11,7 +13,25 @@ import type { OnnxImportOptions } from './onnx-import';
 async function prepare(files: { name: string; data: Blob }[], options: OnnxImportOptions = {}): Promise<PreparedModel> {
   const wanted = importable(files.map((f) => ({ name: f.name, size: f.data.size, data: f.data })));
   const prepared = prepareImport(await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))), options);
+  if (prepared.format === 'onnx') await trialOnnx(prepared);
   return transfer(prepared, buffersOf(prepared.files));
+}
+
+/**
+ * An ONNX model is first loaded and run here, in this worker made for one import: ONNX Runtime
+ * parses the whole file in its wasm, and if a crafted file makes it abort, the runtime that
+ * aborted is this worker's, which ends with the import; the classifier worker's ONNX Runtime (and
+ * the model it runs) never sees a file that failed here.
+ */
+async function trialOnnx(prepared: PreparedModel): Promise<void> {
+  const { createOnnxRunner } = await import('./onnx');
+  const runner = await createOnnxRunner(prepared.files[ONNX_FILE]!, prepared.spec, 'onnx-wasm');
+  try {
+    const outputs = (await runner.run(null)).length;
+    if (outputs !== prepared.labels.length) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${prepared.labels.length} labels: it is not a classifier for them (a detection or segmentation model?)`);
+  } finally {
+    runner.dispose();
+  }
 }
 
 export const importApi = { prepare };

@@ -43,16 +43,21 @@ function verifiedWasm(build: OrtBuild): Promise<ArrayBuffer> {
 const runtimes: Partial<Record<keyof typeof BUILDS, Promise<typeof Ort>>> = {};
 
 /**
- * One thread: the threaded build would start its pthreads from its own script URL, which
- * here is a bundled chunk (measured: one thread is what the plain onnxruntime-web page
- * uses by default outside cross-origin isolation too).
+ * Threads where the page is cross-origin isolated and the build made for it, up to 4, as for
+ * LiteRT; else one (SharedArrayBuffer needs isolation). ONNX Runtime's pthreads start from the
+ * script of its own chunk, which this origin serves.
  */
+export function onnxThreads(): number {
+  const cores = Math.min(4, navigator.hardwareConcurrency || 1);
+  return __GLIMPSE_ISOLATE__ && self.crossOriginIsolated && cores > 1 ? cores : 1;
+}
+
 function runtime(kind: keyof typeof BUILDS): Promise<typeof Ort> {
   return (runtimes[kind] ??= (async () => {
     const build = BUILDS[kind];
     const [ort, wasm] = await Promise.all([build.load(), verifiedWasm(build)]);
     ort.env.wasm.wasmBinary = wasm;
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = onnxThreads();
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     return ort;

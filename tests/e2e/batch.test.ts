@@ -25,13 +25,14 @@ describe('batch mode', () => {
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('image,rank,label,index,probability,backend,ms,error');
+    // The columns as before, and `sure` last (no minimum confidence is set: every answer is sure).
+    expect(rows[0]).toBe('image,rank,label,index,probability,backend,ms,error,sure');
     expect(rows).toHaveLength(1 + 5 * names.length);
-    expect(rows.find((r) => r.startsWith('parrot.jpg,1,'))).toMatch(/^parrot\.jpg,1,macaw,88,0\.\d+,wasm,/);
+    expect(rows.find((r) => r.startsWith('parrot.jpg,1,'))).toMatch(/^parrot\.jpg,1,macaw,88,0\.\d+,wasm,[\d.]+,,true$/);
 
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
-    const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { image: string; predictions: { index: number }[] }[];
-    expect(exported.map((e) => [e.image, e.predictions[0]!.index])).toEqual(names.map((n) => [n, EXPECTED_TOP1[n]]));
+    const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { image: string; predictions: { index: number }[]; sure: boolean }[];
+    expect(exported.map((e) => [e.image, e.predictions[0]!.index, e.sure])).toEqual(names.map((n) => [n, EXPECTED_TOP1[n], true]));
   });
 
   it('cancels a running batch, and the next selection still classifies', async () => {

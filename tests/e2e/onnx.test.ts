@@ -122,4 +122,40 @@ describe('an ONNX model (PyTorch / Hugging Face)', () => {
       await close();
     }
   });
+
+  it('tries an imported ONNX model in the import worker first: an ONNX Runtime that aborts there leaves the running ONNX model answering', { timeout: 240_000 }, async () => {
+    let abort = false;
+    let aborted = 0;
+    // What an ONNX Runtime whose wasm aborts on a crafted file looks like to its caller.
+    const failing = `export const env = { wasm: {} };
+      export class Tensor { dispose() {} }
+      export const InferenceSession = { create: async () => { throw new WebAssembly.RuntimeError('Aborted(crafted file). Build with -sASSERTIONS for more info.'); } };`;
+    const { page, close } = await openPage(`${baseUrl}?view=models`, {
+      serviceWorkers: 'block',
+      init: (p) =>
+        p.context().route('**/assets/ort.wasm.bundle.min-*.js', (route) => {
+          if (!abort) return route.continue();
+          aborted++;
+          return route.fulfill({ contentType: 'text/javascript', body: failing });
+        }),
+    } as Parameters<typeof openPage>[1]);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles(huggingFaceUpload());
+      await expect.poll(() => status(page).getAttribute('data-model')).toBe('glimpse/tiny-colours');
+      await expect.poll(() => status(page).getAttribute('data-backend')).toBe('onnx-wasm');
+
+      abort = true;
+      await page.getByTestId('model-import').setInputFiles([upload('other.onnx', tinyOnnx({ softmax: true })), upload('labels.txt', 'a\nb\nc')]);
+      const error = page.getByTestId('model-error');
+      await expect.poll(() => error.innerText(), { timeout: 60_000 }).toMatch(/cannot load the model: Aborted\(crafted file\)/);
+      expect(aborted).toBe(1);
+      expect(await status(page).getAttribute('data-model')).toBe('glimpse/tiny-colours');
+      await page.getByTestId('view-classify').click();
+      await classify(page, [swatches[1]!]);
+      expect((await shownPredictions(page, 'green.png'))[0]!.label).toBe('green');
+    } finally {
+      await close();
+    }
+  });
 });
