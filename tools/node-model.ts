@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -60,12 +61,18 @@ export async function loadModel(source: string): Promise<ModelFiles> {
  * ONNX models run on onnxruntime-node's CPU provider in Node (the engine's slot is still called
  * onnx-wasm): the same ONNX Runtime kernels the browser's WebAssembly build compiles.
  */
-const nodeOnnx: OnnxRunnerFactory = async (bytes, spec) => {
+const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
   const ort = await import('onnxruntime-node');
+  // The native runtime reads external data by path beside the model: both go to a folder of their own for the load.
+  const dir = Object.keys(external).length ? mkdtempSync(join(tmpdir(), 'glimpse-onnx-')) : null;
   try {
-    return new OnnxRunner(ort, await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' }), spec);
+    if (dir) for (const [name, data] of Object.entries({ 'model.onnx': bytes, ...external })) writeFileSync(join(dir, name), data);
+    const session = dir ? await ort.InferenceSession.create(join(dir, 'model.onnx'), { graphOptimizationLevel: 'all' }) : await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    return new OnnxRunner(ort, session, spec);
   } catch (error) {
     throw onnxError('ONNX Runtime cannot load the model', error);
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 };
 

@@ -80,7 +80,7 @@ function keepingTflite(files: ModelFiles, base: string): ModelFiles {
 const liteRt: RunnerFactory = async (files, outputs) => (await import('./litert')).LiteRtRunner.create(await files.tflite!(), files.spec, outputs);
 
 /** ONNX Runtime Web is a chunk of its own too, loaded only when an ONNX model runs. */
-const onnx: OnnxRunnerFactory = async (bytes, spec, backend) => (await import('./onnx')).createOnnxRunner(bytes, spec, backend);
+const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) => (await import('./onnx')).createOnnxRunner(bytes, spec, backend, external);
 
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {

@@ -25,7 +25,7 @@ export interface Runner {
 /** Builds a runner for a runtime other than tfjs (LiteRT.js), given the model's files and output length. */
 export type RunnerFactory = (files: ModelFiles, outputs: number) => Promise<Runner>;
 /** Builds an ONNX model's runner on one of ONNX Runtime's execution providers. */
-export type OnnxRunnerFactory = (onnx: Uint8Array, spec: ModelFiles['spec'], backend: OnnxBackend) => Promise<Runner>;
+export type OnnxRunnerFactory = (onnx: Uint8Array, spec: ModelFiles['spec'], backend: OnnxBackend, external: Record<string, Uint8Array>) => Promise<Runner>;
 
 /** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
 async function build(files: TfjsModelFiles): Promise<Runnable> {
@@ -188,7 +188,7 @@ export class Engine {
   private async buildOnnx(backend: OnnxBackend): Promise<Runner> {
     if (this.files.format !== 'onnx') throw new BackendUnavailableError(`${backend} runs ONNX models; this one is a tfjs model`);
     if (!this.onnx) throw new BackendUnavailableError('ONNX Runtime is not available here');
-    return this.onnx(this.files.onnx, this.files.spec, backend);
+    return this.onnx(this.files.onnx, this.files.spec, backend, this.files.external);
   }
 
   /** Runtimes other than tfjs: their runner is built (downloaded, compiled) outside the queue. */

@@ -25,7 +25,8 @@ async function prepare(files: { name: string; data: Blob }[], options: OnnxImpor
  */
 async function trialOnnx(prepared: PreparedModel): Promise<void> {
   const { createOnnxRunner } = await import('./onnx');
-  const runner = await createOnnxRunner(prepared.files[ONNX_FILE]!, prepared.spec, 'onnx-wasm');
+  const { [ONNX_FILE]: onnx, 'metadata.json': _, 'labels.json': __, ...external } = prepared.files;
+  const runner = await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external);
   try {
     const outputs = (await runner.run(null)).length;
     if (outputs !== prepared.labels.length) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${prepared.labels.length} labels: it is not a classifier for them (a detection or segmentation model?)`);

@@ -21,7 +21,10 @@ interface CommonFiles {
 }
 
 /** A tfjs model (and maybe its .tflite), or an ONNX model, which only ONNX Runtime runs. */
-export type ModelFiles = (CommonFiles & { format: TfjsFormat; artifacts: tf.io.ModelArtifacts }) | (CommonFiles & { format: 'onnx'; onnx: Uint8Array });
+export type ModelFiles =
+  | (CommonFiles & { format: TfjsFormat; artifacts: tf.io.ModelArtifacts })
+  /** `external`: the files its initializers keep their data in (`model.onnx_data`), by the names the .onnx gives. */
+  | (CommonFiles & { format: 'onnx'; onnx: Uint8Array; external: Record<string, Uint8Array> });
 export type TfjsModelFiles = Extract<ModelFiles, { format: TfjsFormat }>;
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -197,15 +200,21 @@ class ModelDownload {
   }
 }
 
-/** An ONNX model's files: model.onnx, metadata.json and labels.json, each verified, fetched in parallel. */
+/**
+ * An ONNX model's files: model.onnx, metadata.json, labels.json and any other file its manifest
+ * lists (external data), each verified, fetched in parallel.
+ */
 async function fetchOnnxFiles(download: ModelDownload, manifest: ModelManifest): Promise<ModelFiles> {
-  download.total = [...ONNX_JSON_FILES, ONNX_FILE].reduce((sum, name) => sum + download.entry(name).bytes, 0);
+  const others = shardNames(manifest);
+  download.total = [...ONNX_JSON_FILES, ONNX_FILE, ...others].reduce((sum, name) => sum + download.entry(name).bytes, 0);
   const onnx = download.verified(ONNX_FILE);
-  onnx.catch(() => undefined);
+  const external = others.map((name) => download.verified(name));
+  for (const pending of [onnx, ...external]) pending.catch(() => undefined);
   const [metadata, labelsJson] = await Promise.all(ONNX_JSON_FILES.map((name) => download.json(name)));
   const spec = parseModelSpec(metadata);
   const labels = parseLabels(labelsJson);
-  return { format: 'onnx', onnx: await onnx, spec, labels, version: manifest.version };
+  const data = await Promise.all(external);
+  return { format: 'onnx', onnx: await onnx, external: Object.fromEntries(others.map((name, i) => [name, data[i]!])), spec, labels, version: manifest.version };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ModelFormatError } from '../src/core/errors';
-import { ONNX_FILE } from '../src/core/model-manifest';
+import { isPlainFileName, MANIFEST_FILE, ONNX_FILE } from '../src/core/model-manifest';
 import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
 import { readOnnx, type OnnxGraph, type OnnxValue } from '../src/core/onnx-reader';
 import { ONNX_PRESETS, type OnnxPreset } from '../src/core/onnx-presets';
@@ -169,8 +169,15 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
   const file = files.get(chosen);
   if (!file || !chosen.toLowerCase().endsWith('.onnx')) throw new ModelFormatError(`no ${chosen} among the files`);
   const graph = readOnnx(file.bytes, file.name);
-  if (graph.externalFiles.length > 0) {
-    throw new ModelFormatError(`${file.name} keeps its weights in ${graph.externalFiles.join(', ')} (external data), which Glimpse does not load: export it with the weights inside the .onnx`);
+  // External data is read only from the files given, by plain name: never a path, never a URL.
+  const external: Record<string, Uint8Array> = {};
+  for (const location of graph.externalFiles) {
+    if (!isPlainFileName(location) || [ONNX_FILE, 'metadata.json', 'labels.json', MANIFEST_FILE].includes(location) || /^(LICEN[CS]E|README|NOTICE)/i.test(location)) {
+      throw new ModelFormatError(`${file.name} keeps weights in "${location.slice(0, 80)}", which is not a plain file name beside it`);
+    }
+    const data = files.get(location);
+    if (!data) throw new ModelFormatError(`${file.name} keeps its weights in ${location} (external data), which is not among the files: choose it with the model`);
+    external[location] = data.bytes;
   }
   const { layout, size: stated } = imageInput(graph, file.name);
   const output = classOutput(graph, file.name);
@@ -220,7 +227,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
     labels,
     preprocessing: `${preprocessing.why}; ${layout.toUpperCase()}; ${outputNote}${labelNote}`,
     ...(others.length ? { variants: [chosen, ...others] } : {}),
-    files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels) },
+    files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels), ...external },
   };
 }
 

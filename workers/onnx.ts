@@ -74,14 +74,16 @@ const PROVIDERS: Record<OnnxBackend, { build: keyof typeof BUILDS; provider: Ort
 };
 
 /** An ONNX model on one of ONNX Runtime Web's execution providers; its runtime is checked and loaded on first use. */
-export async function createOnnxRunner(onnx: Uint8Array, spec: ModelSpec, backend: OnnxBackend): Promise<OnnxRunner> {
+export async function createOnnxRunner(onnx: Uint8Array, spec: ModelSpec, backend: OnnxBackend, external: Record<string, Uint8Array> = {}): Promise<OnnxRunner> {
   const { build, provider } = PROVIDERS[backend];
   if (backend === 'onnx-webnn' && !('ml' in navigator)) throw new BackendUnavailableError('this browser has no WebNN');
   if (backend === 'onnx-webgpu' && !('gpu' in navigator)) throw new BackendUnavailableError('this browser has no WebGPU');
   const ort = await runtime(build);
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(onnx, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+    // External data is handed over as bytes: ONNX Runtime must never fetch it by its path.
+    const externalData = Object.entries(external).map(([path, data]) => ({ path, data }));
+    session = await ort.InferenceSession.create(onnx, { executionProviders: [provider], graphOptimizationLevel: 'all', ...(externalData.length ? { externalData } : {}) });
   } catch (error) {
     throw onnxError(`ONNX Runtime (${backend}) cannot load the model`, error);
   }

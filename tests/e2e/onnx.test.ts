@@ -6,7 +6,7 @@ import { openPage } from '../../harness/browser';
 import { modelInput } from '../../src/core/model-input';
 import { prepareImport } from '../../workers/model-import';
 import { classify, installed, shownPredictions, waitReady } from './app';
-import { huggingFaceFiles, tinyOnnx } from '../helpers/onnx-files';
+import { huggingFaceFiles, tinyExternalData, tinyOnnx } from '../helpers/onnx-files';
 
 const baseUrl = inject('baseUrl');
 const BUILTIN_NAME = 'mobilenet-v2-1.0-224-quant';
@@ -83,6 +83,24 @@ describe('an ONNX model (PyTorch / Hugging Face)', () => {
     }
   });
 
+  it('imports a model whose weights are in an external data file chosen with it, and answers as with them inside', { timeout: 180_000 }, async () => {
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles([...huggingFaceUpload(tinyOnnx({ externalData: 'model.onnx_data' })), upload('model.onnx_data', tinyExternalData())]);
+      await expect.poll(() => status(page).getAttribute('data-backend')).toBe('onnx-wasm');
+      await page.getByTestId('view-classify').click();
+      await classify(page, swatches);
+      for (const swatch of swatches) {
+        const shown = await shownPredictions(page, swatch.name);
+        const expected = await reference(swatch.buffer);
+        for (const p of shown) expect(Math.abs(p.probability - expected[p.index]!)).toBeLessThan(1e-3);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('corrects a bare .onnx with a preset, stored anew', { timeout: 180_000 }, async () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
@@ -103,7 +121,7 @@ describe('an ONNX model (PyTorch / Hugging Face)', () => {
   });
 
   it.each([
-    ['external weights', () => huggingFaceUpload(tinyOnnx({ externalData: 'model.onnx_data' })), /external data/],
+    ['external weights left out of the files', () => huggingFaceUpload(tinyOnnx({ externalData: 'model.onnx_data' })), /model\.onnx_data \(external data\), which is not among the files/],
     ['an operator ONNX Runtime lacks', () => huggingFaceUpload(tinyOnnx({ unknownOp: true })), /Sparkle|com\.example\.magic/],
     ['a segmentation-style output', () => huggingFaceUpload(tinyOnnx({ spatialOutput: true })), /detection or segmentation/],
   ])('refuses %s with a clear message, the built-in model still answering', { timeout: 180_000 }, async (_, files, message) => {

@@ -88,6 +88,11 @@ export function tinyOnnx(options: TinyOnnxOptions = {}): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** The external data file a tiny model made with `externalData` reads its dense weights from. */
+export function tinyExternalData(classes = 3): Uint8Array {
+  return new Uint8Array(Float32Array.from(tinyWeights(classes).weights).buffer);
+}
+
 /** The reference for a tiny model: softmax(mean colour · W + b), the colour already in the model's input values. */
 export function tinyReference(meanInput: [number, number, number], classes = 3): number[] {
   const { weights, bias } = tinyWeights(classes);

@@ -11,7 +11,7 @@ import { fromPreprocessorConfig, onnxVariants } from '../../workers/onnx-import'
 import { fetchModelFiles } from '../../workers/model-files';
 import { recordFetcher, withManifest } from '../../workers/model-store';
 import { loadModel, nodeEngine } from '../../tools/node-model';
-import { huggingFaceFiles, tinyOnnx, tinyReference } from '../helpers/onnx-files';
+import { huggingFaceFiles, tinyExternalData, tinyOnnx, tinyReference } from '../helpers/onnx-files';
 import { FIXTURES } from '../helpers/model';
 
 const LABELS = ['red', 'green', 'blue'];
@@ -118,7 +118,8 @@ describe('importing an ONNX classifier', () => {
   it.each([
     ['two inputs', tinyOnnx({ secondInput: true }), /2 inputs \(pixel_values, mask\)/],
     ['a segmentation-style output', tinyOnnx({ spatialOutput: true }), /not class scores.*detection or segmentation/],
-    ['external weights', tinyOnnx({ externalData: 'model.onnx_data' }), /model\.onnx_data \(external data\)/],
+    ['external weights that are not among the files', tinyOnnx({ externalData: 'model.onnx_data' }), /model\.onnx_data \(external data\), which is not among the files/],
+    ['external weights named by a path', tinyOnnx({ externalData: '../../etc/passwd' }), /not a plain file name beside it/],
     ['a uint8 input', tinyOnnx({ uint8Input: true }), /is uint8; Glimpse feeds float32/],
     ['a fixed batch of 4', tinyOnnx({ batch: 4 }), /batches of 4/],
     ['more outputs than labels', tinyOnnx({ classes: 5 }), /5 outputs but there are 3 labels/],
@@ -196,5 +197,19 @@ describe('an imported ONNX model in the engine (onnxruntime-node in Node)', () =
     const tflite = await loadModel(join(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'));
     expect(tflite.format).toBe('graph-model');
     expect((await loadModel('public/model/model.json')).labels).toHaveLength(1000);
+  });
+
+  it('reads external data from the files given, stores it with the model, and answers as with the weights inside', async () => {
+    const folder = [...huggingFaceFolder(tinyOnnx({ externalData: 'model.onnx_data' })), file('tiny-colours/onnx/model.onnx_data', tinyExternalData())];
+    const prepared = prepareImport(folder);
+    expect(Object.keys(prepared.files).sort()).toEqual(['labels.json', 'metadata.json', 'model.onnx', 'model.onnx_data']);
+    const files = await fetchModelFiles('https://glimpse.test/ext/', () => undefined, recordFetcher(await withManifest(prepared.files)));
+    expect(files.format === 'onnx' && Object.keys(files.external)).toEqual(['model.onnx_data']);
+    const inside = await nodeEngine(await fetchModelFiles('https://glimpse.test/in/', () => undefined, recordFetcher(await withManifest(prepareImport(huggingFaceFolder()).files))));
+    const outside = await nodeEngine(files);
+    const pixels = solid([30, 40, 200]);
+    expect((await outside.classify(pixels, 3)).predictions).toEqual((await inside.classify(pixels, 3)).predictions);
+    inside.dispose();
+    outside.dispose();
   });
 });
