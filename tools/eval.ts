@@ -5,7 +5,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { confusionCsv, evaluate, presentClasses, topConfusions, type EvaluationReport, type Sample } from '../src/core/metrics';
 import { decodeImageFile } from './node-io';
 import { loadModel, modelFolder, nodeEngine } from './node-model';
-import { calibration, fitTemperature, judgedAt, withTemperature, type Calibration } from '../src/core/calibration';
+import { calibration, fitOnHalf, untempered, type Calibration, type TemperatureFit } from '../src/core/calibration';
 import { writeModelManifest } from '../build/model-manifest';
 import { readImageFolder, readManifest } from './dataset';
 
@@ -45,7 +45,7 @@ export interface EvalReport extends EvaluationReport {
   calibration: Calibration;
   images: { path: string; truth: number; predicted: number; confidence: number }[];
   /** What `--calibrate` fitted, where asked. */
-  fitted?: { temperature: number; before: number; after: number; fitOn: number; heldOut: number };
+  fitted?: TemperatureFit;
 }
 
 export async function runEval(options: EvalOptions): Promise<EvalReport> {
@@ -67,21 +67,13 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     const { predictions } = await engine.classify(pixels, files.labels.length);
     samples.push({ truth: item.truth, ranked: predictions.slice(0, 5).map((p) => p.index), ms: performance.now() - start });
     images.push({ path: item.path, truth: item.truth, predicted: predictions[0]!.index, confidence: predictions[0]!.probability });
-    const probabilities = new Float32Array(files.labels.length);
-    for (const p of predictions) probabilities[p.index] = p.probability;
-    raw.push(withTemperature(probabilities, 1 / engine.temperature));
+    raw.push(untempered(predictions, files.labels.length, engine.temperature));
     bar?.increment();
   }
   bar?.stop();
-  const truth = items.map((item) => item.truth);
   const report: EvalReport = { ...evaluate(samples, files.labels), calibration: calibration(images.map((i) => ({ confidence: i.confidence, correct: i.predicted === i.truth }))), images };
-  if (options.calibrate) {
-    const fitOn = raw.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
-    const heldOut = raw.flatMap((_, i) => (i % 2 === 1 ? [i] : []));
-    const temperature = fitTemperature(fitOn.map((i) => raw[i]!), fitOn.map((i) => truth[i]!));
-    const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => raw[i]!), heldOut.map((i) => truth[i]!), t)).ece;
-    report.fitted = { temperature, before: ece(engine.temperature), after: ece(temperature), fitOn: fitOn.length, heldOut: heldOut.length };
-  }
+  const fitted = options.calibrate ? fitOnHalf(raw, items.map((item) => item.truth), engine.temperature) : null;
+  if (fitted) report.fitted = fitted;
   engine.dispose();
   return report;
 }
@@ -158,7 +150,7 @@ if (import.meta.filename === process.argv[1]) {
         await keepTemperature(dir, f.temperature);
         console.log(`Kept in ${join(dir, 'metadata.json')} (output.temperature); manifest.json written anew.`);
       } else console.log('Not kept: the model is not a Glimpse folder (npm run build -- --model writes one).');
-    }
+    } else if (values.calibrate) console.log('Not calibrated: a fit needs at least two images, one to fit on and one to check.');
     if (values.json) writeFileSync(values.json, JSON.stringify(report));
     if (values.confusion) writeFileSync(values.confusion, confusionCsv(report));
   } catch (error) {

@@ -7,7 +7,7 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-opti
 import type { HeadStorage } from './trained-model';
 import type { PreparedModel } from './model-import';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
-import { parseLabels, parseModelSpec } from '../src/core/model-spec';
+import { checkOutputCount, parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
@@ -85,7 +85,8 @@ const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) => (await
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
   const next = warmed ?? new Engine(files, activate, liteRt, onnx);
-  next.temperature = (await storedTemperature(files.version)) ?? files.spec.temperature ?? 1;
+  // Read from storage while the backend starts: the model answers only once both are done.
+  const temperature = storedTemperature(files.version);
   const nextSelector = new BackendSelector({
     engine: next,
     probe: probeGpus,
@@ -94,6 +95,7 @@ async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<Mode
     notify: () => notify({ phase: 'ready', info: currentInfo() }),
   });
   await nextSelector.start(preference);
+  next.temperature = (await temperature) ?? files.spec.temperature ?? 1;
   if (engine !== next) engine?.dispose();
   [engine, selector, activeId] = [next, nextSelector, id];
   const info = currentInfo();
@@ -155,9 +157,7 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
   const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
   const trial = new Engine(modelFiles, activate, liteRt, onnx);
   try {
-    const outputs = await trial.outputLength(engine.backend ?? 'wasm');
-    const expected = modelFiles.labels.length + modelFiles.spec.classOffset;
-    if (outputs !== expected) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${modelFiles.labels.length} labels: it is not a classifier for them (a detection or segmentation model?)`);
+    checkOutputCount(await trial.outputLength(engine.backend ?? 'wasm'), modelFiles.labels.length, modelFiles.spec.classOffset);
   } catch (error) {
     trial.dispose();
     if ((error as Error).name === 'ModelFormatError') throw error;
@@ -330,16 +330,21 @@ async function exportTrained(storage: HeadStorage = 'float32'): Promise<Uint8Arr
   return zipSync({ ...trained.rebuild(storage), ...(licence ? { LICENSE: new Uint8Array(licence) } : {}) });
 }
 
+/** The engine that answers; an image given while the model loads waits for it rather than failing. */
+async function readyEngine(): Promise<Engine> {
+  if (!engine?.backend && loading) await loading;
+  if (!engine?.backend) throw new ModelLoadError('the model is not loaded');
+  return engine;
+}
+
 async function classify(bitmap: ImageBitmap, k = 5): Promise<ClassifyResult> {
   try {
-    // An image given while the model loads waits for it rather than failing.
-    if (!engine?.backend && loading) await loading;
-    if (!engine?.backend) throw new ModelLoadError('the model is not loaded');
+    const current = await readyEngine();
     if (!Number.isInteger(k) || k < 1) throw new BadRequestError('topK must be a whole number ≥ 1');
     const start = performance.now();
-    const pixels = bitmapToPixels(bitmap, engine.files.spec);
+    const pixels = bitmapToPixels(bitmap, current.files.spec);
     const pixelMs = performance.now() - start;
-    const result = await engine.classify(pixels, k);
+    const result = await current.classify(pixels, k);
     return { ...result, ms: pixelMs + result.ms };
   } finally {
     bitmap.close();
@@ -357,9 +362,7 @@ let explaining = 0;
 async function explain(bitmap: ImageBitmap, classIndex: number | null, onProgress?: (done: number, total: number) => void): Promise<Heatmap> {
   const run = ++explaining;
   try {
-    if (!engine?.backend && loading) await loading;
-    const current = engine;
-    if (!current?.backend) throw new ModelLoadError('the model is not loaded');
+    const current = await readyEngine();
     const pixels = bitmapToPixels(bitmap, current.files.spec);
     bitmap.close();
     const whole = await current.probabilities(pixels);
@@ -367,6 +370,7 @@ async function explain(bitmap: ImageBitmap, classIndex: number | null, onProgres
     if (!Number.isInteger(target) || target < 0 || target >= whole.length) throw new BadRequestError(`class ${classIndex} is not one of the model's ${whole.length}`);
     const { occlusionMap } = await import('../src/core/occlusion');
     return await occlusionMap(pixels, current.files.spec, target, async (masked) => (await current.probabilities(masked))[target]!, {
+      base: whole[target]!,
       cancelled: () => run !== explaining || engine !== current,
       ...(onProgress ? { onProgress: (done, total) => void Promise.resolve(onProgress(done, total)).catch(() => undefined) } : {}),
     });

@@ -281,10 +281,8 @@ export class Engine {
       const start = performance.now();
       const backend = this.selected;
       if (!backend) throw new BackendUnavailableError('no backend is selected');
-      const output = await (await this.use(backend)).run(pixels);
-      const { labels, spec } = this.files;
-      const probabilities = withTemperature(classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits), this.temperature);
-      return { predictions: topK(probabilities, labels, k), backend, ms: performance.now() - start, memory: tfjsMemory() };
+      const probabilities = await this.scores(backend, pixels);
+      return { predictions: topK(probabilities, this.files.labels, k), backend, ms: performance.now() - start, memory: tfjsMemory() };
     });
   }
 
@@ -296,10 +294,15 @@ export class Engine {
     return this.request(async () => {
       const backend = this.selected;
       if (!backend) throw new BackendUnavailableError('no backend is selected');
-      const output = await (await this.use(backend)).run(pixels);
-      const { labels, spec } = this.files;
-      return withTemperature(classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits), this.temperature);
+      return this.scores(backend, pixels);
     });
+  }
+
+  /** One run on `backend`, as class probabilities at the model's temperature. */
+  private async scores(backend: BackendName, pixels: Pixels): Promise<Float32Array> {
+    const output = await (await this.use(backend)).run(pixels);
+    const { labels, spec } = this.files;
+    return withTemperature(classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits), this.temperature);
   }
 
   dispose(): void {

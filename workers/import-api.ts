@@ -1,6 +1,6 @@
 import { transfer } from 'comlink';
 import { buffersOf } from '../src/core/transferables';
-import { ModelFormatError } from '../src/core/errors';
+import { checkOutputCount } from '../src/core/model-spec';
 import { ONNX_FILE } from '../src/core/model-manifest';
 import { importable, prepareImport, type PreparedModel } from './model-import';
 import type { OnnxImportOptions } from './onnx-import';
@@ -28,8 +28,7 @@ async function trialOnnx(prepared: PreparedModel): Promise<void> {
   const { [ONNX_FILE]: onnx, 'metadata.json': _, 'labels.json': __, ...external } = prepared.files;
   const runner = await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external);
   try {
-    const outputs = (await runner.run(null)).length;
-    if (outputs !== prepared.labels.length) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${prepared.labels.length} labels: it is not a classifier for them (a detection or segmentation model?)`);
+    checkOutputCount((await runner.run(null)).length, prepared.labels.length);
   } finally {
     runner.dispose();
   }

@@ -6,6 +6,7 @@ import { convert } from '../src/core/tflite/convert';
 import { readTflite } from '../src/core/tflite/reader';
 import { readZip } from './zip-reader';
 import { prepareOnnx, type OnnxImportOptions } from './onnx-import';
+import { readLabelFiles } from './label-files';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**
@@ -96,16 +97,7 @@ function expand(files: readonly ImportFile[]): Map<string, ImportFile> {
 /** Labels from labels.json (an array), labels.txt (a line each), or a Teachable Machine metadata.json. */
 function readLabels(files: Map<string, ImportFile>, metadata: Record<string, unknown> | null): string[] | null {
   if (Array.isArray(metadata?.labels) && metadata.labels.every((l) => typeof l === 'string')) return metadata.labels as string[];
-  const asJson = files.get('labels.json');
-  if (asJson) {
-    const labels = parseJson(asJson);
-    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ModelFormatError('labels.json must be an array of strings');
-    return labels;
-  }
-  const asText = files.get('labels.txt');
-  // Teachable Machine's labels.txt (Keras exports) prefixes each label with its index.
-  if (asText) return text(asText.bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l) => l.replace(/^\d+\s+/, ''));
-  return null;
+  return readLabelFiles(files, ['labels.txt'], true);
 }
 
 /** The [height, width] of a layers model's image input, looking inside nested Sequentials. */

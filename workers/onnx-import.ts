@@ -1,5 +1,6 @@
 import { ModelFormatError } from '../src/core/errors';
-import { isPlainFileName, MANIFEST_FILE, ONNX_FILE } from '../src/core/model-manifest';
+import { isNoticeFile, isPlainFileName, MANIFEST_FILE, ONNX_FILE } from '../src/core/model-manifest';
+import { readLabelFiles } from './label-files';
 import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
 import { readOnnx, type OnnxGraph, type OnnxValue } from '../src/core/onnx-reader';
 import { ONNX_PRESETS, type OnnxPreset } from '../src/core/onnx-presets';
@@ -172,7 +173,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
   // External data is read only from the files given, by plain name: never a path, never a URL.
   const external: Record<string, Uint8Array> = {};
   for (const location of graph.externalFiles) {
-    if (!isPlainFileName(location) || [ONNX_FILE, 'metadata.json', 'labels.json', MANIFEST_FILE].includes(location) || /^(LICEN[CS]E|README|NOTICE)/i.test(location)) {
+    if (!isPlainFileName(location) || [ONNX_FILE, 'metadata.json', 'labels.json', MANIFEST_FILE].includes(location) || isNoticeFile(location)) {
       throw new ModelFormatError(`${file.name} keeps weights in "${location.slice(0, 80)}", which is not a plain file name beside it`);
     }
     const data = files.get(location);
@@ -189,7 +190,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
   const size = stated ?? preprocessing.size;
   if (!size) throw new ModelFormatError(`${file.name}: the input's height and width are not fixed and no preprocessor_config.json gives them`);
 
-  let labels = (config && labelsFromConfig(config)) ?? readLabelList(files);
+  let labels = (config && labelsFromConfig(config)) ?? readLabelFiles(files, ['labels.txt', 'synset.txt']);
   const classes = output.classes;
   let labelNote = '';
   if (!labels) {
@@ -229,21 +230,4 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
     ...(others.length ? { variants: [chosen, ...others] } : {}),
     files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels), ...external },
   };
-}
-
-/** labels.json (an array) or labels.txt / synset.txt (a line each). */
-function readLabelList(files: Map<string, ImportFile>): string[] | null {
-  const asJson = files.get('labels.json');
-  if (asJson) {
-    let labels: unknown;
-    try {
-      labels = JSON.parse(text(asJson.bytes));
-    } catch {
-      throw new ModelFormatError('labels.json is not valid JSON');
-    }
-    if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ModelFormatError('labels.json must be an array of strings');
-    return labels;
-  }
-  const asText = files.get('labels.txt') ?? files.get('synset.txt');
-  return asText ? text(asText.bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : null;
 }

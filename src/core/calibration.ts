@@ -124,6 +124,32 @@ export function fitTemperature(probabilities: readonly Float32Array[], truth: re
   return Math.exp((lo + hi) / 2);
 }
 
+/** Every class's probability from a full ranked answer, as the model gives them before temperature `t` was applied. */
+export function untempered(predictions: readonly { index: number; probability: number }[], classes: number, t: number): Float32Array {
+  const probabilities = new Float32Array(classes);
+  for (const p of predictions) probabilities[p.index] = p.probability;
+  return withTemperature(probabilities, 1 / t);
+}
+
+/** A temperature fitted on half of a labelled set, and the ECE on the other half before (at `current`) and after it. */
+export interface TemperatureFit {
+  temperature: number;
+  before: number;
+  after: number;
+  fitOn: number;
+  heldOut: number;
+}
+
+/** Fits on the even-numbered images and measures on the odd-numbered ones; null when either half is empty. */
+export function fitOnHalf(probabilities: readonly Float32Array[], truth: readonly number[], current: number): TemperatureFit | null {
+  const half = (parity: number) => probabilities.flatMap((_, i) => (i % 2 === parity ? [i] : []));
+  const [fitOn, heldOut] = [half(0), half(1)];
+  if (fitOn.length === 0 || heldOut.length === 0) return null;
+  const temperature = fitTemperature(fitOn.map((i) => probabilities[i]!), fitOn.map((i) => truth[i]!));
+  const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => probabilities[i]!), heldOut.map((i) => truth[i]!), t)).ece;
+  return { temperature, before: ece(current), after: ece(temperature), fitOn: fitOn.length, heldOut: heldOut.length };
+}
+
 /** Top-1 confidence and correctness of each image at temperature `t`. */
 export function judgedAt(probabilities: readonly Float32Array[], truth: readonly number[], t = 1): Judged[] {
   return probabilities.map((p, i) => {

@@ -118,6 +118,11 @@ export function parseModelSpec(json: unknown): ModelSpec {
   };
 }
 
+/** A trial run's answer must hold one number per label (after a dropped background class): anything else is not a classifier for them. */
+export function checkOutputCount(outputs: number, labels: number, classOffset = 0): void {
+  if (outputs !== labels + classOffset) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${labels} labels: it is not a classifier for them (a detection or segmentation model?)`);
+}
+
 export function parseLabels(json: unknown): string[] {
   if (!Array.isArray(json) || json.length === 0 || !json.every((l) => typeof l === 'string')) {
     throw new ModelFormatError('labels.json must be a non-empty array of strings');

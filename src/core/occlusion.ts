@@ -42,6 +42,8 @@ export function seenRegion(width: number, height: number, spec: Pick<ModelSpec, 
 }
 
 export interface OcclusionOptions {
+  /** The class's probability on the whole photo, where the caller has it already (else one more run finds it). */
+  base?: number;
   /** Checked between runs: true ends the work with a CancelledError. */
   cancelled?: () => boolean;
   onProgress?: (done: number, total: number) => void;
@@ -56,7 +58,7 @@ export async function occlusionMap(pixels: Pixels, spec: Pick<ModelSpec, 'fit' |
   const region = seenRegion(width, height, spec);
   const places = OCCLUSION_PATCHES.map((share) => Math.round((1 - share) / (share / 2)) + 1);
   const total = 1 + places.reduce((sum, n) => sum + n * n, 0);
-  const base = await probability(pixels);
+  const base = options.base ?? (await probability(pixels));
   const sums = new Float32Array(HEATMAP_CELLS * HEATMAP_CELLS);
   const counts = new Float32Array(HEATMAP_CELLS * HEATMAP_CELLS);
   const masked = new Uint8ClampedArray(data.length);

@@ -8,8 +8,13 @@ const STORAGE_KEY = 'glimpse-min-confidence';
  * The minimum confidence below which a result says "not sure" first (its guesses still shown):
  * the URL's `?minConfidence=` for this page, else the user's setting, else 0 (always sure).
  */
+function storedMinimum(): number {
+  const value = Number(localStore()?.getItem(STORAGE_KEY) ?? 0);
+  return isMinConfidence(value) ? value : 0;
+}
+
 class Confidence {
-  minimum = $state(minConfidenceFromUrl(globalThis.location?.search ?? '') ?? Number(localStore()?.getItem(STORAGE_KEY) ?? 0));
+  minimum = $state(minConfidenceFromUrl(globalThis.location?.search ?? '') ?? storedMinimum());
 
   set(value: number): void {
     if (!isMinConfidence(value)) return;

@@ -1,5 +1,5 @@
 import { evaluate, MAX_EVALUATED_CLASSES, type EvaluationReport, type Sample } from '../core/metrics';
-import { accuracyCoverage, calibration, fitTemperature, judgedAt, withTemperature, type Calibration, type CoveragePoint } from '../core/calibration';
+import { accuracyCoverage, calibration, fitOnHalf, judgedAt, untempered, type Calibration, type CoveragePoint, type TemperatureFit } from '../core/calibration';
 import { isImageFileName } from '../core/image-files';
 import { resolveLabel, wnidLabeller } from '../core/labels';
 import { classifier } from './classifier.svelte';
@@ -48,7 +48,7 @@ class Evaluation {
   calibration = $state.raw<Calibration | null>(null);
   coverage = $state.raw<CoveragePoint[]>([]);
   /** The last fit: the temperature, and the ECE before and after it on the held-out half. */
-  fitted = $state.raw<{ temperature: number; before: number; after: number; fitOn: number; heldOut: number } | null>(null);
+  fitted = $state.raw<TemperatureFit | null>(null);
   /** Every image's probabilities before any temperature, and its true class: what a fit needs. */
   private raw: Float32Array[] = [];
   private truth: number[] = [];
@@ -79,9 +79,7 @@ class Evaluation {
         // Every class's probability, for the calibration figures and a temperature fit.
         const result = await classifier.classifyImage(file, labels.length);
         samples.push({ truth, ranked: result.predictions.slice(0, 5).map((p) => p.index), ms: result.ms });
-        const probabilities = new Float32Array(labels.length);
-        for (const p of result.predictions) probabilities[p.index] = p.probability;
-        raw.push(withTemperature(probabilities, 1 / temperature));
+        raw.push(untempered(result.predictions, labels.length, temperature));
         truths.push(truth);
       } catch (error) {
         this.skipped = [...this.skipped, { name: file.webkitRelativePath || file.name, reason: (error as Error).name }];
@@ -105,15 +103,11 @@ class Evaluation {
    * on every engine, after reloads too); the ECE before and after is measured on the other half.
    */
   async calibrate(): Promise<void> {
-    const fitOn = this.raw.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
-    const heldOut = this.raw.flatMap((_, i) => (i % 2 === 1 ? [i] : []));
-    if (fitOn.length === 0 || heldOut.length === 0) return;
-    const current = classifier.info?.model.temperature ?? 1;
-    const temperature = fitTemperature(fitOn.map((i) => this.raw[i]!), fitOn.map((i) => this.truth[i]!));
-    const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => this.raw[i]!), heldOut.map((i) => this.truth[i]!), t)).ece;
-    await classifier.calibrate(temperature);
-    this.fitted = { temperature, before: ece(current), after: ece(temperature), fitOn: fitOn.length, heldOut: heldOut.length };
-    this.judge(temperature);
+    const fit = fitOnHalf(this.raw, this.truth, classifier.info?.model.temperature ?? 1);
+    if (!fit) return;
+    await classifier.calibrate(fit.temperature);
+    this.fitted = fit;
+    this.judge(fit.temperature);
   }
 
   /** Forgets the fitted temperature: the model's own applies again. */
