@@ -55,7 +55,7 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
     log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
   );
   const trainingMs = performance.now() - trainingStarted;
-  const report = validationReport(head, truth, split.val, classes);
+  const report = validationReport(head.valProbabilities, truth, split.val, classes);
   log(`\n${head.history.length} epochs in ${trainingMs.toFixed(0)} ms; best epoch ${head.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
   for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
   const { perClass: _, confusion: __, ...summary } = report;
@@ -111,6 +111,7 @@ if (import.meta.filename === process.argv[1]) {
       patience: DEFAULT_TRAIN_OPTIONS.patience,
       flip: values.flip,
       cropJitter: values['crop-jitter'],
+      method: 'head',
     });
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

@@ -1,7 +1,7 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
@@ -225,21 +225,34 @@ async function featureEngine(): Promise<Engine> {
   return baseForTraining;
 }
 
+/** A photo's decoded bitmap, started early so that decoding the next photo overlaps the model's run on this one. */
+function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
+  return createImageBitmap(data, { imageOrientation: 'from-image' });
+}
+
 /**
  * Trains a classifier on the user's labelled images: the built-in model's pooled features
  * (cached by image content, and on disk when `keepFeatures`), then a softmax head with a
- * seeded, stratified validation split. Augmentation adds views (mirror, crop) of the
- * training images only: validation stays the user's own images.
+ * seeded, stratified validation split, or (method `nearest`) a nearest-neighbour classifier
+ * on the same features, checked by leave-one-out. Augmentation adds views (mirror, crop) of
+ * the training images only: validation stays the user's own images. One photo is decoded
+ * at a time (and the next while the model runs): features and their keys are all a run keeps.
+ * An image's `key` from an earlier run's summary spares reading it again when its features are known.
  * The result waits for `useTrained` or `exportTrained`.
  */
 async function train(
-  images: { data: Blob; label: string }[],
+  images: TrainImageInput[],
   options: Partial<TrainOptions>,
   onProgress: (event: TrainEvent) => void,
   keepFeatures = false,
 ): Promise<TrainSummary> {
   stopTraining = false;
-  const [{ collectFeatures, stratifiedSplit, trainHead, validationReport }, { combineWithHead }] = await Promise.all([import('../src/core/training'), import('./trained-model')]);
+  const started = performance.now();
+  const [{ collectFeatures, stratifiedSplit, trainHead, validationReport, reviewOf }, { combineWithHead }, { fitNearest, NONE_OF_THESE }] = await Promise.all([
+    import('../src/core/training'),
+    import('./trained-model'),
+    import('../src/core/nearest-neighbour'),
+  ]);
   const labels = [...new Set(images.map((i) => i.label))].sort();
   if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
   const source = await featureEngine();
@@ -248,38 +261,60 @@ async function train(
   if (base.format === 'onnx') throw new ModelFormatError(`${base.spec.name} is an ONNX model: training a head needs a tfjs base model`);
   if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
   const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const nearest = settings.method === 'nearest';
   const labelled = images.map((image) => labels.indexOf(image.label));
-  const imageSplit = stratifiedSplit(labelled, settings.validation, settings.seed);
-  const views = trainingViews(images.length, imageSplit.train, settings);
+  const imageSplit = nearest ? { train: labelled.map((_, i) => i), val: [] } : stratifiedSplit(labelled, settings.validation, settings.seed);
+  const views = trainingViews(images.length, nearest ? [] : imageSplit.train, settings);
   const total = views.reduce((sum, v) => sum + v.length, 0);
   const cacheKey = `${source.files.spec.name}@${source.files.version}`;
+  const keys: string[] = [];
   featureCache.startRun();
   let done = 0;
+  let computed = 0;
+  let ahead: { index: number; bitmap: Promise<ImageBitmap> } | null = null;
   const { features, truth, split } = await collectFeatures(labelled, imageSplit, views, async (i, imageViews) => {
     const image = images[i]!;
-    const hash = await sha256Hex(new Uint8Array(await image.data.arrayBuffer()));
+    const hash = image.key ?? (await sha256Hex(new Uint8Array(await image.data.arrayBuffer())));
+    keys[i] = hash;
     const vectors: Float32Array[] = [];
-    let bitmap: ImageBitmap | null = null;
+    let bitmap: Promise<ImageBitmap> | null = ahead?.index === i ? ahead.bitmap : null;
+    if (ahead && ahead.index !== i) void ahead.bitmap.then((b) => b.close(), () => undefined);
+    ahead = null;
     try {
       for (const view of imageViews) {
         if (stopTraining) throw new CancelledError('training was cancelled');
         const key = `${cacheKey}|${hash}|${viewKey(view)}`;
         let vector = await featureCache.get(key, keepFeatures);
         if (!vector) {
-          bitmap ??= await createImageBitmap(image.data, { imageOrientation: 'from-image' });
-          vector = await source.features(bitmapToPixels(bitmap, source.files.spec, view), node);
+          bitmap ??= decodeTrainingImage(image.data);
+          if (!ahead && i + 1 < images.length) ahead = { index: i + 1, bitmap: decodeTrainingImage(images[i + 1]!.data) };
+          vector = await source.features(bitmapToPixels(await bitmap, source.files.spec, view), node);
+          computed++;
           await featureCache.set(key, vector, keepFeatures);
         }
         vectors.push(vector);
         onProgress({ phase: 'features', done: ++done, total });
       }
     } finally {
-      bitmap?.close();
+      void bitmap?.then((b) => b.close(), () => undefined);
     }
     return vectors;
-  });
+  }).finally(() => ahead && void ahead.bitmap.then((b) => b.close(), () => undefined));
+  const featuresMs = performance.now() - started;
+  const common = { labels, features: { total, computed, ...featureCache.reused }, keys };
+  if (nearest) {
+    const fit = fitNearest(features, truth, labels.length);
+    const classOnly = fit.probabilities.map((p) => p.subarray(0, labels.length));
+    const report = validationReport(classOnly, truth, split.train, labels);
+    const name = `nearest: ${labels.join(', ')}`.slice(0, 80);
+    const examples = labels.map((_, c) => truth.filter((t) => t === c).length);
+    const info = { name, labels: [...labels, NONE_OF_THESE], options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name, examples };
+    const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, fit.head, info, storage);
+    trained = { files: rebuild('float32'), name, labels: info.labels, rebuild };
+    return { ...common, method: 'nearest', split: { train: images.length, val: images.length }, history: [], bestEpoch: 0, valAccuracy: report.top1, report, name, review: reviewOf(split.train, classOnly), timing: { featuresMs, totalMs: performance.now() - started } };
+  }
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
-  const report = validationReport(head, truth, split.val, labels);
+  const report = validationReport(head.valProbabilities, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
   // The validation split calibrates the new head's confidence too (a temperature), where there is one.
   const valTruth = split.val.map((i) => truth[i]!);
@@ -288,14 +323,16 @@ async function train(
   const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, head, info, storage);
   trained = { files: rebuild('float32'), name, labels, rebuild };
   return {
-    labels,
+    ...common,
+    method: 'head',
     split: { train: split.train.length, val: split.val.length },
-    features: { total, ...featureCache.reused },
     history: head.history,
     bestEpoch: head.bestEpoch,
     valAccuracy: report.top1,
     report,
     name,
+    review: reviewOf(split.val, head.valProbabilities),
+    timing: { featuresMs, totalMs: performance.now() - started },
   };
 }
 

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../src/core/model-spec';
 import type { TrainedHead, TrainOptions } from '../src/core/training';
 import type { EvaluationReport } from '../src/core/metrics';
+import type { NearestHead } from '../src/core/nearest-neighbour';
 import { quantize } from '../src/core/weight-encoding';
 import { entryByteLength } from './model-files';
 
@@ -42,6 +43,8 @@ export interface TrainedModelInfo {
   options: TrainOptions;
   validation: Pick<EvaluationReport, 'n' | 'top1' | 'macro' | 'weighted'>;
   baseModel: string;
+  /** Photos a nearest-neighbour head keeps, per class. */
+  examples?: number[];
   /** The temperature fitted on the validation split (omitted: 1). */
   temperature?: number;
 }
@@ -49,7 +52,7 @@ export interface TrainedModelInfo {
 /** How the head's kernels are stored: float32 as trained, or smaller with the project's quantizer. */
 export type HeadStorage = 'float32' | 'float16' | 'uint8';
 
-export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, head: TrainedHead, info: TrainedModelInfo, storage: HeadStorage = 'float32'): Record<string, Uint8Array> {
+export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, head: TrainedHead | NearestHead, info: TrainedModelInfo, storage: HeadStorage = 'float32'): Record<string, Uint8Array> {
   if (!spec.features) throw new Error(`${spec.name} names no feature layer in its metadata.json`);
   const nodes = (base.modelTopology as { node: Node[] }).node;
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -70,23 +73,50 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     offset += length;
   }
 
-  const added: Node[] = [constNode('head/flatten/shape', 'DT_INT32', [2]), { name: 'head/flatten', op: 'Reshape', input: [spec.features.node, 'head/flatten/shape'], attr: { ...T, Tshape: { type: 'DT_INT32' } } }];
-  weights.push({ spec: { name: 'head/flatten/shape', shape: [2], dtype: 'int32' }, bytes: new Uint8Array(Int32Array.from([-1, spec.features.size]).buffer) });
-  let x = 'head/flatten';
-  head.weights.forEach((layer, i) => {
-    const last = i === head.weights.length - 1;
-    const name = `head/dense_${i + 1}`;
-    added.push(constNode(`${name}/kernel`, 'DT_FLOAT', layer.kernelShape), constNode(`${name}/bias`, 'DT_FLOAT', [layer.bias.length]));
-    const kernel = quantize(layer.kernel, storage);
-    weights.push(
-      { spec: { name: `${name}/kernel`, shape: layer.kernelShape, dtype: 'float32', ...(kernel.quantization ? { quantization: kernel.quantization } : {}) } as tf.io.WeightsManifestEntry, bytes: kernel.bytes },
-      { spec: { name: `${name}/bias`, shape: [layer.bias.length], dtype: 'float32' }, bytes: new Uint8Array(layer.bias.slice().buffer) },
-    );
-    const fused = [btoa('BiasAdd'), ...(last ? [] : [btoa('Relu')])];
+  const added: Node[] = [];
+  /** A constant node and its value in the weights file. */
+  const constant = (name: string, values: Float32Array | Int32Array, shape: number[]) => {
+    const int = values instanceof Int32Array;
+    added.push(constNode(name, int ? 'DT_INT32' : 'DT_FLOAT', shape));
+    weights.push({ spec: { name, shape, dtype: int ? 'int32' : 'float32' }, bytes: new Uint8Array(values.slice().buffer) });
+    return name;
+  };
+  /** x·kernel + bias, the kernel stored as `storage` says. */
+  const dense = (name: string, x: string, kernelValues: Float32Array, kernelShape: [number, number], bias: Float32Array, relu: boolean) => {
+    added.push(constNode(`${name}/kernel`, 'DT_FLOAT', kernelShape));
+    const kernel = quantize(kernelValues, storage);
+    weights.push({ spec: { name: `${name}/kernel`, shape: kernelShape, dtype: 'float32', ...(kernel.quantization ? { quantization: kernel.quantization } : {}) } as tf.io.WeightsManifestEntry, bytes: kernel.bytes });
+    constant(`${name}/bias`, bias, [bias.length]);
+    const fused = [btoa('BiasAdd'), ...(relu ? [btoa('Relu')] : [])];
     added.push({ name, op: '_FusedMatMul', input: [x, `${name}/kernel`, `${name}/bias`], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: false }, fused_ops: { list: { s: fused } }, num_args: { i: '1' }, epsilon: { f: 0 } } });
-    x = name;
-  });
-  added.push({ name: 'head/probabilities', op: 'Softmax', input: [x], attr: T });
+    return name;
+  };
+  const op = (name: string, kind: string, input: string[], attr: Record<string, unknown> = {}) => {
+    added.push({ name, op: kind, input, attr: { ...T, ...attr } });
+    return name;
+  };
+  let x = op('head/flatten', 'Reshape', [spec.features.node, constant('head/flatten/shape', Int32Array.from([-1, spec.features.size]), [2])], { Tshape: { type: 'DT_INT32' } });
+  if ('exemplars' in head) {
+    // Cosine similarity to every example (unit-length features times unit-length examples), the
+    // best per class (classes padded to the same count), the threshold as one more class.
+    const size = spec.features.size;
+    const groups = head.classes + 1;
+    const kernel = new Float32Array(size * groups * head.perClass);
+    head.exemplars.forEach((example, j) => example.forEach((v, i) => (kernel[i * groups * head.perClass + j] = v)));
+    const bias = new Float32Array(groups * head.perClass);
+    bias.fill(head.threshold, head.classes * head.perClass);
+    const keep = { keep_dims: { b: true }, Tidx: { type: 'DT_INT32' } };
+    const squared = op('head/nearest/squared', 'Square', [x]);
+    const sum = op('head/nearest/sum', 'Sum', [squared, constant('head/nearest/axis', Int32Array.from([1]), [1])], keep);
+    const norm = op('head/nearest/rsqrt', 'Rsqrt', [op('head/nearest/floor', 'Maximum', [sum, constant('head/nearest/epsilon', Float32Array.from([1e-12]), [])])]);
+    x = dense('head/nearest/similarity', op('head/nearest/unit', 'Mul', [x, norm]), kernel, [size, groups * head.perClass], bias, false);
+    x = op('head/nearest/grouped', 'Reshape', [x, constant('head/nearest/groups', Int32Array.from([-1, groups, head.perClass]), [3])], { Tshape: { type: 'DT_INT32' } });
+    x = op('head/nearest/best', 'Max', [x, constant('head/nearest/within', Int32Array.from([2]), [1])], { ...keep, keep_dims: { b: false } });
+    x = op('head/nearest/logits', 'Mul', [x, constant('head/nearest/scale', Float32Array.from([head.scale]), [])]);
+  } else {
+    head.weights.forEach((layer, i) => (x = dense(`head/dense_${i + 1}`, x, layer.kernel, layer.kernelShape, layer.bias, i < head.weights.length - 1)));
+  }
+  op('head/probabilities', 'Softmax', [x]);
 
   const shard = new Uint8Array(weights.reduce((n, w) => n + w.bytes.byteLength, 0));
   offset = 0;
@@ -111,7 +141,10 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     input: { shape: [1, ...spec.inputSize, 3], dtype: 'float32', layout: 'NHWC RGB', range: spec.range, fit: spec.fit, centralCrop: spec.centralCrop },
     output: { shape: [1, info.labels.length], activation: 'softmax', labels: 'labels.json', classOffset: 0, ...(info.temperature ? { temperature: Number(info.temperature.toFixed(4)) } : {}) },
     features: spec.features,
-    training: { options: info.options, bestEpoch: head.bestEpoch, epochs: head.history.length, validation: info.validation, headStorage: storage },
+    training:
+      'exemplars' in head
+        ? { method: 'nearest', examples: info.examples, threshold: head.threshold, scale: head.scale, validation: info.validation, headStorage: storage }
+        : { method: 'head', options: info.options, bestEpoch: head.bestEpoch, epochs: head.history.length, validation: info.validation, headStorage: storage },
   };
   const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
   return { 'model.json': encode(modelJson), 'weights.bin': shard, 'labels.json': encode(info.labels), 'metadata.json': encode(metadata) };

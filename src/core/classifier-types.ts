@@ -4,7 +4,7 @@ export const BUILTIN_MODEL = 'builtin';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
 import type { EvaluationReport } from './metrics';
 import type { Prediction } from './predictions';
-import type { EpochFigures } from './train-options';
+import type { EpochFigures, ReviewEntry, TrainOptions } from './train-options';
 
 /** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
 
@@ -63,11 +63,25 @@ export interface ClassifyResult {
 /** What the Train view hears while the worker trains. */
 export type TrainEvent = { phase: 'features'; done: number; total: number } | ({ phase: 'training' } & EpochFigures);
 
+/** A photo to train on; `key` is its content key from an earlier run's summary, which spares reading it again. */
+export interface TrainImageInput {
+  data: Blob;
+  label: string;
+  key?: string;
+}
+
 export interface TrainSummary {
+  method: TrainOptions['method'];
   labels: string[];
   split: { train: number; val: number };
-  /** Feature vectors the run used (images and their augmented views), and how many were already known. */
-  features: { total: number; memory: number; disk: number };
+  /** Feature vectors the run used (images and their augmented views): computed now, or already known. */
+  features: { total: number; computed: number; memory: number; disk: number };
+  /** Each input image's content key, in input order. */
+  keys: string[];
+  /** The validation images' answers (every image's leave-one-out answer for nearest neighbour). */
+  review: ReviewEntry[];
+  /** From the call to the end of features, and to the result. */
+  timing: { featuresMs: number; totalMs: number };
   history: EpochFigures[];
   bestEpoch: number;
   /** Validation accuracy of the best epoch's weights. */

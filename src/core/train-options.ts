@@ -15,9 +15,11 @@ export interface TrainOptions {
   flip: boolean;
   /** Train on a random crop (80–95% of each side) of each training image too. */
   cropJitter: boolean;
+  /** A trained softmax head, or few-shot nearest neighbour on the features (no training). */
+  method: 'head' | 'nearest';
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0, flip: false, cropJitter: false };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0, flip: false, cropJitter: false, method: 'head' };
 
 export interface EpochFigures {
   epoch: number;
@@ -25,4 +27,13 @@ export interface EpochFigures {
   accuracy: number;
   valLoss: number;
   valAccuracy: number;
+}
+
+/** A validation image's answer after training (leave-one-out for nearest neighbour). */
+export interface ReviewEntry {
+  /** The image's index in the run's input. */
+  index: number;
+  predicted: number;
+  /** The predicted class's probability. */
+  confidence: number;
 }

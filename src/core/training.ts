@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ImageView } from './augmentation';
 import { evaluate, type EvaluationReport } from './metrics';
 import { seededRandom } from './stats';
-import type { EpochFigures, TrainOptions } from './train-options';
+import type { EpochFigures, ReviewEntry, TrainOptions } from './train-options';
 
 export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './train-options';
 
@@ -79,8 +79,13 @@ export async function trainHead(
 ): Promise<TrainedHead> {
   const layers = await import('@tensorflow/tfjs-layers');
   const size = features[0]!.length;
+  const rows = (indices: number[]) => {
+    const out = new Float32Array(indices.length * size);
+    indices.forEach((i, k) => out.set(features[i]!, k * size));
+    return out;
+  };
   const batch = (indices: number[]) => ({
-    x: tf.tensor2d(indices.flatMap((i) => Array.from(features[i]!)), [indices.length, size]),
+    x: tf.tensor2d(rows(indices), [indices.length, size]),
     y: tf.tidy(() => tf.oneHot(tf.tensor1d(indices.map((i) => labels[i]!), 'int32'), classes)),
   });
   const train = batch(split.train);
@@ -130,8 +135,17 @@ export async function trainHead(
   }
 }
 
-/** The validation images scored with the shared metrics, from the best weights' probabilities. */
-export function validationReport(head: TrainedHead, truth: readonly number[], val: readonly number[], labels: readonly string[]): EvaluationReport {
-  const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
-  return evaluate(val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(head.valProbabilities[k]!), ms: 0 })), labels);
+const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
+
+/** The validation images (`val`, with their `probabilities` in the same order) scored with the shared metrics. */
+export function validationReport(probabilities: readonly Float32Array[], truth: readonly number[], val: readonly number[], labels: readonly string[]): EvaluationReport {
+  return evaluate(val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(probabilities[k]!), ms: 0 })), labels);
+}
+
+/** Each validation image's answer, for the Review panel: which image, the class it got, how sure. */
+export function reviewOf(val: readonly number[], probabilities: readonly Float32Array[]): ReviewEntry[] {
+  return val.map((index, k) => {
+    const [predicted] = ranked(probabilities[k]!);
+    return { index, predicted: predicted!, confidence: probabilities[k]![predicted!]! };
+  });
 }

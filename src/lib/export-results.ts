@@ -34,7 +34,7 @@ export function resultsToJson(results: readonly ImageResult[], minConfidence = 0
 }
 
 /** Saves text or bytes as a file through a temporary blob: link (nothing is uploaded). */
-export function download(name: string, type: string, content: string | Uint8Array<ArrayBuffer>): void {
+export function download(name: string, type: string, content: string | Uint8Array<ArrayBuffer> | Blob): void {
   const url = URL.createObjectURL(new Blob([content], { type }));
   const link = Object.assign(document.createElement('a'), { href: url, download: name });
   link.click();

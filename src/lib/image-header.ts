@@ -61,8 +61,7 @@ function isoBrand(bytes: Uint8Array): string | undefined {
 }
 
 /** JPEG and PNG streams have explicit end markers; a file cut short lacks them even if its header is intact. */
-function isTruncated(type: string, bytes: Uint8Array): boolean {
-  const tail = bytes.subarray(Math.max(0, bytes.length - 4096));
+function isTruncated(type: string, tail: Uint8Array): boolean {
   if (type === 'jpg') {
     for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return false;
     return true;
@@ -80,8 +79,32 @@ function isTruncated(type: string, bytes: Uint8Array): boolean {
  * dimensions from the header, so bombs and non-images are refused before decoding.
  */
 export function inspectImage(bytes: Uint8Array): ImageHeader {
-  if (bytes.length === 0) throw new EmptyFileError('the file is empty');
-  if (bytes.length > LIMITS.maxBytes) throw new ImageTooLargeError(`the file is ${bytes.length} bytes; the limit is ${LIMITS.maxBytes}`);
+  return inspectParts(bytes, bytes.subarray(Math.max(0, bytes.length - TAIL)), bytes.length);
+}
+
+/** The end of a file that the end-marker check reads. */
+const TAIL = 4096;
+/** Enough of a file's start for the header of every photo seen so far (EXIF, ICC and XMP come before a JPEG's size). */
+const HEAD = 256 * 1024;
+
+/**
+ * inspectImage for a file, reading only its start and end: checking thousands of photos
+ * reads kilobytes each, not megabytes. A header beyond the start reads the whole file.
+ */
+export async function inspectImageFile(file: Blob): Promise<ImageHeader> {
+  if (file.size <= HEAD + TAIL) return inspectImage(new Uint8Array(await file.arrayBuffer()));
+  const [head, tail] = await Promise.all([file.slice(0, HEAD).arrayBuffer(), file.slice(file.size - TAIL).arrayBuffer()]);
+  try {
+    return inspectParts(new Uint8Array(head), new Uint8Array(tail), file.size);
+  } catch (error) {
+    if (error instanceof CorruptImageError && /damaged/.test(error.message)) return inspectImage(new Uint8Array(await file.arrayBuffer()));
+    throw error;
+  }
+}
+
+function inspectParts(bytes: Uint8Array, tail: Uint8Array, byteLength: number): ImageHeader {
+  if (byteLength === 0) throw new EmptyFileError('the file is empty');
+  if (byteLength > LIMITS.maxBytes) throw new ImageTooLargeError(`the file is ${byteLength} bytes; the limit is ${LIMITS.maxBytes}`);
   const text = leadingText(bytes);
   if (text.startsWith('<svg') || (text.startsWith('<?xml') && text.includes('<svg'))) {
     throw new UnsupportedFormatError('SVG images are not supported');
@@ -104,6 +127,6 @@ export function inspectImage(bytes: Uint8Array): ImageHeader {
   const { width, height } = size;
   if (!(width > 0 && height > 0)) throw new CorruptImageError('the image header has no size');
   checkShape(width, height);
-  if (isTruncated(type, bytes)) throw new CorruptImageError('the image is incomplete (the file was cut short)');
+  if (isTruncated(type, tail)) throw new CorruptImageError('the image is incomplete (the file was cut short)');
   return { type, mime, width, height };
 }

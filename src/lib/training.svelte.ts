@@ -1,9 +1,9 @@
 import type { TrainSummary } from '../core/classifier-types';
 import { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from '../core/train-options';
 import { classifier } from './classifier.svelte';
-import { previewUrl } from './decode';
 import { download } from './export-results';
-import { inspectImage } from './image-header';
+import { inspectImageFile } from './image-header';
+import { thumbnails } from './thumbnails.svelte';
 
 export type TrainState = 'idle' | 'features' | 'training' | 'done' | 'error';
 
@@ -11,16 +11,30 @@ export interface TrainImage {
   id: number;
   file: File;
   label: string;
-  /** A typed preview, once the file passed the image checks. */
-  previewUrl?: string;
   /** Why the image is refused (the same checks as classification); refused images are not trained on. */
   error?: unknown;
 }
 
+/** A validation photo's answer after the last run, joined with the photo as it is now. */
+export interface ReviewItem {
+  image: TrainImage;
+  /** The class it had when the model was trained. */
+  truth: string;
+  predicted: string;
+  confidence: number;
+}
+
+/** Automatic: nearest neighbour while every class is small, else a trained head. */
+export type MethodChoice = 'auto' | TrainOptions['method'];
+
 const KEEP_FEATURES = 'glimpse.keepFeatures';
 
-/** Classes below this many images train, but poorly: the view warns. */
+/** Classes below this many images train, but poorly: the view warns, and the automatic method is nearest neighbour. */
 export const FEW_IMAGES = 10;
+/** The least sure right answers the Review panel shows per class, after every wrong one. */
+export const LEAST_SURE = 5;
+/** Header checks at once while reading a folder. */
+const READ_AHEAD = 16;
 
 /** `<root>/<class>/<file>` from a chosen folder, else `<class>__<anything>.<ext>`. */
 export function labelOf(file: File): string | null {
@@ -30,50 +44,81 @@ export function labelOf(file: File): string | null {
   return match ? match[1]! : null;
 }
 
-/** The Train view's data, settings and run, as Svelte state; the work itself is the worker's. */
+/** The Train view's data, settings, run and review, as Svelte state; the work itself is the worker's. */
 class Training {
   images = $state.raw<TrainImage[]>([]);
   /** Files that named no class. */
   unlabelled = $state(0);
+  /** Files whose headers are still being checked. */
+  reading = $state({ done: 0, total: 0 });
   state = $state<TrainState>('idle');
   error = $state.raw<unknown>(null);
   options = $state<TrainOptions>({ ...DEFAULT_TRAIN_OPTIONS });
+  method = $state<MethodChoice>('auto');
   features = $state({ done: 0, total: 0 });
+  /** When this run's features began, and how many were done then, for the rate and time left. */
+  private featureClock = { at: 0, done: 0 };
+  featureRate = $state(0);
   history = $state.raw<EpochFigures[]>([]);
   summary = $state.raw<TrainSummary | null>(null);
+  /** The images of the last run, by their index in it, with the class each had. */
+  private ran: { id: number; label: string }[] = [];
+  /** Content keys the worker gave each image: retraining reads no file twice. */
+  private keys = new Map<number, string>();
   /** The class that pasted images and camera captures join. */
   selected = $state<string | null>(null);
-  /** Keep features in IndexedDB too: a preference of this device, so it is remembered. */
-  keepFeatures = $state(typeof localStorage !== 'undefined' && localStorage.getItem(KEEP_FEATURES) === 'yes');
+  /** Keep features in IndexedDB too (on unless turned off here): a reload resumes where features stopped. */
+  keepFeatures = $state(typeof localStorage === 'undefined' || localStorage.getItem(KEEP_FEATURES) !== 'no');
   private nextId = 0;
   /** The latest run: progress arrives on the callback's own port, so an event can land after its run's result. */
   private run = 0;
 
   classes(): { label: string; images: TrainImage[] }[] {
     const byLabel = new Map<string, TrainImage[]>();
-    for (const image of this.images) byLabel.set(image.label, [...(byLabel.get(image.label) ?? []), image]);
+    for (const image of this.images) {
+      const list = byLabel.get(image.label);
+      if (list) list.push(image);
+      else byLabel.set(image.label, [image]);
+    }
     return [...byLabel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([label, images]) => ({ label, images }));
   }
 
+  /** The method a run uses now: the choice, or for `auto` what the class sizes call for. */
+  resolvedMethod(): TrainOptions['method'] {
+    if (this.method !== 'auto') return this.method;
+    const largest = Math.max(0, ...this.classes().map((c) => c.images.filter((i) => !i.error).length));
+    return largest < FEW_IMAGES ? 'nearest' : 'head';
+  }
+
+  /** Adds files, checking each one's header from its first and last bytes only, a batch at a time so the lists fill as it goes. */
   async add(files: readonly File[], label?: string): Promise<void> {
-    const added: TrainImage[] = [];
-    let unlabelled = 0;
-    for (const file of files) {
+    const named = files.flatMap((file) => {
       const name = label ?? labelOf(file);
-      if (!name) {
-        unlabelled++;
-        continue;
+      return name ? [{ file, label: name }] : [];
+    });
+    this.unlabelled += files.length - named.length;
+    this.reading = { done: this.reading.done, total: this.reading.total + named.length };
+    try {
+      for (let from = 0; from < named.length; from += READ_AHEAD * 8) {
+        const batch = named.slice(from, from + READ_AHEAD * 8);
+        const added: TrainImage[] = [];
+        for (let i = 0; i < batch.length; i += READ_AHEAD) {
+          added.push(
+            ...(await Promise.all(
+              batch.slice(i, i + READ_AHEAD).map(async ({ file, label: name }) => {
+                const image: TrainImage = { id: this.nextId++, file, label: name };
+                await inspectImageFile(file).catch((error: unknown) => (image.error = error));
+                return image;
+              }),
+            )),
+          );
+        }
+        this.images = [...this.images, ...added];
+        this.reading = { done: this.reading.done + batch.length, total: this.reading.total };
       }
-      const image: TrainImage = { id: this.nextId++, file, label: name };
-      try {
-        image.previewUrl = previewUrl(file, inspectImage(new Uint8Array(await file.arrayBuffer())));
-      } catch (error) {
-        image.error = error;
-      }
-      added.push(image);
+    } finally {
+      if (this.reading.done >= this.reading.total) this.reading = { done: 0, total: 0 };
     }
-    this.images = [...this.images, ...added];
-    this.unlabelled += unlabelled;
     if (label) this.selected = label;
   }
 
@@ -83,18 +128,30 @@ class Training {
   }
 
   forgetFeatures(): Promise<void> {
+    this.keys.clear();
     return classifier.forgetFeatures();
   }
 
   remove(id: number): void {
-    const image = this.images.find((i) => i.id === id);
-    if (image?.previewUrl) URL.revokeObjectURL(image.previewUrl);
+    thumbnails.forget(String(id));
+    this.keys.delete(id);
     this.images = this.images.filter((i) => i.id !== id);
   }
 
+  /** Moves a photo to another class, in place: its features stay, only its label changes. */
+  move(id: number, label: string): void {
+    this.images = this.images.map((i) => (i.id === id ? { ...i, label } : i));
+  }
+
   removeClass(label: string): void {
-    for (const image of this.images.filter((i) => i.label === label)) this.remove(image.id);
+    for (const image of this.images.filter((i) => i.label === label)) thumbnails.forget(String(image.id));
+    this.images = this.images.filter((i) => i.label !== label);
     if (this.selected === label) this.selected = null;
+  }
+
+  /** Seconds of features left at the rate so far, once there is one. */
+  secondsLeft(): number | null {
+    return this.featureRate > 0 ? (this.features.total - this.features.done) / this.featureRate : null;
   }
 
   async start(): Promise<void> {
@@ -107,14 +164,20 @@ class Training {
     this.summary = null;
     this.history = [];
     this.features = { done: 0, total: usable.length };
+    this.featureClock = { at: performance.now(), done: 0 };
+    this.featureRate = 0;
+    this.ran = usable.map((i) => ({ id: i.id, label: i.label }));
     try {
       const summary = await classifier.train(
-        usable.map((i) => ({ data: i.file, label: i.label })),
-        $state.snapshot(this.options),
+        usable.map((i) => ({ data: i.file, label: i.label, key: this.keys.get(i.id) })),
+        { ...$state.snapshot(this.options), method: this.resolvedMethod() },
         (event) => {
           if (!live()) return;
-          if (event.phase === 'features') this.features = { done: event.done, total: event.total };
-          else {
+          if (event.phase === 'features') {
+            this.features = { done: event.done, total: event.total };
+            const seconds = (performance.now() - this.featureClock.at) / 1000;
+            if (seconds > 0.5) this.featureRate = (event.done - this.featureClock.done) / seconds;
+          } else {
             this.state = 'training';
             const { phase: _, ...figures } = event;
             this.history = [...this.history, figures];
@@ -123,6 +186,7 @@ class Training {
         this.keepFeatures,
       );
       if (run !== this.run) return;
+      summary.keys.forEach((key, i) => this.keys.set(this.ran[i]!.id, key));
       this.summary = summary;
       // The result's own history is complete, whatever progress events are still on their way.
       this.history = summary.history;
@@ -132,6 +196,33 @@ class Training {
       this.error = error;
       this.state = 'error';
     }
+  }
+
+  /**
+   * The last run's validation photos that are still here, as they are now: moved ones under
+   * their new class, dropped ones gone.
+   */
+  reviewItems(): ReviewItem[] {
+    const summary = this.summary;
+    if (!summary) return [];
+    const now = new Map(this.images.map((i) => [i.id, i]));
+    return summary.review.flatMap((entry) => {
+      const ran = this.ran[entry.index];
+      const image = ran && now.get(ran.id);
+      return image ? [{ image, truth: ran.label, predicted: summary.labels[entry.predicted]!, confidence: entry.confidence }] : [];
+    });
+  }
+
+  /** What to look at first: every wrong answer, most confident first (likely mislabelled), then each class's least sure right ones. */
+  doubtful(): ReviewItem[] {
+    const items = this.reviewItems();
+    const wrong = items.filter((i) => i.predicted !== i.truth).sort((a, b) => b.confidence - a.confidence);
+    const unsure = new Map<string, ReviewItem[]>();
+    for (const item of items.filter((i) => i.predicted === i.truth).sort((a, b) => a.confidence - b.confidence)) {
+      const list = unsure.get(item.truth) ?? [];
+      if (list.length < LEAST_SURE) unsure.set(item.truth, [...list, item]);
+    }
+    return [...wrong, ...[...unsure.values()].flat()];
   }
 
   cancel(): Promise<void> {
@@ -147,6 +238,11 @@ class Training {
 
   async download(): Promise<void> {
     download('glimpse-trained-model.zip', 'application/zip', (await classifier.exportTrained(this.headStorage)) as Uint8Array<ArrayBuffer>);
+  }
+
+  /** The photos as they are now (moved, dropped), without refused ones. */
+  curated(): { file: File; label: string }[] {
+    return this.images.filter((i) => !i.error).map((i) => ({ file: i.file, label: i.label }));
   }
 }
 

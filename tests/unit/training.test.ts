@@ -9,6 +9,8 @@ import { fetchModelFiles, type TfjsModelFiles } from '../../workers/model-files'
 import { recordFetcher, withManifest } from '../../workers/model-store';
 import { combineWithHead } from '../../workers/trained-model';
 import { FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
+import { fitNearest, MAX_EXAMPLES_PER_CLASS, nearestProbabilities, NONE_OF_THESE } from '../../src/core/nearest-neighbour';
+import { labelledVariants } from '../../harness/labelled-photos';
 
 /** Two or three separable clusters of `dim`-wide features, deterministic. */
 function clusters(perClass: number, classes: number, dim = 16): { features: Float32Array[]; labels: number[] } {
@@ -125,4 +127,55 @@ describe('the trained model as one graph model', () => {
     engine.dispose();
     trained.dispose();
   });
+});
+
+describe('few-shot nearest neighbour', () => {
+  it('answers by the most similar example, says "none of these" far from every class, and fits on the examples alone', () => {
+    const { features, labels } = clusters(5, 3);
+    const { head, probabilities } = fitNearest(features, labels, 3);
+    expect(head.exemplars).toHaveLength(3 * 5);
+    // Leave-one-out: every example is answered by its own class from the other four.
+    probabilities.forEach((p, i) => expect(Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!)[0]).toBe(labels[i]));
+    for (const [i, vector] of features.entries()) {
+      const p = nearestProbabilities(head, vector);
+      expect(p).toHaveLength(4);
+      expect(p.indexOf(Math.max(...p))).toBe(labels[i]);
+    }
+    // A feature like none of the examples (the dimensions no class is built on are absent here: all the same).
+    const elsewhere = Float32Array.from({ length: 16 }, (_, d) => (d % 2 ? 1 : -1));
+    const p = nearestProbabilities(head, elsewhere);
+    expect(p.indexOf(Math.max(...p))).toBe(3);
+    expect(head.threshold).toBeGreaterThan(0);
+    expect(() => fitNearest(clusters(MAX_EXAMPLES_PER_CLASS + 1, 2).features, clusters(MAX_EXAMPLES_PER_CLASS + 1, 2).labels, 2)).toThrow(/at most/);
+  });
+
+  it('exports as one graph model that answers as the examples do, with "none of these" as its last class', async () => {
+    const base = await loadShippedModel();
+    const engine = new Engine(base, nodeActivate);
+    await engine.prepare('wasm');
+    await engine.select('wasm');
+    const variants = await labelledVariants(FIXTURES, 3, 0, 160);
+    const pixels = await Promise.all(variants.map(async (v) => {
+      const { data, info } = await sharp(v.buffer).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: 3 as const };
+    }));
+    const features = await Promise.all(pixels.map((p) => engine.features(p, base.spec.features!.node)));
+    const classes = [...new Set(variants.map((v) => v.label))];
+    const labels = variants.map((v) => classes.indexOf(v.label));
+    const { head } = fitNearest(features, labels, classes.length);
+    const validation = { n: 9, top1: 1, macro: { precision: 1, recall: 1, f1: 1 }, weighted: { precision: 1, recall: 1, f1: 1 } };
+    const files = combineWithHead(base.artifacts, base.spec, head, { name: 'few', labels: [...classes, NONE_OF_THESE], options: DEFAULT_TRAIN_OPTIONS, validation, baseModel: base.spec.name, examples: [3, 3, 3] });
+    const loaded = new Engine(await fetchModelFiles('https://glimpse.test/n/', () => undefined, recordFetcher(await withManifest(files))), nodeActivate);
+    await loaded.prepare('wasm');
+    await loaded.select('wasm');
+    for (const [i, p] of pixels.entries()) {
+      const expected = nearestProbabilities(head, features[i]!);
+      const { predictions } = await loaded.classify(p, 4);
+      for (const prediction of predictions) expect(Math.abs(prediction.probability - expected[prediction.index]!)).toBeLessThan(1e-4);
+      expect(predictions[0]!.label).toBe(variants[i]!.label);
+    }
+    expect(JSON.parse(new TextDecoder().decode(files['metadata.json'])).training).toMatchObject({ method: 'nearest', examples: [3, 3, 3] });
+    engine.dispose();
+    loaded.dispose();
+  }, 60_000);
 });
