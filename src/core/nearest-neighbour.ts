@@ -59,9 +59,13 @@ function similarities(unit: readonly Float32Array[], labels: readonly number[], 
   return [...best, threshold];
 }
 
+/** The share of a class's own photos the threshold may call "none of these", at most (by leave-one-out). */
+const OWN_MISSES = 0.1;
+
 /**
  * The threshold that best separates how close a photo is to the rest of its own class from
- * how close it is to the nearest other class (a stand-in for "something else"), by leave-one-out.
+ * how close it is to the nearest other class (a stand-in for "something else"), by leave-one-out,
+ * lowered where it would call more than OWN_MISSES of the classes' own photos "none of these".
  */
 function fitThreshold(own: number[], other: number[]): number {
   if (own.length === 0) return other.length > 0 ? other.reduce((s, v) => s + v, 0) / other.length : 0.5;
@@ -72,7 +76,8 @@ function fitThreshold(own: number[], other: number[]): number {
     const right = own.filter((s) => s >= t).length / own.length + (other.length > 0 ? other.filter((s) => s < t).length / other.length : 0);
     if (right > best.right) best = { t, right };
   }
-  return best.t;
+  const sorted = [...own].sort((a, b) => a - b);
+  return Math.min(best.t, sorted[Math.floor(OWN_MISSES * sorted.length)]! - 1e-6);
 }
 
 export function fitNearest(features: readonly Float32Array[], labels: readonly number[], classes: number): NearestFit {
