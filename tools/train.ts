@@ -9,15 +9,19 @@ import { writeModelManifest } from '../build/model-manifest';
 import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeEngine, tfjsOnly } from './node-model';
+import { fitNearest, NONE_OF_THESE } from '../src/core/nearest-neighbour';
+import type { TfjsModelFiles } from '../workers/model-files';
 import { fitTemperature } from '../src/core/calibration';
 
 const defaults = DEFAULT_TRAIN_OPTIONS;
-const HELP = `npm run train -- --images <dir> --out <dir> [--epochs ${defaults.epochs}] [--lr ${defaults.learningRate}] [--batch ${defaults.batchSize}] [--val ${defaults.validation}] [--seed ${defaults.seed}] [--hidden ${defaults.hidden}] [--flip] [--crop-jitter] [--base public/model]
+const HELP = `npm run train -- --images <dir> --out <dir> [--epochs ${defaults.epochs}] [--lr ${defaults.learningRate}] [--batch ${defaults.batchSize}] [--val ${defaults.validation}] [--seed ${defaults.seed}] [--hidden ${defaults.hidden}] [--flip] [--crop-jitter] [--nearest] [--base public/model]
 
 Trains a classifier on a folder with one sub-folder of images per class, as the app's Train
 view does: the base model's pooled features, then a softmax head (Adam, cross-entropy, early
 stopping on validation loss), with the same seeded, stratified validation split; --flip and
---crop-jitter add mirror images and random crops of the training images, as the view's options do. Writes one
+--crop-jitter add mirror images and random crops of the training images, as the view's options do.
+--nearest makes a few-shot nearest-neighbour classifier instead (cosine on the same features, checked
+by leave-one-out, with a "none of these" class), as the view's Nearest neighbour method does. Writes one
 tfjs graph model (model.json, weights.bin, labels.json, metadata.json, manifest.json, the base
 model's LICENSE) that npm run build -- --model <out> deploys and the Models view imports.`;
 
@@ -36,10 +40,11 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);
   const engine = await nodeEngine(base);
   const labelled = items.map((i) => i.truth);
-  const imageSplit = stratifiedSplit(labelled, o.validation, o.seed);
+  const nearest = o.method === 'nearest';
+  const imageSplit = nearest ? { train: labelled.map((_, i) => i), val: [] } : stratifiedSplit(labelled, o.validation, o.seed);
   const started = performance.now();
   // The same views and the same training set as the Train view.
-  const { features, truth, split } = await collectFeatures(labelled, imageSplit, trainingViews(items.length, imageSplit.train, o), async (i, views) => {
+  const { features, truth, split } = await collectFeatures(labelled, imageSplit, trainingViews(items.length, nearest ? [] : imageSplit.train, o), async (i, views) => {
     const vectors: Float32Array[] = [];
     for (const view of views) vectors.push(await engine.features(await decodeImageFile(items[i]!.path, base.spec, view), node));
     return vectors;
@@ -47,6 +52,7 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   engine.dispose();
   const featureSeconds = (performance.now() - started) / 1000;
   log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); ${features.length} feature vectors at ${(features.length / featureSeconds).toFixed(1)} images/s`);
+  if (nearest) return writeNearest(o, base, features, truth, classes, log);
   // The head trains on the plain CPU backend, which has every gradient kernel.
   await tf.setBackend('cpu');
   log(`split (seed ${o.seed}): ${split.train.length} to train${features.length > items.length ? ' (with augmented views)' : ''}, ${split.val.length} to validate`);
@@ -63,12 +69,29 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   const temperature = head.valProbabilities.length > 0 ? fitTemperature(head.valProbabilities, split.val.map((i) => truth[i]!)) : undefined;
   if (temperature) log(`temperature ${temperature.toFixed(4)} (fitted on the validation split; kept in metadata.json)`);
   const files = combineWithHead(base.artifacts, base.spec, head, { name: `trained: ${classes.join(', ')}`.slice(0, 80), labels: classes, options: o, validation: summary, baseModel: base.spec.name, ...(temperature ? { temperature } : {}) });
+  await writeModel(o, files);
+  log(`\nwrote ${o.out}`);
+  return { valAccuracy: report.top1 };
+}
+
+/** Few-shot: nearest neighbour on the features, checked by leave-one-out, written as the same kind of graph model. */
+async function writeNearest(o: TrainCliOptions, base: TfjsModelFiles, features: Float32Array[], truth: number[], classes: string[], log: (line: string) => void): Promise<{ valAccuracy: number }> {
+  const fit = fitNearest(features, truth, classes.length);
+  const report = validationReport(fit.probabilities.map((p) => p.subarray(0, classes.length)), truth, truth.map((_, i) => i), classes);
+  log(`nearest neighbour on ${truth.length} photos: leave-one-out accuracy ${report.top1}; "${NONE_OF_THESE}" below cosine similarity ${fit.head.threshold.toFixed(3)}`);
+  const { perClass: _, confusion: __, ...summary } = report;
+  const examples = classes.map((_c, c) => truth.filter((t) => t === c).length);
+  const files = combineWithHead(base.artifacts, base.spec, fit.head, { name: `nearest: ${classes.join(', ')}`.slice(0, 80), labels: [...classes, NONE_OF_THESE], options: o, validation: summary, baseModel: base.spec.name, examples });
+  await writeModel(o, files);
+  log(`\nwrote ${o.out}`);
+  return { valAccuracy: report.top1 };
+}
+
+async function writeModel(o: TrainCliOptions, files: Record<string, Uint8Array>): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(o.out, name), bytes);
   if (existsSync(join(o.base, 'LICENSE'))) copyFileSync(join(o.base, 'LICENSE'), join(o.out, 'LICENSE'));
   await writeModelManifest(o.out);
-  log(`\nwrote ${o.out}`);
-  return { valAccuracy: report.top1 };
 }
 
 if (import.meta.filename === process.argv[1]) {
@@ -85,6 +108,7 @@ if (import.meta.filename === process.argv[1]) {
       hidden: { type: 'string' },
       flip: { type: 'boolean', default: false },
       'crop-jitter': { type: 'boolean', default: false },
+      nearest: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,7 +135,7 @@ if (import.meta.filename === process.argv[1]) {
       patience: DEFAULT_TRAIN_OPTIONS.patience,
       flip: values.flip,
       cropJitter: values['crop-jitter'],
-      method: 'head',
+      method: values.nearest ? 'nearest' : 'head',
     });
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

@@ -2,7 +2,8 @@
 import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
-import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
+import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
+import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
 import type { PreparedModel } from './model-import';
@@ -227,7 +228,9 @@ async function featureEngine(): Promise<Engine> {
 
 /** A photo's decoded bitmap, started early so that decoding the next photo overlaps the model's run on this one. */
 function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
-  return createImageBitmap(data, { imageOrientation: 'from-image' });
+  return createImageBitmap(data, { imageOrientation: 'from-image' }).catch(() => {
+    throw new CorruptImageError('the browser could not decode this image');
+  });
 }
 
 /**
@@ -274,7 +277,19 @@ async function train(
   let ahead: { index: number; bitmap: Promise<ImageBitmap> } | null = null;
   const { features, truth, split } = await collectFeatures(labelled, imageSplit, views, async (i, imageViews) => {
     const image = images[i]!;
-    const hash = image.key ?? (await sha256Hex(new Uint8Array(await image.data.arrayBuffer())));
+    let hash = image.key;
+    if (!hash) {
+      const bytes = new Uint8Array(await image.data.arrayBuffer());
+      try {
+        // The page's checks, here too: a run starts before the page has checked every photo of a large folder.
+        inspectImage(bytes);
+      } catch (error) {
+        done += imageViews.length;
+        onProgress({ phase: 'refused', index: i, error: { name: errorNameOf(error), message: (error as Error).message } });
+        return null;
+      }
+      hash = await sha256Hex(bytes);
+    }
     keys[i] = hash;
     const vectors: Float32Array[] = [];
     let bitmap: Promise<ImageBitmap> | null = ahead?.index === i ? ahead.bitmap : null;
@@ -295,23 +310,30 @@ async function train(
         vectors.push(vector);
         onProgress({ phase: 'features', done: ++done, total });
       }
+    } catch (error) {
+      if (!(error instanceof CorruptImageError)) throw error;
+      done += imageViews.length - vectors.length;
+      onProgress({ phase: 'refused', index: i, error: { name: error.name, message: error.message } });
+      return null;
     } finally {
       void bitmap?.then((b) => b.close(), () => undefined);
     }
     return vectors;
   }).finally(() => ahead && void ahead.bitmap.then((b) => b.close(), () => undefined));
+  if (new Set(split.train.map((i) => truth[i])).size < 2) throw new BadRequestError('training needs images of at least two classes');
   const featuresMs = performance.now() - started;
   const common = { labels, features: { total, computed, ...featureCache.reused }, keys };
   if (nearest) {
-    const fit = fitNearest(features, truth, labels.length);
+    const kept = split.train;
+    const fit = fitNearest(kept.map((i) => features[i]!), kept.map((i) => truth[i]!), labels.length);
     const classOnly = fit.probabilities.map((p) => p.subarray(0, labels.length));
-    const report = validationReport(classOnly, truth, split.train, labels);
+    const report = validationReport(classOnly, truth, kept, labels);
     const name = `nearest: ${labels.join(', ')}`.slice(0, 80);
-    const examples = labels.map((_, c) => truth.filter((t) => t === c).length);
+    const examples = labels.map((_, c) => kept.filter((i) => truth[i] === c).length);
     const info = { name, labels: [...labels, NONE_OF_THESE], options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name, examples };
     const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, fit.head, info, storage);
     trained = { files: rebuild('float32'), name, labels: info.labels, rebuild };
-    return { ...common, method: 'nearest', split: { train: images.length, val: images.length }, history: [], bestEpoch: 0, valAccuracy: report.top1, report, name, review: reviewOf(split.train, classOnly), timing: { featuresMs, totalMs: performance.now() - started } };
+    return { ...common, method: 'nearest', split: { train: kept.length, val: kept.length }, history: [], bestEpoch: 0, valAccuracy: report.top1, report, name, review: reviewOf(kept, classOnly), timing: { featuresMs, totalMs: performance.now() - started } };
   }
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
   const report = validationReport(head.valProbabilities, truth, split.val, labels);

@@ -61,7 +61,11 @@ export interface ClassifyResult {
 }
 
 /** What the Train view hears while the worker trains. */
-export type TrainEvent = { phase: 'features'; done: number; total: number } | ({ phase: 'training' } & EpochFigures);
+export type TrainEvent =
+  | { phase: 'features'; done: number; total: number }
+  /** An input image the worker found not to be one it can train on (named as errors are), left out of the run. */
+  | { phase: 'refused'; index: number; error: { name: string; message: string } }
+  | ({ phase: 'training' } & EpochFigures);
 
 /** A photo to train on; `key` is its content key from an earlier run's summary, which spares reading it again. */
 export interface TrainImageInput {

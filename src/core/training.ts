@@ -16,23 +16,28 @@ export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './t
 /**
  * The feature vectors to train on, from `views` (see trainingViews): each image's own vector
  * at its index, then its augmented views' after all the images, in the training set only, so
- * validation stays the user's own images. `featuresOf` computes one image's vectors, one per view.
+ * validation stays the user's own images. `featuresOf` computes one image's vectors, one per
+ * view, or null for an image it refuses (not an image, damaged): it leaves both sets.
  */
 export async function collectFeatures(
   truth: readonly number[],
   split: { train: number[]; val: number[] },
   views: readonly (readonly ImageView[])[],
-  featuresOf: (index: number, views: readonly ImageView[]) => Promise<Float32Array[]>,
-): Promise<{ features: Float32Array[]; truth: number[]; split: { train: number[]; val: number[] } }> {
+  featuresOf: (index: number, views: readonly ImageView[]) => Promise<Float32Array[] | null>,
+): Promise<{ features: Float32Array[]; truth: number[]; split: { train: number[]; val: number[] }; refused: number[] }> {
   const features: Float32Array[] = [];
   const augmented: { vector: Float32Array; label: number }[] = [];
+  const refused = new Set<number>();
   for (const [i, imageViews] of views.entries()) {
-    const [own, ...more] = await featuresOf(i, imageViews);
+    const vectors = await featuresOf(i, imageViews);
+    if (!vectors) refused.add(i);
+    const [own, ...more] = vectors ?? [new Float32Array(0)];
     features.push(own!);
     for (const vector of more) augmented.push({ vector, label: truth[i]! });
   }
-  const train = [...split.train, ...augmented.map((_, k) => features.length + k)];
-  return { features: [...features, ...augmented.map((a) => a.vector)], truth: [...truth, ...augmented.map((a) => a.label)], split: { train, val: split.val } };
+  const kept = (i: number) => !refused.has(i);
+  const train = [...split.train.filter(kept), ...augmented.map((_, k) => features.length + k)];
+  return { features: [...features, ...augmented.map((a) => a.vector)], truth: [...truth, ...augmented.map((a) => a.label)], split: { train, val: split.val.filter(kept) }, refused: [...refused] };
 }
 
 /**

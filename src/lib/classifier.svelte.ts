@@ -12,7 +12,7 @@ import { prepareModelFiles } from './import-worker';
 import { prefetchModel } from './model-prefetch';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
-import type { ImageHeader } from './image-header';
+import type { ImageHeader } from '../core/image-header';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'error';
 

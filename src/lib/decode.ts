@@ -1,5 +1,5 @@
 import { CorruptImageError, ImageTooLargeError } from '../core/errors';
-import { checkShape, inspectImage, LIMITS, type ImageHeader } from './image-header';
+import { checkShape, inspectImage, LIMITS, type ImageHeader } from '../core/image-header';
 
 /**
  * File/Blob → an upright ImageBitmap ready to transfer to the worker. The header

@@ -1,5 +1,5 @@
 import { errorNameOf } from '../core/errors';
-import { LIMITS } from './image-header';
+import { LIMITS } from '../core/image-header';
 import { MESSAGES, type Locale, type Messages } from './messages';
 import { localStore } from './local-storage';
 

@@ -73,7 +73,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'readingWait' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
+  train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
   models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
@@ -213,7 +213,6 @@ const en: Messages = {
     download: 'Download (.zip)',
     needTwo: 'Add images of at least two classes.',
     reading: 'Checking photos: {done} of {total}…',
-    readingWait: 'Wait until the photos are checked.',
     progress: '{done} of {total} photos · {rate} photos/s · about {left} left',
     method: 'Method',
     methodAuto: 'Automatic (nearest neighbour below {n} photos a class)',
@@ -457,7 +456,6 @@ const zh: Messages = {
     download: '下载（.zip）',
     needTwo: '请添加至少两个类别的图片。',
     reading: '正在检查照片：{done} / {total}…',
-    readingWait: '请等待照片检查完成。',
     progress: '{done} / {total} 张 · 每秒 {rate} 张 · 约剩 {left}',
     method: '方法',
     methodAuto: '自动（每类少于 {n} 张时用最近邻）',

@@ -2,7 +2,7 @@ import type { TrainSummary } from '../core/classifier-types';
 import { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from '../core/train-options';
 import { classifier } from './classifier.svelte';
 import { download } from './export-results';
-import { inspectImageFile } from './image-header';
+import { inspectImageFile } from '../core/image-header';
 import { thumbnails } from './thumbnails.svelte';
 
 export type TrainState = 'idle' | 'features' | 'training' | 'done' | 'error';
@@ -33,8 +33,9 @@ const KEEP_FEATURES = 'glimpse.keepFeatures';
 export const FEW_IMAGES = 10;
 /** The least sure right answers the Review panel shows per class, after every wrong one. */
 export const LEAST_SURE = 5;
-/** Header checks at once while reading a folder. */
+/** Header checks at once while reading a folder, and how many before the lists are updated. */
 const READ_AHEAD = 16;
+const CHECK_BATCH = 256;
 
 /** `<root>/<class>/<file>` from a chosen folder, else `<class>__<anything>.<ext>`. */
 export function labelOf(file: File): string | null {
@@ -49,7 +50,7 @@ class Training {
   images = $state.raw<TrainImage[]>([]);
   /** Files that named no class. */
   unlabelled = $state(0);
-  /** Files whose headers are still being checked. */
+  /** Files whose headers are being checked in the background. */
   reading = $state({ done: 0, total: 0 });
   state = $state<TrainState>('idle');
   error = $state.raw<unknown>(null);
@@ -90,36 +91,34 @@ class Training {
     return largest < FEW_IMAGES ? 'nearest' : 'head';
   }
 
-  /** Adds files, checking each one's header from its first and last bytes only, a batch at a time so the lists fill as it goes. */
+  /**
+   * Adds files at once, then checks each one's header (its first and last bytes only) in the
+   * background, a batch at a time: thousands of photos list in a moment, and Train need not
+   * wait for the checks, since the worker checks what it reads too.
+   */
   async add(files: readonly File[], label?: string): Promise<void> {
-    const named = files.flatMap((file) => {
+    const added = files.flatMap((file): TrainImage[] => {
       const name = label ?? labelOf(file);
-      return name ? [{ file, label: name }] : [];
+      return name ? [{ id: this.nextId++, file, label: name }] : [];
     });
-    this.unlabelled += files.length - named.length;
-    this.reading = { done: this.reading.done, total: this.reading.total + named.length };
-    try {
-      for (let from = 0; from < named.length; from += READ_AHEAD * 8) {
-        const batch = named.slice(from, from + READ_AHEAD * 8);
-        const added: TrainImage[] = [];
-        for (let i = 0; i < batch.length; i += READ_AHEAD) {
-          added.push(
-            ...(await Promise.all(
-              batch.slice(i, i + READ_AHEAD).map(async ({ file, label: name }) => {
-                const image: TrainImage = { id: this.nextId++, file, label: name };
-                await inspectImageFile(file).catch((error: unknown) => (image.error = error));
-                return image;
-              }),
-            )),
-          );
-        }
-        this.images = [...this.images, ...added];
-        this.reading = { done: this.reading.done + batch.length, total: this.reading.total };
-      }
-    } finally {
-      if (this.reading.done >= this.reading.total) this.reading = { done: 0, total: 0 };
-    }
+    this.unlabelled += files.length - added.length;
+    this.images = [...this.images, ...added];
     if (label) this.selected = label;
+    this.reading = { done: this.reading.done, total: this.reading.total + added.length };
+    for (let from = 0; from < added.length; from += CHECK_BATCH) {
+      const batch = added.slice(from, from + CHECK_BATCH);
+      const refused = new Map<number, unknown>();
+      for (let i = 0; i < batch.length; i += READ_AHEAD) {
+        await Promise.all(batch.slice(i, i + READ_AHEAD).map((image) => inspectImageFile(image.file).catch((error: unknown) => refused.set(image.id, error))));
+      }
+      if (refused.size > 0) this.refuse(refused);
+      this.reading = { done: this.reading.done + batch.length, total: this.reading.total };
+    }
+    if (this.reading.done >= this.reading.total) this.reading = { done: 0, total: 0 };
+  }
+
+  private refuse(errors: Map<number, unknown>): void {
+    this.images = this.images.map((i) => (errors.has(i.id) ? { ...i, error: errors.get(i.id) } : i));
   }
 
   setKeepFeatures(keep: boolean): void {
@@ -177,6 +176,8 @@ class Training {
             this.features = { done: event.done, total: event.total };
             const seconds = (performance.now() - this.featureClock.at) / 1000;
             if (seconds > 0.5) this.featureRate = (event.done - this.featureClock.done) / seconds;
+          } else if (event.phase === 'refused') {
+            this.refuse(new Map([[this.ran[event.index]!.id, Object.assign(new Error(event.error.message), { name: event.error.name })]]));
           } else {
             this.state = 'training';
             const { phase: _, ...figures } = event;
@@ -186,7 +187,7 @@ class Training {
         this.keepFeatures,
       );
       if (run !== this.run) return;
-      summary.keys.forEach((key, i) => this.keys.set(this.ran[i]!.id, key));
+      summary.keys.forEach((key, i) => key && this.keys.set(this.ran[i]!.id, key));
       this.summary = summary;
       // The result's own history is complete, whatever progress events are still on their way.
       this.history = summary.history;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ImageHeader } from '../../src/lib/image-header';
+import type { ImageHeader } from '../../src/core/image-header';
 
 /**
  * A photo's preview is decoded and painted again on the page: shown while the worker runs the

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,5 +26,21 @@ describe('npm run train with augmentation', () => {
     lines.length = 0;
     await runTraining(options, (line) => lines.push(line));
     expect(lines.join('\n')).toMatch(/12 to train, 3 to validate/);
+  });
+});
+
+describe('npm run train --nearest', () => {
+  it('writes a few-shot nearest-neighbour model with a "none of these" class, checked by leave-one-out', { timeout: 120_000 }, async () => {
+    const dir = join(work, 'few');
+    for (const image of await labelledVariants(FIXTURES, 4)) {
+      mkdirSync(join(dir, image.label), { recursive: true });
+      writeFileSync(join(dir, image.label, image.name), image.buffer);
+    }
+    const lines: string[] = [];
+    const { valAccuracy } = await runTraining({ ...DEFAULT_TRAIN_OPTIONS, method: 'nearest', images: dir, out: join(work, 'few-model'), base: 'public/model' }, (line) => lines.push(line));
+    expect(lines.join('\n')).toMatch(/nearest neighbour on 12 photos: leave-one-out accuracy 1;/);
+    expect(valAccuracy).toBe(1);
+    expect(JSON.parse(readFileSync(join(work, 'few-model', 'labels.json'), 'utf8'))).toEqual(['cat', 'hotdog', 'parrot', 'none of these']);
+    expect(JSON.parse(readFileSync(join(work, 'few-model', 'metadata.json'), 'utf8')).training).toMatchObject({ method: 'nearest', examples: [4, 4, 4] });
   });
 });

@@ -49,6 +49,17 @@ describe('features of images and their augmented views', () => {
     expect(got.truth).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 1, 1]);
     expect(got.split).toEqual({ train: [0, 1, 3, 4, 6, 7, 8, 9], val: [2, 5] });
     expect(split.train).toEqual([0, 1, 3, 4]);
+    expect(got.refused).toEqual([]);
+  });
+
+  it('leaves a refused image out of both sets, its views too', async () => {
+    const truth = [0, 0, 0, 1, 1, 1];
+    const split = { train: [0, 1, 3, 4], val: [2, 5] };
+    const views = trainingViews(truth.length, split.train, { flip: true, cropJitter: false, seed: 1 });
+    const got = await collectFeatures(truth, split, views, async (i, imageViews) => (i === 1 || i === 5 ? null : imageViews.map((view) => Float32Array.of(i, view.mirrored ? 1 : 0))));
+    expect(got.refused).toEqual([1, 5]);
+    expect(got.split).toEqual({ train: [0, 3, 4, 6, 7, 8], val: [2] });
+    expect(got.split.train.map((i) => Array.from(got.features[i]!))).toEqual([[0, 0], [3, 0], [4, 0], [0, 1], [3, 1], [4, 1]]);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   ImageTooLargeError,
   NotAnImageError,
   UnsupportedFormatError,
-} from '../core/errors';
+} from './errors';
 
 /** Limits checked from the header, before the browser is asked to allocate pixels. */
 export const LIMITS = {
@@ -85,7 +85,7 @@ export function inspectImage(bytes: Uint8Array): ImageHeader {
 /** The end of a file that the end-marker check reads. */
 const TAIL = 4096;
 /** Enough of a file's start for the header of every photo seen so far (EXIF, ICC and XMP come before a JPEG's size). */
-const HEAD = 256 * 1024;
+const HEAD = 64 * 1024;
 
 /**
  * inspectImage for a file, reading only its start and end: checking thousands of photos
