@@ -240,17 +240,25 @@ function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
  * on the same features, checked by leave-one-out. Augmentation adds views (mirror, crop) of
  * the training images only: validation stays the user's own images. One photo is decoded
  * at a time (and the next while the model runs): features and their keys are all a run keeps.
- * An image's `key` from an earlier run's summary spares reading it again when its features are known.
+ * The images are the staged ones (stageTraining); an image's `key` from an earlier run's summary
+ * spares reading it again when its features are known.
  * The result waits for `useTrained` or `exportTrained`.
  */
+/** The next run's images, sent a slice at a time (`first` starts a new set). */
+let staged: TrainImageInput[] = [];
+function stageTraining(images: TrainImageInput[], first: boolean): void {
+  if (first) staged = [];
+  staged.push(...images);
+}
+
 async function train(
-  images: TrainImageInput[],
   options: Partial<TrainOptions>,
   onProgress: (event: TrainEvent) => void,
   keepFeatures = false,
 ): Promise<TrainSummary> {
   stopTraining = false;
   const started = performance.now();
+  const images = staged;
   const [{ collectFeatures, stratifiedSplit, trainHead, validationReport, reviewOf }, { combineWithHead }, { fitNearest, NONE_OF_THESE }] = await Promise.all([
     import('../src/core/training'),
     import('./trained-model'),
@@ -491,5 +499,5 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, explain, cancelExplain, info, calibrate, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
+export const api = { load, classify, explain, cancelExplain, info, calibrate, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, stageTraining, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
 export type ClassifierApi = typeof api;

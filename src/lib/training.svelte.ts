@@ -34,7 +34,7 @@ export const FEW_IMAGES = 10;
 /** The least sure right answers the Review panel shows per class, after every wrong one. */
 export const LEAST_SURE = 5;
 /** Header checks at once while reading a folder, and how many before the lists are updated. */
-const READ_AHEAD = 16;
+const READ_AHEAD = 4;
 const CHECK_BATCH = 256;
 
 /** `<root>/<class>/<file>` from a chosen folder, else `<class>__<anything>.<ext>`. */
@@ -110,6 +110,8 @@ class Training {
       const refused = new Map<number, unknown>();
       for (let i = 0; i < batch.length; i += READ_AHEAD) {
         await Promise.all(batch.slice(i, i + READ_AHEAD).map((image) => inspectImageFile(image.file).catch((error: unknown) => refused.set(image.id, error))));
+        // A task of its own for each few: the page stays responsive while a run uses every core.
+        await new Promise((resume) => setTimeout(resume));
       }
       if (refused.size > 0) this.refuse(refused);
       this.reading = { done: this.reading.done + batch.length, total: this.reading.total };

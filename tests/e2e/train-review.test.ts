@@ -71,6 +71,10 @@ describe('reviewing a trained model and fixing its dataset', () => {
       const wrong = (await reviewItems(page)).filter((i) => i.class !== i.predicted);
       expect(wrong.map((i) => i.file).sort()).toEqual(['stray-1.png', 'stray-2.png']);
       expect(wrong.every((i) => i.class === 'cat' && i.predicted === 'parrot')).toBe(true);
+      // One class at a time.
+      await page.getByTestId('review-class').selectOption('hotdog');
+      await expect.poll(async () => [...new Set((await reviewItems(page)).map((i) => i.class))]).toEqual(['hotdog']);
+      await page.getByTestId('review-class').selectOption('');
 
       // Fixed in place: one moved to its class, one dropped.
       await page.locator('[data-testid=review-item][data-file="stray-1.png"]').getByTestId('review-move').selectOption('parrot');
