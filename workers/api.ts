@@ -3,7 +3,7 @@ import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/cor
 import * as tf from '@tensorflow/tfjs-core';
 import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { inspectImage } from '../src/core/image-header';
+import { inspectImage, inspectImageFile } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
 import type { PreparedModel } from './model-import';
@@ -226,6 +226,13 @@ async function featureEngine(): Promise<Engine> {
   return baseForTraining;
 }
 
+/** The next run's images, sent a slice at a time (`first` starts a new set). */
+let staged: TrainImageInput[] = [];
+function stageTraining(images: TrainImageInput[], first: boolean): void {
+  if (first) staged = [];
+  staged.push(...images);
+}
+
 /** A photo's decoded bitmap, started early so that decoding the next photo overlaps the model's run on this one. */
 function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
   return createImageBitmap(data, { imageOrientation: 'from-image' }).catch(() => {
@@ -244,13 +251,6 @@ function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
  * spares reading it again when its features are known.
  * The result waits for `useTrained` or `exportTrained`.
  */
-/** The next run's images, sent a slice at a time (`first` starts a new set). */
-let staged: TrainImageInput[] = [];
-function stageTraining(images: TrainImageInput[], first: boolean): void {
-  if (first) staged = [];
-  staged.push(...images);
-}
-
 async function train(
   options: Partial<TrainOptions>,
   onProgress: (event: TrainEvent) => void,
@@ -310,7 +310,9 @@ async function train(
         let vector = await featureCache.get(key, keepFeatures);
         if (!vector) {
           bitmap ??= decodeTrainingImage(image.data);
-          if (!ahead && i + 1 < images.length) ahead = { index: i + 1, bitmap: decodeTrainingImage(images[i + 1]!.data) };
+          // The next photo is decoded only once its header passed the checks, as every photo is.
+          const next = images[i + 1]?.data;
+          if (!ahead && next) ahead = { index: i + 1, bitmap: inspectImageFile(next).then(() => decodeTrainingImage(next)) };
           vector = await source.features(bitmapToPixels(await bitmap, source.files.spec, view), node);
           computed++;
           await featureCache.set(key, vector, keepFeatures);

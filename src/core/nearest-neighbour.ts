@@ -1,4 +1,5 @@
 import { fitTemperature } from './calibration';
+import { BadRequestError } from './errors';
 
 /**
  * Few-shot classification without training: a photo's class is that of its most similar
@@ -84,7 +85,7 @@ export function fitNearest(features: readonly Float32Array[], labels: readonly n
   const counts = new Array<number>(classes).fill(0);
   for (const label of labels) counts[label]!++;
   const largest = Math.max(...counts);
-  if (largest > MAX_EXAMPLES_PER_CLASS) throw new RangeError(`nearest neighbour keeps at most ${MAX_EXAMPLES_PER_CLASS} photos a class (one has ${largest}): train a head instead`);
+  if (largest > MAX_EXAMPLES_PER_CLASS) throw new BadRequestError(`nearest neighbour keeps at most ${MAX_EXAMPLES_PER_CLASS} photos a class (one has ${largest}): train a head instead`);
   const unit = features.map(unitLength);
   const own: number[] = [];
   const other: number[] = [];
