@@ -3,7 +3,7 @@ import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/cor
 import * as tf from '@tensorflow/tfjs-core';
 import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { inspectImage, inspectImageFile } from '../src/core/image-header';
+import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
 import type { PreparedModel } from './model-import';
@@ -233,6 +233,13 @@ function stageTraining(images: TrainImageInput[], first: boolean): void {
   staged.push(...images);
 }
 
+/** A photo's bytes, once they passed the page's checks: a run may start before the page has checked every photo of a large folder. */
+async function checkedBytes(data: Blob): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = new Uint8Array(await data.arrayBuffer());
+  inspectImage(bytes);
+  return bytes;
+}
+
 /** A photo's decoded bitmap, started early so that decoding the next photo overlaps the model's run on this one. */
 function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
   return createImageBitmap(data, { imageOrientation: 'from-image' }).catch(() => {
@@ -282,15 +289,18 @@ async function train(
   featureCache.startRun();
   let done = 0;
   let computed = 0;
-  let ahead: { index: number; bitmap: Promise<ImageBitmap> } | null = null;
+  let ahead: { index: number; bytes: Promise<Uint8Array<ArrayBuffer>>; bitmap: Promise<ImageBitmap> } | null = null;
   const { features, truth, split } = await collectFeatures(labelled, imageSplit, views, async (i, imageViews) => {
     const image = images[i]!;
+    // The next photo, read and checked while the model ran on this one (once: its bytes and decode are reused here).
+    const early = ahead?.index === i ? ahead : null;
+    if (ahead && !early) void ahead.bitmap.then((b) => b.close(), () => undefined);
+    ahead = null;
     let hash = image.key;
     if (!hash) {
-      const bytes = new Uint8Array(await image.data.arrayBuffer());
+      let bytes: Uint8Array<ArrayBuffer>;
       try {
-        // The page's checks, here too: a run starts before the page has checked every photo of a large folder.
-        inspectImage(bytes);
+        bytes = await (early?.bytes ?? checkedBytes(image.data));
       } catch (error) {
         done += imageViews.length;
         onProgress({ phase: 'refused', index: i, error: { name: errorNameOf(error), message: (error as Error).message } });
@@ -300,9 +310,7 @@ async function train(
     }
     keys[i] = hash;
     const vectors: Float32Array[] = [];
-    let bitmap: Promise<ImageBitmap> | null = ahead?.index === i ? ahead.bitmap : null;
-    if (ahead && ahead.index !== i) void ahead.bitmap.then((b) => b.close(), () => undefined);
-    ahead = null;
+    let bitmap: Promise<ImageBitmap> | null = early?.bitmap ?? null;
     try {
       for (const view of imageViews) {
         if (stopTraining) throw new CancelledError('training was cancelled');
@@ -310,9 +318,15 @@ async function train(
         let vector = await featureCache.get(key, keepFeatures);
         if (!vector) {
           bitmap ??= decodeTrainingImage(image.data);
-          // The next photo is decoded only once its header passed the checks, as every photo is.
+          // The next photo is decoded only once its bytes passed the checks, as every photo is.
           const next = images[i + 1]?.data;
-          if (!ahead && next) ahead = { index: i + 1, bitmap: inspectImageFile(next).then(() => decodeTrainingImage(next)) };
+          if (!ahead && next) {
+            const bytes = checkedBytes(next);
+            ahead = { index: i + 1, bytes, bitmap: bytes.then(() => decodeTrainingImage(next)) };
+            // Awaited later, or never (a photo whose features turn out known): either way not an unhandled rejection.
+            bytes.catch(() => undefined);
+            ahead.bitmap.catch(() => undefined);
+          }
           vector = await source.features(bitmapToPixels(await bitmap, source.files.spec, view), node);
           computed++;
           await featureCache.set(key, vector, keepFeatures);

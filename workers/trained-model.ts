@@ -105,13 +105,13 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     head.exemplars.forEach((example, j) => example.forEach((v, i) => (kernel[i * groups * head.perClass + j] = v)));
     const bias = new Float32Array(groups * head.perClass);
     bias.fill(head.threshold, head.classes * head.perClass);
-    const keep = { keep_dims: { b: true }, Tidx: { type: 'DT_INT32' } };
+    const reduce = { keep_dims: { b: true }, Tidx: { type: 'DT_INT32' } };
     const squared = op('head/nearest/squared', 'Square', [x]);
-    const sum = op('head/nearest/sum', 'Sum', [squared, constant('head/nearest/axis', Int32Array.from([1]), [1])], keep);
+    const sum = op('head/nearest/sum', 'Sum', [squared, constant('head/nearest/axis', Int32Array.from([1]), [1])], reduce);
     const norm = op('head/nearest/rsqrt', 'Rsqrt', [op('head/nearest/floor', 'Maximum', [sum, constant('head/nearest/epsilon', Float32Array.from([1e-12]), [])])]);
     x = dense('head/nearest/similarity', op('head/nearest/unit', 'Mul', [x, norm]), kernel, [size, groups * head.perClass], bias, false);
     x = op('head/nearest/grouped', 'Reshape', [x, constant('head/nearest/groups', Int32Array.from([-1, groups, head.perClass]), [3])], { Tshape: { type: 'DT_INT32' } });
-    x = op('head/nearest/best', 'Max', [x, constant('head/nearest/within', Int32Array.from([2]), [1])], { ...keep, keep_dims: { b: false } });
+    x = op('head/nearest/best', 'Max', [x, constant('head/nearest/within', Int32Array.from([2]), [1])], { ...reduce, keep_dims: { b: false } });
     x = op('head/nearest/logits', 'Mul', [x, constant('head/nearest/scale', Float32Array.from([head.scale]), [])]);
   } else {
     head.weights.forEach((layer, i) => (x = dense(`head/dense_${i + 1}`, x, layer.kernel, layer.kernelShape, layer.bias, i < head.weights.length - 1)));
