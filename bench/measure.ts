@@ -245,3 +245,53 @@ export function dirBytes(dir: string): number {
     return sum + (stat.isDirectory() ? dirBytes(path) : stat.size);
   }, 0);
 }
+
+/** A batch chosen right after a first visit's first result: the engines its results came from. */
+export interface EarlyBatch {
+  /** The engine of the batch's first result and of its last. */
+  from: string;
+  to: string;
+  /** Input change → the first result in the DOM from the engine the batch ended on (page clock). */
+  onLastEngineMs: number;
+  n: number;
+}
+
+/**
+ * A fresh profile's first visit: one photo as soon as the input exists, then `images` photos
+ * the moment its result shows, as a user who tries one photo and then drops a folder. Each
+ * result list is noted (its engine, when it appeared) by a MutationObserver in the page.
+ */
+export async function earlyBatch(url: string, images: number): Promise<EarlyBatch> {
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => {
+      const w = window as unknown as { changeAt: number; shown: { backend: string; at: number }[] };
+      const seen = new WeakSet<Element>();
+      w.shown = [];
+      document.addEventListener('change', () => ((w.changeAt = performance.now()), (w.shown = [])), true);
+      new MutationObserver(() => {
+        for (const list of document.querySelectorAll('[data-testid="predictions"]')) {
+          if (seen.has(list)) continue;
+          seen.add(list);
+          w.shown.push({ backend: list.getAttribute('data-backend') ?? '', at: performance.now() });
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page.goto(url, { waitUntil: 'commit' });
+    const input = page.getByTestId('image-input');
+    await input.waitFor({ state: 'attached' });
+    await input.setInputFiles(photos(1));
+    await waitForResults(page, 1);
+    await input.setInputFiles(photos(images));
+    await page.waitForFunction((n) => (window as unknown as { shown: unknown[] }).shown.length >= n, images, { timeout: 180_000, polling: 50 });
+    const { changeAt, shown } = await page.evaluate(() => {
+      const w = window as unknown as { changeAt: number; shown: { backend: string; at: number }[] };
+      return { changeAt: w.changeAt, shown: w.shown };
+    });
+    const to = shown.at(-1)!.backend;
+    return { from: shown[0]!.backend, to, onLastEngineMs: shown.find((s) => s.backend === to)!.at - changeAt, n: shown.length };
+  } finally {
+    await browser.close();
+  }
+}

@@ -11,7 +11,7 @@ import { median } from '../src/core/stats';
 import { benchTargets, PEERS, type JudgedTarget } from './targets';
 import { cameraMarkdown, measureCamera } from './camera';
 import { measureTraining, trainingMarkdown } from './training';
-import { dirBytes, startTiming, throughput, userWait, warmLatency, type Latency, type Link, type StartTiming, type UserWait } from './measure';
+import { dirBytes, earlyBatch, startTiming, throughput, userWait, warmLatency, type EarlyBatch, type Latency, type Link, type StartTiming, type UserWait } from './measure';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -37,6 +37,8 @@ export interface TargetResult {
   coldOverLink?: StartTiming;
   warm: Latency[];
   auto: Latency | null;
+  /** A batch chosen right after a first visit's first result (Glimpse only: the baseline has one engine). */
+  earlyBatch?: EarlyBatch;
   throughput: Awaited<ReturnType<typeof throughput>>;
   distBytes: number;
 }
@@ -121,6 +123,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   const cacheds = { glimpse: [] as StartTiming[], baseline: [] as StartTiming[] };
   const overLink = { glimpse: [] as StartTiming[], baseline: [] as StartTiming[] };
   const waits = { glimpse: [] as UserWait[], baseline: [] as UserWait[] };
+  const early: EarlyBatch[] = [];
   const warm = new Map<string, (Latency | null)[]>(pages.map(([name]) => [name, []]));
   for (let round = 0; round < o.runs; round++) {
     for (const [name, url] of pages) {
@@ -131,9 +134,10 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
     if (o.link) for (const name of ['glimpse', 'baseline'] as const) overLink[name].push((await starts(name === 'glimpse' ? o.glimpseUrl : o.baselineUrl, { link: o.link })).cold);
     waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
     waits.baseline.push(await userWait(o.baselineUrl, o.images));
+    early.push(await earlyBatch(o.glimpseUrl, o.batch));
     for (const [name, url] of pages) warm.get(name)!.push(await warmLatency(url, null, o.images));
     const first = (name: string) => colds.get(name)!.at(-1)!.firstResult.toFixed(0);
-    log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
+    log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; batch after the first result on ${early.at(-1)!.to} after ${early.at(-1)!.onLastEngineMs.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
   }
   const timings = (name: 'glimpse' | 'baseline') => ({
     cold: medianTiming(colds.get(name)!),
@@ -142,7 +146,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
     userWait: medianWait(waits[name]),
     auto: medianLatency(warm.get(name)!),
   });
-  const glimpseResult = { ...glimpse, ...timings('glimpse') };
+  // The engine of the last round's batch: a round that ended elsewhere shows in its own line above.
+  const glimpseResult = { ...glimpse, ...timings('glimpse'), earlyBatch: { ...early.at(-1)!, onLastEngineMs: median(early.map((e) => e.onLastEngineMs)) } };
   const baselineResult = { ...baseline, ...timings('baseline') };
   const peers = Object.keys(o.peerUrls).map((name) => ({ name, warm: medianLatency(warm.get(name)!), cold: medianTiming(colds.get(name)!) }));
   const targets = benchTargets(glimpseResult, baselineResult, o.batch, peers);
@@ -178,6 +183,9 @@ export function markdown(r: BenchReport): string {
         ]
       : []),
     row('cached start: navigation → first result', g.cached.firstResult, b.cached.firstResult, ms),
+    ...(g.earlyBatch
+      ? [`| a batch of ${g.earlyBatch.n} chosen the moment a first visit's first result shows: change → first result on the engine it ends on (${g.earlyBatch.from} → ${g.earlyBatch.to}) | ${ms(g.earlyBatch.onLastEngineMs)} | – | – |`]
+      : []),
     ...['wasm', 'webgl', 'cpu', 'webgpu'].flatMap((backend) => {
       const gl = lat(g, backend);
       const bl = lat(b, backend);

@@ -1,24 +1,8 @@
-import { mount } from 'svelte';
-import App from './App.svelte';
-import { classifier } from './lib/classifier.svelte';
-import { diagnostics } from './lib/diagnostics.svelte';
-import { backendFromUrl } from './lib/url-options';
-import { i18n } from './lib/i18n.svelte';
-import { pwa } from './lib/pwa.svelte';
+import { MODEL_URL } from './lib/worker-start';
+import { prefetchModel } from './lib/model-prefetch';
 import './app.css';
 
+// This chunk starts the worker and the model's download; the app's code follows in parallel.
 performance.mark('glimpse:start');
-diagnostics.observeLongTasks();
-document.documentElement.lang = i18n.locale === 'zh' ? 'zh-CN' : 'en';
-// Start the model download before the first render so the two overlap.
-void classifier.load(backendFromUrl(location.search));
-mount(App, { target: document.getElementById('app')! });
-pwa.watchNetwork();
-// The service worker precaches ~7 MB; registering it once the model is ready and the images
-// chosen meanwhile are answered keeps that work from competing with the first download,
-// warm-up and answers (it then mostly revalidates).
-void classifier
-  .loaded()
-  .catch(() => undefined)
-  .then(() => classifier.idle())
-  .finally(() => pwa.start());
+prefetchModel(MODEL_URL);
+void import('./app-start');

@@ -15,6 +15,7 @@ import { deviceMemory } from './choice-memory';
 import { Engine, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { keep } from './kept-files';
+import { startLiteRtDownload } from './litert-wasm';
 import { activeModel, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
@@ -58,8 +59,7 @@ function checkPreference(value: BackendPreference): void {
 }
 
 /** A model's files, each checked against its manifest: the built-in one from the server, the user's from the store. */
-async function openModel(id: string): Promise<ModelFiles> {
-  const onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p });
+async function openModel(id: string, onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p })): Promise<ModelFiles> {
   if (id === BUILTIN_MODEL) return keepingTflite(await fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__), builtinUrl);
   const shipped = __GLIMPSE_SHIPPED_MODELS__.find((m) => m.id === id);
   if (shipped) {
@@ -74,11 +74,23 @@ function keepingTflite(files: ModelFiles, base: string): ModelFiles {
   const { tflite } = files;
   if (!tflite) return files;
   const url = modelFileUrl(TFLITE_FILE, files.version, new URL(base, self.location.href));
-  return { ...files, tflite: async () => tflite().then(async (bytes) => (await keep(url, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream'), bytes)) };
+  // Not waited for, as LiteRT's wasm is not (workers/litert.ts).
+  return { ...files, tflite: async () => tflite().then((bytes) => (void keep(url, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream'), bytes)) };
 }
 
-/** LiteRT.js and its glue are a chunk of their own, loaded only when LiteRT is tried. */
-const liteRt: RunnerFactory = async (files, outputs) => (await import('./litert')).LiteRtRunner.create(await files.tflite!(), files.spec, outputs);
+/**
+ * LiteRT.js and its glue are a chunk of their own, loaded only when LiteRT is tried. Its wasm
+ * (9 MB), that chunk and the .tflite download at once, and the runtime starts as soon as the
+ * chunk is in: on a worker busy with photos each step waits for the photo running, and in turn
+ * they took 2 s longer. A .tflite that LiteRT then refuses (int8 tensors) has cost the wasm's
+ * download for nothing.
+ */
+const liteRt: RunnerFactory = async (files, outputs) => {
+  startLiteRtDownload();
+  const started = import('./litert').then((chunk) => (chunk.startRuntime().catch(() => undefined), chunk));
+  const [{ LiteRtRunner }, tflite] = await Promise.all([started, files.tflite!()]);
+  return LiteRtRunner.create(tflite, files.spec, outputs);
+};
 
 /** ONNX Runtime Web is a chunk of its own too, loaded only when an ONNX model runs. */
 const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) => (await import('./onnx')).createOnnxRunner(bytes, spec, backend, external);
@@ -111,9 +123,20 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
   builtinUrl = url;
   loading ??= (async () => {
     if (options.model && options.model !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
-    const wanted = options.model ?? (await activeModel());
     // Starting the backend overlaps with the download.
     const starting = preference === 'litert' || (preference !== 'auto' && isOnnxBackend(preference)) ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
+    // Most visits run the built-in model: its files are fetched and checked while storage says
+    // which model is active (20–120 ms on a first visit); their progress is told once it is the one.
+    let told: ((p: { loaded: number; total: number }) => void) | null = null;
+    let last: { loaded: number; total: number } | null = null;
+    const builtin = options.model ? null : openModel(BUILTIN_MODEL, (p) => (told ? told(p) : (last = p)));
+    builtin?.catch(() => undefined);
+    const useBuiltin = () => {
+      told = (p) => notify({ phase: 'download', ...p });
+      if (last) told(last);
+      return builtin ?? openModel(BUILTIN_MODEL);
+    };
+    const wanted = options.model ?? (await activeModel());
     let files: ModelFiles | null = null;
     let id = wanted;
     if (wanted !== BUILTIN_MODEL) {
@@ -124,7 +147,7 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
         id = BUILTIN_MODEL;
       }
     }
-    [files] = await Promise.all([files ?? openModel(BUILTIN_MODEL), starting]);
+    [files] = await Promise.all([files ?? useBuiltin(), starting]);
     return run(files, id);
   })().catch((error: unknown) => {
     // A failed load is forgotten so that a retry starts afresh.

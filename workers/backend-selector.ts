@@ -8,14 +8,18 @@ export interface SelectableEngine {
   time(backend: BackendName): Promise<number>;
   select(backend: BackendName): Promise<void>;
   drop(backend: BackendName): Promise<void>;
+  /** Starts loading a backend's runtime ahead of its trial, where that happens outside the queue (LiteRT's). */
+  preload(backend: BackendName): void;
   /** Backends worth timing whatever the GPUs (LiteRT on the model's .tflite). */
   cpuCandidates(): BackendName[];
   /** The GPU backends this model can run on, from what probing found (tfjs's, or ONNX Runtime's). */
   gpuCandidates(probes: readonly GpuProbe[]): BackendName[];
   /** The order backends are tried in when `preferred` will not start. */
   startOrder(preferred: BackendName): BackendName[];
-  /** Resolves once no image waits and none was asked for in `quietMs`: trials (and probing, which blocks the worker) never delay an answer. */
+  /** Resolves once no image waits and none was asked for in `quietMs`: GPU trials, which hold the worker for seconds, never delay an answer. */
   idle(quietMs: number): Promise<void>;
+  /** Resolves once the first image has been answered, or `quietMs` passed with none asked for. */
+  answered(quietMs: number): Promise<void>;
 }
 
 /** Where the measured winner is kept between visits, per device. */
@@ -39,11 +43,12 @@ export interface SelectorDeps {
 
 /**
  * Chooses the backend that classifies. An explicit preference is honoured (or the next
- * backend that works). 'auto' answers at once on wasm, then in the background probes the
- * GPUs and switches to the backend remembered for this device, or times the hardware GPUs
- * and the engine's CPU candidates (LiteRT) against the current one and keeps a clear
- * winner, or settles when there is nothing to try. Every explicit choice starts a new generation, so a background trial that finishes
- * later cannot override it.
+ * backend that works). 'auto' answers at once on wasm; once the first answer is out it
+ * probes the GPUs and switches to the backend remembered for this device, or times the
+ * engine's CPU candidates (LiteRT) against the current one at once, between the user's
+ * photos, and then the hardware GPUs when the user pauses, keeping each clear winner; or it
+ * settles when there is nothing to try. Every explicit choice starts a new generation, so a
+ * background trial that finishes later cannot override it.
  */
 export class BackendSelector {
   private generation = 0;
@@ -102,7 +107,9 @@ export class BackendSelector {
 
   private async chooseInBackground(current: BackendName, started: number): Promise<void> {
     const { engine } = this.deps;
-    await engine.idle(TRIAL_QUIET_MS);
+    // Not before the first answer (a first visit's photo waits for nothing), but right after it:
+    // a user who then drops a batch meets the faster engine within it (2 s on 2 cores, docs/PERFORMANCE.md).
+    await engine.answered(TRIAL_QUIET_MS);
     const found = await this.probes();
     const memory = this.deps.memory(found);
     const remembered = await memory.recall();
@@ -124,35 +131,52 @@ export class BackendSelector {
   }
 
   private candidates(found: readonly GpuProbe[]): BackendName[] {
-    return [...this.deps.engine.gpuCandidates(found), ...this.deps.engine.cpuCandidates()];
+    return [...this.deps.engine.cpuCandidates(), ...this.deps.engine.gpuCandidates(found)];
   }
 
-  /** Times each hardware GPU and CPU candidate against the current backend, keeps the clear winner and remembers it. */
+  /**
+   * Times the CPU candidates against the current backend at once (their runs take turns with
+   * the user's photos in the engine's queue), switches to a clear winner, then times the
+   * hardware GPUs each after a quiet moment (compiling shaders holds the worker for seconds),
+   * keeps the clear winner of all and remembers it.
+   */
   private async measure(current: BackendName, found: readonly GpuProbe[], memory: ChoiceMemory, started: number): Promise<void> {
     const { engine } = this.deps;
+    // LiteRT's 9 MB runtime downloads and compiles while the current backend is timed.
+    for (const candidate of engine.cpuCandidates()) if (candidate !== current) engine.preload(candidate);
     const timings: BackendChoice['timings'] = { [current]: await engine.time(current) };
     const skipped = skippedByProbe(found);
-    const candidates = this.candidates(found).filter((b) => b !== current);
-    for (const candidate of candidates) {
-      await engine.idle(TRIAL_QUIET_MS);
-      if (started !== this.generation) break;
-      try {
-        const firstMs = await engine.prepare(candidate);
-        // The compiling first run already shows a candidate that cannot win.
-        if (firstMs > TRIAL_FIRST_RUN_CAP_MS) skipped[candidate] = `first run took ${Math.round(firstMs)} ms`;
-        else timings[candidate] = await engine.time(candidate);
-      } catch (error) {
-        skipped[candidate] = `failed: ${(error as Error).message}`;
+    const phases = [
+      { candidates: engine.cpuCandidates(), quietMs: 0 },
+      { candidates: engine.gpuCandidates(found), quietMs: TRIAL_QUIET_MS },
+    ].map((phase) => ({ ...phase, candidates: phase.candidates.filter((b) => b !== current) }));
+    let best = current;
+    for (const [i, { candidates, quietMs }] of phases.entries()) {
+      for (const candidate of candidates) {
+        if (quietMs > 0) await engine.idle(quietMs);
+        if (started !== this.generation) break;
+        try {
+          const firstMs = await engine.prepare(candidate);
+          // The compiling first run already shows a candidate that cannot win.
+          if (firstMs > TRIAL_FIRST_RUN_CAP_MS) skipped[candidate] = `first run took ${Math.round(firstMs)} ms`;
+          else timings[candidate] = await engine.time(candidate);
+        } catch (error) {
+          skipped[candidate] = `failed: ${(error as Error).message}`;
+        }
       }
+      if (started !== this.generation) {
+        for (const candidate of candidates) if (candidate !== this.chosen?.backend) await engine.drop(candidate);
+        return;
+      }
+      const winner = fastest(best, Object.fromEntries([best, ...candidates].flatMap((b) => (timings[b] === undefined ? [] : [[b, timings[b]]]))));
+      for (const candidate of candidates) if (candidate !== winner) await engine.drop(candidate);
+      if (winner === best) continue;
+      await engine.select(winner);
+      best = winner;
+      // Photos from now on run on the winner so far, while later phases still measure.
+      if (phases.slice(i + 1).some((p) => p.candidates.length > 0)) this.settle(started, { backend: best, reason: 'measuring', timings: { ...timings }, skipped: { ...skipped } });
     }
-    if (started !== this.generation) {
-      for (const candidate of candidates) if (candidate !== this.chosen?.backend) await engine.drop(candidate);
-      return;
-    }
-    const winner = fastest(current, timings);
-    for (const candidate of candidates) if (candidate !== winner) await engine.drop(candidate);
-    await engine.select(winner);
-    await memory.remember(winner);
-    this.settle(started, { backend: winner, reason: 'measured', timings, skipped });
+    await memory.remember(best);
+    this.settle(started, { backend: best, reason: 'measured', timings, skipped });
   }
 }

@@ -104,10 +104,14 @@ const tfjsBackend = (backend: BackendName): BackendName => (backend === 'litert'
  */
 export class Engine {
   private readonly models = new Map<BackendName, Runner>();
+  /** Runners of other runtimes being built (downloaded, compiled) ahead of their trial. */
+  private readonly building = new Map<BackendName, Promise<Runner>>();
   private selected: BackendName | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private lastRequest = performance.now();
+  private answeredOnce: () => void = () => undefined;
+  private readonly firstAnswer = new Promise<void>((done) => (this.answeredOnce = done));
   /** The temperature answers are calibrated with: the user's fit for this model, else its metadata's, else 1. */
   temperature: number;
 
@@ -158,6 +162,11 @@ export class Engine {
     }
   }
 
+  /** Resolves once the first image (or features) request has been answered, or `quietMs` passed with none asked for. */
+  answered(quietMs: number): Promise<void> {
+    return Promise.race([this.firstAnswer, this.idle(quietMs)]);
+  }
+
   /** Runs a user's request (an image, features) in the queue, noting when the user last asked. */
   private request<T>(task: () => Promise<T>): Promise<T> {
     this.lastRequest = performance.now();
@@ -166,6 +175,7 @@ export class Engine {
         return await task();
       } finally {
         this.lastRequest = performance.now();
+        this.answeredOnce();
       }
     });
   }
@@ -196,10 +206,28 @@ export class Engine {
     return isOnnxBackend(backend) ? this.buildOnnx(backend) : this.buildLiteRt();
   }
 
+  /** The runner `preload` started building, or a new build. */
+  private built(backend: BackendName): Promise<Runner> {
+    const started = this.building.get(backend);
+    this.building.delete(backend);
+    return started ?? this.buildOther(backend);
+  }
+
+  /**
+   * Starts building a backend whose runtime loads outside the queue (LiteRT: its code, the
+   * .tflite and its wasm), so that its trial finds it ready; the photos meanwhile go on.
+   */
+  preload(backend: BackendName): void {
+    if ((backend !== 'litert' && !isOnnxBackend(backend)) || this.models.has(backend) || this.building.has(backend)) return;
+    const build = this.buildOther(backend);
+    build.catch(() => undefined);
+    this.building.set(backend, build);
+  }
+
   private async use(backend: BackendName): Promise<Runner> {
     let model = this.models.get(backend);
     if (backend === 'litert' || isOnnxBackend(backend)) {
-      if (!model) this.models.set(backend, (model = await this.buildOther(backend)));
+      if (!model) this.models.set(backend, (model = await this.built(backend)));
       return model;
     }
     if (this.files.format === 'onnx') throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
@@ -223,7 +251,7 @@ export class Engine {
    */
   async prepare(backend: BackendName): Promise<number> {
     if ((backend === 'litert' || isOnnxBackend(backend)) && !this.models.has(backend)) {
-      const built = await this.buildOther(backend);
+      const built = await this.built(backend);
       if (this.models.has(backend)) built.dispose();
       else this.models.set(backend, built);
     }
@@ -266,8 +294,10 @@ export class Engine {
     });
   }
 
-  /** Frees a candidate that lost its trial. */
+  /** Frees a candidate that lost its trial (or was preloaded for one that never came). */
   drop(backend: BackendName): Promise<void> {
+    this.building.get(backend)?.then((runner) => runner.dispose(), () => undefined);
+    this.building.delete(backend);
     return this.serial(async () => {
       if (backend === this.selected) return;
       this.models.get(backend)?.dispose();
@@ -308,6 +338,7 @@ export class Engine {
   dispose(): void {
     for (const model of this.models.values()) model.dispose();
     this.models.clear();
+    for (const backend of [...this.building.keys()]) void this.drop(backend);
     this.selected = null;
   }
 }

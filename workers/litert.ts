@@ -2,15 +2,16 @@
 /// <reference path="./litert-glue.d.ts" />
 import { loadAndCompile, loadLiteRt, supportsFeature, Tensor, type CompiledModel } from '@litertjs/core';
 import glueFactory from '@litertjs/core/wasm/litert_wasm_internal.js';
-import wasmUrl from '@litertjs/core/wasm/litert_wasm_internal.wasm?url';
 import { BackendUnavailableError, ModelFormatError, ModelIntegrityError } from '../src/core/errors';
 import { sha256Hex } from '../src/core/model-manifest';
+import { median } from '../src/core/stats';
 import { modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 import { blankImage, type Pixels } from '../src/core/preprocess';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
 import { repairing } from './cache-repair';
 import { keep } from './kept-files';
+import { liteRtThreads, SINGLE_WASM, takeEarlyDownload } from './litert-wasm';
 import type { Runner } from './engine';
 
 type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
@@ -24,29 +25,33 @@ interface LiteRtBuild {
   threads: number;
 }
 
-/**
- * Threads where the page is cross-origin isolated and the build made for it (the
- * threaded build is left out of other builds), up to 4: LiteRT's own default is one.
- */
+/** The threaded build where LiteRT may use threads (it is left out of other builds), else the single-threaded one. */
 async function chooseBuild(): Promise<LiteRtBuild> {
-  const threads = Math.min(4, navigator.hardwareConcurrency || 1);
-  if (__GLIMPSE_ISOLATE__ && self.crossOriginIsolated && threads > 1) {
+  const threads = liteRtThreads();
+  if (__GLIMPSE_ISOLATE__ && threads > 1) {
     const { threadedBuild } = await import('./litert-threaded');
     return { ...threadedBuild, sha256: __GLIMPSE_LITERT_WASM_SHA256__.threaded, threads };
   }
-  return { factory: glueFactory, wasm: wasmUrl, sha256: __GLIMPSE_LITERT_WASM_SHA256__.single, threads: 1 };
+  return { factory: glueFactory, wasm: SINGLE_WASM, sha256: __GLIMPSE_LITERT_WASM_SHA256__.single, threads: 1 };
 }
 
-/** The wasm's bytes, checked against the hash built into the app before they are compiled (and downloaded afresh once if they fail). */
-function verifiedWasm(build: LiteRtBuild): Promise<ArrayBuffer> {
+/**
+ * The wasm, compiled while it downloads and instantiated only once its bytes matched the hash
+ * built into the app (downloaded afresh once if they did not): nothing of it runs before
+ * instantiation, and compiling 9 MB after the download took as long again on 2 busy cores.
+ */
+function verifiedWasm(build: LiteRtBuild): Promise<WebAssembly.Module> {
   const url = new URL(build.wasm, self.location.href);
   return repairing(url, async (init) => {
-    const response = await fetch(url, init);
+    const response = await ((init ? null : takeEarlyDownload()) ?? fetch(url, init));
     if (!response.ok) throw new BackendUnavailableError(`LiteRT wasm: HTTP ${response.status}`);
+    // A host that serves it with another type than application/wasm: compiled from the bytes instead.
+    const compiling = WebAssembly.compileStreaming(response.clone()).catch(() => null);
     const bytes = await response.arrayBuffer();
     if ((await sha256Hex(bytes)) !== build.sha256) throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
-    await keep(url, bytes, 'application/wasm');
-    return bytes;
+    // Stored for offline use meanwhile: writing 9 MB to Cache Storage took ~0.9 s on 2 cores, which the first photos on LiteRT need not wait for.
+    void keep(url, bytes, 'application/wasm');
+    return (await compiling) ?? WebAssembly.compile(bytes);
   });
 }
 
@@ -60,11 +65,11 @@ let runtime: Promise<number> | null = null;
  * ship (every current Chromium, Firefox and Safari 18 have relaxed SIMD); without it
  * LiteRT is not a candidate. Resolves to the threads its models may use.
  */
-function startRuntime(): Promise<number> {
+export function startRuntime(): Promise<number> {
   return (runtime ??= (async () => {
     if (!(await supportsFeature('relaxedSimd'))) throw new BackendUnavailableError('LiteRT needs WebAssembly relaxed SIMD');
     const build = await chooseBuild();
-    const wasm = await verifiedWasm(build);
+    const module = await verifiedWasm(build);
     const scope = self as unknown as GlueScope;
     const importScripts = scope.importScripts;
     scope.ModuleFactory = build.factory;
@@ -74,7 +79,7 @@ function startRuntime(): Promise<number> {
       print: () => undefined,
       printErr: (line: string) => /^(INFO|WARNING):/.test(line) || console.warn(`LiteRT: ${line}`),
       instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
-        void WebAssembly.instantiate(wasm, imports).then(({ instance, module }) => done(instance, module));
+        void WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
         return {};
       },
     };
@@ -89,6 +94,30 @@ function startRuntime(): Promise<number> {
     runtime = null;
     throw error;
   }));
+}
+
+/** Timing runs per thread count: alternated, so a busy moment slows both alike. */
+const THREAD_TRIAL_RUNS = 5;
+
+/**
+ * With threads the runtime can also run on one: on a 2-core device the page's own work
+ * (decoding the next photo, painting) competes with a second thread, so both are timed on a
+ * blank image and the faster is kept.
+ */
+async function fasterOf(threaded: LiteRtRunner, single: LiteRtRunner): Promise<LiteRtRunner> {
+  const times = [[], []] as [number[], number[]];
+  await threaded.run(null);
+  await single.run(null);
+  for (let i = 0; i < THREAD_TRIAL_RUNS; i++) {
+    for (const [j, runner] of [threaded, single].entries()) {
+      const start = performance.now();
+      await runner.run(null);
+      times[j]!.push(performance.now() - start);
+    }
+  }
+  const [keep, drop] = median(times[0]) <= median(times[1]) ? [threaded, single] : [single, threaded];
+  drop.dispose();
+  return keep;
 }
 
 /** How a tensor's stored numbers map to real values: its type and (uint8) quantization. */
@@ -131,11 +160,12 @@ export class LiteRtRunner implements Runner {
     const length = output.shape.reduce((a, b) => a * b, 1);
     const skip = length - outputs;
     if (skip !== 0 && skip !== 1) throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
-    // Every check on the file comes before the runtime's 9 MB download.
     const [inputCoding, outputCoding] = [coding(input), coding(output)];
     const threads = await startRuntime();
-    const model = await loadAndCompile(tflite, { accelerator: 'wasm', cpuOptions: { numThreads: threads } });
-    return new LiteRtRunner(model, spec, inputCoding, outputCoding, skip);
+    const compile = (numThreads: number) => loadAndCompile(tflite, { accelerator: 'wasm', cpuOptions: { numThreads } });
+    const runner = (model: CompiledModel) => new LiteRtRunner(model, spec, inputCoding, outputCoding, skip);
+    if (threads === 1) return runner(await compile(1));
+    return fasterOf(runner(await compile(threads)), runner(await compile(1)));
   }
 
   async run(pixels: Pixels | null): Promise<Float32Array> {

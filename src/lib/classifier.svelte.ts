@@ -10,13 +10,12 @@ import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';
 import { prefetchModel } from './model-prefetch';
+import { classifierWorker, MODEL_URL } from './worker-start';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
 import type { ImageHeader } from '../core/image-header';
 
 export type ModelState = 'loading' | 'warming' | 'ready' | 'error';
-
-const MODEL_URL = `${import.meta.env.BASE_URL}model/`;
 
 /** How long a photo may wait for its answer before its preview is shown anyway. */
 const PREVIEW_DELAY_MS = 100;
@@ -47,10 +46,11 @@ class Classifier {
   private readonly listeners = new Set<(event: LoadProgress) => void>();
   private readonly activity = new Activity();
   private loading: Promise<ModelInfo> | null = null;
+  private choiceMade: () => void = () => undefined;
+  private readonly choice = new Promise<void>((done) => (this.choiceMade = done));
 
   constructor() {
-    const worker = new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-classifier' });
-    this.remote = wrap<ClassifierApi>(worker);
+    this.remote = wrap<ClassifierApi>(classifierWorker);
   }
 
   /** The one place the model becomes ready: after a load, a backend switch, or a background choice. */
@@ -58,6 +58,7 @@ class Classifier {
     markOnce('glimpse:ready');
     this.info = info;
     this.state = 'ready';
+    if (info.choice.reason !== 'measuring') this.choiceMade();
   }
 
   private failed(error: unknown): void {
@@ -98,6 +99,11 @@ class Classifier {
   /** The model once loaded; rejects with the load error (a retry replaces it). */
   loaded(): Promise<ModelInfo> {
     return this.loading ?? Promise.reject(new Error('load() has not been called'));
+  }
+
+  /** Resolves once the first model's backend is chosen: forced, or measured in the background after the first answer. */
+  chosen(): Promise<void> {
+    return this.choice;
   }
 
   /** Hears download, warm-up and ready events, e.g. to relay them to an embedding page. */

@@ -258,7 +258,10 @@ describe('offline PWA', () => {
     try {
       await installed(page);
       await onLiteRt('parrot.jpg');
-      const kept = await page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname));
+      // Kept in the background, once verified: the first photos on LiteRT do not wait for the write.
+      const keptPaths = () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname));
+      await expect.poll(async () => (await keptPaths()).length).toBe(2);
+      const kept = await keptPaths();
       const wasm = kept.find((p) => /\/litert_wasm_[\w-]+\.wasm$/.test(p))!;
       expect(kept.sort()).toEqual([wasm, '/model/model.tflite'].sort());
       const keptUrls = async () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));

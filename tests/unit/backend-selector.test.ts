@@ -39,13 +39,18 @@ class FakeEngine implements SelectableEngine {
     return fallbackOrder(preferred);
   }
 
-  /** Images still queued; the selector must wait for them before it probes or tries anything. */
+  /** Images still queued; the selector must wait for them before it tries a GPU. */
   busy: Promise<void> = Promise.resolve();
   /** The quiet periods the selector asked to wait for. */
   quiet: number[] = [];
   idle(quietMs: number) {
     this.quiet.push(quietMs);
     return this.busy;
+  }
+  /** The first answer; nothing is probed or tried before it. */
+  firstAnswer: Promise<void> = Promise.resolve();
+  answered() {
+    return this.firstAnswer;
   }
 
   async prepare(backend: BackendName) {
@@ -67,6 +72,11 @@ class FakeEngine implements SelectableEngine {
     this.prepared.add(backend);
     this.selected = backend;
     for (const other of this.prepared) if (other !== backend) this.prepared.delete(other);
+  }
+  /** What the selector started loading ahead of a trial. */
+  readonly preloaded: BackendName[] = [];
+  preload(backend: BackendName) {
+    this.preloaded.push(backend);
   }
   async drop(backend: BackendName) {
     if (backend !== this.selected) this.prepared.delete(backend);
@@ -109,25 +119,33 @@ describe('BackendSelector', () => {
     expect(notified).toEqual([{ backend: 'litert', reason: 'measured', timings: { wasm: 50, litert: 27 }, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
     expect(engine.selected).toBe('litert');
     expect(memory.value).toBe('litert');
+    // Its runtime started loading before wasm was timed.
+    expect(engine.preloaded).toEqual(['litert']);
   });
 
-  it('waits until no image is queued before it probes or tries a candidate', async () => {
-    const engine = new FakeEngine({ wasm: fast, litert: { first: 120, warm: 27 } }, ['litert']);
-    let drained = () => undefined as void;
-    engine.busy = new Promise((done) => (drained = done));
+  it('probes and times LiteRT right after the first answer, between photos, and a GPU only once the user pauses', async () => {
+    const engine = new FakeEngine({ wasm: fast, litert: { first: 120, warm: 27 }, webgpu: { first: 900, warm: 5 } }, ['litert']);
+    let answer = () => undefined as void;
+    engine.firstAnswer = new Promise((done) => (answer = done));
+    let pause = () => undefined as void;
+    engine.busy = new Promise((done) => (pause = done));
     let probed = false;
-    const s = new BackendSelector({ engine, probe: async () => ((probed = true), NO_GPU), memory: () => fakeMemory(), warming: () => undefined, notify: () => undefined });
+    const notified: BackendChoice[] = [];
+    const s = new BackendSelector({ engine, probe: async () => ((probed = true), REAL_GPU.slice(0, 1)), memory: () => fakeMemory(), warming: () => undefined, notify: (c) => notified.push(c) });
     await s.start('auto');
-    // Once it asks for a quiet period it is held there until the queue drains: nothing probed yet.
-    await vi.waitFor(() => expect(engine.quiet).toEqual([TRIAL_QUIET_MS]));
+    await new Promise((done) => setTimeout(done, 10));
+    // No first answer yet: a first visit's photo waits for nothing.
     expect(probed).toBe(false);
     expect(engine.log).toEqual(['prepare wasm']);
-    drained();
-    await s.settled();
-    expect(probed).toBe(true);
+    answer();
+    // LiteRT is timed and chosen while photos are still queued; the GPU waits for a pause.
+    await vi.waitFor(() => expect(notified).toEqual([{ backend: 'litert', reason: 'measuring', timings: { wasm: 50, litert: 27 }, skipped: {} }]));
     expect(engine.selected).toBe('litert');
-    // Before probing and before each candidate: a user still choosing photos goes first.
-    expect(engine.quiet).toEqual([TRIAL_QUIET_MS, TRIAL_QUIET_MS]);
+    expect(engine.quiet).toEqual([TRIAL_QUIET_MS]);
+    expect(engine.log).toEqual(['prepare wasm', 'prepare litert']);
+    pause();
+    await s.settled();
+    expect(notified.at(-1)).toMatchObject({ backend: 'webgpu', reason: 'measured', timings: { wasm: 50, litert: 27, webgpu: 5 } });
   });
 
   it('keeps wasm when LiteRT is not clearly faster, or fails to start', async () => {

@@ -59,6 +59,50 @@ describe('idle', () => {
   });
 });
 
+describe('answered', () => {
+  it('resolves with the first answer, well before the quiet period, and without one only after it', async () => {
+    const built = performance.now();
+    const fresh = new Engine(files, nodeActivate);
+    try {
+      await fresh.prepare('wasm');
+      await fresh.select('wasm');
+      const started = performance.now();
+      // The quiet period counts from the engine's start.
+      await fresh.answered(started - built + 200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+      const pixels = await decodeImageFile(resolve(FIXTURES, 'cat.png'), files.spec);
+      const answer = fresh.classify(pixels, 1);
+      await fresh.answered(60_000);
+      // The answer is out (its promise settles in this same turn), long before the quiet period.
+      await expect(Promise.race([answer.then(() => 'answered'), new Promise((done) => setTimeout(() => done('pending'), 0))])).resolves.toBe('answered');
+    } finally {
+      fresh.dispose();
+    }
+  });
+});
+
+describe('preload', () => {
+  it('builds a LiteRT runner ahead of its trial once, and a dropped one is disposed when it arrives', async () => {
+    const made: { disposed: boolean }[] = [];
+    const factory = async () => {
+      const runner = { disposed: false, run: async () => new Float32Array(files.labels.length + files.spec.classOffset), dispose: () => void (runner.disposed = true) };
+      made.push(runner);
+      return runner;
+    };
+    const withTflite = { ...files, tflite: async () => new Uint8Array(8) };
+    const trial = new Engine(withTflite, nodeActivate, factory);
+    trial.preload('litert');
+    trial.preload('litert');
+    await trial.prepare('litert');
+    expect(made).toHaveLength(1);
+    trial.dispose();
+    const dropped = new Engine(withTflite, nodeActivate, factory);
+    dropped.preload('litert');
+    await dropped.drop('litert');
+    await vi.waitFor(() => expect(made[1]?.disposed).toBe(true));
+  });
+});
+
 describe('Engine on the shipped model (tfjs wasm in Node)', () => {
   it.each(Object.entries(EXPECTED_TOP1))('classifies %s as class %i', async (file, expected) => {
     const pixels = await decodeImageFile(resolve(FIXTURES, file), files.spec);
