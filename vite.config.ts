@@ -5,7 +5,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import license, { type Dependency } from 'rollup-plugin-license';
 import { defineConfig, type UserConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-import { manifestFileSha256 } from './build/model-manifest.ts';
+import { manifestFileSha256, modelPreloads } from './build/model-manifest.ts';
 import { pwaOptions } from './build/pwa.ts';
 import { metaContentSecurityPolicy } from './host/headers.ts';
 import { readSettings, type DeploySettings } from './host/settings.ts';
@@ -44,9 +44,15 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
     plugins: [
       svelte(),
       VitePWA(pwaOptions(outDir)),
-      // The header CSP as a <meta> too, for static hosts that cannot send headers. No plugin
-      // derives it from our header list, and this is one tag.
-      { name: 'glimpse-meta-csp', transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: metaContentSecurityPolicy(settings) }, injectTo: 'head-prepend' }] },
+      // The header CSP as a <meta> too, for static hosts that cannot send headers, and the
+      // app page's model preloads. No plugin derives either from our own lists.
+      {
+        name: 'glimpse-head-tags',
+        transformIndexHtml: (_, { path }) => [
+          { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: metaContentSecurityPolicy(settings) }, injectTo: 'head-prepend' },
+          ...(path === '/index.html' ? modelPreloads(resolve(publicDir, 'model')) : []),
+        ],
+      },
     ],
     define: {
       __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),

@@ -48,6 +48,8 @@ export interface PeerResult {
   name: string;
   warm: Latency | null;
   cold: StartTiming;
+  /** What the user waits on the peer's page, for LiteRT.js (1 thread) only. */
+  userWait?: UserWait;
 }
 
 export interface BenchReport {
@@ -124,6 +126,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   const overLink = { glimpse: [] as StartTiming[], baseline: [] as StartTiming[] };
   const waits = { glimpse: [] as UserWait[], baseline: [] as UserWait[] };
   const early: EarlyBatch[] = [];
+  const liteRtWaits: UserWait[] = [];
   const warm = new Map<string, (Latency | null)[]>(pages.map(([name]) => [name, []]));
   for (let round = 0; round < o.runs; round++) {
     for (const [name, url] of pages) {
@@ -135,6 +138,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
     waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
     waits.baseline.push(await userWait(o.baselineUrl, o.images));
     early.push(await earlyBatch(o.glimpseUrl, o.batch));
+    const liteRtUrl = o.peerUrls[PEERS.liteRt];
+    if (liteRtUrl) liteRtWaits.push(await userWait(liteRtUrl, o.images));
     for (const [name, url] of pages) warm.get(name)!.push(await warmLatency(url, null, o.images));
     const first = (name: string) => colds.get(name)!.at(-1)!.firstResult.toFixed(0);
     log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; batch after the first result on ${early.at(-1)!.to} after ${early.at(-1)!.onLastEngineMs.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
@@ -149,7 +154,12 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   // The engine of the last round's batch: a round that ended elsewhere shows in its own line above.
   const glimpseResult = { ...glimpse, ...timings('glimpse'), earlyBatch: { ...early.at(-1)!, onLastEngineMs: median(early.map((e) => e.onLastEngineMs)) } };
   const baselineResult = { ...baseline, ...timings('baseline') };
-  const peers = Object.keys(o.peerUrls).map((name) => ({ name, warm: medianLatency(warm.get(name)!), cold: medianTiming(colds.get(name)!) }));
+  const peers = Object.keys(o.peerUrls).map((name) => ({
+    name,
+    warm: medianLatency(warm.get(name)!),
+    cold: medianTiming(colds.get(name)!),
+    ...(name === PEERS.liteRt && liteRtWaits.length ? { userWait: medianWait(liteRtWaits) } : {}),
+  }));
   const targets = benchTargets(glimpseResult, baselineResult, o.batch, peers);
   const { glimpseUrl: _g, baselineUrl: _b, peerUrls: _p, ...options } = o;
   return { machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${process.platform}, headless Chromium`, options, glimpse: glimpseResult, baseline: baselineResult, peers, targets };
@@ -208,6 +218,17 @@ export function markdown(r: BenchReport): string {
     ...r.peers.map(
       (p) =>
         `| ${p.name} | ${ms(p.warm?.p50 ?? NaN)} | ${ratio(g.auto?.p50 ?? NaN, p.warm?.p50 ?? NaN)} | ${ms(p.warm?.batchP50 ?? NaN)} | ${ratio(g.auto?.batchP50 ?? NaN, p.warm?.batchP50 ?? NaN)} | ${ms(p.cold.firstResult)} | ${ratio(g.cold.firstResult, p.cold.firstResult)} | ${kb(p.cold.bytes.js + p.cold.bytes.wasm)} |`,
+    ),
+    ...r.peers.flatMap((p) =>
+      p.userWait
+        ? [
+            '',
+            `| what the user waits (input change → result in the DOM), against ${p.name} | Glimpse | peer | Glimpse ÷ peer |`,
+            '|---|---|---|---|',
+            row('one photo (p50)', g.userWait.singleP50, p.userWait.singleP50, ms),
+            row(`a batch of ${p.userWait.n} chosen at once, to the last result`, g.userWait.batchMs, p.userWait.batchMs, ms),
+          ]
+        : [],
     ),
     '',
     '| target | value | limit | met |',

@@ -53,7 +53,9 @@ export function benchTargets(glimpse: TargetResult, baseline: TargetResult, batc
   const peer = (name: string) => peers.find((p) => p.name === name)?.warm?.p50;
   if (peer(PEERS.liteRt)) {
     targets.push({ name: `warm latency, automatic / ${PEERS.liteRt} (ratio)`, value: autoP50 / peer(PEERS.liteRt)!, limit: 1, direction: 'at-most' });
-    const peerBatch = peers.find((p) => p.name === PEERS.liteRt)?.warm?.batchP50 ?? NaN;
+    const liteRt = peers.find((p) => p.name === PEERS.liteRt);
+    const peerBatch = liteRt?.warm?.batchP50 ?? NaN;
+    if (liteRt?.userWait) targets.push({ name: `input change → last result, a batch / ${PEERS.liteRt} (ratio)`, value: glimpse.userWait.batchMs / liteRt.userWait.batchMs, limit: 1, direction: 'at-most' });
     targets.push({ name: `warm latency in a batch, automatic / ${PEERS.liteRt} (ratio)`, value: (glimpse.auto?.batchP50 ?? NaN) / peerBatch, limit: 1, direction: 'at-most' });
   }
   // A batch chosen right after the first result is to reach the engine the automatic choice settles on (the fastest) within 2 s.

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { WHOLE_IMAGE, viewRect, type ImageView } from '../src/core/augmentation';
-import { downscaleTarget, type Pixels } from '../src/core/preprocess';
+import type { Pixels } from '../src/core/preprocess';
+import { downscaleTarget } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 
 /** fetch() for file: URLs, so the worker's model loader runs unchanged in Node. */

@@ -1,5 +1,6 @@
 import { WHOLE_IMAGE, viewRect, type ImageView } from '../src/core/augmentation';
-import { downscaleTarget, type Pixels } from '../src/core/preprocess';
+import type { Pixels } from '../src/core/preprocess';
+import { downscaleTarget } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 
 let canvas: OffscreenCanvas | null = null;

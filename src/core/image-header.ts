@@ -37,6 +37,8 @@ export interface ImageHeader {
   mime: string;
   width: number;
   height: number;
+  /** Turned a quarter by its EXIF orientation (5–8): shown with its width and height swapped. */
+  turned?: true;
 }
 
 /** The size limits, for every kind of input: a file's header, an ImageBitmap, a video frame. */
@@ -128,5 +130,5 @@ function inspectParts(bytes: Uint8Array, tail: Uint8Array, byteLength: number): 
   if (!(width > 0 && height > 0)) throw new CorruptImageError('the image header has no size');
   checkShape(width, height);
   if (isTruncated(type, tail)) throw new CorruptImageError('the image is incomplete (the file was cut short)');
-  return { type, mime, width, height };
+  return { type, mime, width, height, ...((size.orientation ?? 1) >= 5 ? { turned: true as const } : {}) };
 }

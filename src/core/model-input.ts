@@ -2,6 +2,19 @@ import type { ModelSpec } from './model-spec';
 
 type InputSpec = Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop' | 'normalize' | 'layout'>;
 
+/**
+ * Largest size a decoded image is resampled to before it becomes a tensor. Bilinear
+ * resizing aliases when it shrinks by more than 2x, so the platform's antialiased
+ * resampler (the browser's decoder or canvas, sharp in Node) first brings big images down to
+ * twice the model input; images already that small are used untouched.
+ */
+export function downscaleTarget(width: number, height: number, spec: Pick<ModelSpec, 'inputSize'>): { width: number; height: number } {
+  const limit = 2 * Math.max(...spec.inputSize);
+  const scale = limit / Math.min(width, height);
+  if (scale >= 1) return { width, height };
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
 /** The input tensor's shape for one image, in the model's layout. */
 export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout'>): [number, number, number, number] {
   const [h, w] = spec.inputSize;

@@ -82,6 +82,11 @@ export function isNoticeFile(name: string): boolean {
   return /^(LICENSE|README|NOTICE)/i.test(name);
 }
 
+/** Every file a load reads (a tfjs model's JSON and shards, or an ONNX model's .onnx); the .tflite only where LiteRT is tried. */
+export function loadedFiles(manifest: ModelManifest): string[] {
+  return Object.keys(manifest.files).filter((name) => name !== TFLITE_FILE && !isNoticeFile(name));
+}
+
 /** The weight shards a load fetches with the JSON files: every listed file but the .tflite and notices. */
 export function shardNames(manifest: ModelManifest): string[] {
   return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !isNoticeFile(name) && name !== TFLITE_FILE && name !== ONNX_FILE);

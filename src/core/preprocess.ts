@@ -10,19 +10,6 @@ export interface Pixels {
   channels: 3 | 4;
 }
 
-/**
- * Largest size a decoded image is resampled to before it becomes a tensor. Bilinear
- * resizing aliases when it shrinks by more than 2x, so the platform's antialiased
- * resampler (canvas in the browser, sharp in Node) first brings big images down to
- * twice the model input; images already that small are used untouched.
- */
-export function downscaleTarget(width: number, height: number, spec: ModelSpec): { width: number; height: number } {
-  const limit = 2 * Math.max(...spec.inputSize);
-  const scale = limit / Math.min(width, height);
-  if (scale >= 1) return { width, height };
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
-}
-
 /** A black image of the model's input size, RGBA: what warm-up and timing runs classify. */
 export function blankImage(spec: Pick<ModelSpec, 'inputSize'>): Pixels {
   const [height, width] = spec.inputSize;

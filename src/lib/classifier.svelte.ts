@@ -138,7 +138,7 @@ class Classifier {
   classifyImage(image: Blob | ImageBitmap, topK = 5, checked?: (header: ImageHeader) => void): Promise<ClassifyResult> {
     return this.activity.track(async () => {
       if (!(image instanceof Blob)) return this.remote.classify(transfer(checkBitmap(image), [image]), topK);
-      const { bitmap, header } = await decodeImage(image);
+      const { bitmap, header } = await decodeImage(image, this.info?.model);
       let shown = false;
       const show = () => {
         if (shown) return;

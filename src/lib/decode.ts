@@ -1,15 +1,23 @@
 import { CorruptImageError, ImageTooLargeError } from '../core/errors';
 import { checkShape, inspectImage, LIMITS, type ImageHeader } from '../core/image-header';
+import { downscaleTarget } from '../core/model-input';
+import type { ModelSpec } from '../core/model-spec';
 
 /**
  * File/Blob → an upright ImageBitmap ready to transfer to the worker. The header
- * is checked first; decoding itself happens off the main thread in the browser.
+ * is checked first; decoding itself happens off the main thread in the browser. Given the
+ * model's input size, a big photo is decoded straight to the size the worker would shrink
+ * it to (a JPEG decoder skips most of the work at a fraction of its size): 48 MB less for
+ * a 12 MP photo, and no resampling in the worker.
  */
-export async function decodeImage(file: Blob): Promise<{ bitmap: ImageBitmap; header: ImageHeader }> {
+export async function decodeImage(file: Blob, model?: Pick<ModelSpec, 'inputSize'>): Promise<{ bitmap: ImageBitmap; header: ImageHeader }> {
   if (file.size > LIMITS.maxBytes) throw new ImageTooLargeError(`the file is ${file.size} bytes; the limit is ${LIMITS.maxBytes}`);
   const header = inspectImage(new Uint8Array(await file.arrayBuffer()));
+  const [width, height] = header.turned ? [header.height, header.width] : [header.width, header.height];
+  const target = model ? downscaleTarget(width, height, model) : { width, height };
+  const resize = target.width < width ? { resizeWidth: target.width, resizeHeight: target.height, resizeQuality: 'high' as const } : {};
   try {
-    const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+    const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', ...resize });
     return { bitmap, header };
   } catch {
     throw new CorruptImageError('the browser could not decode this image');

@@ -1,4 +1,4 @@
-import { isNoticeFile, MANIFEST_FILE, modelFileUrl, parseModelManifest, TFLITE_FILE } from '../core/model-manifest';
+import { loadedFiles, MANIFEST_FILE, modelFileUrl, parseModelManifest } from '../core/model-manifest';
 
 const started = new Set<string>();
 
@@ -16,8 +16,6 @@ export function prefetchModel(baseUrl: string): void {
   const read = async (url: URL) => (await fetch(url, { priority: 'high' })).arrayBuffer();
   void (async () => {
     const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(new URL(MANIFEST_FILE, base)))));
-    // Every file a load reads (a tfjs model's JSON and shards, or an ONNX model's .onnx); the .tflite only where LiteRT is tried.
-    const loaded = Object.keys(manifest.files).filter((name) => name !== TFLITE_FILE && !isNoticeFile(name));
-    await Promise.all(loaded.map((name) => read(modelFileUrl(name, manifest.version, base))));
+    await Promise.all(loadedFiles(manifest).map((name) => read(modelFileUrl(name, manifest.version, base))));
   })().catch(() => undefined);
 }

@@ -26,6 +26,14 @@ describe('dist/', () => {
     }
   });
 
+  it('preloads from the app page every model file a load reads, at the versioned URLs the app asks for, and nothing from the embed page', () => {
+    const manifest = JSON.parse(text(join(DIST, 'model/manifest.json'))) as { version: string; files: Record<string, unknown> };
+    const preloads = (page: string) => [...text(join(DIST, page)).matchAll(/<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)">/g)].map((m) => m[1]).sort();
+    const read = Object.keys(manifest.files).filter((name) => name !== 'model.tflite' && !/^LICENSE|^README/i.test(name));
+    expect(preloads('index.html')).toEqual(['model/manifest.json', ...read.map((name) => `model/${name}?v=${manifest.version}`)].sort());
+    expect(preloads('embed.html')).toEqual([]);
+  });
+
   it('self-hosts all three tfjs wasm binaries under content-hashed names', () => {
     for (const flavour of ['tfjs-backend-wasm', 'tfjs-backend-wasm-simd', 'tfjs-backend-wasm-threaded-simd']) {
       expect(assets().some((a) => new RegExp(`^${flavour}-[\\w-]{8}\\.wasm$`).test(a)), flavour).toBe(true);

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
@@ -39,6 +41,19 @@ describe('automatic backend, the way a visitor meets it', () => {
       expect(predictions[0]!.index, name).toBe(EXPECTED_TOP1[name]);
     }
     expect(Math.max(0, ...(await longTasks(page)))).toBeLessThan(200);
+  });
+
+  it('decodes a big photo turned by its EXIF straight to the size the model needs, upright, with the answer of the photo itself', async () => {
+    const parrot = readFileSync(resolve(FIXTURES, 'parrot.jpg'));
+    // Stored on its side at 4× the size, shown upright by its orientation tag (6: turn a quarter clockwise).
+    const big = await sharp(parrot).rotate(-90).resize({ width: 929 * 4 }).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    await classify(page, [
+      { name: 'parrot.jpg', mimeType: 'image/jpeg', buffer: parrot },
+      { name: 'big-parrot.jpg', mimeType: 'image/jpeg', buffer: big },
+    ]);
+    const [shown, own] = [await shownPredictions(page, 'big-parrot.jpg'), await shownPredictions(page, 'parrot.jpg')];
+    expect(shown[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+    expect(Math.abs(shown[0]!.probability - own[0]!.probability)).toBeLessThan(0.1);
   });
 
   it('classifies a pasted image and a dropped image', async () => {

@@ -41,12 +41,25 @@ describe('bench targets', () => {
     expect(failed).toHaveLength(9);
   });
 
+  it('hold the cold start over the slow link to 0.8× the plain page, and a batch right after the first result to the fastest engine within 2 s', () => {
+    const glimpse = { ...result(27, 700, 200_000, 20), coldOverLink: { firstResult: 2400 }, earlyBatch: { from: 'wasm', to: 'wasm', onLastEngineMs: 1500, n: 50 } } as unknown as TargetResult;
+    const baseline = { ...result(43, 1000, 1_000_000, 17), coldOverLink: { firstResult: 3200 } } as unknown as TargetResult;
+    const byName = Object.fromEntries(benchTargets(glimpse, baseline, 50).map((t) => [t.name, t]));
+    expect(byName['cold start over the slow link / baseline (ratio)']).toMatchObject({ value: 0.75, met: true });
+    const early = 'a batch right after the first result: change → first result on the fastest engine (ms)';
+    expect(byName[early]).toMatchObject({ value: 1500, met: true });
+    // A batch that ended on another engine than the one the automatic choice settles on never reached the fastest.
+    const elsewhere = { ...glimpse, auto: { ...glimpse.auto!, backend: 'litert' } } as TargetResult;
+    expect(Object.fromEntries(benchTargets(elsewhere, baseline, 50).map((t) => [t.name, t]))[early]!.met).toBe(false);
+  });
+
   it('hold the automatic choice to LiteRT.js, and an isolated build to LiteRT.js with threads, when those peers ran', () => {
     const peer = (name: string, p50: number) => ({ name, warm: { backend: 'litert', n: 20, p50, p95: p50, batchP50: p50 }, cold: result(p50, 700, 0, 0).cold });
     const peers = [peer(PEERS.liteRt, 30), peer(PEERS.liteRtThreads, 20), peer(PEERS.glimpseIsolated, 25)];
     const byName = Object.fromEntries(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, peers).map((t) => [t.name, t]));
     expect(byName[`warm latency, automatic / ${PEERS.liteRt} (ratio)`]).toMatchObject({ value: 27 / 30, met: true });
     expect(byName[`warm latency, isolated Glimpse / ${PEERS.liteRtThreads} (ratio)`]).toMatchObject({ value: 25 / 20, met: false });
+    expect(byName[`warm latency in a batch, automatic / ${PEERS.liteRt} (ratio)`]).toMatchObject({ value: (27 * 1.2) / 30, met: false });
     expect(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, [])).toHaveLength(9);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { inspectImage, inspectImageFile } from '../../src/core/image-header';
 import { badImages } from '../helpers/bad-images';
@@ -11,6 +12,14 @@ describe('inspectImage', () => {
     ['cat.png', 'png', 'image/png', 512, 341],
   ])('identifies %s by its bytes and reads its size', (file, type, mime, width, height) => {
     expect(inspectImage(new Uint8Array(readFileSync(resolve(FIXTURES, file))))).toEqual({ type, mime, width, height });
+  });
+
+  it('says when EXIF turns a photo a quarter, as the decoder will, so that its shown width and height are known', async () => {
+    const photo = readFileSync(resolve(FIXTURES, 'parrot.jpg'));
+    for (const [orientation, turned] of [[1, false], [3, false], [6, true], [8, true]] as const) {
+      const bytes = new Uint8Array(await sharp(photo).withMetadata({ orientation }).jpeg().toBuffer());
+      expect(inspectImage(bytes)).toEqual({ type: 'jpg', mime: 'image/jpeg', width: 512, height: 929, ...(turned ? { turned: true } : {}) });
+    }
   });
 
   it.each(badImages().map((b) => [b.name, b] as const))('refuses %s with a specific error', (_, bad) => {
