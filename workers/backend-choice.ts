@@ -42,5 +42,9 @@ export function fastest(current: BackendName, timings: Partial<Record<BackendNam
  */
 export const TRIAL_QUIET_MS = 1_000;
 
+/** Timing runs of a candidate and of the backend it challenges, alternated; untimed runs of the candidate before them. */
+export const PAIRED_RUNS = 5;
+export const CANDIDATE_WARM_RUNS = 3;
+
 /** A trial is abandoned once the first (compiling) run shows the candidate cannot win. */
 export const TRIAL_FIRST_RUN_CAP_MS = 5_000;

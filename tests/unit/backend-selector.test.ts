@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendChoice, BackendName, GpuProbe } from '../../src/core/backends';
 import { BackendSelector, type ChoiceMemory, type SelectableEngine } from '../../workers/backend-selector';
-import { fallbackOrder, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../workers/backend-choice';
+import { CANDIDATE_WARM_RUNS, fallbackOrder, PAIRED_RUNS, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../workers/backend-choice';
 
 const NO_GPU: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },
@@ -62,7 +62,10 @@ class FakeEngine implements SelectableEngine {
     this.prepared.add(backend);
     return speed.first;
   }
-  async time(backend: BackendName) {
+  /** Every timing run asked for, in order. */
+  readonly timed: BackendName[] = [];
+  async time(backend: BackendName, runs = 3) {
+    for (let i = 0; i < runs; i++) this.timed.push(backend);
     const speed = this.speeds[backend];
     if (!speed || speed === 'broken') throw new Error('not prepared');
     return speed.warm;
@@ -119,8 +122,9 @@ describe('BackendSelector', () => {
     expect(notified).toEqual([{ backend: 'litert', reason: 'measured', timings: { wasm: 50, litert: 27 }, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
     expect(engine.selected).toBe('litert');
     expect(memory.value).toBe('litert');
-    // Its runtime started loading before wasm was timed.
+    // Its runtime started loading at once; then a few more runs of it, and its runs alternate with wasm's, so that a busy moment slows both alike.
     expect(engine.preloaded).toEqual(['litert']);
+    expect(engine.timed).toEqual([...Array.from({ length: CANDIDATE_WARM_RUNS }, () => 'litert'), ...Array.from({ length: PAIRED_RUNS }, () => ['wasm', 'litert'] as const).flat()]);
   });
 
   it('probes and times LiteRT right after the first answer, between photos, and a GPU only once the user pauses', async () => {
