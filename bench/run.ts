@@ -26,6 +26,8 @@ export interface BenchOptions {
   backends: string[];
   /** A slow link the cold start is measured over too (the bench's host is on loopback); none in smoke runs. */
   link?: Link;
+  /** Photos in a batch chosen the moment a first visit's first result shows; none in smoke runs. */
+  earlyBatch?: number;
 }
 
 export interface TargetResult {
@@ -137,12 +139,12 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
     if (o.link) for (const name of ['glimpse', 'baseline'] as const) overLink[name].push((await starts(name === 'glimpse' ? o.glimpseUrl : o.baselineUrl, { link: o.link })).cold);
     waits.glimpse.push(await userWait(o.glimpseUrl, o.images));
     waits.baseline.push(await userWait(o.baselineUrl, o.images));
-    early.push(await earlyBatch(o.glimpseUrl, o.batch));
+    if (o.earlyBatch) early.push(await earlyBatch(o.glimpseUrl, o.earlyBatch));
     const liteRtUrl = o.peerUrls[PEERS.liteRt];
     if (liteRtUrl) liteRtWaits.push(await userWait(liteRtUrl, o.images));
     for (const [name, url] of pages) warm.get(name)!.push(await warmLatency(url, null, o.images));
     const first = (name: string) => colds.get(name)!.at(-1)!.firstResult.toFixed(0);
-    log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; batch after the first result on ${early.at(-1)!.to} after ${early.at(-1)!.onLastEngineMs.toFixed(0)} ms; warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
+    log(`  round ${round + 1}/${o.runs}: cold ${first('glimpse')} vs ${first('baseline')} ms, cached ${cacheds.glimpse.at(-1)!.firstResult.toFixed(0)} vs ${cacheds.baseline.at(-1)!.firstResult.toFixed(0)} ms; change → result ${waits.glimpse.at(-1)!.singleP50.toFixed(0)} vs ${waits.baseline.at(-1)!.singleP50.toFixed(0)} ms; ${early.length ? `batch after the first result on ${early.at(-1)!.to} after ${early.at(-1)!.onLastEngineMs.toFixed(0)} ms; ` : ''}warm p50 ${[...warm].map(([n, l]) => `${n.split(' ')[0]} ${l.at(-1)?.p50.toFixed(1) ?? '–'}`).join(', ')}`);
   }
   const timings = (name: 'glimpse' | 'baseline') => ({
     cold: medianTiming(colds.get(name)!),
@@ -152,7 +154,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
     auto: medianLatency(warm.get(name)!),
   });
   // The engine of the last round's batch: a round that ended elsewhere shows in its own line above.
-  const glimpseResult = { ...glimpse, ...timings('glimpse'), earlyBatch: { ...early.at(-1)!, onLastEngineMs: median(early.map((e) => e.onLastEngineMs)) } };
+  const glimpseResult = { ...glimpse, ...timings('glimpse'), ...(early.length ? { earlyBatch: { ...early.at(-1)!, onLastEngineMs: median(early.map((e) => e.onLastEngineMs)) } } : {}) };
   const baselineResult = { ...baseline, ...timings('baseline') };
   const peers = Object.keys(o.peerUrls).map((name) => ({
     name,
@@ -302,6 +304,8 @@ if (import.meta.filename === process.argv[1]) {
 
 Measures Glimpse (served by npm start) against a baseline page that runs the full
 @tensorflow/tfjs bundle on the main thread, in headless Chromium, and prints a markdown table.
+--batch: photos in the throughput batch, and in the batch a first visit chooses the moment its first
+  result shows (which engine each result came from: the switch to the fastest is to come within 2 s).
 --camera: backends to run the Camera view on (Chromium's fake camera); '' for none.
 --train: photos per class (3 classes) the Train view trains on; 0 for none.
 --link: Mbit/s,RTT ms of an emulated link the cold start is measured over too (the host is on
@@ -319,6 +323,7 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
     batch: smoke ? 3 : Number(values.batch),
     backends: smoke ? ['wasm'] : values.backends.split(','),
     ...(smoke || !values.link ? {} : { link: { mbps: Number(values.link.split(',')[0]), rttMs: Number(values.link.split(',')[1] ?? 0) } }),
+    ...(smoke ? {} : { earlyBatch: Number(values.batch) }),
   };
   const app = await startApp();
   const onnx = values.onnx && existsSync(values.onnx) ? values.onnx : undefined;
