@@ -23,7 +23,8 @@ function routes(): { path: string; status: number; type?: RegExp }[] {
     { path: '/embed.js', status: 200, type: /javascript/ },
     { path: asset(/^index-.*\.js$/), status: 200, type: /javascript/ },
     { path: asset(/^classifier\.worker-.*\.js$/), status: 200, type: /javascript/ },
-    { path: asset(/^index-.*\.css$/), status: 200, type: /^text\/css/ },
+    // The app page's own stylesheet, whatever chunk it is named after.
+    { path: readFileSync(join(DIST, 'index.html'), 'utf8').match(/href="(\/assets\/[^"]+\.css)"/)![1]!, status: 200, type: /^text\/css/ },
     { path: asset(/-simd-.*\.wasm$/), status: 200, type: /^application\/wasm/ },
     { path: '/model/model.json', status: 200, type: /^application\/json/ },
     { path: '/model/group1-shard1of1.bin', status: 200 },
