@@ -9,7 +9,6 @@ import type { OnnxImportOptions } from '../../workers/onnx-import';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';
-import { prefetchModel } from './model-prefetch';
 import { classifierWorker, MODEL_URL } from './worker-start';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
@@ -87,7 +86,6 @@ class Classifier {
     this.state = 'loading';
     this.download = { loaded: 0, total: 0 };
     this.loadError = null;
-    if (!model && !this.loading) prefetchModel(MODEL_URL);
     this.loading = this.remote.load(MODEL_URL, this.onProgress, { backend: preference, ...(model ? { model } : {}) });
     try {
       this.ready(await this.loading);

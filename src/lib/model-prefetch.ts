@@ -1,9 +1,7 @@
 import { loadedFiles, MANIFEST_FILE, modelFileUrl, parseModelManifest } from '../core/model-manifest';
 
-const started = new Set<string>();
-
 /**
- * Starts the model's download (once per page) from the page while the worker's script is still being
+ * Starts the model's download from the page's first chunk (src/main.ts) while the worker's script is still being
  * fetched and compiled (the worker asks for the model only once it runs, ~300 ms later on
  * a first visit). The files land in the HTTP cache, where the worker's own requests find
  * them: it still checks every byte against the manifest, and refetches past the cache if a
@@ -11,8 +9,7 @@ const started = new Set<string>();
  */
 export function prefetchModel(baseUrl: string): void {
   const base = new URL(baseUrl, location.href);
-  if (navigator.serviceWorker?.controller || started.has(base.href)) return;
-  started.add(base.href);
+  if (navigator.serviceWorker?.controller) return;
   const read = async (url: URL) => (await fetch(url, { priority: 'high' })).arrayBuffer();
   void (async () => {
     const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(new URL(MANIFEST_FILE, base)))));
