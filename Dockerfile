@@ -1,6 +1,7 @@
 # Glimpse in production: the static build served by nginx with the same headers as `npm start`.
 #   docker build -t glimpse:0.1.0 --build-arg GLIMPSE_EMBED_ORIGINS=https://blog.example .
 #   docker run -p 8080:8080 --read-only --tmpfs /tmp glimpse:0.1.0
+#   docker compose up --build   (docker-compose.yml: the site, and Prometheus and Grafana under a profile)
 # Base images are pinned to exact releases; bump them deliberately.
 FROM node:20.19.0-bookworm-slim AS build
 WORKDIR /app
@@ -12,6 +13,14 @@ ARG GLIMPSE_ISOLATE=0
 ARG GLIMPSE_RELEASE=
 ENV GLIMPSE_EMBED_ORIGINS=${GLIMPSE_EMBED_ORIGINS} GLIMPSE_ISOLATE=${GLIMPSE_ISOLATE} GLIMPSE_RELEASE=${GLIMPSE_RELEASE}
 RUN npm run build && npm run nginx-conf -- --out /tmp/nginx.conf
+
+# The Node host (`npm start`) with Prometheus metrics, for `docker compose --profile node-host`
+# (docker build --target node-host). The default image, below, serves the same dist/ with nginx.
+FROM build AS node-host
+ENV HOST=0.0.0.0 PORT=4173 METRICS_HOST=0.0.0.0 METRICS_PORT=9464
+USER node
+EXPOSE 4173 9464
+CMD ["node", "--import", "tsx", "host/start.ts"]
 
 FROM nginx:1.27.5-alpine
 COPY --from=build /app/dist /usr/share/nginx/html

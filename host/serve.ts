@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import serveStatic from 'serve-static';
 import { headersFor } from './headers';
+import type { Served } from './metrics';
 import type { DeploySettings } from './settings';
 
 export interface HostOptions {
@@ -11,6 +12,8 @@ export interface HostOptions {
   host: string;
   port: number;
   settings: DeploySettings;
+  /** Told of every answered request, malformed ones included (the metrics). */
+  onServed?: (served: Served) => void;
 }
 
 /**
@@ -30,7 +33,8 @@ function oneHost(req: IncomingMessage): boolean {
 }
 
 function plain(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...extra }).end(`${STATUS_CODES[status] ?? 'Error'}\n`);
+  const body = `${STATUS_CODES[status] ?? 'Error'}\n`;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), ...extra }).end(body);
 }
 
 /** A response written straight to the socket, for requests Node could not even parse. */
@@ -47,12 +51,23 @@ function rawResponse(status: number, headers: Record<string, string>): string {
  * throwing. Unknown paths are 404, never index.html, so a missing model file can't load
  * as HTML; directories are never listed or redirected.
  */
-export function serve({ dir, host, port, settings }: HostOptions): Promise<Server> {
+export function serve({ dir, host, port, settings, onServed }: HostOptions): Promise<Server> {
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`${dir} has no index.html: run npm run build first`);
   const files = serveStatic(dir, { cacheControl: false, dotfiles: 'ignore', fallthrough: false, redirect: false, index: ['index.html'] });
 
+  function observe(req: IncomingMessage, res: ServerResponse, pathname: string | null): void {
+    if (!onServed) return;
+    const started = process.hrtime.bigint();
+    res.once('close', () => {
+      const length = Number(res.getHeader('content-length') ?? 0);
+      const sent = res.writableFinished && req.method !== 'HEAD' && Number.isFinite(length) ? length : 0;
+      onServed({ pathname, method: req.method ?? '', status: res.statusCode, seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes: sent });
+    });
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const pathname = requestPath(req.url);
+    observe(req, res, pathname);
     for (const [name, value] of Object.entries(headersFor(pathname ?? '/', settings))) res.setHeader(name, value);
     if (pathname === null || !oneHost(req)) return plain(res, 400);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, { Allow: 'GET, HEAD' });
@@ -77,10 +92,17 @@ export function serve({ dir, host, port, settings }: HostOptions): Promise<Serve
     if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     socket.end(rawResponse(status, headersFor('/', settings)));
+    onServed?.({ pathname: null, method: '', status, seconds: 0, bytes: 0 });
   });
   // Without these listeners Node drops CONNECT and Upgrade requests without a word.
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => socket.end(rawResponse(405, { ...headersFor('/', settings), Allow: 'GET, HEAD' })));
-  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => socket.end(rawResponse(400, headersFor('/', settings))));
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    socket.end(rawResponse(405, { ...headersFor('/', settings), Allow: 'GET, HEAD' }));
+    onServed?.({ pathname: null, method: req.method ?? '', status: 405, seconds: 0, bytes: 0 });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    socket.end(rawResponse(400, headersFor('/', settings)));
+    onServed?.({ pathname: null, method: req.method ?? '', status: 400, seconds: 0, bytes: 0 });
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildApp, releaseLabel } from '../build/app';
+import { createHostMetrics, metricsPort, serveMetrics } from './metrics';
 import { serve } from './serve';
 import { describeServed, isStale, lastBuildSources, modelSources } from './served-build';
 import { readSettings } from './settings';
@@ -21,6 +22,17 @@ if (isStale(dist, settings, sources)) {
 for (const line of describeServed(dist, sources)) console.log(line);
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT || 4173);
-const server = await serve({ dir: dist, host, port, settings });
+// METRICS_PORT: Prometheus metrics on a port of their own, on METRICS_HOST (default loopback: scrapers are local or trusted).
+const scrapePort = metricsPort(process.env.METRICS_PORT, port);
+const metricsHost = process.env.METRICS_HOST || '127.0.0.1';
+const metrics = scrapePort === null ? null : createHostMetrics(dist);
+const server = await serve({ dir: dist, host, port, settings, onServed: metrics?.record });
+const metricsServer = metrics && (await serveMetrics(metrics, metricsHost, scrapePort!));
+if (metricsServer) console.log(`Metrics: http://${metricsHost}:${scrapePort}/metrics`);
 console.log(`Glimpse is being served at http://${host}:${port}/`);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.close(() => process.exit(0)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    metricsServer?.close();
+    server.close(() => process.exit(0));
+  });
+}

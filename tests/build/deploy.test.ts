@@ -128,7 +128,13 @@ describe('Dockerfile', () => {
   const final = lines.slice(lines.lastIndexOf(stages.at(-1)!));
 
   it('builds from pinned base images and runs nginx non-root with a health check', () => {
-    for (const from of stages) expect(from).toMatch(/^FROM [\w./-]+:\d+\.\d+\.\d+[\w.-]*( AS \w+)?$/);
+    const named: string[] = [];
+    for (const from of stages) {
+      // A stage starts from a pinned image or from an earlier stage of this file.
+      const [, image, name] = from.match(/^FROM (\S+)(?: AS ([\w-]+))?$/)!;
+      if (!named.includes(image!)) expect(from).toMatch(/^FROM [\w./-]+:\d+\.\d+\.\d+[\w.-]*( AS [\w-]+)?$/);
+      if (name) named.push(name);
+    }
     expect(final).toContain('USER nginx');
     expect(final).toContain('EXPOSE 8080');
     expect(final.find((l) => l.startsWith('HEALTHCHECK'))).toContain(`http://127.0.0.1:8080${HEALTH_PATH}`);
@@ -136,10 +142,12 @@ describe('Dockerfile', () => {
   });
 });
 
+const PIPELINE = 'deploy/ci/pipeline.sh';
+const steps = (flow: Record<string, any>) => Object.values(flow.jobs).flatMap((job: any) => job.steps as Record<string, any>[]);
+
 describe('GitHub workflows for adopters', () => {
   const scripts = Object.keys(JSON.parse(read('package.json')).scripts);
   const workflows = readdirSync(join(ROOT, '.github/workflows')).map((f) => ({ file: f, flow: parse(read(`.github/workflows/${f}`)) as Record<string, any> }));
-  const steps = (flow: Record<string, any>) => Object.values(flow.jobs).flatMap((job: any) => job.steps as Record<string, any>[]);
 
   it('call only npm scripts that exist, and pin every action to a major version', () => {
     for (const { file, flow } of workflows) {
@@ -155,7 +163,7 @@ describe('GitHub workflows for adopters', () => {
   it('CI runs the README test command on pushes and pull requests; deploy publishes dist/ and the image on tags', () => {
     const ci = workflows.find((w) => w.file === 'ci.yml')!.flow;
     expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['pull_request', 'push']));
-    expect(steps(ci).map((s) => s.run)).toContain('npm test');
+    expect(steps(ci).map((s) => s.run)).toEqual(expect.arrayContaining([`bash ${PIPELINE} test`, `bash ${PIPELINE} site`]));
     expect(steps(ci).find((s) => s.uses?.startsWith('actions/setup-node'))?.with.cache).toBe('npm');
     const deploy = workflows.find((w) => w.file === 'deploy.yml')!.flow;
     expect(deploy.on.push.tags).toEqual(['v*']);
@@ -163,5 +171,93 @@ describe('GitHub workflows for adopters', () => {
     expect(steps(deploy).find((s) => s.uses?.startsWith('docker/build-push-action'))?.with.tags).toContain('${{ vars.REGISTRY }}');
     expect(existsSync(join(ROOT, '.ci/run'))).toBe(true);
     expect(read('.ci/run')).toContain('npm test');
+  });
+});
+
+describe('GitLab CI and Jenkins run the same pipeline script as GitHub', () => {
+  const gitlab = parse(read('.gitlab-ci.yml')) as Record<string, any>;
+  const jenkins = read('Jenkinsfile');
+  const github = parse(read('.github/workflows/ci.yml')) as Record<string, any>;
+  const script = read(PIPELINE);
+
+  it('the script is valid bash that installs Chromium and nginx, runs the README test command, and builds dist/', () => {
+    const syntax = spawnSync('bash', ['-n', join(ROOT, PIPELINE)], { encoding: 'utf8' });
+    expect(syntax.status, syntax.stderr).toBe(0);
+    expect(script).toMatch(/apt-get install -y -qq chromium nginx/);
+    expect(script).toMatch(/^\s+npm test$/m);
+    expect(script).toMatch(/^\s+npm run build$/m);
+    expect(read('README.md')).toContain('npm test ');
+    const usage = spawnSync('bash', [join(ROOT, PIPELINE), 'nonsense'], { encoding: 'utf8' });
+    expect([usage.status, usage.stderr]).toEqual([2, expect.stringContaining('usage')]);
+  });
+
+  it('each pipeline calls it for the tests and for the site, on the same Debian image, and keeps dist/', () => {
+    const image = github.jobs.test.container;
+    expect(image).toMatch(/^node:\d+\.\d+\.\d+-bookworm$/);
+    expect(gitlab.image).toBe(image);
+    expect(jenkins).toContain(`image '${image}'`);
+    expect(gitlab.test.script).toEqual([`bash ${PIPELINE} test`]);
+    expect(gitlab.site.script).toEqual([`bash ${PIPELINE} site`]);
+    expect(gitlab.stages.indexOf(gitlab.test.stage)).toBeLessThan(gitlab.stages.indexOf(gitlab.site.stage));
+    expect(gitlab.site.artifacts.paths).toEqual(['dist/']);
+    expect(jenkins).toContain(`sh 'bash ${PIPELINE} test'`);
+    expect(jenkins).toContain(`sh 'bash ${PIPELINE} site'`);
+    expect(jenkins).toMatch(/archiveArtifacts artifacts: 'dist\/\*\*'/);
+    expect(jenkins.indexOf(`${PIPELINE} test`)).toBeLessThan(jenkins.indexOf(`${PIPELINE} site`));
+    expect(steps(github).find((s: Record<string, any>) => s.uses?.startsWith('actions/upload-artifact'))?.with.path).toBe('dist');
+    // No pipeline runs test commands of its own beside the script's, so they cannot drift.
+    const runs = [...steps(github).map((s: Record<string, any>) => s.run).filter(Boolean), ...gitlab.test.script, ...gitlab.site.script, ...[...jenkins.matchAll(/sh '([^']+)'/g)].map((m) => m[1])];
+    for (const run of runs) expect(run, run).toMatch(new RegExp(`^bash ${PIPELINE} (test|site)$`));
+  });
+});
+
+describe('Docker Compose with Prometheus and Grafana (the files only: no Docker engine here)', () => {
+  const compose = parse(read('docker-compose.yml')) as Record<string, any>;
+  const services = compose.services as Record<string, any>;
+  const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as Record<string, any>;
+  const dockerfile = read('Dockerfile');
+  const mounts = (service: string) => (services[service].volumes as string[]).map((v) => ({ from: v.split(':')[0]!, to: v.split(':')[1]! }));
+  const targets = (job: string) => prometheus.scrape_configs.find((c: { job_name: string }) => c.job_name === job).static_configs.flatMap((c: { targets: string[] }) => c.targets);
+
+  it('runs the Dockerfile site on its port, and Prometheus, Grafana and the exporter only under the monitoring profile', () => {
+    expect(services.site.build.context).toBe('.');
+    expect(services.site.profiles).toBeUndefined();
+    expect(services.site.ports).toEqual(['127.0.0.1:8080:8080']);
+    expect(dockerfile).toContain('EXPOSE 8080');
+    expect(services.site.read_only).toBe(true);
+    for (const name of ['prometheus', 'grafana', 'nginx-exporter']) expect(services[name].profiles, name).toEqual(['monitoring']);
+    expect(services['node-host'].build.target).toBe('node-host');
+    expect(dockerfile).toMatch(/^FROM build AS node-host$/m);
+    for (const service of Object.values(services)) if (service.image && !service.build) expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
+  });
+
+  it("scrapes the ports the hosts serve metrics on: the nginx exporter in the site's namespace, the Node host's METRICS_PORT", () => {
+    const k8sExporterPort = (parseAllDocuments(read('deploy/k8s/deployment.yaml'))[0]!.toJS() as any).spec.template.spec.containers.find((c: { name: string }) => c.name === 'metrics').ports[0].containerPort;
+    expect(targets('glimpse-nginx')).toEqual([`site:${k8sExporterPort}`]);
+    expect(services['nginx-exporter'].network_mode).toBe('service:site');
+    expect(services['nginx-exporter'].command.join(' ')).toContain('http://127.0.0.1:8081/stub_status');
+    expect(renderNginxConf(DEFAULT_SETTINGS)).toMatch(/listen 127\.0\.0\.1:8081;\s+location = \/stub_status/);
+    const nodePort = dockerfile.match(/METRICS_PORT=(\d+)/)![1];
+    expect(dockerfile).toMatch(/METRICS_HOST=0\.0\.0\.0/);
+    expect(targets('glimpse-node')).toEqual([`node-host:${nodePort}`]);
+    expect(mounts('prometheus')).toEqual([{ from: './deploy/prometheus/prometheus.yml', to: '/etc/prometheus/prometheus.yml' }]);
+  });
+
+  it('provisions Grafana with Prometheus and the dashboard from files that exist', () => {
+    for (const { from } of [...mounts('prometheus'), ...mounts('grafana')]) expect(existsSync(join(ROOT, from)), from).toBe(true);
+    const provisioning = mounts('grafana').find((m) => m.to === '/etc/grafana/provisioning')!;
+    const datasource = parse(readFileSync(join(ROOT, provisioning.from, 'datasources/prometheus.yml'), 'utf8')).datasources[0];
+    expect(datasource.url).toBe(`http://prometheus:${services.prometheus.ports[0].split(':').at(-1)}`);
+    const provider = parse(readFileSync(join(ROOT, provisioning.from, 'dashboards/glimpse.yml'), 'utf8')).providers[0];
+    const dashboardMount = mounts('grafana').find((m) => m.from === './deploy/grafana/glimpse.json')!;
+    expect(dashboardMount.to.startsWith(`${provider.options.path}/`)).toBe(true);
+    const dashboard = JSON.parse(read('deploy/grafana/glimpse.json'));
+    const sources = dashboard.panels.filter((p: { type: string }) => p.type !== 'row').flatMap((p: any) => [p.datasource, ...p.targets.map((t: any) => t.datasource)]);
+    for (const source of sources) expect(source).toEqual({ type: 'prometheus', uid: datasource.uid });
+  });
+
+  it.skipIf(spawnSync('promtool', ['--version']).status !== 0)('the Prometheus config passes promtool check config', () => {
+    const checked = spawnSync('promtool', ['check', 'config', join(ROOT, 'deploy/prometheus/prometheus.yml')], { encoding: 'utf8' });
+    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
   });
 });
