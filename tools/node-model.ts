@@ -16,6 +16,7 @@ import { OnnxRunner, onnxError } from '../workers/onnx-runner';
 import type { OnnxRunnerFactory } from '../workers/engine';
 import { readModelSource } from '../build/model-source';
 import { fileFetch } from './node-io';
+import { runGuard } from './run-guard';
 
 export async function nodeActivate(backend: string): Promise<boolean> {
   return (await tf.setBackend(backend)) && tf.getBackend() === backend;
@@ -82,9 +83,9 @@ export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
   return files;
 }
 
-/** The worker's engine, ready on tfjs-wasm in Node (an ONNX model on onnxruntime-node). */
+/** The worker's engine, ready on tfjs-wasm in Node (an ONNX model on onnxruntime-node), its runs under the tools' guard. */
 export async function nodeEngine(files: ModelFiles, backend = 'wasm'): Promise<Engine> {
-  const engine = new Engine(files, nodeActivate, undefined, nodeOnnx);
+  const engine = new Engine(files, nodeActivate, undefined, nodeOnnx, runGuard());
   const [first] = engine.startOrder(backend as 'wasm');
   await engine.prepare(first!);
   await engine.select(first!);

@@ -10,6 +10,7 @@ import { entryByteLength, type ModelFiles, type TfjsModelFiles } from '../worker
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeActivate, tfjsOnly } from './node-model';
+import { runGuard } from './run-guard';
 import { fitsFloat16, quantize, type StoredDtype } from '../src/core/weight-encoding';
 import { shardWeights } from './shards';
 
@@ -124,7 +125,7 @@ async function asFiles(source: Source, built: Built): Promise<TfjsModelFiles> {
 
 /** Each image's top-1 class on wasm. */
 export async function topOnes(files: ModelFiles, images: readonly { pixels: Pixels }[]): Promise<number[]> {
-  const engine = new Engine(files, nodeActivate);
+  const engine = new Engine(files, nodeActivate, undefined, undefined, runGuard());
   try {
     await engine.prepare('wasm');
     await engine.select('wasm');
@@ -150,7 +151,7 @@ export function planFor(source: Source, dtype: StoredDtype, keep: readonly [Stor
 
 /** Class probabilities for each image (full vectors), on wasm. */
 async function probabilities(files: ModelFiles, images: readonly { pixels: Pixels }[]): Promise<Float32Array[]> {
-  const engine = new Engine(files, nodeActivate);
+  const engine = new Engine(files, nodeActivate, undefined, undefined, runGuard());
   try {
     await engine.prepare('wasm');
     await engine.select('wasm');

@@ -1,18 +1,20 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import { BUILTIN_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
 import type { PreparedModel } from './model-import';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
-import { checkOutputCount, parseLabels, parseModelSpec } from '../src/core/model-spec';
+import { parseLabels, parseModelSpec } from '../src/core/model-spec';
+import { trialModel } from '../src/core/model-trial';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
+import { Engine, tfjsBytesOutsideWasm, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
+import { PortRunWatch } from './run-watch';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { keep } from './kept-files';
 import { startLiteRtDownload } from './litert-wasm';
@@ -21,7 +23,7 @@ import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
 import type { Heatmap } from '../src/core/occlusion';
 import { storedTemperature, storeTemperature } from './calibration-store';
-import { fitTemperature, TEMPERATURE_RANGE } from '../src/core/calibration';
+import { fitTemperature, isTemperature, TEMPERATURE_RANGE } from '../src/core/calibration';
 import { trainingViews, viewKey } from '../src/core/augmentation';
 
 /**
@@ -39,8 +41,15 @@ let notify: (event: LoadProgress) => void = () => undefined;
 let builtinUrl = '';
 let preference: BackendPreference = 'auto';
 let activeId = BUILTIN_MODEL;
-/** A stored model that was active but could not be loaded; the built-in one runs instead. */
+/** A stored model that was active but could not be loaded, or that the watchdog stopped; the built-in one runs instead. */
 let problem: ModelInfo['problem'] = null;
+/** Where every model run is told to the page's watchdog (src/lib/run-watchdog.ts). */
+let watchPort: MessagePort | null = null;
+
+/** A watch for one model's runs: the page's watchdog ends this worker when one hangs or fills memory. */
+function watchFor(model: string): PortRunWatch {
+  return new PortRunWatch(watchPort, model, tfjsBytesOutsideWasm);
+}
 
 function currentInfo(): ModelInfo {
   const choice = selector?.choice;
@@ -97,7 +106,7 @@ const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) => (await
 
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
-  const next = warmed ?? new Engine(files, activate, liteRt, onnx);
+  const next = warmed ?? new Engine(files, activate, liteRt, onnx, watchFor(id));
   // Read from storage while the backend starts: the model answers only once both are done.
   const temperature = storedTemperature(files.version);
   const nextSelector = new BackendSelector({
@@ -116,13 +125,25 @@ async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<Mode
   return info;
 }
 
-async function load(url: string, onProgress: (event: LoadProgress) => void, options: LoadOptions = {}): Promise<ModelInfo> {
+/**
+ * Loads the active model (or `options.model` for this page). `watch` is the port the page's
+ * watchdog hears every run on; `options.failed` names a model it stopped, which stops being the
+ * active one (the built-in one runs, and `problem` says why) until the user chooses it again;
+ * `options.use` makes a model the active one first, as choosing it does.
+ */
+async function load(url: string, onProgress: (event: LoadProgress) => void, options: LoadOptions = {}, watch: MessagePort | null = null): Promise<ModelInfo> {
   notify = (event) => void Promise.resolve(onProgress(event)).catch(() => undefined);
   preference = options.backend ?? 'auto';
   checkPreference(preference);
   builtinUrl = url;
+  watchPort ??= watch;
   loading ??= (async () => {
     if (options.model && options.model !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
+    if (options.failed) {
+      problem = { id: String(options.failed.id), error: String(options.failed.error), message: String(options.failed.message) };
+      if ((await activeModel()) === options.failed.id) await setActiveModel(BUILTIN_MODEL);
+    }
+    if (options.use) await setActiveModel(options.use);
     // Starting the backend overlaps with the download.
     const starting = preference === 'litert' || (preference !== 'auto' && isOnnxBackend(preference)) ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
     // Most visits run the built-in model: its files are fetched and checked while storage says
@@ -180,18 +201,21 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
   if (!engine) throw new ModelLoadError('the model is not loaded');
   const record = await withManifest(prepared.files);
   const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
-  const trial = new Engine(modelFiles, activate, liteRt, onnx);
+  const watch = watchFor(TRIAL_MODEL);
+  const trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
+  const backend = engine.backend ?? 'wasm';
   try {
-    checkOutputCount(await trial.outputLength(engine.backend ?? 'wasm'), modelFiles.labels.length, modelFiles.spec.classOffset);
+    await trialModel((pixels) => trial.trialRun(backend, pixels), modelFiles.spec, modelFiles.labels.length, modelFiles.spec.classOffset);
   } catch (error) {
     trial.dispose();
-    if ((error as Error).name === 'ModelFormatError') throw error;
+    if (['ModelFormatError', 'ModelMemoryError'].includes((error as Error).name)) throw error;
     throw new ModelFormatError(`the model could not run: ${(error as Error).message}`);
   }
   const stored = await saveModel(prepared, sourceName).catch((error: unknown) => {
     trial.dispose();
     throw error;
   });
+  watch.model = stored.id;
   const info = await run(modelFiles, stored.id, trial);
   await setActiveModel(stored.id);
   return info;
@@ -243,7 +267,7 @@ async function featureEngine(): Promise<Engine> {
   if (!baseForTraining) {
     const files = await openModel(BUILTIN_MODEL);
     const backend = engine?.backend ?? 'wasm';
-    baseForTraining = new Engine(files, activate);
+    baseForTraining = new Engine(files, activate, undefined, undefined, watchFor(BUILTIN_MODEL));
     await baseForTraining.prepare(backend);
     await baseForTraining.select(backend);
   }
@@ -507,7 +531,7 @@ async function setBackend(wanted: BackendPreference): Promise<ModelInfo> {
  */
 async function calibrate(temperature: number | null): Promise<ModelInfo> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
-  if (temperature !== null && !(Number.isFinite(temperature) && temperature >= TEMPERATURE_RANGE[0] && temperature <= TEMPERATURE_RANGE[1])) {
+  if (temperature !== null && !isTemperature(temperature)) {
     throw new BadRequestError(`a temperature is a number from ${TEMPERATURE_RANGE[0]} to ${TEMPERATURE_RANGE[1]}`);
   }
   await storeTemperature(engine.files.version, temperature);

@@ -1,4 +1,5 @@
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { isTemperature } from '../src/core/calibration';
 
 /**
  * The temperatures the user fitted (Evaluate view, "Calibrate this model"), kept on this device
@@ -8,9 +9,11 @@ import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 let store: UseStore | null = null;
 const db = () => (store ??= createStore('glimpse-calibration', 'temperatures'));
 
+/** The temperature kept for `version`, checked as it is read (IndexedDB holds whatever was written to it): anything but a temperature is none. */
 export async function storedTemperature(version: string): Promise<number | undefined> {
   try {
-    return await get<number>(version, db());
+    const value: unknown = await get(version, db());
+    return isTemperature(value) ? value : undefined;
   } catch {
     // No IndexedDB here: the model's own temperature applies.
     return undefined;

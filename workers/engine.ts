@@ -7,6 +7,8 @@ import { blankImage, toInputTensor, type Pixels } from '../src/core/preprocess';
 import { isOnnxBackend, type BackendName, type GpuProbe, type OnnxBackend } from '../src/core/backends';
 import { fallbackOrder, trialCandidates } from './backend-choice';
 import { median } from '../src/core/stats';
+import type { RunWatch } from '../src/core/run-budget';
+import { WatchedRunner } from './watched-runner';
 import type { ClassifyResult } from '../src/core/classifier-types';
 import type { ModelFiles, TfjsModelFiles } from './model-files';
 
@@ -19,6 +21,8 @@ interface Runnable {
 /** A model ready to run on one backend: the model's output for an image (null: a blank one). */
 export interface Runner {
   run(pixels: Pixels | null): Promise<Float32Array>;
+  /** The output of a graph node (a model's pooled features, say), where the runtime can give it. */
+  features?(pixels: Pixels, node: string): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -78,6 +82,13 @@ class TfjsRunner implements Runner {
   }
 }
 
+/** The bytes of tfjs's tensors that live outside a WebAssembly heap (CPU, WebGL and WebGPU backends), which the run watch adds to the heaps it sees. */
+export function tfjsBytesOutsideWasm(): number {
+  // Read from the engine's own counters: tf.memory() would start a backend where none has started.
+  const engine = tf.engine();
+  return engine.backendName && engine.backendName !== 'wasm' ? engine.state.numBytes : 0;
+}
+
 /** tfjs's tensor count and bytes; none while only LiteRT has run (tfjs has no backend then). */
 export function tfjsMemory(): { tensors: number; bytes: number } {
   try {
@@ -120,8 +131,14 @@ export class Engine {
     private readonly activate: (backend: BackendName) => Promise<boolean>,
     private readonly liteRt?: RunnerFactory,
     private readonly onnx?: OnnxRunnerFactory,
+    private readonly watch?: RunWatch,
   ) {
     this.temperature = files.spec.temperature ?? 1;
+  }
+
+  /** Every runner the engine builds runs under the watch, where there is one. */
+  private watched(runner: Runner): Runner {
+    return this.watch ? new WatchedRunner(runner, this.watch) : runner;
   }
 
   get backend(): BackendName | null {
@@ -227,13 +244,13 @@ export class Engine {
   private async use(backend: BackendName): Promise<Runner> {
     let model = this.models.get(backend);
     if (backend === 'litert' || isOnnxBackend(backend)) {
-      if (!model) this.models.set(backend, (model = await this.built(backend)));
+      if (!model) this.models.set(backend, (model = this.watched(await this.built(backend))));
       return model;
     }
     if (this.files.format === 'onnx') throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
     if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     if (!model) {
-      model = new TfjsRunner(await build(this.files), this.files.spec);
+      model = this.watched(new TfjsRunner(await build(this.files), this.files.spec));
       this.models.set(backend, model);
     }
     return model;
@@ -253,9 +270,15 @@ export class Engine {
     if ((backend === 'litert' || isOnnxBackend(backend)) && !this.models.has(backend)) {
       const built = await this.built(backend);
       if (this.models.has(backend)) built.dispose();
-      else this.models.set(backend, built);
+      else this.models.set(backend, this.watched(built));
     }
     return this.serial(async () => this.timeZeros(await this.use(backend)));
+  }
+
+  /** The model's output for one of the import trial's images, on the backend the trial uses (ONNX Runtime's wasm for an ONNX model, tfjs's for a tfjs one). */
+  trialRun(backend: BackendName, pixels: Pixels): Promise<Float32Array> {
+    const on = this.files.format === 'onnx' ? 'onnx-wasm' : tfjsBackend(backend);
+    return this.serial(async () => (await this.use(on)).run(pixels));
   }
 
   /** How many numbers the model answers with, from one run on a blank image: a classifier's class count. */
@@ -269,7 +292,8 @@ export class Engine {
     return this.request(async () => {
       if (!this.selected) throw new BackendUnavailableError('no backend is selected');
       const model = await this.use(tfjsBackend(this.selected));
-      return (model as TfjsRunner).features(pixels, node);
+      if (!model.features) throw new ModelFormatError('features come from a graph model');
+      return model.features(pixels, node);
     });
   }
 

@@ -1,7 +1,10 @@
 import { transfer } from 'comlink';
 import { buffersOf } from '../src/core/transferables';
-import { checkOutputCount } from '../src/core/model-spec';
 import { ONNX_FILE } from '../src/core/model-manifest';
+import { TRIAL_MODEL } from '../src/core/classifier-types';
+import { trialModel } from '../src/core/model-trial';
+import { PortRunWatch } from './run-watch';
+import { WatchedRunner } from './watched-runner';
 import { importable, prepareImport, type PreparedModel } from './model-import';
 import type { OnnxImportOptions } from './onnx-import';
 
@@ -10,10 +13,10 @@ import type { OnnxImportOptions } from './onnx-import';
  * layout, in a worker started for one import and ended after it (src/lib/import-worker.ts),
  * so that reading a model never runs in, blocks or fills the classifier worker.
  */
-async function prepare(files: { name: string; data: Blob }[], options: OnnxImportOptions = {}): Promise<PreparedModel> {
+async function prepare(files: { name: string; data: Blob }[], options: OnnxImportOptions = {}, watch: MessagePort | null = null): Promise<PreparedModel> {
   const wanted = importable(files.map((f) => ({ name: f.name, size: f.data.size, data: f.data })));
   const prepared = prepareImport(await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))), options);
-  if (prepared.format === 'onnx') await trialOnnx(prepared);
+  if (prepared.format === 'onnx') await trialOnnx(prepared, watch);
   return transfer(prepared, buffersOf(prepared.files));
 }
 
@@ -21,14 +24,16 @@ async function prepare(files: { name: string; data: Blob }[], options: OnnxImpor
  * An ONNX model is first loaded and run here, in this worker made for one import: ONNX Runtime
  * parses the whole file in its wasm, and if a crafted file makes it abort, the runtime that
  * aborted is this worker's, which ends with the import; the classifier worker's ONNX Runtime (and
- * the model it runs) never sees a file that failed here.
+ * the model it runs) never sees a file that failed here. It runs on the trial's images (src/core/model-trial.ts)
+ * under the page's watchdog, with the memory bound the classifier worker has.
  */
-async function trialOnnx(prepared: PreparedModel): Promise<void> {
+async function trialOnnx(prepared: PreparedModel, watch: MessagePort | null): Promise<void> {
   const { createOnnxRunner } = await import('./onnx');
   const { [ONNX_FILE]: onnx, 'metadata.json': _, 'labels.json': __, ...external } = prepared.files;
-  const runner = await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external);
+  // Each trial run is told to the page, whose watchdog ends this worker if one hangs (the import then fails).
+  const runner = new WatchedRunner(await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external), new PortRunWatch(watch, TRIAL_MODEL));
   try {
-    checkOutputCount((await runner.run(null)).length, prepared.labels.length);
+    await trialModel((pixels) => runner.run(pixels), prepared.spec, prepared.labels.length);
   } finally {
     runner.dispose();
   }

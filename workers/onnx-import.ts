@@ -58,21 +58,38 @@ function labelsFromConfig(config: Record<string, unknown>): string[] | null {
 
 const isSize = (x: unknown): x is number => Number.isInteger(x) && (x as number) > 0 && (x as number) <= 4096;
 
-/** A size field as {height, width}, or {shortest_edge}, or a bare number. */
-function sizeOf(value: unknown): { height?: number; width?: number; shortest?: number } {
-  if (isSize(value)) return { height: value, width: value };
-  if (typeof value !== 'object' || value === null) return {};
+const badConfig = (field: string, why: string) => new ModelFormatError(`preprocessor_config.json: ${field} ${why}`);
+
+/** A size field as {height, width}, or {shortest_edge}, or a bare number; a size given out of range is refused, not ignored. */
+function sizeOf(value: unknown, field: string): { height?: number; width?: number; shortest?: number } {
+  const checked = (x: unknown, part: string) => {
+    if (x !== undefined && x !== null && !isSize(x)) throw badConfig(`${field}${part}`, `is ${JSON.stringify(x)?.slice(0, 40)}: a size is 1 to 4096 pixels`);
+    return x as number | undefined;
+  };
+  if (typeof value !== 'object' || value === null) {
+    const size = checked(value, '');
+    return size ? { height: size, width: size } : {};
+  }
   const v = value as Record<string, unknown>;
-  return { ...(isSize(v.height) && isSize(v.width) ? { height: v.height, width: v.width } : {}), ...(isSize(v.shortest_edge) ? { shortest: v.shortest_edge } : {}) };
+  const [height, width, shortest] = [checked(v.height, '.height'), checked(v.width, '.width'), checked(v.shortest_edge, '.shortest_edge')];
+  return { ...(height && width ? { height, width } : {}), ...(shortest ? { shortest } : {}) };
 }
 
-function channels(value: unknown, field: string): [number, number, number] | undefined {
+function channels(value: unknown, field: string, positive = false): [number, number, number] | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'number' ? [value, value, value] : value;
   if (!Array.isArray(list) || list.length !== 3 || !list.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw new ModelFormatError(`preprocessor_config.json: ${field} must be three numbers (R, G, B)`);
+    throw badConfig(field, 'must be three numbers (R, G, B)');
   }
+  if (positive && list.some((x) => x <= 0)) throw badConfig(field, 'must be three numbers above 0 (it divides the pixels)');
   return list as [number, number, number];
+}
+
+/** rescale_factor: a positive number (1/255 is usual) that keeps 255 × it finite; absent, 1/255. */
+function rescaleFactor(value: unknown): number {
+  if (value === undefined) return 1 / 255;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || !Number.isFinite(255 * value)) throw badConfig('rescale_factor', 'must be a number above 0 (1/255 is usual)');
+  return value;
 }
 
 interface Preprocessing {
@@ -87,13 +104,13 @@ interface Preprocessing {
 /** Hugging Face's image processor settings → Glimpse's (resampling is always bilinear here, after an antialiased downscale). */
 export function fromPreprocessorConfig(config: Record<string, unknown>): Preprocessing {
   const resize = config.do_resize !== false;
-  const size = sizeOf(config.size);
-  const crop = config.do_center_crop === true ? sizeOf(config.crop_size) : {};
+  const size = sizeOf(config.size, 'size');
+  const crop = config.do_center_crop === true ? sizeOf(config.crop_size, 'crop_size') : {};
   const cropPct = typeof config.crop_pct === 'number' && config.crop_pct > 0 && config.crop_pct <= 1 ? config.crop_pct : null;
   const rescale = config.do_rescale !== false;
-  const factor = typeof config.rescale_factor === 'number' && Number.isFinite(config.rescale_factor) && config.rescale_factor > 0 ? config.rescale_factor : 1 / 255;
+  const factor = rescale ? rescaleFactor(config.rescale_factor) : 1 / 255;
   const mean = channels(config.image_mean, 'image_mean');
-  const std = channels(config.image_std, 'image_std');
+  const std = channels(config.image_std, 'image_std', true);
   const normalize = config.do_normalize !== false && mean && std ? { mean, std } : undefined;
   const range: [number, number] = rescale ? [0, 255 * factor] : [0, 255];
   let fit: 'crop' | 'squash' = 'crop';
@@ -142,6 +159,7 @@ function imageInput(graph: OnnxGraph, file: string): { layout: 'nchw' | 'nhwc'; 
   const layout = dims[1] === 3 ? 'nchw' : dims[3] === 3 ? 'nhwc' : null;
   if (!layout) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}: no axis of 3 colour channels (a grey-scale or other model)`);
   const [h, w] = layout === 'nchw' ? [dims[2], dims[3]] : [dims[1], dims[2]];
+  for (const side of [h, w]) if (typeof side === 'number' && !isSize(side)) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}: an image side of ${side} pixels (Glimpse takes 1 to 4096)`);
   return { layout, size: isSize(h) && isSize(w) ? [h, w] : null };
 }
 
@@ -152,6 +170,8 @@ function classOutput(graph: OnnxGraph, file: string): { classes: number | null; 
   const dims = output.dims;
   if (dims && dims.length !== 2) throw new ModelFormatError(`${file}: the output ${output.name} is ${shapeText(output)}, not class scores [batch, classes] (a detection or segmentation model?)`);
   const classes = dims && typeof dims[1] === 'number' ? dims[1] : null;
+  // Checked before anything is made from it: a model may declare any number of classes in a few bytes.
+  if (classes !== null && (classes < 1 || classes > MAX_CLASSES)) throw new ModelFormatError(`${file}: the output ${output.name} is ${shapeText(output)}: ${classes} classes, where a model has 1 to ${MAX_CLASSES}`);
   const producer = graph.nodes.find((node) => node.outputs.includes(output.name));
   return { classes, probabilities: producer?.opType === 'Softmax' };
 }
@@ -188,7 +208,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
   const processorFile = files.get('preprocessor_config.json');
   const preprocessing = processorFile ? fromPreprocessorConfig(parseJson(processorFile)) : fromPreset(options.preset ?? (layout === 'nchw' ? 'imagenet' : 'minus1to1'), options.preset !== undefined);
   const size = stated ?? preprocessing.size;
-  if (!size) throw new ModelFormatError(`${file.name}: the input's height and width are not fixed and no preprocessor_config.json gives them`);
+  if (!size) throw new ModelFormatError(`${file.name}: the input's height and width are not fixed, and ${processorFile ? 'preprocessor_config.json gives no size' : 'no preprocessor_config.json gives them'}`);
 
   let labels = (config && labelsFromConfig(config)) ?? readLabelFiles(files, ['labels.txt', 'synset.txt']);
   const classes = output.classes;

@@ -97,6 +97,11 @@ function nll(probabilities: readonly Float32Array[], truth: readonly number[], t
 /** Temperatures the fit may choose: a model is rarely off by more than 10× either way. */
 export const TEMPERATURE_RANGE = [0.1, 10] as const;
 
+/** Whether `x` is a temperature Glimpse applies: a number in TEMPERATURE_RANGE (0, negative, NaN or 1e308 would break every answer). */
+export function isTemperature(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= TEMPERATURE_RANGE[0] && x <= TEMPERATURE_RANGE[1];
+}
+
 /**
  * The temperature that minimises the negative log-likelihood of the true classes (Guo et al.,
  * 2017), by golden-section search on log t (the NLL is unimodal in it). Ranking, and so accuracy,

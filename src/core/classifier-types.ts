@@ -1,5 +1,7 @@
 /** The id of the model the site is built with (public/model), as stored choices, `?model=` and the embed's `ready` name it. */
 export const BUILTIN_MODEL = 'builtin';
+/** What the import trial's runs are told to the watchdog as: a model that is not stored yet, whose failure fails only its import. */
+export const TRIAL_MODEL = 'import-trial';
 
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
 import type { EvaluationReport } from './metrics';
@@ -27,6 +29,10 @@ export interface LoadOptions {
   backend?: BackendPreference;
   /** Run this model for this page only (a shipped model's id; the embed frame's ?model=), not the remembered choice. */
   model?: string;
+  /** Make this model (built-in, shipped or stored) the active one, as choosing it does: the watchdog's way to change models past a hung run. */
+  use?: string;
+  /** The model the watchdog stopped: it is no longer the active one, and `problem` says why, until the user chooses it again. */
+  failed?: { id: string; error: string; message: string };
 }
 
 /** A model the user imported, as the Models view lists it. */

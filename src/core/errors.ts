@@ -25,6 +25,8 @@ export const ERROR_NAMES = [
   'InsecureContextError',
   'CameraLostError',
   'StorageFullError',
+  'ModelTimeoutError',
+  'ModelMemoryError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];
@@ -63,6 +65,10 @@ export const CameraBusyError = make('CameraBusyError');
 export const InsecureContextError = make('InsecureContextError');
 export const CameraLostError = make('CameraLostError');
 export const StorageFullError = make('StorageFullError');
+/** A model run took longer than its budget (src/core/run-budget.ts): the worker running it was ended. */
+export const ModelTimeoutError = make('ModelTimeoutError');
+/** A model run left its worker's memory over the bound: the worker was ended. */
+export const ModelMemoryError = make('ModelMemoryError');
 
 export function isErrorName(name: unknown): name is ErrorName {
   return typeof name === 'string' && (ERROR_NAMES as readonly string[]).includes(name);
@@ -107,6 +113,8 @@ const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
   InsecureContextError: 'camera-unavailable',
   CameraLostError: 'camera-unavailable',
   StorageFullError: 'internal',
+  ModelTimeoutError: 'model-unavailable',
+  ModelMemoryError: 'model-unavailable',
   UnknownError: 'internal',
 };
 

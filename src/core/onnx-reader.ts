@@ -36,6 +36,8 @@ export interface OnnxGraph {
 
 const MAX_ENTRIES = 200_000;
 const MAX_RANK = 8;
+/** How deep subgraphs (If, Loop, Scan bodies) may nest. */
+const MAX_DEPTH = 16;
 
 const WIRE = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 } as const;
 
@@ -123,8 +125,11 @@ function readDims(shape: Wire): (number | string | null)[] {
     const dim = shape.sub(`dim[${dims.length}]`);
     let value: number | string | null = null;
     dim.fields((dn, dt) => {
-      if (dn === 1 && dt === WIRE.varint) value = dim.varint();
-      else if (dn === 2 && dt === WIRE.bytes) value = dim.string() || null;
+      // int64 on the wire: a negative size (-1, as some exporters write a free one) reads as 2⁶⁴ - 1 and is not a size.
+      if (dn === 1 && dt === WIRE.varint) {
+        const size = dim.varint();
+        value = size >= 2 ** 63 ? null : size;
+      } else if (dn === 2 && dt === WIRE.bytes) value = dim.string() || null;
       else return false;
       return true;
     });
@@ -157,7 +162,17 @@ function readValue(wire: Wire): OnnxValue {
   return value;
 }
 
-function readNode(wire: Wire): OnnxNode {
+/** What a walk over a model's graphs counts and collects, subgraphs included. */
+interface Walk {
+  entries: number;
+  external: Set<string>;
+}
+
+function counted(wire: Wire, walk: Walk): void {
+  if (++walk.entries > MAX_ENTRIES) wire.fail(`over ${MAX_ENTRIES} nodes, initializers and values (subgraphs included)`);
+}
+
+function readNode(wire: Wire, walk: Walk, depth: number): OnnxNode {
   const node: OnnxNode = { opType: '', domain: '', outputs: [] };
   wire.fields((n, t) => {
     if (t !== WIRE.bytes) return false;
@@ -166,10 +181,40 @@ function readNode(wire: Wire): OnnxNode {
       node.outputs.push(wire.string());
     } else if (n === 4) node.opType = wire.string();
     else if (n === 7) node.domain = wire.string();
+    else if (n === 5) readAttribute(wire.sub('attribute'), walk, depth);
     else return false;
     return true;
   });
   return node;
+}
+
+/** An attribute's subgraphs (AttributeProto g and graphs: the bodies of If, Loop and Scan), walked like the main graph. */
+function readAttribute(wire: Wire, walk: Walk, depth: number): void {
+  wire.fields((n, t) => {
+    if (t !== WIRE.bytes || (n !== 6 && n !== 11)) return false;
+    readSubgraph(wire.sub('subgraph'), walk, depth + 1);
+    return true;
+  });
+}
+
+/** A subgraph: its nodes, initializers and values count towards the model's limit, and its external data is the model's. */
+function readSubgraph(wire: Wire, walk: Walk, depth: number): void {
+  if (depth > MAX_DEPTH) wire.fail(`subgraphs nested over ${MAX_DEPTH} deep`);
+  wire.fields((n, t) => {
+    if (t !== WIRE.bytes) return false;
+    if (n === 1) {
+      counted(wire, walk);
+      readNode(wire.sub('node'), walk, depth);
+    } else if (n === 5) {
+      counted(wire, walk);
+      const initializer = readInitializer(wire.sub('initializer'));
+      if (initializer.external) walk.external.add(initializer.external);
+    } else if (n === 11 || n === 12 || n === 13) {
+      counted(wire, walk);
+      wire.span();
+    } else return false;
+    return true;
+  });
 }
 
 /** An initializer's name and, where its data is external, the file it names. */
@@ -200,32 +245,28 @@ function readInitializer(wire: Wire): { name: string; external: string | null } 
 function readGraph(wire: Wire, graph: OnnxGraph): void {
   const declared: OnnxValue[] = [];
   const initializers = new Set<string>();
-  const external = new Set<string>();
-  let count = 0;
-  const counted = () => {
-    if (++count > MAX_ENTRIES) wire.fail(`over ${MAX_ENTRIES} nodes, initializers and values`);
-  };
+  const walk: Walk = { entries: 0, external: new Set() };
   wire.fields((n, t) => {
     if (t !== WIRE.bytes) return false;
     if (n === 1) {
-      counted();
-      graph.nodes.push(readNode(wire.sub(`node[${graph.nodes.length}]`)));
+      counted(wire, walk);
+      graph.nodes.push(readNode(wire.sub(`node[${graph.nodes.length}]`), walk, 0));
     } else if (n === 5) {
-      counted();
+      counted(wire, walk);
       const initializer = readInitializer(wire.sub('initializer'));
       initializers.add(initializer.name);
-      if (initializer.external) external.add(initializer.external);
+      if (initializer.external) walk.external.add(initializer.external);
     } else if (n === 11) {
-      counted();
+      counted(wire, walk);
       declared.push(readValue(wire.sub(`input[${declared.length}]`)));
     } else if (n === 12) {
-      counted();
+      counted(wire, walk);
       graph.outputs.push(readValue(wire.sub(`output[${graph.outputs.length}]`)));
     } else return false;
     return true;
   });
   graph.inputs = declared.filter((input) => !initializers.has(input.name));
-  graph.externalFiles = [...external];
+  graph.externalFiles = [...walk.external];
 }
 
 /** Reads an ONNX ModelProto's graph interface; a ModelFormatError names what is wrong. */

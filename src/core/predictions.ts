@@ -9,6 +9,18 @@ export function isMinConfidence(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1;
 }
 
+/**
+ * A minimum confidence written as text (a URL's ?minConfidence=, the stored setting): a decimal
+ * share ("0.6", ".6", "1") or a percentage ("60%"); anything else (hexadecimal "0x1", exponents,
+ * "Infinity", out of range) is no minimum at all, so that it can never make every answer "not sure".
+ */
+export function parseMinConfidence(text: string | null | undefined): number | undefined {
+  const match = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(%?)\s*$/.exec(text ?? '');
+  if (!match) return undefined;
+  const value = Number(match[1]) / (match[2] ? 100 : 1);
+  return isMinConfidence(value) ? value : undefined;
+}
+
 /** Whether an answer is sure: its top-1 reaches the minimum confidence (below it the app says "not sure" first). */
 export function isSure(predictions: readonly Prediction[], minConfidence: number): boolean {
   return minConfidence <= 0 || (predictions[0]?.probability ?? 0) >= minConfidence;

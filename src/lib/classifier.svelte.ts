@@ -1,7 +1,8 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import type { ClassifyResult, InputCorrection, LoadProgress, ModelInfo, StoredModel, TrainEvent, TrainImageInput, TrainSummary, WorkerDiagnostics } from '../core/classifier-types';
+import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../core/classifier-types';
+import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
 import type { PreparedModel } from '../../workers/model-import';
@@ -9,7 +10,8 @@ import type { OnnxImportOptions } from '../../workers/onnx-import';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';
-import { classifierWorker, MODEL_URL } from './worker-start';
+import { classifierWorker, MODEL_URL, startClassifierWorker } from './worker-start';
+import { RunWatchdog, stoppedError, trialError, type Trip } from './run-watchdog';
 import { checkBitmap, decodeImage } from './decode';
 import { diagnostics } from './diagnostics.svelte';
 import type { ImageHeader } from '../core/image-header';
@@ -20,6 +22,8 @@ export type ModelState = 'loading' | 'warming' | 'ready' | 'error';
 const PREVIEW_DELAY_MS = 100;
 /** Training images a message carries: about 30 ms of the page's time each. */
 const STAGE_SLICE = 100;
+/** Choosing a model while a run has gone on this long ends the worker instead of waiting behind the run. */
+const SWITCH_PAST_RUN_MS = 2_000;
 
 /** User Timing marks of the load phases, which `npm run bench` reads. */
 export function markOnce(name: string): void {
@@ -40,7 +44,16 @@ class Classifier {
   /** The user's stored models (the built-in one is not listed here). */
   models = $state.raw<StoredModel[]>([]);
 
-  private readonly remote: Remote<ClassifierApi>;
+  /** The worker of the moment: the watchdog ends one whose model hangs or fills memory, and starts another. */
+  private worker!: Worker;
+  private remote!: Remote<ClassifierApi>;
+  private watchdog!: RunWatchdog;
+  /** The port the next load hands the worker, on which it tells the watchdog its runs. */
+  private runPort: MessagePort | null = null;
+  /** Rejects every call still waiting on the worker when it is ended. */
+  private lost!: Promise<never>;
+  private loseWorker: (error: Error) => void = () => undefined;
+  private loadOptions: LoadOptions = {};
   private readonly onProgress = proxy((event: LoadProgress) => this.progress(event));
   private readonly listeners = new Set<(event: LoadProgress) => void>();
   private readonly activity = new Activity();
@@ -49,7 +62,60 @@ class Classifier {
   private readonly choice = new Promise<void>((done) => (this.choiceMade = done));
 
   constructor() {
-    this.remote = wrap<ClassifierApi>(classifierWorker);
+    this.attach(classifierWorker);
+  }
+
+  private attach(worker: Worker): void {
+    this.worker = worker;
+    this.remote = wrap<ClassifierApi>(worker);
+    this.lost = new Promise<never>((_, fail) => (this.loseWorker = fail));
+    this.lost.catch(() => undefined);
+    const channel = new MessageChannel();
+    this.watchdog = new RunWatchdog(channel.port1, (trip) => void this.restart(trip));
+    this.runPort = channel.port2;
+  }
+
+  /** A call to the worker, which ends with the worker's answer or with the error that ended the worker. */
+  private call<T>(work: (remote: Remote<ClassifierApi>) => Promise<T>): Promise<T> {
+    return Promise.race([work(this.remote), this.lost]);
+  }
+
+  /** The worker's load, handing it the watchdog's port the first time. */
+  private loadWorker(options: LoadOptions): Promise<ModelInfo> {
+    const port = this.runPort;
+    this.runPort = null;
+    return this.call((remote) => remote.load(MODEL_URL, this.onProgress, options, port && transfer(port, [port])));
+  }
+
+  /**
+   * Ends the worker and starts another: after the watchdog tripped (`trip`: the model it stopped
+   * no longer runs, and says why; a trial's model fails only its import), or to change models past
+   * a hung run (`use`). Every call waiting on the old worker ends with the reason.
+   */
+  private async restart(trip: Trip | null, use?: string): Promise<ModelInfo> {
+    const trial = trip?.model === TRIAL_MODEL;
+    this.watchdog.dispose();
+    this.loseWorker(trip ? (trial ? trialError(trip) : stoppedError(trip)) : new CancelledError('the model was changed'));
+    this.worker.terminate();
+    this.attach(startClassifierWorker());
+    const failed = trip && !trial ? { id: trip.model, error: stoppedError(trip).name, message: trip.detail } : undefined;
+    // A shipped or built-in model that hung is dropped for this page, and the built-in one runs on WebAssembly.
+    if (failed && (failed.id === BUILTIN_MODEL || failed.id === this.loadOptions.model)) {
+      const { model: _, ...rest } = this.loadOptions;
+      this.loadOptions = { ...rest, backend: 'wasm' };
+      this.preference = 'wasm';
+    }
+    this.state = 'loading';
+    this.loading = this.loadWorker({ ...this.loadOptions, ...(failed ? { failed } : {}), ...(use ? { use } : {}) });
+    try {
+      const info = await this.loading;
+      this.ready(info);
+      await this.refreshModels().catch(() => undefined);
+      return info;
+    } catch (error) {
+      this.failed(error);
+      throw error;
+    }
   }
 
   /** The one place the model becomes ready: after a load, a backend switch, or a background choice. */
@@ -86,7 +152,8 @@ class Classifier {
     this.state = 'loading';
     this.download = { loaded: 0, total: 0 };
     this.loadError = null;
-    this.loading = this.remote.load(MODEL_URL, this.onProgress, { backend: preference, ...(model ? { model } : {}) });
+    this.loadOptions = { backend: preference, ...(model ? { model } : {}) };
+    this.loading = this.loadWorker(this.loadOptions);
     try {
       this.ready(await this.loading);
     } catch (error) {
@@ -112,7 +179,7 @@ class Classifier {
   /** The model's class names, once it has loaded. */
   async labels(): Promise<string[]> {
     await this.loaded();
-    return this.remote.labels();
+    return this.call((remote) => remote.labels());
   }
 
   /** Resolves when no classification is running, e.g. before an update reloads the page. */
@@ -135,7 +202,7 @@ class Classifier {
    */
   classifyImage(image: Blob | ImageBitmap, topK = 5, checked?: (header: ImageHeader) => void): Promise<ClassifyResult> {
     return this.activity.track(async () => {
-      if (!(image instanceof Blob)) return this.remote.classify(transfer(checkBitmap(image), [image]), topK);
+      if (!(image instanceof Blob)) return this.call((remote) => remote.classify(transfer(checkBitmap(image), [image]), topK));
       const { bitmap, header } = await decodeImage(image, this.info?.model);
       let shown = false;
       const show = () => {
@@ -145,7 +212,7 @@ class Classifier {
       };
       const timer = setTimeout(show, PREVIEW_DELAY_MS);
       try {
-        return await this.remote.classify(transfer(bitmap, [bitmap]), topK);
+        return await this.call((remote) => remote.classify(transfer(bitmap, [bitmap]), topK));
       } finally {
         clearTimeout(timer);
         show();
@@ -162,15 +229,15 @@ class Classifier {
   /** Where the model looked in a photo for a class (its top-1 when null): an occlusion map from the worker. */
   async explain(image: Blob, classIndex: number | null, onProgress: (done: number, total: number) => void): Promise<Heatmap> {
     const { bitmap } = await decodeImage(image);
-    return this.remote.explain(transfer(bitmap, [bitmap]), classIndex, proxy(onProgress));
+    return this.call((remote) => remote.explain(transfer(bitmap, [bitmap]), classIndex, proxy(onProgress)));
   }
 
   cancelExplain(): void {
-    void this.remote.cancelExplain();
+    void this.call((remote) => remote.cancelExplain()).catch(() => undefined);
   }
 
   async refreshModels(): Promise<void> {
-    this.models = await this.remote.models();
+    this.models = await this.call((remote) => remote.models());
   }
 
   /**
@@ -179,7 +246,10 @@ class Classifier {
    */
   async importModel(files: readonly File[], options: OnnxImportOptions = {}): Promise<void> {
     const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
-    const info = await this.activity.track(async () => this.remote.importModel(await this.prepared(files, options), source));
+    const info = await this.activity.track(async () => {
+      const prepared = await this.prepared(files, options);
+      return this.call((remote) => remote.importModel(prepared, source));
+    });
     this.ready(info);
     await this.refreshModels();
   }
@@ -191,21 +261,26 @@ class Classifier {
   }
 
   async useModel(id: string): Promise<void> {
-    this.ready(await this.activity.track(() => this.remote.useModel(id)));
+    // A run going on for seconds (a model that hangs, say) would hold the choice up: the worker is ended and the choice made anew.
+    if (this.watchdog.busyMs() > SWITCH_PAST_RUN_MS) {
+      await this.restart(null, id);
+      return;
+    }
+    this.ready(await this.activity.track(() => this.call((remote) => remote.useModel(id))));
   }
 
   async deleteModel(id: string): Promise<void> {
-    this.ready(await this.remote.deleteModel(id));
+    this.ready(await this.call((remote) => remote.deleteModel(id)));
     await this.refreshModels();
   }
 
   /** Keeps a fitted temperature with the running model (null: its own again). */
   async calibrate(temperature: number | null): Promise<void> {
-    this.ready(await this.remote.calibrate(temperature));
+    this.ready(await this.call((remote) => remote.calibrate(temperature)));
   }
 
   async correctModel(id: string, input: InputCorrection): Promise<void> {
-    this.ready(await this.remote.correctModel(id, input));
+    this.ready(await this.call((remote) => remote.correctModel(id, input)));
     await this.refreshModels();
   }
 
@@ -216,38 +291,38 @@ class Classifier {
    */
   train(images: TrainImageInput[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void, keepFeatures: boolean): Promise<TrainSummary> {
     return this.activity.track(async () => {
-      for (let from = 0; from === 0 || from < images.length; from += STAGE_SLICE) await this.remote.stageTraining(images.slice(from, from + STAGE_SLICE), from === 0);
-      return this.remote.train(options, proxy(onProgress), keepFeatures);
+      for (let from = 0; from === 0 || from < images.length; from += STAGE_SLICE) await this.call((remote) => remote.stageTraining(images.slice(from, from + STAGE_SLICE), from === 0));
+      return this.call((remote) => remote.train(options, proxy(onProgress), keepFeatures));
     });
   }
 
   cancelTraining(): Promise<void> {
-    return this.remote.cancelTraining();
+    return this.call((remote) => remote.cancelTraining());
   }
 
   forgetFeatures(): Promise<void> {
-    return this.remote.forgetFeatures();
+    return this.call((remote) => remote.forgetFeatures());
   }
 
   async useTrained(): Promise<void> {
-    this.ready(await this.remote.useTrained());
+    this.ready(await this.call((remote) => remote.useTrained()));
     await this.refreshModels();
   }
 
   exportTrained(storage: 'float32' | 'float16' | 'uint8' = 'float32'): Promise<Uint8Array> {
-    return this.remote.exportTrained(storage);
+    return this.call((remote) => remote.exportTrained(storage));
   }
 
   /** The worker's runtime facts, for the diagnostics panel while it is open. */
   workerDiagnostics(): Promise<WorkerDiagnostics> {
-    return this.remote.diagnostics();
+    return this.call((remote) => remote.diagnostics());
   }
 
   async setBackend(preference: BackendPreference): Promise<void> {
     if (this.state === 'error' || !this.info) return this.load(preference);
     this.preference = preference;
     try {
-      this.ready(await this.remote.setBackend(preference));
+      this.ready(await this.call((remote) => remote.setBackend(preference)));
     } catch (error) {
       this.failed(error);
     }

@@ -1,4 +1,4 @@
-import { isMinConfidence } from '../core/predictions';
+import { isMinConfidence, parseMinConfidence } from '../core/predictions';
 import { localStore } from './local-storage';
 import { minConfidenceFromUrl } from './url-options';
 
@@ -9,8 +9,8 @@ const STORAGE_KEY = 'glimpse-min-confidence';
  * the URL's `?minConfidence=` for this page, else the user's setting, else 0 (always sure).
  */
 function storedMinimum(): number {
-  const value = Number(localStore()?.getItem(STORAGE_KEY) ?? 0);
-  return isMinConfidence(value) ? value : 0;
+  // Checked as it is read: another tab, an extension or an old version may have written anything there.
+  return parseMinConfidence(localStore()?.getItem(STORAGE_KEY)) ?? 0;
 }
 
 class Confidence {

@@ -1,8 +1,9 @@
-import { wrap } from 'comlink';
+import { transfer, wrap } from 'comlink';
 import { ModelFormatError } from '../core/errors';
 import type { ImportApi } from '../../workers/import-api';
 import type { PreparedModel } from '../../workers/model-import';
 import type { OnnxImportOptions } from '../../workers/onnx-import';
+import { RunWatchdog, trialError } from './run-watchdog';
 
 /** How long reading one model may take before its worker is given up for hung: a 256 MB model takes seconds. */
 export const IMPORT_TIMEOUT_MS = 120_000;
@@ -19,6 +20,8 @@ export async function prepareModelFiles(files: readonly File[], options: OnnxImp
   const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-import' });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const unreadable = (why: string) => new ModelFormatError(`this model file could not be read: ${why}`);
+  const runs = new MessageChannel();
+  let watchdog: RunWatchdog | undefined;
   const lost = new Promise<never>((_, fail) => {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
@@ -26,12 +29,16 @@ export async function prepareModelFiles(files: readonly File[], options: OnnxImp
     });
     worker.addEventListener('messageerror', () => fail(unreadable('its reader sent back something unreadable')));
     timer = setTimeout(() => fail(unreadable(`its reader did not finish in ${IMPORT_TIMEOUT_MS / 1000} s`)), IMPORT_TIMEOUT_MS);
+    // The trial's runs (an ONNX model's) under the same budget as every model run.
+    watchdog = new RunWatchdog(runs.port1, (trip) => fail(trialError(trip)));
   });
   try {
     // A chosen folder's relative paths name the model (an ONNX folder's name is its model's).
-    return await Promise.race([wrap<ImportApi>(worker).prepare(files.map((f) => ({ name: f.webkitRelativePath || f.name, data: f })), options), lost]);
+    const named = files.map((f) => ({ name: f.webkitRelativePath || f.name, data: f }));
+    return await Promise.race([wrap<ImportApi>(worker).prepare(named, options, transfer(runs.port2, [runs.port2])), lost]);
   } finally {
     clearTimeout(timer);
+    watchdog?.dispose();
     worker.terminate();
   }
 }

@@ -74,7 +74,7 @@ export interface Messages {
   cameraPaused: string;
   cameraHidden: string;
   train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
-  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize', string>;
+  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -258,6 +258,7 @@ const en: Messages = {
     crop: 'share of the square kept',
     save: 'Save',
     problem: 'The stored model “{name}” could not be loaded, so the built-in model runs instead: {message}',
+    stopped: 'The model “{name}” was stopped, so the built-in model runs instead: {message}. It stays off until you choose it again.',
     added: 'added {date}',
     failed: 'Something went wrong while reading this model.',
     variant: 'ONNX file',
@@ -322,6 +323,8 @@ const en: Messages = {
     InsecureContextError: 'The camera works only on a secure (https) page.',
     CameraLostError: 'The camera was disconnected.',
     StorageFullError: 'There is not enough storage on this device to keep the model. Delete a model or free some space, then try again.',
+    ModelTimeoutError: 'The model stopped answering (it ran far longer than it does on other images), so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
+    ModelMemoryError: 'The model used more memory than this device can spare, so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
     UnknownError: 'Something went wrong while classifying this image.',
   },
 };
@@ -503,6 +506,7 @@ const zh: Messages = {
     crop: '保留正方形的比例',
     save: '保存',
     problem: '已保存的模型“{name}”无法加载，因此改用内置模型：{message}',
+    stopped: '模型“{name}”已被停止，因此改用内置模型：{message}。在您再次选择它之前，它不会再运行。',
     added: '添加于 {date}',
     failed: '读取此模型时出错。',
     variant: 'ONNX 文件',
@@ -567,6 +571,8 @@ const zh: Messages = {
     InsecureContextError: '摄像头只能在安全（https）页面上使用。',
     CameraLostError: '摄像头已断开。',
     StorageFullError: '此设备的存储空间不足，无法保存模型。请删除一个模型或释放空间后重试。',
+    ModelTimeoutError: '模型停止响应（运行时间远超处理其他图片时），Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
+    ModelMemoryError: '模型占用的内存超出此设备可承受的范围，Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
     UnknownError: '分类此图片时出错。',
   },
 };

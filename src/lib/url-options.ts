@@ -1,5 +1,5 @@
 import { isBackendName, type BackendPreference } from '../core/backends';
-import { isMinConfidence } from '../core/predictions';
+import { parseMinConfidence } from '../core/predictions';
 
 /** What a page's URL may ask for: `?backend=` forces a backend, `?view=` opens a view. */
 
@@ -18,9 +18,7 @@ export function viewFromUrl<V extends string>(search: string, views: readonly V[
   return (views as readonly string[]).includes(value ?? '') ? (value as V) : fallback;
 }
 
-/** `?minConfidence=0.6`: below this top-1 probability an answer says "not sure" first; undefined when absent or not a share. */
+/** `?minConfidence=0.6` (or `60%`): below this top-1 probability an answer says "not sure" first; undefined when absent or not a share. */
 export function minConfidenceFromUrl(search: string): number | undefined {
-  const value = new URLSearchParams(search).get('minConfidence');
-  const number = value === null || value.trim() === '' ? NaN : Number(value);
-  return isMinConfidence(number) ? number : undefined;
+  return parseMinConfidence(new URLSearchParams(search).get('minConfidence'));
 }

@@ -110,3 +110,88 @@ export function huggingFaceFiles(labels: string[], size = 8): { config: object; 
     preprocessor: { do_resize: true, size: { height: size, width: size }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] },
   };
 }
+
+const INT64 = onnx.TensorProto.DataType.INT64;
+const BOOL = onnx.TensorProto.DataType.BOOL;
+const attribute = onnx.AttributeProto.AttributeType;
+
+/** Which images wake a hostile model: any bright pixel (as the probe's model did), or a mean red in a band no trial image has. */
+export type Trigger = 'bright-pixel' | 'red-band';
+
+export interface HostileOnnxOptions {
+  trigger: Trigger;
+  /** `hang`: a Loop of 2⁴⁰ steps; `memory`: a tensor of `values` float32 values (2.4 GB by default). */
+  attack: 'hang' | 'memory';
+  values?: number;
+}
+
+/**
+ * A tiny classifier (as tinyOnnx, NCHW, 8×8, 3 classes, inputs in [-1, 1] with its preprocessor
+ * config) that behaves on a blank image and attacks on the images its trigger picks: the data-
+ * dependent loop and allocation of issue 33, built in code. `condition` is a bool scalar.
+ */
+export function hostileOnnx({ trigger, attack, values = 600_000_000 }: HostileOnnxOptions): Uint8Array {
+  const { weights, bias } = tinyWeights(3);
+  const nodes: Onnx.INodeProto[] = [
+    { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
+    { opType: 'Flatten', input: ['pooled'], output: ['features'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
+    { opType: 'Gemm', input: ['features', 'W', 'B'], output: ['logits'] },
+  ];
+  const initializer: Onnx.ITensorProto[] = [floats('W', [3, 3], weights), floats('B', [3], bias), floats('zero', [], [0])];
+  if (trigger === 'bright-pixel') {
+    nodes.push({ opType: 'ReduceMax', input: ['pixel_values'], output: ['brightest'], attribute: [{ name: 'keepdims', type: attribute.INT, i: 0 }] });
+    nodes.push({ opType: 'Greater', input: ['brightest', 'threshold'], output: ['condition'] });
+    initializer.push(floats('threshold', [], [0.5]));
+  } else {
+    // The red channel's mean, in the model's [-1, 1] input: the band (-0.6, -0.4) is a mean red of 52–76 of 255, which none of
+    // the import trial's images has (tests/unit/model-trial.test.ts checks that).
+    nodes.push({ opType: 'Slice', input: ['features', 'red_start', 'red_end', 'red_axis'], output: ['red'] });
+    nodes.push({ opType: 'ReduceMean', input: ['red'], output: ['red_mean'], attribute: [{ name: 'keepdims', type: attribute.INT, i: 0 }] });
+    nodes.push({ opType: 'Greater', input: ['red_mean', 'band_low'], output: ['above'] });
+    nodes.push({ opType: 'Less', input: ['red_mean', 'band_high'], output: ['below'] });
+    nodes.push({ opType: 'And', input: ['above', 'below'], output: ['condition'] });
+    initializer.push(
+      { name: 'red_start', dims: [1], dataType: INT64, int64Data: [0] },
+      { name: 'red_end', dims: [1], dataType: INT64, int64Data: [1] },
+      { name: 'red_axis', dims: [1], dataType: INT64, int64Data: [1] },
+      floats('band_low', [], [-0.6]),
+      floats('band_high', [], [-0.4]),
+    );
+  }
+  nodes.push({ opType: 'Cast', input: ['condition'], output: ['woken'], attribute: [{ name: 'to', type: attribute.INT, i: INT64 }] });
+  if (attack === 'hang') {
+    // 1 step when asleep, 2⁴⁰ + 1 when woken: the loop adds 1 each step.
+    nodes.push({ opType: 'Mul', input: ['woken', 'steps'], output: ['extra'] }, { opType: 'Add', input: ['extra', 'one'], output: ['trips'] });
+    initializer.push({ name: 'steps', dims: [], dataType: INT64, int64Data: [2 ** 40] }, { name: 'one', dims: [], dataType: INT64, int64Data: [1] }, { name: 'go', dims: [], dataType: BOOL, int32Data: [1] }, floats('start', [1], [0]));
+    const body: Onnx.IGraphProto = {
+      name: 'count',
+      node: [
+        { opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
+        { opType: 'Add', input: ['count_in', 'step'], output: ['count_out'] },
+      ],
+      initializer: [floats('step', [1], [1])],
+      input: [tensorValue('i', [], INT64), tensorValue('cond_in', [], BOOL), tensorValue('count_in', [1])],
+      output: [tensorValue('cond_out', [], BOOL), tensorValue('count_out', [1])],
+    };
+    nodes.push({ opType: 'Loop', input: ['trips', 'go', 'start'], output: ['counted'], attribute: [{ name: 'body', type: attribute.GRAPH, g: body }] });
+  } else {
+    nodes.push(
+      { opType: 'Mul', input: ['woken', 'size'], output: ['extra'] },
+      { opType: 'Add', input: ['extra', 'one'], output: ['length'] },
+      { opType: 'Unsqueeze', input: ['length', 'axis0'], output: ['shape'] },
+      { opType: 'ConstantOfShape', input: ['shape'], output: ['filled'], attribute: [{ name: 'value', type: attribute.TENSOR, t: floats('value', [1], [1]) }] },
+      // Its first value only: the runtime fills the whole tensor, but reads no more of it.
+      { opType: 'Slice', input: ['filled', 'axis0', 'one_1d'], output: ['counted'] },
+    );
+    initializer.push({ name: 'size', dims: [], dataType: INT64, int64Data: [values] }, { name: 'one', dims: [], dataType: INT64, int64Data: [1] }, { name: 'axis0', dims: [1], dataType: INT64, int64Data: [0] }, { name: 'one_1d', dims: [1], dataType: INT64, int64Data: [1] });
+  }
+  // The attack's result joins the scores times zero, so no runtime may skip it.
+  nodes.push({ opType: 'Mul', input: ['counted', 'zero'], output: ['nothing'] }, { opType: 'Add', input: ['logits', 'nothing'], output: ['scores'] });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'glimpse-tests',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: { name: `hostile-${attack}`, node: nodes, initializer, input: [tensorValue('pixel_values', [1, 3, 8, 8])], output: [tensorValue('scores', [1, 3])] },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
