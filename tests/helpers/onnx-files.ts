@@ -195,3 +195,62 @@ export function hostileOnnx({ trigger, attack, values = 600_000_000 }: HostileOn
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** A tiny classifier (GlobalAveragePool → Flatten) whose declared shapes say anything: the reader's counts are checked before anything is made from them. */
+export function declaredOnnx({ inputDims = [1, 3, 8, 8], outputDims = [1, 3] }: { inputDims?: (string | number)[]; outputDims?: (string | number)[] }): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'glimpse-tests',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'declared',
+      node: [
+        { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
+        { opType: 'Flatten', input: ['pooled'], output: ['scores'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
+      ],
+      input: [tensorValue('pixel_values', inputDims)],
+      output: [tensorValue('scores', outputDims)],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * A tiny classifier whose scores pass through `depth` nested If nodes, the innermost branch holding
+ * `nodes` Identity nodes (and, with `external`, an initializer whose data lives in that file).
+ */
+export function nestedIfOnnx({ depth = 1, nodes = 1, external }: { depth?: number; nodes?: number; external?: string }): Uint8Array {
+  const { weights, bias } = tinyWeights(3);
+  let branch: Onnx.IGraphProto = {
+    name: 'innermost',
+    node: Array.from({ length: nodes }, (_, i) => ({ opType: 'Identity', input: [i === 0 ? 'logits' : `id${i - 1}`], output: [i === nodes - 1 ? 'inner' : `id${i}`] })),
+    initializer: external ? [{ name: 'far', dims: [1], dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: external }, { key: 'offset', value: '0' }, { key: 'length', value: '4' }] }] : [],
+    output: [tensorValue('inner', [1, 3])],
+  };
+  for (let level = 0; level < depth; level++) {
+    const out = `level${level}`;
+    branch = {
+      name: `if${level}`,
+      node: [{ opType: 'If', input: ['go'], output: [out], attribute: [{ name: 'then_branch', type: attribute.GRAPH, g: branch }, { name: 'else_branch', type: attribute.GRAPH, g: { name: `else${level}`, node: [{ opType: 'Identity', input: ['logits'], output: [`else${level}_out`] }], output: [tensorValue(`else${level}_out`, [1, 3])] } }] }],
+      output: [tensorValue(out, [1, 3])],
+    };
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'glimpse-tests',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'nested',
+      node: [
+        { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
+        { opType: 'Flatten', input: ['pooled'], output: ['features'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
+        { opType: 'Gemm', input: ['features', 'W', 'B'], output: ['logits'] },
+        ...(branch.node ?? []),
+      ],
+      initializer: [floats('W', [3, 3], weights), floats('B', [3], bias), { name: 'go', dims: [], dataType: BOOL, int32Data: [1] }],
+      input: [tensorValue('pixel_values', [1, 3, 8, 8])],
+      output: [tensorValue(depth === 0 ? 'inner' : `level${depth - 1}`, [1, 3])],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -8,7 +8,7 @@ import { prepareImport, type ImportFile } from '../../workers/model-import';
 import { FIXTURES } from '../helpers/model';
 import { teachableMachineExport } from '../helpers/teachable-machine';
 import { fieldPlaces, tinyTflite, type FieldPlace } from '../helpers/tflite-files';
-import { tinyOnnx } from '../helpers/onnx-files';
+import { hostileOnnx, nestedIfOnnx, tinyOnnx } from '../helpers/onnx-files';
 import { seededRandom } from '../../src/core/stats';
 
 /**
@@ -146,7 +146,7 @@ describe('crafted model files', () => {
     for (const bytes of [shape, pastEnd]) expect(() => importTflite(bytes)).toThrow(expect.objectContaining({ name: 'ModelFormatError' }));
   });
 
-  it(`end in a typed error or a valid model, with memory bounded (${2200 * SCALE}+ seeded cases)`, () => {
+  it(`end in a typed error or a valid model, with memory bounded (${2600 * SCALE}+ seeded cases)`, () => {
     const tally = new Tally();
     const tiny = tinyTflite();
     const tinyPlaces = fieldPlaces(tiny);
@@ -177,24 +177,33 @@ describe('crafted model files', () => {
       else setUint32(bytes, Math.min(pos, bytes.length - 4), pick(rng, [0, 0xffffffff, 0x7fffffff, bytes.length, bytes.length + 1, 1 << 30]));
       tally.run(`tm.zip #${i} at ${pos}`, () => prepareImport([{ name: 'export.zip', bytes }]));
     }
-    // An ONNX model: bytes flipped or set to varint edge values (a length that runs on), or cut short.
-    const onnxModel = tinyOnnx({ classes: 4, softmax: true });
-    const labels = { name: 'labels.txt', bytes: new TextEncoder().encode('a\nb\nc\nd') };
-    for (let i = 0; i < 600 * SCALE; i++) {
-      const kind = pick(rng, ['flip', 'edge', 'edge', 'truncate'] as const);
-      const bytes = kind === 'truncate' ? onnxModel.slice(0, Math.floor(rng() * onnxModel.length)) : onnxModel.slice();
-      if (kind !== 'truncate') {
-        for (let n = 1 + Math.floor(rng() * 3); n > 0; n--) {
-          const pos = Math.floor(rng() * bytes.length);
-          bytes[pos] = kind === 'flip' ? bytes[pos]! ^ (1 << Math.floor(rng() * 8)) : pick(rng, [0x00, 0x7f, 0x80, 0xff]);
+    // ONNX models: bytes flipped or set to varint edge values (a length that runs on), or cut short. Besides the
+    // plain one, a data-dependent Loop (its body a subgraph) and If nodes nested three deep: the walker reads
+    // every subgraph, and nothing here runs a model.
+    const onnxModels = [
+      { name: 'tiny.onnx', bytes: tinyOnnx({ classes: 4, softmax: true }), labels: 'a\nb\nc\nd', cases: 600 },
+      { name: 'loop.onnx', bytes: hostileOnnx({ trigger: 'bright-pixel', attack: 'hang' }), labels: 'a\nb\nc', cases: 200 },
+      { name: 'nested-if.onnx', bytes: nestedIfOnnx({ depth: 3, nodes: 4 }), labels: 'a\nb\nc', cases: 200 },
+    ];
+    for (const model of onnxModels) {
+      const labels = { name: 'labels.txt', bytes: new TextEncoder().encode(model.labels) };
+      expect(prepareImport([{ name: 'model.onnx', bytes: model.bytes }, labels]).labels.length).toBe(model.labels.split('\n').length);
+      for (let i = 0; i < model.cases * SCALE; i++) {
+        const kind = pick(rng, ['flip', 'edge', 'edge', 'truncate'] as const);
+        const bytes = kind === 'truncate' ? model.bytes.slice(0, Math.floor(rng() * model.bytes.length)) : model.bytes.slice();
+        if (kind !== 'truncate') {
+          for (let n = 1 + Math.floor(rng() * 3); n > 0; n--) {
+            const pos = Math.floor(rng() * bytes.length);
+            bytes[pos] = kind === 'flip' ? bytes[pos]! ^ (1 << Math.floor(rng() * 8)) : pick(rng, [0x00, 0x7f, 0x80, 0xff]);
+          }
         }
+        tally.run(`${model.name} #${i} ${kind}`, () => prepareImport([{ name: 'model.onnx', bytes }, labels]));
       }
-      tally.run(`tiny.onnx #${i} ${kind}`, () => prepareImport([{ name: 'model.onnx', bytes }, labels]));
     }
     console.log(tally.report('model fuzz'));
     expect(tally.untyped).toEqual([]);
     expect(tally.unclear).toEqual([]);
-    expect(tally.cases).toBeGreaterThanOrEqual(2200 * SCALE);
+    expect(tally.cases).toBeGreaterThanOrEqual(2600 * SCALE);
     expect(tally.valid).toBeGreaterThan(0);
     expect(Object.keys(tally.errors).length).toBeGreaterThan(0);
     expect(tally.peakGrowth).toBeLessThan(MEMORY_BOUND);
