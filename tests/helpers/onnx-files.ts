@@ -112,6 +112,11 @@ export function huggingFaceFiles(labels: string[], size = 8): { config: object; 
 }
 
 const INT64 = onnx.TensorProto.DataType.INT64;
+
+/** A model of one graph on the default opset 13, as bytes. */
+function encoded(graph: Onnx.IGraphProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName: 'glimpse-tests', opsetImport: [{ domain: '', version: 13 }], graph })).finish();
+}
 const BOOL = onnx.TensorProto.DataType.BOOL;
 const attribute = onnx.AttributeProto.AttributeType;
 
@@ -187,32 +192,20 @@ export function hostileOnnx({ trigger, attack, values = 600_000_000 }: HostileOn
   }
   // The attack's result joins the scores times zero, so no runtime may skip it.
   nodes.push({ opType: 'Mul', input: ['counted', 'zero'], output: ['nothing'] }, { opType: 'Add', input: ['logits', 'nothing'], output: ['scores'] });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'glimpse-tests',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: { name: `hostile-${attack}`, node: nodes, initializer, input: [tensorValue('pixel_values', [1, 3, 8, 8])], output: [tensorValue('scores', [1, 3])] },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  return encoded({ name: `hostile-${attack}`, node: nodes, initializer, input: [tensorValue('pixel_values', [1, 3, 8, 8])], output: [tensorValue('scores', [1, 3])] });
 }
 
 /** A tiny classifier (GlobalAveragePool → Flatten) whose declared shapes say anything: the reader's counts are checked before anything is made from them. */
 export function declaredOnnx({ inputDims = [1, 3, 8, 8], outputDims = [1, 3] }: { inputDims?: (string | number)[]; outputDims?: (string | number)[] }): Uint8Array {
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'glimpse-tests',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'declared',
-      node: [
-        { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
-        { opType: 'Flatten', input: ['pooled'], output: ['scores'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
-      ],
-      input: [tensorValue('pixel_values', inputDims)],
-      output: [tensorValue('scores', outputDims)],
-    },
+  return encoded({
+    name: 'declared',
+    node: [
+      { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
+      { opType: 'Flatten', input: ['pooled'], output: ['scores'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
+    ],
+    input: [tensorValue('pixel_values', inputDims)],
+    output: [tensorValue('scores', outputDims)],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 /**
@@ -235,22 +228,16 @@ export function nestedIfOnnx({ depth = 1, nodes = 1, external }: { depth?: numbe
       output: [tensorValue(out, [1, 3])],
     };
   }
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'glimpse-tests',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'nested',
-      node: [
-        { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
-        { opType: 'Flatten', input: ['pooled'], output: ['features'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
-        { opType: 'Gemm', input: ['features', 'W', 'B'], output: ['logits'] },
-        ...(branch.node ?? []),
-      ],
-      initializer: [floats('W', [3, 3], weights), floats('B', [3], bias), { name: 'go', dims: [], dataType: BOOL, int32Data: [1] }],
-      input: [tensorValue('pixel_values', [1, 3, 8, 8])],
-      output: [tensorValue(depth === 0 ? 'inner' : `level${depth - 1}`, [1, 3])],
-    },
+  return encoded({
+    name: 'nested',
+    node: [
+      { opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] },
+      { opType: 'Flatten', input: ['pooled'], output: ['features'], attribute: [{ name: 'axis', type: attribute.INT, i: 1 }] },
+      { opType: 'Gemm', input: ['features', 'W', 'B'], output: ['logits'] },
+      ...(branch.node ?? []),
+    ],
+    initializer: [floats('W', [3, 3], weights), floats('B', [3], bias), { name: 'go', dims: [], dataType: BOOL, int32Data: [1] }],
+    input: [tensorValue('pixel_values', [1, 3, 8, 8])],
+    output: [tensorValue(depth === 0 ? 'inner' : `level${depth - 1}`, [1, 3])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
