@@ -62,13 +62,22 @@ export async function loadModel(source: string): Promise<ModelFiles> {
  * ONNX models run on onnxruntime-node's CPU provider in Node (the engine's slot is still called
  * onnx-wasm): the same ONNX Runtime kernels the browser's WebAssembly build compiles.
  */
+/**
+ * onnxruntime-node's session options for Glimpse's tools and its reference checks. Its default
+ * int8 (U8S8) matrix products saturate 16-bit sums on x86-64 CPUs without VNNI (AVX2 alone, as on
+ * the AMD EPYC these tools were last run on): the ONNX Model Zoo MobileNetV2 int8 then answers
+ * "garfish" for a tench, 8 logits off the browser's WebAssembly build. The exact U8U8 products
+ * match the browser to the last digit there, and change nothing on CPUs that have VNNI.
+ */
+export const NODE_ORT_OPTIONS = { graphOptimizationLevel: 'all', extra: { session: { x64quantprecision: '1' } } } as const;
+
 const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
   const ort = await import('onnxruntime-node');
   // The native runtime reads external data by path beside the model: both go to a folder of their own for the load.
   const dir = Object.keys(external).length ? mkdtempSync(join(tmpdir(), 'glimpse-onnx-')) : null;
   try {
     if (dir) for (const [name, data] of Object.entries({ 'model.onnx': bytes, ...external })) writeFileSync(join(dir, name), data);
-    const session = dir ? await ort.InferenceSession.create(join(dir, 'model.onnx'), { graphOptimizationLevel: 'all' }) : await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    const session = dir ? await ort.InferenceSession.create(join(dir, 'model.onnx'), NODE_ORT_OPTIONS) : await ort.InferenceSession.create(bytes, NODE_ORT_OPTIONS);
     return new OnnxRunner(ort, session, spec);
   } catch (error) {
     throw onnxError('ONNX Runtime cannot load the model', error);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { NODE_ORT_OPTIONS } from '../../tools/node-model';
 import sharp from 'sharp';
 import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
@@ -34,7 +35,7 @@ describe('the ONNX Model Zoo MobileNetV2 int8, as a Hugging Face folder, in Chro
   it('answers as onnxruntime-node does on the same pixels (within 1e-3), and agrees on top-1 for real photos', async () => {
     requireShared();
     const prepared = prepareImport(HF_FILES.map((name) => ({ name, bytes: new Uint8Array(readFileSync(resolve(HF, name))) })));
-    const session = await ort.InferenceSession.create(prepared.files['model.onnx']!);
+    const session = await ort.InferenceSession.create(prepared.files['model.onnx']!, NODE_ORT_OPTIONS);
     // Photos already at the model's size: the engine is compared, not two resizers.
     const atSize = await Promise.all(
       photos().slice(0, 10).map(async (name) => ({ name: `${name}.224.png`, mimeType: 'image/png', buffer: await sharp(resolve(SAMPLE_1000, name)).resize(224, 224, { fit: 'cover' }).removeAlpha().png().toBuffer() })),

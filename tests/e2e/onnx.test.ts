@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { NODE_ORT_OPTIONS } from '../../tools/node-model';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -28,7 +29,7 @@ async function reference(swatch: Buffer): Promise<number[]> {
   const prepared = prepareImport(huggingFaceUpload().map((u) => ({ name: u.name, bytes: new Uint8Array(u.buffer) })));
   const { data, info } = await sharp(swatch).raw().toBuffer({ resolveWithObject: true });
   const input = modelInput({ data, width: info.width, height: info.height, channels: info.channels as 3 }, prepared.spec);
-  const session = await ort.InferenceSession.create(prepared.files['model.onnx']!);
+  const session = await ort.InferenceSession.create(prepared.files['model.onnx']!, NODE_ORT_OPTIONS);
   const logits = Array.from((await session.run({ pixel_values: new ort.Tensor('float32', input, [1, 3, 8, 8]) })).scores!.data as Float32Array);
   await session.release();
   const top = Math.max(...logits);

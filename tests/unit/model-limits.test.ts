@@ -7,7 +7,7 @@ import { parseMinConfidence } from '../../src/core/predictions';
 import { fetchModelFiles } from '../../workers/model-files';
 import { prepareImport, type ImportFile } from '../../workers/model-import';
 import { recordFetcher, withManifest } from '../../workers/model-store';
-import { nodeEngine } from '../../tools/node-model';
+import { nodeEngine, NODE_ORT_OPTIONS } from '../../tools/node-model';
 import { declaredOnnx, hostileOnnx, huggingFaceFiles, nestedIfOnnx, tinyOnnx } from '../helpers/onnx-files';
 
 /** Issue 33: every count checked before anything is made from it, honest trials, stored settings checked as they are read. */
@@ -120,7 +120,7 @@ describe('the import trial', () => {
   it('lets through a model that wakes only on a band of red none of its images has: what the run watchdog is for', async () => {
     await expect(trialOf(folder(hostileOnnx({ trigger: 'red-band', attack: 'hang' })))).resolves.toBeUndefined();
     // The hostile model is real: onnxruntime-node runs it, and it loops only when woken.
-    const session = await ort.InferenceSession.create(hostileOnnx({ trigger: 'bright-pixel', attack: 'hang' }));
+    const session = await ort.InferenceSession.create(hostileOnnx({ trigger: 'bright-pixel', attack: 'hang' }), NODE_ORT_OPTIONS);
     const asleep = await session.run({ pixel_values: new ort.Tensor('float32', new Float32Array(192).fill(-1), [1, 3, 8, 8]) });
     expect(asleep.scores!.dims).toEqual([1, 3]);
     await session.release();

@@ -10,7 +10,7 @@ import { prepareImport, type ImportFile } from '../../workers/model-import';
 import { fromPreprocessorConfig, onnxVariants } from '../../workers/onnx-import';
 import { fetchModelFiles } from '../../workers/model-files';
 import { recordFetcher, withManifest } from '../../workers/model-store';
-import { loadModel, nodeEngine } from '../../tools/node-model';
+import { loadModel, nodeEngine, NODE_ORT_OPTIONS } from '../../tools/node-model';
 import { huggingFaceFiles, tinyExternalData, tinyOnnx, tinyReference } from '../helpers/onnx-files';
 import { FIXTURES } from '../helpers/model';
 
@@ -173,7 +173,7 @@ describe('an imported ONNX model in the engine (onnxruntime-node in Node)', () =
   it('answers with what onnxruntime-node computes on the same input values, fed directly', async () => {
     const pixels = solid([200, 40, 40], 16, 16);
     const prepared = prepareImport(huggingFaceFolder());
-    const session = await ort.InferenceSession.create(prepared.files['model.onnx']!);
+    const session = await ort.InferenceSession.create(prepared.files['model.onnx']!, NODE_ORT_OPTIONS);
     const out = (await session.run({ pixel_values: new ort.Tensor('float32', modelInput(pixels, prepared.spec), [1, 3, 8, 8]) })).scores!.data as Float32Array;
     await session.release();
     const engine = await nodeEngine(await fetchModelFiles('https://glimpse.test/onnx4/', () => undefined, recordFetcher(await withManifest(prepared.files))));
