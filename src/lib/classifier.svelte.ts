@@ -24,6 +24,8 @@ const PREVIEW_DELAY_MS = 100;
 const STAGE_SLICE = 100;
 /** Choosing a model while a run has gone on this long ends the worker instead of waiting behind the run. */
 const SWITCH_PAST_RUN_MS = 2_000;
+/** How often a model choice that waits looks at whether a run holds it up. */
+const SWITCH_CHECK_MS = 250;
 
 /** User Timing marks of the load phases, which `npm run bench` reads. */
 export function markOnce(name: string): void {
@@ -260,13 +262,21 @@ class Classifier {
     return transfer(prepared, buffersOf(prepared.files));
   }
 
+  /**
+   * Makes a model the active one. A run of another model going on for seconds (one that hangs, say) would hold the
+   * choice up, whether it started before the choice or while the choice waits behind it: the worker is then ended
+   * and the choice made in a new one.
+   */
   async useModel(id: string): Promise<void> {
-    // A run going on for seconds (a model that hangs, say) would hold the choice up: the worker is ended and the choice made anew.
-    if (this.watchdog.busyMs() > SWITCH_PAST_RUN_MS) {
-      await this.restart(null, id);
-      return;
+    const blocked = () => this.watchdog.busyMs(id) > SWITCH_PAST_RUN_MS;
+    if (!blocked()) {
+      const switching = this.activity.track(() => this.call((remote) => remote.useModel(id)));
+      const settled = switching.then(() => true, () => true);
+      const waited = () => new Promise<false>((done) => setTimeout(() => done(false), SWITCH_CHECK_MS));
+      while (!blocked()) if (await Promise.race([settled, waited()])) return this.ready(await switching);
+      switching.catch(() => undefined);
     }
-    this.ready(await this.activity.track(() => this.call((remote) => remote.useModel(id))));
+    await this.restart(null, id);
   }
 
   async deleteModel(id: string): Promise<void> {

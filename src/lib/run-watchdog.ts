@@ -28,7 +28,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
  * inside (a runtime in WebAssembly holds its thread), so its owner ends it.
  */
 export class RunWatchdog {
-  private readonly runs = new Map<number, { since: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly runs = new Map<number, { since: number; model: string; timer: ReturnType<typeof setTimeout> }>();
   private tripped = false;
 
   constructor(
@@ -44,7 +44,7 @@ export class RunWatchdog {
       const timer = setTimeout(() => {
         this.fire({ kind: 'timeout', detail: `one image ran for over ${seconds(message.budgetMs)}, far longer than the model's other runs`, model: message.model });
       }, message.budgetMs);
-      this.runs.set(message.id, { since: performance.now(), timer });
+      this.runs.set(message.id, { since: performance.now(), model: message.model, timer });
     } else if (message.type === 'idle') {
       clearTimeout(this.runs.get(message.id)?.timer);
       this.runs.delete(message.id);
@@ -58,9 +58,9 @@ export class RunWatchdog {
     this.trip(trip);
   }
 
-  /** How long the oldest run still going has taken (0 when none is). */
-  busyMs(): number {
-    const oldest = Math.min(...[...this.runs.values()].map((run) => run.since));
+  /** How long the oldest run still going has taken (0 when none is), leaving out runs of the model `except`. */
+  busyMs(except?: string): number {
+    const oldest = Math.min(...[...this.runs.values()].filter((run) => run.model !== except).map((run) => run.since));
     return Number.isFinite(oldest) ? performance.now() - oldest : 0;
   }
 

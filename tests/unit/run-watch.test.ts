@@ -128,6 +128,8 @@ describe("the page's watchdog", () => {
     // busyMs: how long the oldest run still going has taken (a model choice does not wait behind one).
     tell({ type: 'run', id: 2, budgetMs: 60_000, model: 'stored-1' });
     await expect.poll(() => watchdog.busyMs()).toBeGreaterThan(0);
+    // A model being chosen is not held up by its own warm-up run: busyMs leaves that model out when asked.
+    expect(watchdog.busyMs('stored-1')).toBe(0);
     tell({ type: 'idle', id: 2 });
     await expect.poll(() => watchdog.busyMs()).toBe(0);
     tell({ type: 'run', id: 3, budgetMs: 40, model: 'stored-1' });
