@@ -275,16 +275,15 @@ export class Engine {
     return this.serial(async () => this.timeZeros(await this.use(backend)));
   }
 
-  /** The model's output for one of the import trial's images, on the backend the trial uses (ONNX Runtime's wasm for an ONNX model, tfjs's for a tfjs one). */
-  trialRun(backend: BackendName, pixels: Pixels): Promise<Float32Array> {
+  /** The model's output for one of the import trial's images (null: a blank one), on the backend the trial uses (ONNX Runtime's wasm for an ONNX model, tfjs's for a tfjs one). */
+  trialRun(backend: BackendName, pixels: Pixels | null): Promise<Float32Array> {
     const on = this.files.format === 'onnx' ? 'onnx-wasm' : tfjsBackend(backend);
     return this.serial(async () => (await this.use(on)).run(pixels));
   }
 
   /** How many numbers the model answers with, from one run on a blank image: a classifier's class count. */
-  outputLength(backend: BackendName): Promise<number> {
-    const on = this.files.format === 'onnx' ? 'onnx-wasm' : tfjsBackend(backend);
-    return this.serial(async () => (await (await this.use(on)).run(null)).length);
+  async outputLength(backend: BackendName): Promise<number> {
+    return (await this.trialRun(backend, null)).length;
   }
 
   /** The output of a graph node (a model's pooled features, say) for an image, on the selected tfjs backend. */

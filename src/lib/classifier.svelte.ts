@@ -96,11 +96,12 @@ class Classifier {
    */
   private async restart(trip: Trip | null, use?: string): Promise<ModelInfo> {
     const trial = trip?.model === TRIAL_MODEL;
+    const reason = trip ? (trial ? trialError(trip) : stoppedError(trip)) : new CancelledError('the model was changed');
     this.watchdog.dispose();
-    this.loseWorker(trip ? (trial ? trialError(trip) : stoppedError(trip)) : new CancelledError('the model was changed'));
+    this.loseWorker(reason);
     this.worker.terminate();
     this.attach(startClassifierWorker());
-    const failed = trip && !trial ? { id: trip.model, error: stoppedError(trip).name, message: trip.detail } : undefined;
+    const failed = trip && !trial ? { id: trip.model, error: reason.name, message: trip.detail } : undefined;
     // A shipped or built-in model that hung is dropped for this page, and the built-in one runs on WebAssembly.
     if (failed && (failed.id === BUILTIN_MODEL || failed.id === this.loadOptions.model)) {
       const { model: _, ...rest } = this.loadOptions;

@@ -115,16 +115,27 @@ describe('the run watchdog (issue 33)', () => {
     }
   });
 
-  it("refuses at import a model that loops on a bright photo (the trial's images include one), the running model still answering", { timeout: 180_000 }, async () => {
-    const { page, close } = await openPage(`${baseUrl}?view=models`);
+  /** Imports `files` in a fresh page and waits for the refusal; the built-in model must still be the one running. */
+  async function refusedImport(files: Upload[], timeout: number): Promise<{ page: Page; close: () => Promise<void>; error: string | null; text: string }> {
+    const opened = await openPage(`${baseUrl}?view=models`);
     try {
-      await waitReady(page);
-      await page.getByTestId('model-import').setInputFiles(folder(hostileOnnx({ trigger: 'bright-pixel', attack: 'hang' })));
-      const error = page.getByTestId('model-error');
-      await error.waitFor({ timeout: 120_000 });
-      expect(await error.getAttribute('data-error')).toBe('ModelFormatError');
-      expect(await error.innerText()).toMatch(/trial.*over 10 s/s);
-      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+      await waitReady(opened.page);
+      await opened.page.getByTestId('model-import').setInputFiles(files);
+      const error = opened.page.getByTestId('model-error');
+      await error.waitFor({ timeout });
+      expect(await status(opened.page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+      return { ...opened, error: await error.getAttribute('data-error'), text: await error.innerText() };
+    } catch (failure) {
+      await opened.close();
+      throw failure;
+    }
+  }
+
+  it("refuses at import a model that loops on a bright photo (the trial's images include one), the running model still answering", { timeout: 180_000 }, async () => {
+    const { page, close, error, text } = await refusedImport(folder(hostileOnnx({ trigger: 'bright-pixel', attack: 'hang' })), 120_000);
+    try {
+      expect(error).toBe('ModelFormatError');
+      expect(text).toMatch(/trial.*over 10 s/s);
       await page.getByTestId('view-classify').click();
       await builtinAnswers(page, other);
     } finally {
@@ -133,14 +144,9 @@ describe('the run watchdog (issue 33)', () => {
   });
 
   it('refuses at import a model whose preprocessing makes every score NaN', { timeout: 120_000 }, async () => {
-    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    const { close, text } = await refusedImport(folder(tinyOnnx({ batch: 1 }), { image_mean: [1e308, 1e308, 1e308] }), 60_000);
     try {
-      await waitReady(page);
-      await page.getByTestId('model-import').setInputFiles(folder(tinyOnnx({ batch: 1 }), { image_mean: [1e308, 1e308, 1e308] }));
-      const error = page.getByTestId('model-error');
-      await error.waitFor({ timeout: 60_000 });
-      expect(await error.innerText()).toMatch(/preprocessor_config\.json|not finite/);
-      expect(await status(page).getAttribute('data-model')).toBe(BUILTIN_NAME);
+      expect(text).toMatch(/preprocessor_config\.json|not finite/);
     } finally {
       await close();
     }
