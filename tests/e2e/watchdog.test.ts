@@ -99,15 +99,15 @@ describe('the run watchdog (issue 33)', () => {
     const { page, close } = await withImported(folder(hostileOnnx({ trigger: 'red-band', attack: 'hang' })));
     try {
       await page.getByTestId('view-classify').click();
-      const wokenAt = Date.now();
       await classify(page, [woken]);
       await page.waitForTimeout(into);
       await page.getByTestId('view-models').click();
       await page.locator(`[data-testid="model-item"][data-model-name="${BUILTIN_NAME}"]`).getByTestId('model-use').click();
       await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 60_000 }).toBe(BUILTIN_NAME);
       await waitReady(page);
-      // The hung run's budget is 10 s: the watchdog would have ended it by then anyway; the choice did not wait for that.
-      expect(Date.now() - wokenAt).toBeLessThan(9_000);
+      // Had the choice waited for the run's budget (10 s), the watchdog would have stopped the model and said so here;
+      // the choice ended the worker first, so the model is simply not active (and no clock is read).
+      expect(await page.getByTestId('model-problem').count()).toBe(0);
       await page.getByTestId('view-classify').click();
       await builtinAnswers(page, other);
     } finally {
