@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseCsv } from '../src/core/csv';
 import { isImageFileName } from '../src/core/image-files';
 import { resolveLabel, WNID_FILE, wnidLabeller } from '../src/core/labels';
 
@@ -11,18 +12,25 @@ export interface LabelledImage {
 }
 
 
-/** CSV lines `path,label` (a header line `path,label` is skipped); paths relative to the CSV. */
+/**
+ * CSV rows `path,label` (RFC 4180 quoting, so a label with commas is one quoted field; a header
+ * `path,label` and lines starting with # are skipped); paths relative to the CSV. An unquoted
+ * label with commas still reads: everything after the first comma is the label.
+ */
 export function readManifest(csvPath: string, labels: readonly string[]): LabelledImage[] {
   const base = dirname(resolve(csvPath));
-  return readFileSync(csvPath, 'utf8')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line, i) => line && !line.startsWith('#') && !(i === 0 && /^path\s*,\s*label$/i.test(line)))
-    .map((line, i) => {
-      const comma = line.lastIndexOf(',');
-      if (comma < 1) throw new Error(`${csvPath}:${i + 1}: expected "path,label"`);
-      const path = line.slice(0, comma).trim().replace(/^"(.*)"$/, '$1');
-      return { path: isAbsolute(path) ? path : join(base, path), truth: resolveLabel(line.slice(comma + 1).replace(/^"(.*)"$/, '$1'), labels) };
+  let rows: string[][];
+  try {
+    rows = parseCsv(readFileSync(csvPath, 'utf8'));
+  } catch (error) {
+    throw new Error(`${csvPath}: ${(error as Error).message}`);
+  }
+  return rows
+    .filter((row, i) => !row[0]!.trim().startsWith('#') && !(i === 0 && row.length === 2 && /^path$/i.test(row[0]!.trim()) && /^label$/i.test(row[1]!.trim())))
+    .map((row, i) => {
+      const [path, ...label] = row.map((field) => field.trim());
+      if (!path || label.length === 0 || label.join('') === '') throw new Error(`${csvPath}: row ${i + 1}: expected "path,label"`);
+      return { path: isAbsolute(path) ? path : join(base, path), truth: resolveLabel(label.join(', '), labels) };
     });
 }
 

@@ -7,6 +7,7 @@ import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from './trained-model';
 import type { PreparedModel } from './model-import';
+import { labelsFor, NUMBERED_NOTE } from './label-files';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { trialModel } from '../src/core/model-trial';
@@ -237,10 +238,32 @@ async function correctModel(id: string, correction: InputCorrection): Promise<Mo
   const { [MANIFEST_FILE]: _, ...kept } = files;
   const updated = { ...kept, 'metadata.json': new TextEncoder().encode(JSON.stringify(metadata)) };
   const labels = parseLabels(JSON.parse(new TextDecoder().decode(files['labels.json'])));
-  const stored = await saveModel({ name: entry.name, format: entry.format, source: entry.source, spec, labels, preprocessing: 'corrected by hand', files: updated }, entry.source);
+  return restore(id, { ...described(entry), spec, labels, preprocessing: 'corrected by hand', files: updated });
+}
+
+/** What a stored model's list entry keeps of how it was imported. */
+function described(entry: StoredModel): Pick<PreparedModel, 'name' | 'format' | 'source' | 'numbered' | 'about'> {
+  return { name: entry.name, format: entry.format, source: entry.source, ...(entry.numbered ? { numbered: true } : {}), ...(entry.about ? { about: entry.about } : {}) };
+}
+
+/** Stores a changed model in place of the old one (its id is its files' version), active again if it was. */
+async function restore(id: string, prepared: PreparedModel): Promise<ModelInfo> {
+  const stored = await saveModel(prepared, prepared.source);
   const wasActive = activeId === id;
   if (stored.id !== id) await deleteStored(id);
   return wasActive || activeId === stored.id ? useModel(stored.id) : currentInfo();
+}
+
+/** Gives a stored model that came without labels (or with wrong ones) the labels in one file, checked against its classes. */
+async function relabelModel(id: string, file: { name: string; bytes: Uint8Array }): Promise<ModelInfo> {
+  const files = await storedFiles(id);
+  const entry = (await listModels()).find((m) => m.id === id);
+  if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
+  const labels = labelsFor(file, entry.classes);
+  const spec = parseModelSpec(JSON.parse(new TextDecoder().decode(files['metadata.json'])));
+  const { [MANIFEST_FILE]: _, ...kept } = files;
+  const { numbered: __, ...rest } = described(entry);
+  return restore(id, { ...rest, spec, labels, preprocessing: `${entry.preprocessing.split('; ').filter((part) => !part.startsWith(NUMBERED_NOTE)).join('; ')}; labels from ${file.name}`, files: { ...kept, 'labels.json': new TextEncoder().encode(JSON.stringify(labels)) } });
 }
 
 async function deleteModel(id: string): Promise<ModelInfo> {
@@ -563,5 +586,5 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, explain, cancelExplain, info, calibrate, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, deleteModel, stageTraining, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
+export const api = { load, classify, explain, cancelExplain, info, calibrate, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, relabelModel, deleteModel, stageTraining, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
 export type ClassifierApi = typeof api;

@@ -6,14 +6,14 @@ import { trialModel } from '../src/core/model-trial';
 import { PortRunWatch } from './run-watch';
 import { WatchedRunner } from './watched-runner';
 import { importable, prepareImport, type PreparedModel } from './model-import';
-import type { OnnxImportOptions } from './onnx-import';
+import type { ImportOptions } from './onnx-import';
 
 /**
  * The import worker's API: a user's model files read, checked and converted into Glimpse's
  * layout, in a worker started for one import and ended after it (src/lib/import-worker.ts),
  * so that reading a model never runs in, blocks or fills the classifier worker.
  */
-async function prepare(files: { name: string; data: Blob }[], options: OnnxImportOptions = {}, watch: MessagePort | null = null): Promise<PreparedModel> {
+async function prepare(files: { name: string; data: Blob }[], options: ImportOptions = {}, watch: MessagePort | null = null): Promise<PreparedModel> {
   const wanted = importable(files.map((f) => ({ name: f.name, size: f.data.size, data: f.data })));
   const prepared = prepareImport(await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))), options);
   if (prepared.format === 'onnx') await trialOnnx(prepared, watch);
@@ -33,7 +33,7 @@ async function trialOnnx(prepared: PreparedModel, watch: MessagePort | null): Pr
   // Each trial run is told to the page, whose watchdog ends this worker if one hangs (the import then fails).
   const runner = new WatchedRunner(await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external), new PortRunWatch(watch, TRIAL_MODEL));
   try {
-    await trialModel((pixels) => runner.run(pixels), prepared.spec, prepared.labels.length);
+    await trialModel((pixels) => runner.run(pixels), prepared.spec, prepared.labels.length, prepared.spec.classOffset);
   } finally {
     runner.dispose();
   }

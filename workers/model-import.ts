@@ -1,12 +1,14 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelAbout } from '../src/core/classifier-types';
 import { ModelFormatError } from '../src/core/errors';
 import { isPlainFileName, TFLITE_FILE } from '../src/core/model-manifest';
 import { MAX_CLASSES, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { convert } from '../src/core/tflite/convert';
-import { readTflite } from '../src/core/tflite/reader';
+import { labelFileFor, readTfliteMetadata, type TfliteMetadata } from '../src/core/tflite/metadata';
+import { readTflite, type TfliteModel, type TfliteTensor } from '../src/core/tflite/reader';
 import { readZip } from './zip-reader';
-import { prepareOnnx, type OnnxImportOptions } from './onnx-import';
-import { readLabelFiles } from './label-files';
+import { prepareOnnx, type ImportOptions } from './onnx-import';
+import { findLabels, fitted, NUMBERED_NOTE, readLabelFile } from './label-files';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**
@@ -32,6 +34,10 @@ export interface PreparedModel {
   preprocessing: string;
   /** An ONNX model's .onnx files when several were given: the one taken first, the others to switch to. */
   variants?: string[];
+  /** No labels came with it: its classes are numbered (the user is told, and can add labels later). */
+  numbered?: boolean;
+  /** What its publisher says of it. */
+  about?: ModelAbout;
   /** Glimpse's files for the model store: model.json, shards, metadata.json, labels.json. */
   files: Record<string, Uint8Array>;
 }
@@ -94,10 +100,10 @@ function expand(files: readonly ImportFile[]): Map<string, ImportFile> {
   return byName;
 }
 
-/** Labels from labels.json (an array), labels.txt (a line each), or a Teachable Machine metadata.json. */
-function readLabels(files: Map<string, ImportFile>, metadata: Record<string, unknown> | null): string[] | null {
-  if (Array.isArray(metadata?.labels) && metadata.labels.every((l) => typeof l === 'string')) return metadata.labels as string[];
-  return readLabelFiles(files, ['labels.txt'], true);
+/** Labels from a Teachable Machine metadata.json (unless the user chose a file), else a labels file of any name that fits the outputs. */
+function readLabels(files: Map<string, ImportFile>, metadata: Record<string, unknown> | null, outputs: number | null, options: ImportOptions, modelFile: string): string[] | null {
+  if (!options.labels && Array.isArray(metadata?.labels) && metadata.labels.every((l) => typeof l === 'string')) return metadata.labels as string[];
+  return findLabels(files, outputs, options.labels, [modelFile])?.labels ?? null;
 }
 
 /** The [height, width] of a layers model's image input, looking inside nested Sequentials. */
@@ -167,8 +173,58 @@ function inferPreprocessing(format: ModelFormat, model: tf.io.ModelJSON, metadat
   return { input: { shape, range: [-1, 1], fit: 'squash', centralCrop: 1 }, activation, why: 'not stated in the files: assumed [-1, 1] (MobileNet-style); correct it if the answers look wrong' };
 }
 
-/** A .tflite classifier, converted with the project's own converter. */
-function prepareTflite(file: ImportFile, files: Map<string, ImportFile>): PreparedModel {
+/** What a .tflite's metadata says and the files appended to it, or why it could not be read. */
+function tfliteMetadata(tflite: TfliteModel, file: ImportFile): { metadata: TfliteMetadata | null; embedded: Map<string, ImportFile>; note: string } {
+  if (!tflite.metadata) return { metadata: null, embedded: new Map(), note: '' };
+  let metadata: TfliteMetadata;
+  try {
+    metadata = readTfliteMetadata(tflite.metadata);
+  } catch (error) {
+    return { metadata: null, embedded: new Map(), note: `; its TFLite metadata could not be read (${(error as Error).message})` };
+  }
+  const wanted = new Set([...metadata.labelFiles.map((f) => f.name), ...(metadata.calibration ? [metadata.calibration.file] : [])]);
+  if (wanted.size === 0) return { metadata, embedded: new Map(), note: '' };
+  try {
+    const entries = readZip(file.bytes, file.name, { maxEntries: IMPORT_LIMITS.maxZipEntries, maxBytes: IMPORT_LIMITS.maxUnzippedBytes }, (path) => wanted.has(path));
+    return { metadata, embedded: new Map(entries.map((e) => [e.path, { name: e.path, bytes: e.bytes }])), note: '' };
+  } catch (error) {
+    return { metadata, embedded: new Map(), note: `; the files packed in it could not be read (${(error as Error).message})` };
+  }
+}
+
+/** The publisher's words from the metadata, empty fields left out. */
+function aboutFrom(metadata: TfliteMetadata | null): ModelAbout | undefined {
+  if (!metadata) return undefined;
+  const about: ModelAbout = {};
+  for (const key of ['name', 'description', 'version', 'author', 'license'] as const) {
+    const value = metadata[key].trim();
+    if (value) about[key] = value;
+  }
+  if (metadata.scoreThreshold !== undefined && metadata.scoreThreshold > 0 && metadata.scoreThreshold < 1) about.scoreThreshold = metadata.scoreThreshold;
+  return Object.keys(about).length > 0 ? about : undefined;
+}
+
+/**
+ * A float input's range (and per-channel normalisation) from the metadata's (pixel − mean) / std;
+ * null where the metadata says nothing, or the input is quantized (its quantization is exact).
+ */
+function normalizationOf(metadata: TfliteMetadata | null, input: TfliteTensor): { range: [number, number]; normalize?: { mean: number[]; std: number[] }; why: string } | null {
+  const norm = metadata?.normalization;
+  if (!norm || input.type !== 'float32' || norm.std.some((s) => s === 0)) return null;
+  const why = `from the TFLite metadata: (pixel − ${norm.mean.join(', ')}) / ${norm.std.join(', ')}`;
+  const same = (xs: number[]) => xs.every((x) => x === xs[0]);
+  if (same(norm.mean) && same(norm.std)) return { range: [(0 - norm.mean[0]!) / norm.std[0]!, (255 - norm.mean[0]!) / norm.std[0]!], why };
+  if (norm.mean.length !== 3 || norm.std.length !== 3) return null;
+  return { range: [0, 255], normalize: { mean: norm.mean, std: norm.std }, why };
+}
+
+/**
+ * A .tflite classifier, converted with the project's own converter. Its labels: a file given
+ * with it (by any name), else the label file its metadata names (in the app's language where the
+ * model has one), else numbered; its preprocessing: the input's quantization, else the metadata's
+ * normalisation, else [-1, 1].
+ */
+function prepareTflite(file: ImportFile, files: Map<string, ImportFile>, options: ImportOptions): PreparedModel {
   let tflite;
   try {
     tflite = readTflite(file.bytes);
@@ -176,10 +232,20 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>): Prepar
     throw new ModelFormatError(`${file.name} is not a TFLite flatbuffer (${(error as Error).message})`);
   }
   const classes = tflite.tensors[tflite.outputs[0]!]?.shape.at(-1) ?? 0;
-  const labels = readLabels(files, null) ?? undefined;
+  const { metadata, embedded, note } = tfliteMetadata(tflite, file);
+  const beside = findLabels(files, classes, options.labels);
+  const metadataFile = beside || !metadata ? null : labelFileFor(metadata, options.locale);
+  const packed = metadataFile ? embedded.get(metadataFile) : undefined;
+  const fromMetadata = packed ? fitted(readLabelFile(packed) ?? [], classes) : null;
+  const labels = beside?.labels ?? fromMetadata ?? undefined;
+  const labelNote = beside ? `labels from ${beside.file}` : fromMetadata ? `labels from its metadata (${metadataFile})` : NUMBERED_NOTE;
+  const input = tflite.tensors[tflite.inputs[0]!];
+  const normalization = input ? normalizationOf(metadata, input) : null;
+  const name = file.name.replace(/\.tflite$/i, '');
   let converted;
   try {
-    converted = convert(tflite, { name: file.name.replace(/\.tflite$/i, ''), source: file.name, ...(labels ? { labels, dropBackground: labels.length === classes - 1 } : {}) });
+    const background = !!labels && (labels.length === classes - 1 || (labels.length === classes && /^background$/i.test(labels[0]!)));
+    converted = convert(tflite, { name, source: file.name, ...(labels ? { labels, dropBackground: background } : {}), ...(normalization ? { range: normalization.range } : {}) });
   } catch (error) {
     throw new ModelFormatError(`${file.name}: ${(error as Error).message}`);
   }
@@ -190,17 +256,22 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>): Prepar
     offset += w.bytes.byteLength;
   }
   const weightsManifest = [{ paths: ['weights.bin'], weights: converted.weights.map(({ bytes: _, ...entry }) => entry) }];
-  const metadata = converted.metadata as { input: Record<string, unknown> };
-  const spec = parseModelSpec(metadata);
+  const about = aboutFrom(metadata);
+  const glimpseMetadata = converted.metadata as { input: Record<string, unknown> };
+  if (normalization?.normalize) glimpseMetadata.input = { ...glimpseMetadata.input, ...normalization.normalize };
+  const spec = parseModelSpec(glimpseMetadata);
+  const preprocessing = normalization?.why ?? (input && input.type !== 'float32' ? `from the TFLite input's quantization: ${JSON.stringify(spec.range)}` : `not stated in the file: assumed ${JSON.stringify(spec.range)}`);
   return {
-    name: file.name.replace(/\.tflite$/i, ''),
+    name,
     format: 'graph-model',
     source: file.name,
     spec,
     labels: converted.labels,
-    preprocessing: `from the TFLite input's quantization: ${JSON.stringify(spec.range)}, whole image`,
+    ...(labels ? {} : { numbered: true }),
+    ...(about ? { about } : {}),
+    preprocessing: `${preprocessing}, whole image; ${labelNote}${note}`,
     // The .tflite itself is kept too: LiteRT runs it where that is faster than tfjs.
-    files: { 'model.json': json({ ...converted.modelJson, weightsManifest }), 'weights.bin': shard, 'metadata.json': json(metadata), 'labels.json': json(converted.labels), [TFLITE_FILE]: file.bytes },
+    files: { 'model.json': json({ ...converted.modelJson, weightsManifest }), 'weights.bin': shard, 'metadata.json': json({ ...glimpseMetadata, ...(about ? { about } : {}) }), 'labels.json': json(converted.labels), [TFLITE_FILE]: file.bytes },
   };
 }
 
@@ -210,11 +281,11 @@ function folderOf(given: readonly ImportFile[]): string | null {
   return zip || (given.find((f) => f.name.includes('/'))?.name.split('/')[0] ?? null);
 }
 
-export function prepareImport(given: readonly ImportFile[], options: OnnxImportOptions = {}): PreparedModel {
-  const files = expand(given);
-  if ([...files.keys()].some((name) => name.toLowerCase().endsWith('.onnx'))) return prepareOnnx(files, folderOf(given), options);
+export function prepareImport(chosen: readonly ImportFile[], options: ImportOptions = {}): PreparedModel {
+  const files = expand(chosen);
+  if ([...files.keys()].some((name) => name.toLowerCase().endsWith('.onnx'))) return prepareOnnx(files, folderOf(chosen), options);
   const tflite = [...files.values()].find((f) => f.name.toLowerCase().endsWith('.tflite'));
-  if (tflite) return prepareTflite(tflite, files);
+  if (tflite) return prepareTflite(tflite, files, options);
 
   const modelFile = files.get('model.json') ?? [...files.values()].find((f) => f.name.endsWith('.json') && !['metadata.json', 'labels.json'].includes(f.name));
   if (!modelFile) throw new ModelFormatError('no model.json, .tflite or .onnx file among the files');
@@ -254,24 +325,27 @@ export function prepareImport(given: readonly ImportFile[], options: OnnxImportO
   });
 
   const inferred = inferPreprocessing(format, model, metadata);
-  const labels = readLabels(files, metadata);
-  if (!labels || labels.length === 0) throw new ModelFormatError('no labels: add labels.json, labels.txt, or the metadata.json exported with the model');
-  if (labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has at most ${MAX_CLASSES} classes`);
   const declaredUnits = format === 'layers-model' ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology) : null;
   const units = declaredUnits === null ? null : Number(declaredUnits);
   if (units !== null && !(Number.isInteger(units) && units > 0)) throw new ModelFormatError(`${modelFile.name}: the last Dense layer's units, ${JSON.stringify(declaredUnits)}, is not a whole number of outputs`);
+  if (units !== null && units > MAX_CLASSES) throw new ModelFormatError(`${units} outputs: a model has at most ${MAX_CLASSES} classes`);
+  const found = readLabels(files, metadata, units, options, modelFile.name);
+  // Without labels, a model whose outputs are known answers with numbers; one whose are not cannot be checked.
+  if ((!found || found.length === 0) && units === null) throw new ModelFormatError('no labels: add a labels file (a name a line, any file name), or the metadata.json exported with the model');
+  const labels = found && found.length > 0 ? found : Array.from({ length: units! }, (_, i) => `class ${i}`);
+  if (labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has at most ${MAX_CLASSES} classes`);
   if (units !== null && units !== labels.length && units !== labels.length + 1) throw new ModelFormatError(`the model has ${units} outputs but there are ${labels.length} labels`);
   const name = String(metadata?.modelName || metadata?.name || modelFile.name.replace(/\.json$/, '') || 'model');
   const glimpseMetadata = {
     name,
     task: 'image-classification',
     format,
-    source: given.map((f) => f.name).join(', '),
+    source: chosen.map((f) => f.name).join(', '),
     input: { ...inferred.input, dtype: 'float32', layout: 'NHWC RGB' },
     output: { shape: [1, labels.length], activation: inferred.activation, labels: 'labels.json', classOffset: units === labels.length + 1 ? 1 : 0 },
   };
   out['model.json'] = json({ ...model, format, weightsManifest });
   out['metadata.json'] = json(glimpseMetadata);
   out['labels.json'] = json(labels);
-  return { name, format, source: glimpseMetadata.source, spec: parseModelSpec(glimpseMetadata), labels, preprocessing: inferred.why, files: out };
+  return { name, format, source: glimpseMetadata.source, spec: parseModelSpec(glimpseMetadata), labels, ...(found && found.length > 0 ? {} : { numbered: true }), preprocessing: found && found.length > 0 ? inferred.why : `${inferred.why}; ${NUMBERED_NOTE}`, files: out };
 }

@@ -70,6 +70,8 @@ export async function saveModel(prepared: PreparedModel, sourceName: string): Pr
     bytes: Object.values(prepared.files).reduce((n, f) => n + f.byteLength, 0),
     addedAt: new Date().toISOString(),
     preprocessing: prepared.preprocessing,
+    ...(prepared.numbered ? { numbered: true } : {}),
+    ...(prepared.about ? { about: prepared.about } : {}),
   };
   await set(filesKey(entry.id), record.files, db()).catch(storageError);
   const others = (await listModels()).filter((m) => m.id !== entry.id);

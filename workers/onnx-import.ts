@@ -1,6 +1,6 @@
 import { ModelFormatError } from '../src/core/errors';
 import { isNoticeFile, isPlainFileName, MANIFEST_FILE, ONNX_FILE } from '../src/core/model-manifest';
-import { readLabelFiles } from './label-files';
+import { findLabels, NUMBERED_NOTE } from './label-files';
 import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
 import { readOnnx, type OnnxGraph, type OnnxValue } from '../src/core/onnx-reader';
 import { ONNX_PRESETS, type OnnxPreset } from '../src/core/onnx-presets';
@@ -176,15 +176,20 @@ function classOutput(graph: OnnxGraph, file: string): { classes: number | null; 
   return { classes, probabilities: producer?.opType === 'Softmax' };
 }
 
-export interface OnnxImportOptions {
+/** What the user settled for an import, in the Models view or by choosing again. */
+export interface ImportOptions {
   /** Which .onnx of several to take (a file name); the quantized one by default. */
   variant?: string;
   /** Preprocessing for a model whose files do not state it. */
   preset?: OnnxPreset;
+  /** The file that holds the labels, where several could (LabelsChoiceError). */
+  labels?: string;
+  /** The app's language, for a TFLite model's localized label files. */
+  locale?: string;
 }
 
 /** An ONNX classifier among `files` (by plain name), its folder's name if it came in one. */
-export function prepareOnnx(files: Map<string, ImportFile>, folder: string | null, options: OnnxImportOptions = {}): PreparedModel {
+export function prepareOnnx(files: Map<string, ImportFile>, folder: string | null, options: ImportOptions = {}): PreparedModel {
   const variants = onnxVariants([...files.keys()]);
   const chosen = options.variant ?? variants[0]!;
   const file = files.get(chosen);
@@ -210,16 +215,20 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
   const size = stated ?? preprocessing.size;
   if (!size) throw new ModelFormatError(`${file.name}: the input's height and width are not fixed, and ${processorFile ? 'preprocessor_config.json gives no size' : 'no preprocessor_config.json gives them'}`);
 
-  let labels = (config && labelsFromConfig(config)) ?? readLabelFiles(files, ['labels.txt', 'synset.txt']);
   const classes = output.classes;
-  let labelNote = '';
+  const configLabels = options.labels ? null : config && labelsFromConfig(config);
+  const found = configLabels ? null : findLabels(files, classes, options.labels);
+  let labels = configLabels ?? found?.labels ?? null;
+  let labelNote = found ? `; labels from ${found.file}` : '';
   if (!labels) {
-    if (classes === null) throw new ModelFormatError(`${file.name}: the number of classes is not fixed in the model; add labels.txt or a config.json with id2label`);
+    if (classes === null) throw new ModelFormatError(`${file.name}: the number of classes is not fixed in the model; add a labels file (a name a line) or a config.json with id2label`);
     labels = Array.from({ length: classes }, (_, i) => String(i));
-    labelNote = `; no labels given: classes are numbered 0…${classes - 1}`;
+    labelNote = `; ${NUMBERED_NOTE} 0…${classes - 1}`;
   }
   if (labels.length === 0 || labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has 1 to ${MAX_CLASSES} classes`);
-  if (classes !== null && classes !== labels.length) throw new ModelFormatError(`the model has ${classes} outputs but there are ${labels.length} labels`);
+  // A list one shorter than the outputs leaves out the model's leading background class.
+  const classOffset = classes !== null && classes === labels.length + 1 ? 1 : 0;
+  if (classes !== null && classes !== labels.length + classOffset) throw new ModelFormatError(`the model has ${classes} outputs but there are ${labels.length} labels`);
 
   const name = folder || (typeof config?._name_or_path === 'string' && config._name_or_path) || file.name.replace(/\.onnx$/i, '');
   const metadata = {
@@ -236,7 +245,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
       centralCrop: preprocessing.centralCrop,
       ...(preprocessing.normalize ?? {}),
     },
-    output: { shape: [1, labels.length], activation: output.probabilities ? 'softmax' : 'none', labels: 'labels.json', classOffset: 0 },
+    output: { shape: [1, labels.length], activation: output.probabilities ? 'softmax' : 'none', labels: 'labels.json', classOffset },
   };
   const others = variants.filter((v) => v !== chosen);
   const outputNote = output.probabilities ? 'the model outputs probabilities (it ends in Softmax)' : 'the model outputs logits: Glimpse applies softmax';
@@ -246,6 +255,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
     source: file.name,
     spec: parseModelSpec(metadata),
     labels,
+    ...(found || configLabels ? {} : { numbered: true }),
     preprocessing: `${preprocessing.why}; ${layout.toUpperCase()}; ${outputNote}${labelNote}`,
     ...(others.length ? { variants: [chosen, ...others] } : {}),
     files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels), ...external },

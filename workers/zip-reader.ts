@@ -75,15 +75,18 @@ function records(zip: Uint8Array, name: string, limits: ZipLimits): CentralRecor
   if (count === 0xffff || directory === 0xffffffff) throw new ModelFormatError(`${name} is a ZIP64 archive: a model is far smaller, save it as a plain .zip`);
   if (count > limits.maxEntries) bad(`has ${count} entries; a model's .zip has at most ${limits.maxEntries}`);
   if (directory + directorySize > eocd) bad('has a central directory that points past its end');
+  // A zip appended to other bytes (a .tflite's packed files) may count its offsets from its own start.
+  const shift = eocd - directorySize - directory;
+  const shifted = count > 0 && view.getUint32(directory, true) !== CENTRAL && view.getUint32(directory + shift, true) === CENTRAL ? shift : 0;
   const out: CentralRecord[] = [];
-  let at = directory;
+  let at = directory + shifted;
   for (let i = 0; i < count; i++) {
     if (at + 46 > eocd || view.getUint32(at, true) !== CENTRAL) bad(`entry ${i}: the central directory is damaged`);
     const nameLength = view.getUint16(at + 28, true);
     const next = at + 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
     if (next > eocd) bad(`entry ${i}: the central directory is damaged`);
     const path = new TextDecoder().decode(zip.subarray(at + 46, at + 46 + nameLength));
-    out.push({ path, flags: view.getUint16(at + 8, true), method: view.getUint16(at + 10, true), crc: view.getUint32(at + 16, true), compressed: view.getUint32(at + 20, true), size: view.getUint32(at + 24, true), local: view.getUint32(at + 42, true) });
+    out.push({ path, flags: view.getUint16(at + 8, true), method: view.getUint16(at + 10, true), crc: view.getUint32(at + 16, true), compressed: view.getUint32(at + 20, true), size: view.getUint32(at + 24, true), local: view.getUint32(at + 42, true) + shifted });
     at = next;
   }
   return out;

@@ -47,6 +47,22 @@ export interface StoredModel {
   addedAt: string;
   /** How its preprocessing was decided, in words. */
   preprocessing: string;
+  /** It came without labels: its answers are numbered until a labels file is added. */
+  numbered?: boolean;
+  /** What its publisher says of it (a TFLite model's metadata). */
+  about?: ModelAbout;
+}
+
+/** A model's description, as its file states it; empty fields left out. */
+export interface ModelAbout {
+  /** The name inside the file, where it differs from the file's. */
+  name?: string;
+  description?: string;
+  version?: string;
+  author?: string;
+  license?: string;
+  /** Scores below it are no answer, as the publisher set it. */
+  scoreThreshold?: number;
 }
 
 /** What the worker knows of its runtime, for the diagnostics panel: nothing about any image. */

@@ -27,6 +27,7 @@ export const ERROR_NAMES = [
   'StorageFullError',
   'ModelTimeoutError',
   'ModelMemoryError',
+  'LabelsChoiceError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];
@@ -69,6 +70,8 @@ export const StorageFullError = make('StorageFullError');
 export const ModelTimeoutError = make('ModelTimeoutError');
 /** A model run left its worker's memory over the bound: the worker was ended. */
 export const ModelMemoryError = make('ModelMemoryError');
+/** Several of the files given with a model could be its labels: the user picks one (the message ends with their names as a JSON array). */
+export const LabelsChoiceError = make('LabelsChoiceError');
 
 export function isErrorName(name: unknown): name is ErrorName {
   return typeof name === 'string' && (ERROR_NAMES as readonly string[]).includes(name);
@@ -115,6 +118,7 @@ const CODES: Record<ErrorName | 'UnknownError', ErrorCode> = {
   StorageFullError: 'internal',
   ModelTimeoutError: 'model-unavailable',
   ModelMemoryError: 'model-unavailable',
+  LabelsChoiceError: 'model-unavailable',
   UnknownError: 'internal',
 };
 

@@ -1,3 +1,5 @@
+import { IMAGENET_CLASSES, imageNetIndex } from './imagenet-wnids';
+
 /** Matching dataset labels (folder names, CSV columns) to a model's classes, for the eval CLI and the app. */
 
 /** ImageNet sample files: `<wnid>_<name>.<ext>`. */
@@ -21,16 +23,25 @@ export function resolveLabel(label: string, labels: readonly string[]): number {
 }
 
 
+/** A name as a label's comma-separated names are compared: case, spaces, hyphens and underscores aside. */
+const squeezed = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, '');
+
 /**
  * Class index from an ImageNet sample's file name. When the files hold one wnid per
- * class, the sorted wnids are the class order (ImageNet-1k's convention); otherwise the
- * name part is matched against the labels. Returns null for a name without a wnid.
+ * class, the sorted wnids are the class order (ImageNet-1k's convention). For an
+ * ImageNet-1k model (1000 labels) the wnid names the class whenever the name part is one of
+ * that class's names, so a name two classes share ("polecat", "crane") is no obstacle;
+ * otherwise the name part is matched against the labels. Returns null for a name without a wnid.
  */
 export function wnidLabeller(fileNames: readonly string[], labels: readonly string[]): (fileName: string) => number | null {
   const wnids = [...new Set(fileNames.map((f) => WNID_FILE.exec(f)?.[1]).filter((w): w is string => !!w))].sort();
   return (fileName) => {
     const match = WNID_FILE.exec(fileName);
     if (!match) return null;
-    return wnids.length === labels.length ? wnids.indexOf(match[1]!) : resolveLabel(match[2]!.replace(/\.\w+$/, ''), labels);
+    if (wnids.length === labels.length) return wnids.indexOf(match[1]!);
+    const name = match[2]!.replace(/\.\w+$/, '');
+    const byWnid = labels.length === IMAGENET_CLASSES ? imageNetIndex(match[1]!) : null;
+    if (byWnid !== null && labels[byWnid]!.split(',').some((l) => squeezed(l) === squeezed(name))) return byWnid;
+    return resolveLabel(name, labels);
   };
 }

@@ -6,7 +6,7 @@ import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
 import type { PreparedModel } from '../../workers/model-import';
-import type { OnnxImportOptions } from '../../workers/onnx-import';
+import type { ImportOptions } from '../../workers/onnx-import';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';
@@ -247,7 +247,7 @@ class Classifier {
    * Imports the user's model files (a folder's files, or a .zip, or a .tflite and labels)
    * and makes the model active; the current model keeps running if anything is wrong.
    */
-  async importModel(files: readonly File[], options: OnnxImportOptions = {}): Promise<void> {
+  async importModel(files: readonly File[], options: ImportOptions = {}): Promise<void> {
     const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
     const info = await this.activity.track(async () => {
       const prepared = await this.prepared(files, options);
@@ -258,7 +258,7 @@ class Classifier {
   }
 
   /** The files read and converted in a worker of their own, handed over to the classifier worker without a copy. */
-  private async prepared(files: readonly File[], options: OnnxImportOptions): Promise<PreparedModel> {
+  private async prepared(files: readonly File[], options: ImportOptions): Promise<PreparedModel> {
     const prepared = await prepareModelFiles(files, options);
     return transfer(prepared, buffersOf(prepared.files));
   }
@@ -292,6 +292,13 @@ class Classifier {
 
   async correctModel(id: string, input: InputCorrection): Promise<void> {
     this.ready(await this.call((remote) => remote.correctModel(id, input)));
+    await this.refreshModels();
+  }
+
+  /** Gives a stored model the labels in `file` (one that came without labels, or with wrong ones). */
+  async relabelModel(id: string, file: File): Promise<void> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    this.ready(await this.call((remote) => remote.relabelModel(id, transfer({ name: file.name, bytes }, [bytes.buffer]))));
     await this.refreshModels();
   }
 

@@ -2,7 +2,7 @@ import { transfer, wrap } from 'comlink';
 import { ModelFormatError } from '../core/errors';
 import type { ImportApi } from '../../workers/import-api';
 import type { PreparedModel } from '../../workers/model-import';
-import type { OnnxImportOptions } from '../../workers/onnx-import';
+import type { ImportOptions } from '../../workers/onnx-import';
 import { RunWatchdog, trialError } from './run-watchdog';
 
 /** How long reading one model may take before its worker is given up for hung: a 256 MB model takes seconds. */
@@ -16,7 +16,7 @@ export const IMPORT_TIMEOUT_MS = 120_000;
  * another matter: Chromium then ends the whole tab, shared workers included, so the reader
  * bounds every count by the bytes present instead: src/core/tflite/reader.ts.)
  */
-export async function prepareModelFiles(files: readonly File[], options: OnnxImportOptions = {}): Promise<PreparedModel> {
+export async function prepareModelFiles(files: readonly File[], options: ImportOptions = {}): Promise<PreparedModel> {
   const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-import' });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const unreadable = (why: string) => new ModelFormatError(`this model file could not be read: ${why}`);

@@ -74,7 +74,7 @@ export interface Messages {
   cameraPaused: string;
   cameraHidden: string;
   train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
-  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize', string>;
+  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -269,6 +269,13 @@ const en: Messages = {
     preset: 'Preset',
     presetCustom: 'as below',
     normalize: 'then per channel (R, G, B): minus mean, divided by std',
+    labelsFile: 'Labels file',
+    labelsChoose: 'choose one…',
+    numbered: 'This model came without labels: its answers are numbered ("class 3"). Add a labels file (a name a line, in the model\'s output order) to name them.',
+    addLabels: 'Add labels',
+    author: 'By',
+    license: 'Licence',
+    threshold: 'its publisher counts scores under {percent}% as no answer',
   },
   diag: {
     title: 'Diagnostics',
@@ -325,6 +332,7 @@ const en: Messages = {
     StorageFullError: 'There is not enough storage on this device to keep the model. Delete a model or free some space, then try again.',
     ModelTimeoutError: 'The model stopped answering (it ran far longer than it does on other images), so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
     ModelMemoryError: 'The model used more memory than this device can spare, so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
+    LabelsChoiceError: 'Several of the files could be the labels. Choose the one to use below.',
     UnknownError: 'Something went wrong while classifying this image.',
   },
 };
@@ -517,6 +525,13 @@ const zh: Messages = {
     preset: '预设',
     presetCustom: '按下方设置',
     normalize: '然后按通道（R、G、B）减去均值、除以标准差',
+    labelsFile: '标签文件',
+    labelsChoose: '请选择…',
+    numbered: '此模型没有附带标签：它的回答只是编号（如“class 3”）。添加一个标签文件（每行一个名称，按模型输出的顺序）即可为其命名。',
+    addLabels: '添加标签',
+    author: '作者',
+    license: '许可证',
+    threshold: '发布者将低于 {percent}% 的分数视为无结果',
   },
   diag: {
     title: '诊断',
@@ -573,6 +588,7 @@ const zh: Messages = {
     StorageFullError: '此设备的存储空间不足，无法保存模型。请删除一个模型或释放空间后重试。',
     ModelTimeoutError: '模型停止响应（运行时间远超处理其他图片时），Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
     ModelMemoryError: '模型占用的内存超出此设备可承受的范围，Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
+    LabelsChoiceError: '有多个文件都可能是标签文件。请在下方选择要使用的那个。',
     UnknownError: '分类此图片时出错。',
   },
 };

@@ -1,4 +1,5 @@
 import { Builder, ByteBuffer } from 'flatbuffers';
+import { zipSync } from 'fflate';
 
 /**
  * TFLite files for the importer's tests: a tiny classifier built here with the flatbuffers
@@ -7,8 +8,8 @@ import { Builder, ByteBuffer } from 'flatbuffers';
  * values.
  */
 
-/** A 4-class classifier on 8 × 8 RGB images: CONV_2D → AVERAGE_POOL_2D → RESHAPE → SOFTMAX, float32. */
-export function tinyTflite(): Uint8Array {
+/** A 4-class classifier on 8 × 8 RGB images: CONV_2D → AVERAGE_POOL_2D → RESHAPE → SOFTMAX, float32; with TFLite Metadata when given. */
+export function tinyTflite(metadata?: Uint8Array): Uint8Array {
   const b = new Builder(4096);
   const ints = (xs: number[]) => {
     b.startVector(4, xs.length, 4);
@@ -22,7 +23,7 @@ export function tinyTflite(): Uint8Array {
     if (data) b.addFieldOffset(0, vector, 0);
     return b.endObject();
   };
-  const buffers = [buffer(), buffer(floatBytes(4 * 3 * 3 * 3, 1)), buffer(floatBytes(4, 2))];
+  const buffers = [buffer(), buffer(floatBytes(4 * 3 * 3 * 3, 1)), buffer(floatBytes(4, 2)), ...(metadata ? [buffer(metadata)] : [])];
   const tensor = (name: string, shape: number[], bufferIndex: number) => {
     const [n, s] = [b.createString(name), ints(shape)];
     b.startObject(5);
@@ -88,11 +89,20 @@ export function tinyTflite(): Uint8Array {
   b.addFieldOffset(3, operatorVector, 0);
   const subgraph = b.endObject();
   const [codeVector, subgraphVector, bufferVector] = [tables(codes), tables([subgraph]), tables(buffers)];
-  b.startObject(5);
+  let metadataVector = 0;
+  if (metadata) {
+    const name = b.createString('TFLITE_METADATA');
+    b.startObject(2);
+    b.addFieldOffset(0, name, 0);
+    b.addFieldInt32(1, 3, 0);
+    metadataVector = tables([b.endObject()]);
+  }
+  b.startObject(8);
   b.addFieldInt32(0, 3, 0);
   b.addFieldOffset(1, codeVector, 0);
   b.addFieldOffset(2, subgraphVector, 0);
   b.addFieldOffset(4, bufferVector, 0);
+  if (metadata) b.addFieldOffset(6, metadataVector, 0);
   b.finish(b.endObject(), 'TFL3');
   return b.asUint8Array().slice();
 }
@@ -145,4 +155,94 @@ export function fieldPlaces(bytes: Uint8Array): FieldPlace[] {
   };
   walk(bb.readInt32(0), MODEL, 'model');
   return places;
+}
+
+export interface MetadataFields {
+  name?: string;
+  description?: string;
+  version?: string;
+  author?: string;
+  license?: string;
+  /** The output's label files (TENSOR_AXIS_LABELS), each with its locale. */
+  labelFiles?: { name: string; locale?: string }[];
+  mean?: number[];
+  std?: number[];
+  grayscale?: boolean;
+}
+
+/** A TFLite Metadata flatbuffer (metadata_schema.fbs, identifier M001) with the fields given. */
+export function tfliteMetadata(fields: MetadataFields): Uint8Array {
+  const b = new Builder(1024);
+  const text = (value: string | undefined) => (value === undefined ? 0 : b.createString(value));
+  const tables = (offsets: number[]) => {
+    b.startVector(4, offsets.length, 4);
+    for (const o of [...offsets].reverse()) b.addOffset(o);
+    return b.endVector();
+  };
+  const floats = (xs: number[]) => {
+    b.startVector(4, xs.length, 4);
+    for (const x of [...xs].reverse()) b.addFloat32(x);
+    return b.endVector();
+  };
+  const files = (fields.labelFiles ?? []).map((f) => {
+    const [name, locale] = [text(f.name), text(f.locale)];
+    b.startObject(5);
+    b.addFieldOffset(0, name, 0);
+    b.addFieldInt8(2, 2, 0); // TENSOR_AXIS_LABELS
+    if (locale) b.addFieldOffset(3, locale, 0);
+    return b.endObject();
+  });
+  const fileVector = tables(files);
+  b.startObject(7);
+  b.addFieldOffset(6, fileVector, 0);
+  const output = b.endObject();
+
+  b.startObject(2);
+  b.addFieldInt8(0, fields.grayscale ? 2 : 1, 0);
+  const image = b.endObject();
+  b.startObject(3);
+  b.addFieldInt8(0, 2, 0); // ImageProperties
+  b.addFieldOffset(1, image, 0);
+  const content = b.endObject();
+  let units = 0;
+  if (fields.mean && fields.std) {
+    const [mean, std] = [floats(fields.mean), floats(fields.std)];
+    b.startObject(2);
+    b.addFieldOffset(0, mean, 0);
+    b.addFieldOffset(1, std, 0);
+    const normalization = b.endObject();
+    b.startObject(2);
+    b.addFieldInt8(0, 1, 0); // NormalizationOptions
+    b.addFieldOffset(1, normalization, 0);
+    units = tables([b.endObject()]);
+  }
+  b.startObject(7);
+  b.addFieldOffset(3, content, 0);
+  if (units) b.addFieldOffset(4, units, 0);
+  const input = b.endObject();
+
+  const [inputs, outputs] = [tables([input]), tables([output])];
+  b.startObject(10);
+  b.addFieldOffset(2, inputs, 0);
+  b.addFieldOffset(3, outputs, 0);
+  const graph = tables([b.endObject()]);
+  const [name, description, version, author, license] = [text(fields.name), text(fields.description), text(fields.version), text(fields.author), text(fields.license)];
+  b.startObject(8);
+  if (name) b.addFieldOffset(0, name, 0);
+  if (description) b.addFieldOffset(1, description, 0);
+  if (version) b.addFieldOffset(2, version, 0);
+  b.addFieldOffset(3, graph, 0);
+  if (author) b.addFieldOffset(4, author, 0);
+  if (license) b.addFieldOffset(5, license, 0);
+  b.finish(b.endObject(), 'M001');
+  return b.asUint8Array().slice();
+}
+
+/** A .tflite with files packed after it as a .zip, as TFLite Metadata's writer packs associated files. */
+export function withPackedFiles(tflite: Uint8Array, files: Record<string, string>): Uint8Array {
+  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, new TextEncoder().encode(text)])));
+  const out = new Uint8Array(tflite.length + zip.length);
+  out.set(tflite);
+  out.set(zip, tflite.length);
+  return out;
 }

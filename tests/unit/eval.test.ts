@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/csv';
 import { readImageFolder, readManifest, resolveLabel } from '../../tools/dataset';
 import { runEval } from '../../tools/eval';
 import { EXPECTED_TOP1, FIXTURES, MODEL_DIR } from '../helpers/model';
@@ -31,6 +32,32 @@ describe('datasets', () => {
     expect(readManifest(join(dir, 'set.csv'), labels)).toEqual([
       { path: join(dir, 'images/a.jpg'), truth: 1 },
       { path: '/abs/b.png', truth: 4 },
+    ]);
+  });
+
+  it('reads RFC 4180 quoting: a quoted label with commas, a quoted path, doubled quotes', () => {
+    writeFileSync(join(dir, 'quoted.csv'), 'path,label\r\n"images/a, b.jpg","goldfish, Carassius auratus"\r\nc.jpg,"hotdog, hot dog, red hot"\r\nd.jpg,tench, Tinca tinca\r\n');
+    expect(readManifest(join(dir, 'quoted.csv'), labels)).toEqual([
+      { path: join(dir, 'images/a, b.jpg'), truth: 1 },
+      { path: join(dir, 'c.jpg'), truth: 4 },
+      { path: join(dir, 'd.jpg'), truth: 0 },
+    ]);
+    expect(parseCsv('a,"say ""hi""",\n\n"two\nlines",x')).toEqual([['a', 'say "hi"', ''], ['two\nlines', 'x']]);
+    writeFileSync(join(dir, 'open.csv'), 'a.jpg,"goldfish\n');
+    expect(() => readManifest(join(dir, 'open.csv'), labels)).toThrow(/open.csv: a quoted field is not closed/);
+  });
+
+  it('names an ImageNet sample by its wnid where its name part is shared by two classes', () => {
+    const imagenet = JSON.parse(readFileSync(join(MODEL_DIR, 'labels.json'), 'utf8')) as string[];
+    expect(() => resolveLabel('polecat', imagenet)).toThrow(/ambiguous/);
+    const flat = join(dir, 'imagenet');
+    mkdirSync(flat);
+    for (const f of ['n02443114_polecat.JPEG', 'n02445715_skunk.JPEG', 'n01910747_jellyfish.JPEG', 'n01440764_tench.JPEG']) writeFileSync(join(flat, f), '');
+    expect(readImageFolder(flat, imagenet).map((i) => [i.path.split('/').pop(), i.truth])).toEqual([
+      ['n01440764_tench.JPEG', 0],
+      ['n01910747_jellyfish.JPEG', 107],
+      ['n02443114_polecat.JPEG', 358],
+      ['n02445715_skunk.JPEG', 361],
     ]);
   });
 

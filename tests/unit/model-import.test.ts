@@ -94,7 +94,7 @@ describe('model import: bad input gets a specific error', () => {
     ['a zip with ../ paths', () => [{ name: 'evil.zip', bytes: zipSync({ '../model.json': new Uint8Array(2) }) }], /not a plain relative path/],
     ['a zip with absolute paths', () => [{ name: 'evil.zip', bytes: zipSync({ '/etc/model.json': new Uint8Array(2) }) }], /not a plain relative path/],
     ['no model at all', () => [file('notes.txt', 'hello')], /no model\.json, \.tflite or \.onnx/],
-    ['no labels', () => tm.filter((f) => f.name !== 'metadata.json'), /no labels/],
+    ['a graph model without labels (its outputs are not known before it runs)', () => shipped().filter((f) => f.name !== 'labels.json'), /no labels: add a labels file/],
   ];
   it.each(cases)('refuses %s', (_, files, message) => {
     expect(() => prepareImport(files())).toThrow(expect.objectContaining({ name: 'ModelFormatError', message: expect.stringMatching(message) }));

@@ -92,7 +92,7 @@ describe('importing an ONNX classifier', () => {
   it('imports a bare .onnx: labels numbered when none are given (and says so), a preset for its preprocessing', () => {
     const bare = prepareImport([file('classifier.onnx', tinyOnnx({ classes: 4 }))]);
     expect(bare.labels).toEqual(['0', '1', '2', '3']);
-    expect(bare.preprocessing).toMatch(/numbered 0…3/);
+    expect(bare.preprocessing).toMatch(/no labels came with it: its classes are numbered 0…3/);
     expect(bare.preprocessing).toMatch(/assumed "ImageNet/);
     expect(bare.spec.normalize).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     const nhwc = prepareImport([file('tf.onnx', tinyOnnx({ layout: 'nhwc' })), file('labels.json', bytes(LABELS))], { preset: 'raw' });

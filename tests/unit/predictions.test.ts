@@ -18,6 +18,13 @@ describe('topK', () => {
     expect(topK(p, labels, 10).map((x) => x.index)).toEqual([0, 1, 2, 3]);
     expect(topK(p, labels, 0)).toHaveLength(1);
   });
+
+  it('leaves out classes with no probability after the first, instead of listing the zeros by index', () => {
+    // A uint8 model's output on LiteRT: one class takes (nearly) all, the rest are exact zeros.
+    expect(topK(new Float32Array([0, 0, 0.996, 0.004]), labels, 5).map((x) => x.index)).toEqual([2, 3]);
+    expect(topK(new Float32Array([0, 0, 1, 0]), labels, 5).map((x) => x.index)).toEqual([2]);
+    expect(topK(new Float32Array(4), labels, 3).map((x) => x.index)).toEqual([0]);
+  });
 });
 
 describe('classProbabilities', () => {

@@ -42,7 +42,7 @@ class Bytes {
 
 const ELEMENT_BYTES = { table: 4, int: 4, float: 4, long: 8, byte: 1 } as const;
 
-class Table {
+export class Table {
   private readonly vtable: number;
   private readonly vtableLength: number;
 
@@ -161,6 +161,15 @@ export interface TfliteModel {
   operators: TfliteOperator[];
   inputs: number[];
   outputs: number[];
+  /** The TFLite Metadata flatbuffer (the model's `TFLITE_METADATA` entry), when the file has one. */
+  metadata?: Uint8Array;
+}
+
+/** The root table of a flatbuffer with the given 4-character identifier, every read of it checked as readTflite's are. */
+export function flatbufferRoot(bytes: Uint8Array, identifier: string, where: string): Table {
+  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== identifier) throw new ModelFormatError(`${where}: not a flatbuffer with the identifier ${identifier}`);
+  const file = new Bytes(bytes);
+  return new Table(file, file.follow(0, where), where);
 }
 
 /** Bytes per element of the types a constant can hold; others (string) are not checked. */
@@ -226,5 +235,16 @@ export function readTflite(bytes: Uint8Array): TfliteModel {
       options: o.table(4),
     };
   });
-  return { tensors, operators, inputs: checkedIndices(graph.ints(1, 'inputs'), tensors.length, `${graph.where}.inputs`), outputs: checkedIndices(graph.ints(2, 'outputs'), tensors.length, `${graph.where}.outputs`) };
+  // Model.metadata (field 6): named buffers; TFLite Metadata is the one named TFLITE_METADATA.
+  const metadataEntry = model.tables(6, 'metadata').find((m) => m.string(0) === 'TFLITE_METADATA');
+  const metadataBuffer = metadataEntry ? metadataEntry.uint(1) : -1;
+  if (metadataEntry && metadataBuffer >= buffers.length) bad(`${metadataEntry.where}.buffer`, `is ${metadataBuffer}, but there are ${buffers.length} buffers`);
+  const metadata = metadataEntry ? buffers[metadataBuffer]!.bytes(0, 'data') : undefined;
+  return {
+    tensors,
+    operators,
+    inputs: checkedIndices(graph.ints(1, 'inputs'), tensors.length, `${graph.where}.inputs`),
+    outputs: checkedIndices(graph.ints(2, 'outputs'), tensors.length, `${graph.where}.outputs`),
+    ...(metadata && metadata.byteLength > 0 ? { metadata } : {}),
+  };
 }
