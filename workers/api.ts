@@ -14,7 +14,7 @@ import { trialModel } from '../src/core/model-trial';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine, tfjsBytesOutsideWasm, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
+import { Engine, tfjsBackend, tfjsBytesOutsideWasm, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
 import { PortRunWatch } from './run-watch';
 import { fetchModelFiles, type ModelFiles } from './model-files';
 import { keep } from './kept-files';
@@ -57,7 +57,7 @@ function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
   return {
-    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature },
+    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature, features: givesFeatures(engine.files) },
     backend: choice.backend,
     choice,
     problem,
@@ -285,11 +285,21 @@ const featureCache = new FeatureCache();
 let trained: { files: Record<string, Uint8Array>; name: string; labels: string[]; rebuild: (storage: HeadStorage) => Record<string, Uint8Array> } | null = null;
 let stopTraining = false;
 
+/** Whether a model can give the features training needs: a tfjs graph that names its feature layer (ONNX models and layers models cannot). */
+function givesFeatures(files: ModelFiles): boolean {
+  return files.format === 'graph-model' && !!files.spec.features;
+}
+
+/**
+ * The model training reads features from: the active one where it can give them (the built-in
+ * model, a converted TFLite, a trained model), else the built-in one, on tfjs's side of whatever
+ * backend runs now (an ONNX model's ONNX Runtime or LiteRT cannot run a tfjs graph).
+ */
 async function featureEngine(): Promise<Engine> {
-  if (activeId === BUILTIN_MODEL && engine) return engine;
+  if (engine && givesFeatures(engine.files)) return engine;
   if (!baseForTraining) {
     const files = await openModel(BUILTIN_MODEL);
-    const backend = engine?.backend ?? 'wasm';
+    const backend = tfjsBackend(engine?.backend ?? 'wasm');
     baseForTraining = new Engine(files, activate, undefined, undefined, watchFor(BUILTIN_MODEL));
     await baseForTraining.prepare(backend);
     await baseForTraining.select(backend);

@@ -104,7 +104,7 @@ export const MAX_PENDING = 64;
 const WARM_RUNS = 3;
 
 /** Training, features and model trials need tfjs: on LiteRT (or a tfjs model asked for on ONNX Runtime) they run on tfjs's wasm. */
-const tfjsBackend = (backend: BackendName): BackendName => (backend === 'litert' || isOnnxBackend(backend) ? 'wasm' : backend);
+export const tfjsBackend = (backend: BackendName): BackendName => (backend === 'litert' || isOnnxBackend(backend) ? 'wasm' : backend);
 
 /**
  * Runs one model on whichever backend is selected: a tfjs backend, or LiteRT.js on the

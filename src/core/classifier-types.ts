@@ -11,8 +11,11 @@ import type { EpochFigures, ReviewEntry, TrainOptions } from './train-options';
 /** What the worker's classifier API takes and returns, shared with the page and the embed bridge. */
 
 export interface ModelInfo {
-  /** `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's. */
-  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number };
+  /**
+   * `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's.
+   * `features`: whether it can give the features training needs (a tfjs graph with a feature layer); training uses the built-in model's where not.
+   */
+  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number; features: boolean };
   backend: BackendName;
   choice: BackendChoice;
   /** A stored model that was active but could not be loaded (the built-in one runs instead). */

@@ -73,7 +73,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
+  train: Record<'view' | 'hint' | 'base' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
   models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
@@ -172,6 +172,8 @@ const en: Messages = {
   cameraPaused: 'Paused',
   cameraHidden: 'The camera stopped because the page was hidden. Start it again when you are back.',
   train: {
+    base: 'Training uses the features of the active model, “{name}”.',
+    baseBuiltin: '“{name}” cannot give the features training needs (only TF.js graph models with a feature layer can), so training uses the built-in model’s features.',
     view: 'Train',
     hint: 'Teach Glimpse your own classes: choose a folder with one sub-folder of images per class (or files named class__anything.jpg). The built-in model extracts features and a new head is trained here, in this browser.',
     newClass: 'New class name',
@@ -428,6 +430,8 @@ const zh: Messages = {
   cameraPaused: '已暂停',
   cameraHidden: '页面被隐藏，摄像头已停止。回来后请重新打开。',
   train: {
+    base: '训练使用当前模型“{name}”的特征。',
+    baseBuiltin: '“{name}”无法提供训练所需的特征（只有带特征层的 TF.js 图模型可以），因此训练改用内置模型的特征。',
     view: '训练',
     hint: '教 Glimpse 识别你自己的类别：选择一个文件夹，每个类别一个子文件夹（或命名为 类别__任意.jpg 的文件）。内置模型提取特征，新的分类头在本浏览器中训练。',
     newClass: '新类别名称',

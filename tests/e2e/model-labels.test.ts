@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
-import { tfliteMetadata, tinyTflite, withPackedFiles } from '../helpers/tflite-files';
+import { tfliteMetadata, tinyTflite } from '../helpers/tflite-files';
 
 /** A model's labels and its publisher's words, as the user meets them in the Models view. */
 

@@ -6,7 +6,8 @@ import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
 import { modelInput } from '../../src/core/model-input';
 import { prepareImport } from '../../workers/model-import';
-import { classify, installed, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, installed, shownPredictions, waitReady } from './app';
+import { labelledVariants } from '../../harness/labelled-photos';
 import { huggingFaceFiles, tinyExternalData, tinyOnnx } from '../helpers/onnx-files';
 
 const baseUrl = inject('baseUrl');
@@ -117,6 +118,30 @@ describe('an ONNX model (PyTorch / Hugging Face)', () => {
       // The form takes the corrected model's values once the list names it: polled, as a busy machine shows them later.
       await expect.poll(() => page.getByTestId('model-range-lo').inputValue()).toBe('-1');
       expect(await page.getByTestId('model-mean').inputValue()).toBe('');
+    } finally {
+      await close();
+    }
+  });
+
+  it('trains while an ONNX model is active: on the built-in model’s features, and says so', { timeout: 240_000 }, async () => {
+    const photos = await labelledVariants(FIXTURES, 3);
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles([upload('colours.onnx', tinyOnnx()), upload('labels.txt', LABELS.join('\n'))]);
+      await expect.poll(() => status(page).getAttribute('data-backend')).toBe('onnx-wasm');
+      await page.getByTestId('view-train').click();
+      const base = page.getByTestId('train-base');
+      expect(await base.getAttribute('data-features')).toBe('false');
+      expect(await base.innerText()).toMatch(/“colours” cannot give the features training needs .* uses the built-in model’s features/);
+      await page.getByTestId('train-files').setInputFiles(photos.map((p) => ({ name: p.name, mimeType: 'image/png', buffer: p.buffer })));
+      await expect.poll(() => page.getByTestId('train-class').count()).toBe(3);
+      await page.getByTestId('train-start').click();
+      const train = page.getByTestId('train-status');
+      await expect.poll(() => train.getAttribute('data-state'), { timeout: 200_000 }).toMatch(/done|error/);
+      expect(await train.getAttribute('data-state'), await train.innerText()).toBe('done');
+      // The ONNX model still answers: training ran beside it, not instead of it.
+      expect(await status(page).getAttribute('data-model')).toBe('colours');
     } finally {
       await close();
     }
