@@ -4,8 +4,8 @@ import { isFrameMessage, PROTOCOL_VERSION, type EmbedImage, type EmbedModel, typ
 
 /**
  * embed.js: what a host page loads from the Glimpse site to put the classifier in an
- * iframe and talk to it. `Glimpse.embed(element, { origin })` resolves once the model
- * is ready; `classify()` resolves with the predictions. Images never leave the browser.
+ * iframe and talk to it. `Glimpse.embed(element, { origin, model? })` resolves once the model
+ * (the built-in one, or a model the site ships, by id) is ready; `classify()` resolves with the predictions. Images never leave the browser.
  */
 
 export interface EmbedOptions {
@@ -19,7 +19,12 @@ export interface EmbedOptions {
   height?: number;
   /** Reject `embed()` if the model is not ready in time; default 60 s. */
   timeoutMs?: number;
+  /** A model the site ships (its id in the site's models/catalogue.json); default the built-in one. */
+  model?: string;
 }
+
+/** A shipped model's id is its folder's name: letters, digits, dot, dash and underscore. */
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export interface Progress {
   phase: 'download' | 'warmup';
@@ -157,8 +162,11 @@ class Connection implements GlimpseEmbed {
 
 export function embed(element: HTMLElement, options: EmbedOptions): Promise<GlimpseEmbed> {
   const origin = new URL(options.origin).origin;
+  if (options.model !== undefined && !(typeof options.model === 'string' && MODEL_ID.test(options.model))) {
+    return Promise.reject(new GlimpseEmbedError('bad-request', `model must be a shipped model's id (its folder's name), not ${JSON.stringify(options.model)}`));
+  }
   const frame = document.createElement('iframe');
-  frame.src = `${origin}/embed.html`;
+  frame.src = `${origin}/embed.html${options.model ? `?model=${encodeURIComponent(options.model)}` : ''}`;
   frame.title = 'Glimpse image classifier';
   frame.style.cssText = `width:100%;height:${options.height ?? 420}px;border:0`;
   const connection = new Connection(frame, origin, options.topK, options.minConfidence);

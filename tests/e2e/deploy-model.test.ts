@@ -133,6 +133,24 @@ describe('deploying your own model', () => {
     }
   });
 
+  it('picks a shipped model through embed.js: Glimpse.embed(element, { origin, model })', async () => {
+    const host = await startHostPage(url);
+    const { page, close } = await openPage(host.url);
+    try {
+      const result = await page.evaluate(async (app) => {
+        const Glimpse = (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }).Glimpse;
+        const refused = await Glimpse.embed(document.getElementById('slot')!, { origin: app, model: '../v1' }).catch((e: { code: string }) => e.code);
+        const g = await Glimpse.embed(document.getElementById('slot')!, { origin: app, model: 'v1' });
+        const answer = await g.classify(await (await fetch('/fixtures/parrot.jpg')).blob());
+        return { refused, model: g.model, top: answer[0]!.index, frames: document.querySelectorAll('iframe').length };
+      }, new URL(url).origin);
+      expect(result).toEqual({ refused: 'bad-request', model: { id: 'v1', name: 'mobilenet_v1_0.75_192_quant', version: expect.any(String), classes: 1000 }, top: EXPECTED_TOP1['parrot.jpg'], frames: 1 });
+    } finally {
+      await close();
+      await host.close();
+    }
+  });
+
   it('ships an ONNX model (a Hugging Face folder) that the embed runs on ONNX Runtime with ?model=<id>', async () => {
     expect(Object.keys(JSON.parse(readFileSync(join(outDir, 'models/onnx1/manifest.json'), 'utf8')).files).sort()).toEqual(['labels.json', 'metadata.json', 'model.onnx']);
     const host = await startHostPage(url);
