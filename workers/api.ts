@@ -57,7 +57,7 @@ function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
   return {
-    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature, features: givesFeatures(engine.files) },
+    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature, features: givesFeatures(engine.files), color: spec.color ?? 'rgb' },
     backend: choice.backend,
     choice,
     problem,
@@ -228,8 +228,10 @@ async function correctModel(id: string, correction: InputCorrection): Promise<Mo
   const entry = (await listModels()).find((m) => m.id === id);
   if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
   const metadata = JSON.parse(new TextDecoder().decode(files['metadata.json'])) as { input: Record<string, unknown> };
-  const { normalize, ...input } = correction;
+  const { normalize, color, ...input } = correction;
   metadata.input = { ...metadata.input, ...input };
+  // A grey-scale model has one channel: there is no order to change.
+  if (color && parseModelSpec(metadata).color !== 'grayscale') metadata.input.color = color;
   if (normalize === null) {
     delete metadata.input.mean;
     delete metadata.input.std;

@@ -5,7 +5,7 @@ import glueFactory from '@litertjs/core/wasm/litert_wasm_internal.js';
 import { BackendUnavailableError, ModelFormatError, ModelIntegrityError } from '../src/core/errors';
 import { sha256Hex } from '../src/core/model-manifest';
 import { median } from '../src/core/stats';
-import { modelInput } from '../src/core/model-input';
+import { inputChannels, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 import { blankImage, type Pixels } from '../src/core/preprocess';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
@@ -156,7 +156,7 @@ export class LiteRtRunner implements Runner {
     const input = graph.tensors[graph.inputs[0]!]!;
     const output = graph.tensors[graph.outputs[0]!]!;
     const [, h, w, c] = input.shape;
-    if (h !== spec.inputSize[0] || w !== spec.inputSize[1] || c !== 3) throw new ModelFormatError(`LiteRT: the .tflite takes ${input.shape.join('×')}, the model ${spec.inputSize.join('×')}×3`);
+    if (h !== spec.inputSize[0] || w !== spec.inputSize[1] || c !== inputChannels(spec)) throw new ModelFormatError(`LiteRT: the .tflite takes ${input.shape.join('×')}, the model ${spec.inputSize.join('×')}×${inputChannels(spec)}`);
     const length = output.shape.reduce((a, b) => a * b, 1);
     const skip = length - outputs;
     if (skip !== 0 && skip !== 1) throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
@@ -173,7 +173,7 @@ export class LiteRtRunner implements Runner {
     // A blank image (the warm-up and the timing runs) takes the same path as a photo, so those runs warm it too.
     const image = pixels ?? blankImage(this.spec);
     const data = this.input.type === 'float32' ? modelInput(image, this.spec) : modelInput(image, this.spec, this.input);
-    const tensor = new Tensor(data, [1, h, w, 3]);
+    const tensor = new Tensor(data, [1, h, w, inputChannels(this.spec)]);
     try {
       const [result, ...rest] = await this.model.run(tensor);
       for (const extra of rest) extra.delete();

@@ -132,7 +132,7 @@ function usesLayer(config: unknown, className: string): boolean {
 }
 
 interface Inferred {
-  input: { shape: number[]; range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number };
+  input: { shape: number[]; range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number; color?: string; mean?: readonly number[]; std?: readonly number[] };
   activation: 'softmax' | 'none';
   why: string;
 }
@@ -141,17 +141,20 @@ interface Inferred {
 function inferPreprocessing(format: ModelFormat, model: tf.io.ModelJSON, metadata: Record<string, any> | null): Inferred {
   let height: number | undefined;
   let width: number | undefined;
+  // Three colour channels, or one grey one.
+  let channels = 3;
+  const isImage = (shape: unknown[] | undefined | null) => !!shape && shape.length === 4 && (shape[3] === 3 || shape[3] === 1);
   if (format === 'layers-model') {
     const topology = (model.modelTopology as Record<string, any>).model_config ?? model.modelTopology;
     const shape = layersInputShape(topology);
-    if (!shape || shape.length !== 4 || shape[3] !== 3) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3] (found ${JSON.stringify(shape)})`);
-    [height, width] = [Number(shape[1]), Number(shape[2])];
+    if (!isImage(shape)) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3 or 1] (found ${JSON.stringify(shape)})`);
+    [height, width, channels] = [Number(shape![1]), Number(shape![2]), Number(shape![3])];
   } else {
     const inputs = Object.values((model as { signature?: { inputs?: Record<string, any> } }).signature?.inputs ?? {});
     if (inputs.length > 1) throw new ModelFormatError(`model.json: the model has ${inputs.length} inputs; an image classifier has one`);
     const dims = inputs[0]?.tensorShape?.dim?.map((d: { size: string }) => Number(d.size));
-    if (dims && (dims.length !== 4 || dims[3] !== 3)) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3] (found ${JSON.stringify(dims)})`);
-    [height, width] = dims ? [dims[1], dims[2]] : [];
+    if (dims && !isImage(dims)) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3 or 1] (found ${JSON.stringify(dims)})`);
+    [height, width, channels] = dims ? [dims[1], dims[2], dims[3]] : [undefined, undefined, 3];
   }
   if (metadata?.imageSize !== undefined) {
     // A Teachable Machine export: the centre square, resized, scaled as x / 127 - 1.
@@ -160,12 +163,13 @@ function inferPreprocessing(format: ModelFormat, model: tf.io.ModelJSON, metadat
   }
   if (metadata?.input) {
     const spec = parseModelSpec(metadata);
-    return { input: { shape: [1, ...spec.inputSize, 3], range: [...spec.range], fit: spec.fit, centralCrop: spec.centralCrop }, activation: spec.outputIsLogits ? 'none' : 'softmax', why: 'from its metadata.json' };
+    const input = { shape: [1, ...spec.inputSize, spec.color === 'grayscale' ? 1 : 3], range: [...spec.range] as [number, number], fit: spec.fit, centralCrop: spec.centralCrop, ...(spec.color ? { color: spec.color } : {}), ...(spec.normalize ?? {}) };
+    return { input, activation: spec.outputIsLogits ? 'none' : 'softmax', why: 'from its metadata.json' };
   }
   if (!(Number.isInteger(height) && Number.isInteger(width) && height! > 0 && width! > 0)) {
     throw new ModelFormatError('model.json does not give the input size (height and width)');
   }
-  const shape = [1, height!, width!, 3];
+  const shape = [1, height!, width!, channels];
   const activation = usesLayer(model.modelTopology, 'Softmax') || JSON.stringify(model.modelTopology).includes('"activation":"softmax"') || JSON.stringify(model.modelTopology).includes('"op":"Softmax"') ? 'softmax' : 'none';
   if (usesLayer(model.modelTopology, 'Rescaling') || usesLayer(model.modelTopology, 'Normalization')) {
     return { input: { shape, range: [0, 255], fit: 'squash', centralCrop: 1 }, activation, why: 'the model rescales its own input: raw pixels 0…255' };
@@ -341,7 +345,7 @@ export function prepareImport(chosen: readonly ImportFile[], options: ImportOpti
     task: 'image-classification',
     format,
     source: chosen.map((f) => f.name).join(', '),
-    input: { ...inferred.input, dtype: 'float32', layout: 'NHWC RGB' },
+    input: { ...inferred.input, dtype: 'float32', layout: 'NHWC' },
     output: { shape: [1, labels.length], activation: inferred.activation, labels: 'labels.json', classOffset: units === labels.length + 1 ? 1 : 0 },
   };
   out['model.json'] = json({ ...model, format, weightsManifest });

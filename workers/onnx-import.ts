@@ -77,7 +77,8 @@ function sizeOf(value: unknown, field: string): { height?: number; width?: numbe
 
 function channels(value: unknown, field: string, positive = false): [number, number, number] | undefined {
   if (value === undefined) return undefined;
-  const list = typeof value === 'number' ? [value, value, value] : value;
+  // One number, or a list of one (a grey-scale model's), stands for all three channels.
+  const list = typeof value === 'number' ? [value, value, value] : Array.isArray(value) && value.length === 1 ? [value[0], value[0], value[0]] : value;
   if (!Array.isArray(list) || list.length !== 3 || !list.every((x) => typeof x === 'number' && Number.isFinite(x))) {
     throw badConfig(field, 'must be three numbers (R, G, B)');
   }
@@ -148,19 +149,20 @@ const TENSOR_TYPES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int
 
 const shapeText = (value: OnnxValue) => (value.dims ? `[${value.dims.map((d) => d ?? '?').join(', ')}]` : 'of unknown shape');
 
-/** The image input: NCHW or NHWC from where its 3 channels are, its batch free or 1, its size stated or from the preprocessing. */
-function imageInput(graph: OnnxGraph, file: string): { layout: 'nchw' | 'nhwc'; size: [number, number] | null } {
+/** The image input: NCHW or NHWC from where its 3 (or 1, grey) channels are, its batch free or 1, its size stated or from the preprocessing. */
+function imageInput(graph: OnnxGraph, file: string): { layout: 'nchw' | 'nhwc'; channels: 1 | 3; size: [number, number] | null } {
   if (graph.inputs.length !== 1) throw new ModelFormatError(`${file}: the model has ${graph.inputs.length} inputs (${graph.inputs.map((i) => i.name).join(', ')}); an image classifier has one`);
   const input = graph.inputs[0]!;
   if (input.elemType !== 1) throw new ModelFormatError(`${file}: the input ${input.name} is ${TENSOR_TYPES[input.elemType] ?? `type ${input.elemType}`}; Glimpse feeds float32 images`);
   const dims = input.dims;
   if (!dims || dims.length !== 4) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}, not an image batch [batch, 3, height, width]`);
   if (typeof dims[0] === 'number' && dims[0] !== 1) throw new ModelFormatError(`${file}: the input takes batches of ${dims[0]}; Glimpse classifies one image at a time`);
-  const layout = dims[1] === 3 ? 'nchw' : dims[3] === 3 ? 'nhwc' : null;
-  if (!layout) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}: no axis of 3 colour channels (a grey-scale or other model)`);
+  const isChannels = (d: unknown): d is 1 | 3 => d === 3 || d === 1;
+  const layout = isChannels(dims[1]) ? 'nchw' : isChannels(dims[3]) ? 'nhwc' : null;
+  if (!layout) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}: no axis of 3 colour channels or 1 grey one`);
   const [h, w] = layout === 'nchw' ? [dims[2], dims[3]] : [dims[1], dims[2]];
   for (const side of [h, w]) if (typeof side === 'number' && !isSize(side)) throw new ModelFormatError(`${file}: the input ${input.name} is ${shapeText(input)}: an image side of ${side} pixels (Glimpse takes 1 to 4096)`);
-  return { layout, size: isSize(h) && isSize(w) ? [h, w] : null };
+  return { layout, channels: (layout === 'nchw' ? dims[1] : dims[3]) as 1 | 3, size: isSize(h) && isSize(w) ? [h, w] : null };
 }
 
 /** The class scores: one output [batch, n]; anything else is a detector, a segmenter or an embedder. */
@@ -205,13 +207,13 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
     if (!data) throw new ModelFormatError(`${file.name} keeps its weights in ${location} (external data), which is not among the files: choose it with the model`);
     external[location] = data.bytes;
   }
-  const { layout, size: stated } = imageInput(graph, file.name);
+  const { layout, channels: inputChannels, size: stated } = imageInput(graph, file.name);
   const output = classOutput(graph, file.name);
 
   const configFile = files.get('config.json');
   const config = configFile ? parseJson(configFile) : null;
   const processorFile = files.get('preprocessor_config.json');
-  const preprocessing = processorFile ? fromPreprocessorConfig(parseJson(processorFile)) : fromPreset(options.preset ?? (layout === 'nchw' ? 'imagenet' : 'minus1to1'), options.preset !== undefined);
+  const preprocessing = processorFile ? fromPreprocessorConfig(parseJson(processorFile)) : fromPreset(options.preset ?? (inputChannels === 1 ? 'raw' : layout === 'nchw' ? 'imagenet' : 'minus1to1'), options.preset !== undefined);
   const size = stated ?? preprocessing.size;
   if (!size) throw new ModelFormatError(`${file.name}: the input's height and width are not fixed, and ${processorFile ? 'preprocessor_config.json gives no size' : 'no preprocessor_config.json gives them'}`);
 
@@ -237,7 +239,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
     format: 'onnx',
     source: file.name,
     input: {
-      shape: layout === 'nchw' ? [1, 3, ...size] : [1, ...size, 3],
+      shape: layout === 'nchw' ? [1, inputChannels, ...size] : [1, ...size, inputChannels],
       layout: layout === 'nchw' ? 'NCHW' : 'NHWC',
       dtype: 'float32',
       range: preprocessing.range,
@@ -256,7 +258,7 @@ export function prepareOnnx(files: Map<string, ImportFile>, folder: string | nul
     spec: parseModelSpec(metadata),
     labels,
     ...(found || configLabels ? {} : { numbered: true }),
-    preprocessing: `${preprocessing.why}; ${layout.toUpperCase()}; ${outputNote}${labelNote}`,
+    preprocessing: `${preprocessing.why}; ${layout.toUpperCase()}${inputChannels === 1 ? ', grey-scale' : ''}; ${outputNote}${labelNote}`,
     ...(others.length ? { variants: [chosen, ...others] } : {}),
     files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels), ...external },
   };

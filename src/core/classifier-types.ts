@@ -3,6 +3,7 @@ export const BUILTIN_MODEL = 'builtin';
 /** What the import trial's runs are told to the watchdog as: a model that is not stored yet, whose failure fails only its import. */
 export const TRIAL_MODEL = 'import-trial';
 
+import type { InputColor } from './model-spec';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
 import type { EvaluationReport } from './metrics';
 import type { Prediction } from './predictions';
@@ -15,7 +16,7 @@ export interface ModelInfo {
    * `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's.
    * `features`: whether it can give the features training needs (a tfjs graph with a feature layer); training uses the built-in model's where not.
    */
-  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number; features: boolean };
+  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number; features: boolean; color: InputColor };
   backend: BackendName;
   choice: BackendChoice;
   /** A stored model that was active but could not be loaded (the built-in one runs instead). */
@@ -133,4 +134,6 @@ export interface InputCorrection {
   centralCrop: number;
   /** Per-channel mean and std, or null for none; left out: unchanged. */
   normalize?: Normalize | null;
+  /** RGB or BGR channel order (a grey-scale model stays grey); left out: unchanged. */
+  color?: 'rgb' | 'bgr';
 }

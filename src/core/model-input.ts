@@ -1,6 +1,6 @@
 import type { ModelSpec } from './model-spec';
 
-type InputSpec = Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop' | 'normalize' | 'layout'>;
+type InputSpec = Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop' | 'normalize' | 'layout' | 'color'>;
 
 /**
  * Largest size a decoded image is resampled to before it becomes a tensor. Bilinear
@@ -15,11 +15,20 @@ export function downscaleTarget(width: number, height: number, spec: Pick<ModelS
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** The input tensor's shape for one image, in the model's layout. */
-export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout'>): [number, number, number, number] {
-  const [h, w] = spec.inputSize;
-  return spec.layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
+/** Channels of the model's input: 1 for a grey-scale model, else 3. */
+export function inputChannels(spec: Pick<ModelSpec, 'color'>): 1 | 3 {
+  return spec.color === 'grayscale' ? 1 : 3;
 }
+
+/** The input tensor's shape for one image, in the model's layout. */
+export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout' | 'color'>): [number, number, number, number] {
+  const [h, w] = spec.inputSize;
+  const c = inputChannels(spec);
+  return spec.layout === 'nchw' ? [1, c, h, w] : [1, h, w, c];
+}
+
+/** ITU-R BT.601 luma weights, as PIL's "L" mode and OpenCV's RGB2GRAY use. */
+const LUMA = [0.299, 0.587, 0.114] as const;
 import type { Pixels } from './preprocess';
 
 /** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
@@ -35,8 +44,9 @@ export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fi
 /**
  * Pixels → the model's input values in plain JS, as tfjs's `cropAndResize` computes them
  * (central crop, bilinear, then the spec's range and per-channel mean/std), in the spec's
- * layout ([H, W, 3] or [3, H, W]): the input of every engine, tfjs's (`toInputTensor`),
- * LiteRT's and ONNX Runtime's alike, so that all see the same numbers.
+ * layout ([H, W, C] or [C, H, W]), in the spec's colour (RGB, BGR, or one grey channel): the
+ * input of every engine, tfjs's (`toInputTensor`), LiteRT's and ONNX Runtime's alike, so that
+ * all see the same numbers.
  */
 export function modelInput(pixels: Pixels, spec: InputSpec): Float32Array<ArrayBuffer>;
 /** …or straight into a uint8-quantized input (q = round(v / scale) + zero point, clamped), with no float copy in between. */
@@ -59,7 +69,11 @@ export function modelInput(
   // NCHW writes each channel into its own plane.
   const planar = spec.layout === 'nchw';
   const plane = outH * outW;
-  const out = quantized ? new Uint8Array(outH * outW * 3) : new Float32Array(outH * outW * 3);
+  const grey = spec.color === 'grayscale';
+  const outChannels = grey ? 1 : 3;
+  // Output channel c reads source channel source[c]: BGR reverses the order.
+  const source = spec.color === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  const out = quantized ? new Uint8Array(outH * outW * outChannels) : new Float32Array(outH * outW * outChannels);
   const heightScale = outH > 1 ? ((y2 - y1) * (height - 1)) / (outH - 1) : 0;
   const widthScale = outW > 1 ? ((x2 - x1) * (width - 1)) / (outW - 1) : 0;
   // Column positions are the same for every row.
@@ -85,10 +99,15 @@ export function modelInput(
       const bl = (bottom + left[x]!) * channels;
       const br = (bottom + right[x]!) * channels;
       const xl = xLerp[x]!;
-      for (let c = 0; c < 3; c++) {
+      const sample = (c: number) => {
         const upper = data[tl + c]! + (data[tr + c]! - data[tl + c]!) * xl;
         const lower = data[bl + c]! + (data[br + c]! - data[bl + c]!) * xl;
-        const v = (upper + (lower - upper) * yLerp) * gains[c]! + offsets[c]!;
+        return upper + (lower - upper) * yLerp;
+      };
+      for (let c = 0; c < outChannels; c++) {
+        // Luma is linear, so the luma of the interpolated colour equals the interpolated luma.
+        const x = grey ? LUMA[0] * sample(0) + LUMA[1] * sample(1) + LUMA[2] * sample(2) : sample(source[c]!);
+        const v = x * gains[c]! + offsets[c]!;
         // A Uint8Array store truncates and wraps: quantized values are rounded and clamped first.
         out[planar ? c * plane + p : o++] = quantized ? Math.max(0, Math.min(255, Math.round(v))) : v;
       }

@@ -18,10 +18,16 @@ export interface ModelSpec {
   fit: 'crop' | 'squash';
   /** Fraction of the shorter side the central square keeps (with fit 'crop'). */
   centralCrop: number;
-  /** Per-channel (R, G, B) normalisation after the range: v = (v − mean) / std (PyTorch and timm models). */
+  /** Per-channel normalisation after the range, v = (v − mean) / std (PyTorch and timm models), in the input's channel order (B, G, R for a BGR model; the first value for grey). */
   normalize?: { mean: readonly [number, number, number]; std: readonly [number, number, number] };
   /** The input tensor's layout: NHWC (TensorFlow) or NCHW (PyTorch, most ONNX exports). */
   layout: 'nhwc' | 'nchw';
+  /**
+   * The input's colour: three channels in RGB or BGR order (OpenCV and Caffe models), or one grey
+   * channel (ITU-R BT.601 luma, as PIL's "L" mode computes it). Metadata `input.color`; a shape with
+   * one channel is grey-scale, and a layout that says "BGR" is BGR. Absent: RGB.
+   */
+  color?: InputColor;
   /** Whether the model's output still needs a softmax. */
   outputIsLogits: boolean;
   /** Output index of labels[0]; models with a leading "background" class use 1. */
@@ -31,6 +37,9 @@ export interface ModelSpec {
   /** The graph node whose output is the pooled feature vector, where a new head can be trained (metadata `features`). */
   features?: { node: string; size: number };
 }
+
+export type InputColor = 'rgb' | 'bgr' | 'grayscale';
+export const INPUT_COLORS: readonly InputColor[] = ['rgb', 'bgr', 'grayscale'];
 
 /** Classes a model may have: above ImageNet-21k's 21,843, and small enough that labels, answers and a per-class report stay cheap. */
 export const MAX_CLASSES = 50_000;
@@ -68,9 +77,13 @@ export function parseModelSpec(json: unknown): ModelSpec {
   const shape = input.shape;
   const layout = typeof input.layout === 'string' && /^nchw/i.test(input.layout) ? 'nchw' : 'nhwc';
   const channelAxis = layout === 'nchw' ? 1 : 3;
-  if (!Array.isArray(shape) || shape.length !== 4 || shape[channelAxis] !== 3) {
-    fail('input.shape', layout === 'nchw' ? 'must be [batch, 3, height, width] (NCHW)' : 'must be [batch, height, width, 3]');
+  if (!Array.isArray(shape) || shape.length !== 4 || (shape[channelAxis] !== 3 && shape[channelAxis] !== 1)) {
+    fail('input.shape', layout === 'nchw' ? 'must be [batch, 3 or 1, height, width] (NCHW)' : 'must be [batch, height, width, 3 or 1]');
   }
+  const stated = input.color ?? (typeof input.layout === 'string' && /bgr/i.test(input.layout) ? 'bgr' : undefined);
+  if (stated !== undefined && !INPUT_COLORS.includes(stated as InputColor)) fail('input.color', 'must be "rgb", "bgr" or "grayscale"');
+  const color: InputColor = shape[channelAxis] === 1 ? 'grayscale' : ((stated as InputColor | undefined) ?? 'rgb');
+  if ((color === 'grayscale') !== (shape[channelAxis] === 1)) fail('input.color', `is "${color}", but the input has ${shape[channelAxis]} channels`);
   const [height, width] = layout === 'nchw' ? [shape[2], shape[3]] : [shape[1], shape[2]];
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1 || height > 4096 || width > 4096) {
     fail('input.shape', 'needs a height and width between 1 and 4096');
@@ -112,6 +125,7 @@ export function parseModelSpec(json: unknown): ModelSpec {
     centralCrop: crop,
     ...(normalize ? { normalize } : {}),
     layout,
+    ...(color === 'rgb' ? {} : { color }),
     outputIsLogits: activation === 'none',
     classOffset: classOffset as number,
     ...(temperature === undefined || temperature === 1 ? {} : { temperature: temperature as number }),

@@ -27,6 +27,8 @@ export interface TinyOnnxOptions {
   unknownOp?: boolean;
   /** The input as uint8 instead of float32. */
   uint8Input?: boolean;
+  /** Colour channels of the input: 3, or 1 for a grey-scale model. */
+  channels?: 1 | 3;
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -44,17 +46,17 @@ function floats(name: string, dims: number[], values: number[]): Onnx.ITensorPro
 }
 
 /** The weights that make class c answer to colour c (red, green, blue, then mixtures): W[channel][class]. */
-export function tinyWeights(classes: number): { weights: number[]; bias: number[] } {
+export function tinyWeights(classes: number, channels = 3): { weights: number[]; bias: number[] } {
   const weights: number[] = [];
-  for (let ch = 0; ch < 3; ch++) for (let c = 0; c < classes; c++) weights.push(c % 3 === ch ? 4 + c : -2 + 0.5 * ch - 0.25 * c);
+  for (let ch = 0; ch < channels; ch++) for (let c = 0; c < classes; c++) weights.push(c % 3 === ch ? 4 + c : -2 + 0.5 * ch - 0.25 * c);
   return { weights, bias: Array.from({ length: classes }, (_, c) => 0.1 * c) };
 }
 
 export function tinyOnnx(options: TinyOnnxOptions = {}): Uint8Array {
-  const { classes = 3, size = 8, layout = 'nchw', batch = 'batch_size', softmax = false } = options;
+  const { classes = 3, size = 8, layout = 'nchw', batch = 'batch_size', softmax = false, channels = 3 } = options;
   const spatial: (string | number)[] = options.symbolicSize ? ['height', 'width'] : [size, size];
-  const inputDims = layout === 'nchw' ? [batch, 3, ...spatial] : [batch, ...spatial, 3];
-  const { weights, bias } = tinyWeights(classes);
+  const inputDims = layout === 'nchw' ? [batch, channels, ...spatial] : [batch, ...spatial, channels];
+  const { weights, bias } = tinyWeights(classes, channels);
   const nodes: Onnx.INodeProto[] = [];
   if (layout === 'nchw') {
     nodes.push({ opType: 'GlobalAveragePool', input: ['pixel_values'], output: ['pooled'] });
@@ -71,7 +73,7 @@ export function tinyOnnx(options: TinyOnnxOptions = {}): Uint8Array {
     nodes.push({ opType: 'Unsqueeze', input: ['scores', 'axes'], output: ['map'] });
     output = 'map';
   }
-  const initializer: Onnx.ITensorProto[] = [floats('W', [3, classes], weights), floats('B', [classes], bias)];
+  const initializer: Onnx.ITensorProto[] = [floats('W', [channels, classes], weights), floats('B', [classes], bias)];
   if (options.spatialOutput) initializer.push({ name: 'axes', dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [2, 3] });
   if (options.externalData) {
     initializer[0] = { name: 'W', dims: [3, classes], dataType: FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: options.externalData }, { key: 'offset', value: '0' }, { key: 'length', value: String(weights.length * 4) }] };

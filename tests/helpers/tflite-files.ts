@@ -8,8 +8,8 @@ import { zipSync } from 'fflate';
  * values.
  */
 
-/** A 4-class classifier on 8 × 8 RGB images: CONV_2D → AVERAGE_POOL_2D → RESHAPE → SOFTMAX, float32; with TFLite Metadata when given. */
-export function tinyTflite(metadata?: Uint8Array): Uint8Array {
+/** A 4-class classifier on 8 × 8 RGB (or grey) images: CONV_2D → AVERAGE_POOL_2D → RESHAPE → SOFTMAX, float32; with TFLite Metadata when given. */
+export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Array {
   const b = new Builder(4096);
   const ints = (xs: number[]) => {
     b.startVector(4, xs.length, 4);
@@ -23,7 +23,7 @@ export function tinyTflite(metadata?: Uint8Array): Uint8Array {
     if (data) b.addFieldOffset(0, vector, 0);
     return b.endObject();
   };
-  const buffers = [buffer(), buffer(floatBytes(4 * 3 * 3 * 3, 1)), buffer(floatBytes(4, 2)), ...(metadata ? [buffer(metadata)] : [])];
+  const buffers = [buffer(), buffer(floatBytes(4 * 3 * 3 * channels, 1)), buffer(floatBytes(4, 2)), ...(metadata ? [buffer(metadata)] : [])];
   const tensor = (name: string, shape: number[], bufferIndex: number) => {
     const [n, s] = [b.createString(name), ints(shape)];
     b.startObject(5);
@@ -34,8 +34,8 @@ export function tinyTflite(metadata?: Uint8Array): Uint8Array {
     return b.endObject();
   };
   const tensors = [
-    tensor('input', [1, 8, 8, 3], 0),
-    tensor('conv/weights', [4, 3, 3, 3], 1),
+    tensor('input', [1, 8, 8, channels], 0),
+    tensor('conv/weights', [4, 3, 3, channels], 1),
     tensor('conv/bias', [4], 2),
     tensor('conv', [1, 8, 8, 4], 0),
     tensor('pool', [1, 1, 1, 4], 0),

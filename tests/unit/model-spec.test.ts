@@ -38,7 +38,9 @@ describe('parseModelSpec', () => {
 
   it.each([
     ['no input', {}, /input must be an object/],
-    ['a grey-scale input', { input: { shape: [1, 28, 28, 1], range: [0, 1] } }, /input.shape/],
+    ['a two-channel input', { input: { shape: [1, 28, 28, 2], range: [0, 1] } }, /input.shape/],
+    ['an unknown colour', { input: { shape: [1, 28, 28, 3], range: [0, 1], color: 'cmyk' } }, /input.color/],
+    ['a grey colour on three channels', { input: { shape: [1, 28, 28, 3], range: [0, 1], color: 'grayscale' } }, /input.color/],
     ['a range of equal ends', { input: { shape: [1, 8, 8, 3], range: [1, 1] } }, /input.range/],
     ['a crop over 1', { input: { shape: [1, 8, 8, 3], range: [0, 1], centralCrop: 1.5 } }, /centralCrop/],
     ['an unknown activation', { input: { shape: [1, 8, 8, 3], range: [0, 1] }, output: { activation: 'sigmoid' } }, /activation/],

@@ -21,7 +21,7 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('expected one input and one output');
   const input = model.tensors[model.inputs[0]!]!;
   const output = model.tensors[model.outputs[0]!]!;
-  if (input.shape.length !== 4 || input.shape[3] !== 3 || input.shape[1]! < 1 || input.shape[2]! < 1) throw new Error(`the input ${input.name} is not an image tensor [1, height, width, 3] (found ${JSON.stringify(input.shape)})`);
+  if (input.shape.length !== 4 || (input.shape[3] !== 3 && input.shape[3] !== 1) || input.shape[1]! < 1 || input.shape[2]! < 1) throw new Error(`the input ${input.name} is not an image tensor [1, height, width, 3 or 1] (found ${JSON.stringify(input.shape)})`);
   const classes = output.shape.at(-1) ?? 0;
   if (classes < 1 || classes > MAX_CLASSES + 1) throw new Error(`the output ${output.name} has ${classes} classes (shape ${JSON.stringify(output.shape)}); a classifier has 1 to ${MAX_CLASSES}`);
   const graph = new GraphBuilder(model, options.dropBackground ? classes : -1);
@@ -65,7 +65,7 @@ export function convert(model: TfliteModel, options: ConvertOptions): { modelJso
     task: 'image-classification',
     format: 'graph-model',
     source: options.source,
-    input: { shape: [1, height, width, channels], dtype: 'float32', layout: 'NHWC RGB', range, ...(options.crop ? { centralCrop: options.crop } : {}) },
+    input: { shape: [1, height, width, channels], dtype: 'float32', layout: channels === 1 ? 'NHWC' : 'NHWC RGB', range, ...(options.crop ? { centralCrop: options.crop } : {}) },
     output: { shape: [1, labelCount], activation: softmax ? 'softmax' : 'none', labels: 'labels.json', classOffset: 0 },
     ...(features ? { features } : {}),
   };
