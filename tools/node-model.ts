@@ -89,6 +89,7 @@ const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
 /** A model the tool works on as tfjs weights (quantizing, training a head): an ONNX model is refused by name. */
 export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
   if (files.format === 'onnx') throw new ModelFormatError(`${files.spec.name} is an ONNX model: ${why} works on tfjs models`);
+  if (files.format === 'tflite') throw new ModelFormatError(`${files.spec.name} runs on LiteRT only: ${why} works on tfjs models`);
   return files;
 }
 

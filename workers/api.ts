@@ -1,7 +1,7 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type ModelCheck, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
@@ -10,7 +10,8 @@ import type { PreparedModel } from './model-import';
 import { labelsFor, NUMBERED_NOTE } from './label-files';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
-import { trialModel } from '../src/core/model-trial';
+import { compareRuntimes, probeImages, trialModel, type RuntimeCheck } from '../src/core/model-trial';
+import { classProbabilities } from '../src/core/predictions';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
@@ -200,13 +201,23 @@ async function useModel(id: string): Promise<ModelInfo> {
  */
 async function importModel(prepared: PreparedModel, sourceName: string): Promise<ModelInfo> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
-  const record = await withManifest(prepared.files);
-  const modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(record));
+  let modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
   const watch = watchFor(TRIAL_MODEL);
-  const trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
+  let trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
   const backend = engine.backend ?? 'wasm';
   try {
-    await trialModel((pixels) => trial.trialRun(backend, pixels), modelFiles.spec, modelFiles.labels.length, modelFiles.spec.classOffset);
+    const outputs = await trialModel((pixels) => trial.trialRun(backend, pixels), modelFiles.spec, modelFiles.labels.length, modelFiles.spec.classOffset);
+    // A .tflite's converted copy answers for the file only where it agrees with LiteRT running the file itself.
+    if (modelFiles.format === 'graph-model' && modelFiles.tflite) {
+      const check = await checkAgainstLiteRt(trial, outputs);
+      prepared = { ...prepared, check };
+      if ('agreed' in check && !check.agreed) {
+        trial.dispose();
+        prepared = liteRtOnly(prepared, check);
+        modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
+        trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
+      }
+    }
   } catch (error) {
     trial.dispose();
     if (['ModelFormatError', 'ModelMemoryError'].includes((error as Error).name)) throw error;
@@ -220,6 +231,34 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
   const info = await run(modelFiles, stored.id, trial);
   await setActiveModel(stored.id);
   return info;
+}
+
+/**
+ * The trial's images on LiteRT, running the .tflite itself, against the converted graph's answers
+ * (`converted`), as class probabilities. LiteRT stays built for the backend choice that follows. A
+ * file LiteRT cannot run is not checked, and says why; a run that hangs or fills memory fails the import.
+ */
+async function checkAgainstLiteRt(trial: Engine, converted: readonly Float32Array[]): Promise<ModelCheck> {
+  const { spec, labels } = trial.files;
+  const original: Float32Array[] = [];
+  try {
+    await trial.prepare('litert');
+    for (const probe of probeImages(spec)) original.push(await trial.runOn('litert', probe));
+  } catch (error) {
+    if (['ModelTimeoutError', 'ModelMemoryError'].includes((error as Error).name)) throw error;
+    return { runtime: 'LiteRT', skipped: (error as Error).message };
+  }
+  const probabilities = (output: Float32Array) => classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
+  return compareRuntimes('LiteRT', converted.map(probabilities), original.map(probabilities));
+}
+
+/** The model as its .tflite alone, for LiteRT: the converted graph that disagreed with it is not kept. */
+function liteRtOnly(prepared: PreparedModel, check: RuntimeCheck): PreparedModel {
+  const metadata = JSON.parse(new TextDecoder().decode(prepared.files['metadata.json'])) as Record<string, unknown>;
+  delete metadata.features;
+  const files = { [TFLITE_FILE]: prepared.files[TFLITE_FILE]!, 'metadata.json': new TextEncoder().encode(JSON.stringify({ ...metadata, format: 'tflite' })), 'labels.json': prepared.files['labels.json']! };
+  const why = `its converted copy differed from LiteRT by up to ${(100 * check.largest).toFixed(1)} points on the ${check.probes} test images, so it runs on LiteRT only`;
+  return { ...prepared, format: 'tflite', preprocessing: `${prepared.preprocessing}; ${why}`, files };
 }
 
 /** Changes how a stored model's images are prepared (range, fit, crop, mean and std); it is stored anew. */
@@ -244,8 +283,8 @@ async function correctModel(id: string, correction: InputCorrection): Promise<Mo
 }
 
 /** What a stored model's list entry keeps of how it was imported. */
-function described(entry: StoredModel): Pick<PreparedModel, 'name' | 'format' | 'source' | 'numbered' | 'about'> {
-  return { name: entry.name, format: entry.format, source: entry.source, ...(entry.numbered ? { numbered: true } : {}), ...(entry.about ? { about: entry.about } : {}) };
+function described(entry: StoredModel): Pick<PreparedModel, 'name' | 'format' | 'source' | 'numbered' | 'about' | 'check'> {
+  return { name: entry.name, format: entry.format, source: entry.source, ...(entry.numbered ? { numbered: true } : {}), ...(entry.about ? { about: entry.about } : {}), ...(entry.check ? { check: entry.check } : {}) };
 }
 
 /** Stores a changed model in place of the old one (its id is its files' version), active again if it was. */
@@ -359,7 +398,7 @@ async function train(
   const source = await featureEngine();
   const node = source.files.spec.features?.node;
   const base = source.files;
-  if (base.format === 'onnx') throw new ModelFormatError(`${base.spec.name} is an ONNX model: training a head needs a tfjs base model`);
+  if (base.format === 'onnx' || base.format === 'tflite') throw new ModelFormatError(`${base.spec.name} runs on ${base.format === 'onnx' ? 'ONNX Runtime' : 'LiteRT'} only: training a head needs a tfjs base model`);
   if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
   const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   const nearest = settings.method === 'nearest';

@@ -147,11 +147,12 @@ export class Engine {
 
   /** Backends that need no GPU and may beat tfjs-wasm: LiteRT, when the model comes with a .tflite. */
   cpuCandidates(): BackendName[] {
-    return this.liteRt && this.files.tflite ? ['litert'] : [];
+    return this.liteRt && this.files.tflite && this.files.format !== 'tflite' ? ['litert'] : [];
   }
 
   /** The backends to try, in order, when `preferred` is asked for: an ONNX model runs only on ONNX Runtime. */
   startOrder(preferred: BackendName): BackendName[] {
+    if (this.files.format === 'tflite') return ['litert'];
     if (this.files.format !== 'onnx') return fallbackOrder(isOnnxBackend(preferred) ? 'wasm' : preferred);
     return isOnnxBackend(preferred) && preferred !== 'onnx-wasm' ? [preferred, 'onnx-wasm'] : ['onnx-wasm'];
   }
@@ -159,6 +160,7 @@ export class Engine {
   /** The GPU backends worth timing for this model, from what the probes found: tfjs's, or ONNX Runtime's WebGPU (and WebNN where the browser has it). */
   gpuCandidates(probes: readonly GpuProbe[]): BackendName[] {
     const hardware = trialCandidates(probes);
+    if (this.files.format === 'tflite') return [];
     if (this.files.format !== 'onnx') return hardware;
     return [...(hardware.includes('webgpu') ? (['onnx-webgpu'] as const) : []), ...(typeof navigator !== 'undefined' && 'ml' in navigator ? (['onnx-webnn'] as const) : [])];
   }
@@ -248,6 +250,7 @@ export class Engine {
       return model;
     }
     if (this.files.format === 'onnx') throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
+    if (this.files.format === 'tflite') throw new BackendUnavailableError(`this model runs on LiteRT only, not on tfjs's ${backend}`);
     if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     if (!model) {
       model = this.watched(new TfjsRunner(await build(this.files), this.files.spec));
@@ -277,8 +280,13 @@ export class Engine {
 
   /** The model's output for one of the import trial's images (null: a blank one), on the backend the trial uses (ONNX Runtime's wasm for an ONNX model, tfjs's for a tfjs one). */
   trialRun(backend: BackendName, pixels: Pixels | null): Promise<Float32Array> {
-    const on = this.files.format === 'onnx' ? 'onnx-wasm' : tfjsBackend(backend);
-    return this.serial(async () => (await this.use(on)).run(pixels));
+    const on = this.files.format === 'onnx' ? 'onnx-wasm' : this.files.format === 'tflite' ? 'litert' : tfjsBackend(backend);
+    return this.runOn(on, pixels);
+  }
+
+  /** The model's raw output for an image on `backend` (built if need be), queued like any run: the import's runtime check compares two. */
+  runOn(backend: BackendName, pixels: Pixels | null): Promise<Float32Array> {
+    return this.serial(async () => (await this.use(backend)).run(pixels));
   }
 
   /** How many numbers the model answers with, from one run on a blank image: a classifier's class count. */

@@ -10,7 +10,8 @@ export interface DownloadProgress {
 }
 
 export type TfjsFormat = 'graph-model' | 'layers-model';
-export type ModelFormat = TfjsFormat | 'onnx';
+/** 'tflite': a .tflite that runs on LiteRT only (its converted copy answered differently, so none is kept). */
+export type ModelFormat = TfjsFormat | 'onnx' | 'tflite';
 
 interface CommonFiles {
   spec: ModelSpec;
@@ -24,7 +25,8 @@ interface CommonFiles {
 export type ModelFiles =
   | (CommonFiles & { format: TfjsFormat; artifacts: tf.io.ModelArtifacts })
   /** `external`: the files its initializers keep their data in (`model.onnx_data`), by the names the .onnx gives. */
-  | (CommonFiles & { format: 'onnx'; onnx: Uint8Array; external: Record<string, Uint8Array> });
+  | (CommonFiles & { format: 'onnx'; onnx: Uint8Array; external: Record<string, Uint8Array> })
+  | (CommonFiles & { format: 'tflite'; tflite: () => Promise<Uint8Array> });
 export type TfjsModelFiles = Extract<ModelFiles, { format: TfjsFormat }>;
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -217,6 +219,16 @@ async function fetchOnnxFiles(download: ModelDownload, manifest: ModelManifest):
   return { format: 'onnx', onnx: await onnx, external: Object.fromEntries(others.map((name, i) => [name, data[i]!])), spec, labels, version: manifest.version };
 }
 
+/** A model LiteRT alone runs: metadata.json and labels.json now, its .tflite verified when LiteRT asks for it. */
+async function fetchTfliteFiles(download: ModelDownload, manifest: ModelManifest): Promise<ModelFiles> {
+  download.total = ONNX_JSON_FILES.reduce((sum, name) => sum + download.entry(name).bytes, 0);
+  const [metadata, labelsJson] = await Promise.all(ONNX_JSON_FILES.map((name) => download.json(name)));
+  download.onProgress = () => undefined;
+  let tflite: Promise<Uint8Array> | null = null;
+  const once = () => (tflite ??= download.verified(TFLITE_FILE).catch((error: unknown) => ((tflite = null), Promise.reject(error))));
+  return { format: 'tflite', tflite: once, spec: parseModelSpec(metadata), labels: parseLabels(labelsJson), version: manifest.version };
+}
+
 /**
  * Downloads a graph model through its manifest: model.json, metadata.json,
  * labels.json and the weight shards, each checked (status 200, same origin, not an
@@ -233,6 +245,7 @@ export async function fetchModelFiles(
   const download = new ModelDownload(new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href), fetcher, onProgress);
   const manifest = await download.readManifest(manifestSha256);
   if (manifest.files[ONNX_FILE] && !manifest.files['model.json']) return fetchOnnxFiles(download, manifest);
+  if (manifest.files[TFLITE_FILE] && !manifest.files['model.json']) return fetchTfliteFiles(download, manifest);
   if (download.entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
 
   // Every other model file the manifest lists is fetched at once, in parallel with the

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ModelAbout } from '../src/core/classifier-types';
+import type { ModelAbout, ModelCheck } from '../src/core/classifier-types';
 import { ModelFormatError } from '../src/core/errors';
 import { isPlainFileName, TFLITE_FILE } from '../src/core/model-manifest';
 import { MAX_CLASSES, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
@@ -38,6 +38,8 @@ export interface PreparedModel {
   numbered?: boolean;
   /** What its publisher says of it. */
   about?: ModelAbout;
+  /** The runtime check at import (a converted .tflite against LiteRT). */
+  check?: ModelCheck;
   /** Glimpse's files for the model store: model.json, shards, metadata.json, labels.json. */
   files: Record<string, Uint8Array>;
 }

@@ -72,6 +72,7 @@ export async function saveModel(prepared: PreparedModel, sourceName: string): Pr
     preprocessing: prepared.preprocessing,
     ...(prepared.numbered ? { numbered: true } : {}),
     ...(prepared.about ? { about: prepared.about } : {}),
+    ...(prepared.check ? { check: prepared.check } : {}),
   };
   await set(filesKey(entry.id), record.files, db()).catch(storageError);
   const others = (await listModels()).filter((m) => m.id !== entry.id);

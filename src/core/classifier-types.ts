@@ -43,7 +43,8 @@ export interface LoadOptions {
 export interface StoredModel {
   id: string;
   name: string;
-  format: 'graph-model' | 'layers-model' | 'onnx';
+  /** 'tflite': runs on LiteRT only (its converted copy answered differently from it). */
+  format: 'graph-model' | 'layers-model' | 'onnx' | 'tflite';
   /** The file(s) it was imported from. */
   source: string;
   classes: number;
@@ -55,7 +56,12 @@ export interface StoredModel {
   numbered?: boolean;
   /** What its publisher says of it (a TFLite model's metadata). */
   about?: ModelAbout;
+  /** A converted .tflite checked against LiteRT running the file at import (or why it could not be). */
+  check?: ModelCheck;
 }
+
+/** The import's runtime check: how far the converted copy's probabilities lay from the file's own runtime, or why it was not run. */
+export type ModelCheck = { runtime: string; probes: number; largest: number; agreed: boolean } | { runtime: string; skipped: string };
 
 /** A model's description, as its file states it; empty fields left out. */
 export interface ModelAbout {

@@ -67,9 +67,44 @@ export function checkTrialOutputs(outputs: readonly Float32Array[], labels: numb
   }
 }
 
-/** Runs the trial's images one by one through `run` and checks the answers. */
-export async function trialModel(run: (pixels: Pixels) => Promise<Float32Array>, spec: Pick<ModelSpec, 'inputSize'>, labels: number, classOffset = 0): Promise<void> {
+/** Runs the trial's images one by one through `run`, checks the answers, and returns them. */
+export async function trialModel(run: (pixels: Pixels) => Promise<Float32Array>, spec: Pick<ModelSpec, 'inputSize'>, labels: number, classOffset = 0): Promise<Float32Array[]> {
   const outputs: Float32Array[] = [];
   for (const probe of probeImages(spec)) outputs.push(await run(probe));
   checkTrialOutputs(outputs, labels, classOffset);
+  return outputs;
+}
+
+/** How far a converted copy's answers lie from its file's own runtime on the trial's images. */
+export interface RuntimeCheck {
+  /** The runtime the file was checked against. */
+  runtime: string;
+  probes: number;
+  /** The largest difference of any class's probability on any probe image. */
+  largest: number;
+  /** Whether that is within rounding (RUNTIME_TOLERANCE): the converted copy may answer for the file. */
+  agreed: boolean;
+}
+
+/**
+ * The largest probability difference a converted copy may show against its file's own runtime: the
+ * rounding between a uint8 graph computed in integers (LiteRT) and in floats (tfjs), measured on the
+ * shared TFLite models (largest 0.114; docs/MODEL-FORMATS.md), with room above it. A converted graph that differs by
+ * more computes something else.
+ */
+export const RUNTIME_TOLERANCE = 0.25;
+
+/** Compares two runtimes' class probabilities for the same probe images. */
+export function compareRuntimes(runtime: string, converted: readonly Float32Array[], original: readonly Float32Array[]): RuntimeCheck {
+  let largest = 0;
+  converted.forEach((a, i) => {
+    const b = original[i]!;
+    const n = Math.max(a.length, b.length);
+    // A class one runtime lacks, or a number that is not one, is as far apart as can be.
+    for (let c = 0; c < n; c++) {
+      const gap = Math.abs((a[c] ?? NaN) - (b[c] ?? NaN));
+      largest = Math.max(largest, Number.isNaN(gap) ? Infinity : gap);
+    }
+  });
+  return { runtime, probes: converted.length, largest, agreed: largest <= RUNTIME_TOLERANCE };
 }

@@ -74,7 +74,7 @@ export interface Messages {
   cameraPaused: string;
   cameraHidden: string;
   train: Record<'view' | 'hint' | 'base' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
-  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey', string>;
+  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey' | 'checkAgreed' | 'checkRefused' | 'checkSkipped', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -280,6 +280,9 @@ const en: Messages = {
     threshold: 'its publisher counts scores under {percent}% as no answer',
     color: 'Channel order',
     colorGrey: 'one grey channel (luma)',
+    checkAgreed: 'Checked against {runtime} running the file itself: its converted copy agrees within {points} points on {n} test images.',
+    checkRefused: 'Its converted copy answered differently from {runtime} running the file itself (up to {points} points on {n} test images), so Glimpse runs this model on {runtime} only.',
+    checkSkipped: 'Not checked against {runtime}, which cannot run this file: {why}',
   },
   diag: {
     title: 'Diagnostics',
@@ -540,6 +543,9 @@ const zh: Messages = {
     threshold: '发布者将低于 {percent}% 的分数视为无结果',
     color: '通道顺序',
     colorGrey: '单个灰度通道（亮度）',
+    checkAgreed: '已与直接运行该文件的 {runtime} 对照：转换后的副本在 {n} 张测试图片上的差异不超过 {points} 个百分点。',
+    checkRefused: '转换后的副本与直接运行该文件的 {runtime} 结果不一致（在 {n} 张测试图片上最多相差 {points} 个百分点），因此 Glimpse 只用 {runtime} 运行此模型。',
+    checkSkipped: '未与 {runtime} 对照，它无法运行此文件：{why}',
   },
   diag: {
     title: '诊断',

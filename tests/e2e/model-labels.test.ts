@@ -25,6 +25,8 @@ describe('a model’s labels wherever they come from', () => {
       expect(await stored.getByTestId('model-numbered').count()).toBe(0);
       expect(await stored.innerText()).toMatch(/labels from its metadata \(imagenet_labels\.txt\)/);
       expect(await stored.getByTestId('model-about').innerText()).toMatch(/ImageClassifier/);
+      // Its converted copy was checked against LiteRT running the file, and agreed.
+      expect(await stored.getByTestId('model-check').getAttribute('data-agreed')).toBe('true');
       await page.getByTestId('view-classify').click();
       await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
       const top = (await shownPredictions(page, 'parrot.jpg'))[0]!;
@@ -39,7 +41,7 @@ describe('a model’s labels wherever they come from', () => {
     try {
       await waitReady(page);
       const metadata = tfliteMetadata({ name: 'Insect spotter', author: 'Garden Lab', license: 'Apache-2.0', description: 'Four garden insects.' });
-      await page.getByTestId('model-import').setInputFiles([upload('insects.tflite', tinyTflite(metadata))]);
+      await page.getByTestId('model-import').setInputFiles([upload('insects.tflite', tinyTflite({ metadata }))]);
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('insects');
       const stored = item(page, 'insects');
       expect(await stored.getByTestId('model-author').innerText()).toMatch(/Garden Lab/);
@@ -70,6 +72,64 @@ describe('a model’s labels wherever they come from', () => {
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('bugs');
       expect(await item(page, 'bugs').innerText()).toMatch(/labels from names_b\.txt/);
       expect(await page.getByTestId('model-error').count()).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});
+
+/**
+ * A test double of a broken converter: the import worker's script, as served, with its answer's
+ * converted graph changed on the way out (every weight's dequantization scale × 1.5). The file itself
+ * is untouched, so LiteRT running it still answers as the publisher meant.
+ */
+const PERTURB = `
+const glimpsePost = self.postMessage.bind(self);
+const glimpsePerturb = (value, depth = 0) => {
+  if (!value || typeof value !== 'object' || depth > 6) return;
+  const files = value.files;
+  if (files && files['model.json'] && files['model.tflite']) {
+    const json = JSON.parse(new TextDecoder().decode(files['model.json']));
+    for (const group of json.weightsManifest) for (const w of group.weights) if (w.quantization) { w.quantization.scale *= 1.5; w.quantization.min *= 1.5; }
+    files['model.json'] = new TextEncoder().encode(JSON.stringify(json));
+    return;
+  }
+  for (const inner of Object.values(value)) glimpsePerturb(inner, depth + 1);
+};
+self.postMessage = (message, transfer) => { glimpsePerturb(message); glimpsePost(message, transfer); };
+`;
+
+describe('the runtime check against a broken conversion', () => {
+  it('refuses a converted copy that answers differently from LiteRT, and runs the file on LiteRT only', { timeout: 180_000 }, async () => {
+    let served = 0;
+    const { page, close } = await openPage(`${baseUrl}?view=models`, {
+      init: (p) =>
+        p.route('**/assets/import.worker-*.js', async (route) => {
+          const response = await route.fetch();
+          served++;
+          return route.fulfill({ response, body: PERTURB + (await response.text()) });
+        }),
+    });
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'));
+      await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 }).toBe('mobilenet_v1_0.75_192_quant');
+      expect(served).toBe(1);
+      const stored = item(page, 'mobilenet_v1_0.75_192_quant');
+      const check = stored.getByTestId('model-check');
+      expect(await check.getAttribute('data-agreed')).toBe('false');
+      console.log(`a perturbed conversion against LiteRT: largest difference ${Number(await check.getAttribute('data-largest')).toFixed(3)}`);
+      expect(Number(await check.getAttribute('data-largest'))).toBeGreaterThan(0.25);
+      expect(await check.innerText()).toMatch(/answered differently from LiteRT .* runs this model on LiteRT only/);
+      expect(await stored.innerText()).toMatch(/· tflite ·/);
+      await expect.poll(() => status(page).getAttribute('data-backend')).toBe('litert');
+      await page.getByTestId('view-classify').click();
+      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
+      expect((await shownPredictions(page, 'parrot.jpg'))[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+      // Stored as the .tflite alone: a reload runs it from storage, on LiteRT again.
+      await page.reload();
+      await waitReady(page);
+      expect([await status(page).getAttribute('data-model'), await status(page).getAttribute('data-backend')]).toEqual(['mobilenet_v1_0.75_192_quant', 'litert']);
     } finally {
       await close();
     }

@@ -8,8 +8,21 @@ import { zipSync } from 'fflate';
  * values.
  */
 
-/** A 4-class classifier on 8 × 8 RGB (or grey) images: CONV_2D → AVERAGE_POOL_2D → RESHAPE → SOFTMAX, float32; with TFLite Metadata when given. */
-export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Array {
+export interface TinyTfliteOptions {
+  /** TFLite Metadata to keep in the model (its TFLITE_METADATA buffer). */
+  metadata?: Uint8Array;
+  /** Input channels: 3 (RGB) or 1 (grey). */
+  channels?: 1 | 3;
+  /** A FULLY_CONNECTED head on a pooling of this depth instead of RESHAPE (as MobileNet V2 exports end). */
+  fullyConnected?: number;
+}
+
+/**
+ * A 4-class classifier on 8 × 8 RGB (or grey) images: CONV_2D → AVERAGE_POOL_2D → RESHAPE (or
+ * FULLY_CONNECTED) → SOFTMAX, float32; with TFLite Metadata when given.
+ */
+export function tinyTflite({ metadata, channels = 3, fullyConnected }: TinyTfliteOptions = {}): Uint8Array {
+  const depth = fullyConnected ?? 4;
   const b = new Builder(4096);
   const ints = (xs: number[]) => {
     b.startVector(4, xs.length, 4);
@@ -23,7 +36,9 @@ export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Arr
     if (data) b.addFieldOffset(0, vector, 0);
     return b.endObject();
   };
-  const buffers = [buffer(), buffer(floatBytes(4 * 3 * 3 * channels, 1)), buffer(floatBytes(4, 2)), ...(metadata ? [buffer(metadata)] : [])];
+  const head = fullyConnected ? [buffer(floatBytes(4 * depth, 3)), buffer(floatBytes(4, 4))] : [];
+  const buffers = [buffer(), buffer(floatBytes(depth * 3 * 3 * channels, 1)), buffer(floatBytes(depth, 2)), ...head, ...(metadata ? [buffer(metadata)] : [])];
+  const metadataBuffer = 3 + head.length;
   const tensor = (name: string, shape: number[], bufferIndex: number) => {
     const [n, s] = [b.createString(name), ints(shape)];
     b.startObject(5);
@@ -35,12 +50,13 @@ export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Arr
   };
   const tensors = [
     tensor('input', [1, 8, 8, channels], 0),
-    tensor('conv/weights', [4, 3, 3, channels], 1),
-    tensor('conv/bias', [4], 2),
-    tensor('conv', [1, 8, 8, 4], 0),
-    tensor('pool', [1, 1, 1, 4], 0),
+    tensor('conv/weights', [depth, 3, 3, channels], 1),
+    tensor('conv/bias', [depth], 2),
+    tensor('conv', [1, 8, 8, depth], 0),
+    tensor('pool', [1, 1, 1, depth], 0),
     tensor('logits', [1, 4], 0),
     tensor('probabilities', [1, 4], 0),
+    ...(fullyConnected ? [tensor('fc/weights', [4, depth], 3), tensor('fc/bias', [4], 4)] : []),
   ];
   const code = (builtin: number) => {
     b.startObject(4);
@@ -48,7 +64,7 @@ export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Arr
     b.addFieldInt32(3, builtin, 0);
     return b.endObject();
   };
-  const codes = [3, 1, 22, 25].map(code); // CONV_2D, AVERAGE_POOL_2D, RESHAPE, SOFTMAX
+  const codes = [3, 1, fullyConnected ? 9 : 22, 25].map(code); // CONV_2D, AVERAGE_POOL_2D, RESHAPE or FULLY_CONNECTED, SOFTMAX
   const options = (fields: [slot: number, kind: 'int' | 'byte' | 'float', value: number][]) => {
     b.startObject(8);
     for (const [slot, kind, value] of fields) {
@@ -72,7 +88,7 @@ export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Arr
     operator(0, [0, 1, 2], [3], options([[0, 'byte', 0], [1, 'int', 1], [2, 'int', 1], [3, 'byte', 0]])),
     // Pool2DOptions: padding VALID, stride and filter 8 × 8.
     operator(1, [3], [4], options([[0, 'byte', 1], [1, 'int', 8], [2, 'int', 8], [3, 'int', 8], [4, 'int', 8], [5, 'byte', 0]])),
-    operator(2, [4], [5], null),
+    fullyConnected ? operator(2, [4, 7, 8], [5], null) : operator(2, [4], [5], null),
     // SoftmaxOptions: beta 1.
     operator(3, [5], [6], options([[0, 'float', 1]])),
   ];
@@ -94,7 +110,7 @@ export function tinyTflite(metadata?: Uint8Array, channels: 1 | 3 = 3): Uint8Arr
     const name = b.createString('TFLITE_METADATA');
     b.startObject(2);
     b.addFieldOffset(0, name, 0);
-    b.addFieldInt32(1, 3, 0);
+    b.addFieldInt32(1, metadataBuffer, 0);
     metadataVector = tables([b.endObject()]);
   }
   b.startObject(8);

@@ -7,7 +7,12 @@ import { convert, inputRange } from '../../src/core/tflite/convert';
 import { readTflite } from '../../src/core/tflite/reader';
 import { decodeImageFile } from '../../tools/node-io';
 import { loadModelDir, nodeEngine } from '../../tools/node-model';
-import { FIXTURES, MODEL_DIR } from '../helpers/model';
+import { FIXTURES, MODEL_DIR, nodeActivate } from '../helpers/model';
+import { tinyTflite } from '../helpers/tflite-files';
+import { prepareImport } from '../../workers/model-import';
+import { fetchModelFiles } from '../../workers/model-files';
+import { recordFetcher, withManifest } from '../../workers/model-store';
+import { Engine } from '../../workers/engine';
 
 const TFLITE = resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite');
 const labels = JSON.parse(readFileSync(join(MODEL_DIR, 'labels.json'), 'utf8')) as string[];
@@ -65,5 +70,31 @@ describe('npm run convert', () => {
       expect(predictions[0]!.index, photo).toBe(index);
     }
     engine.dispose();
+  });
+});
+
+describe('a FULLY_CONNECTED head (MobileNet V2 exports such as Coral’s iNat insects end in one)', () => {
+  it('answers alike on tfjs-wasm and tfjs-cpu, and as the dense product computed by hand', async () => {
+    const tflite = tinyTflite({ fullyConnected: 300 });
+    const model = readTflite(tflite);
+    const prepared = prepareImport([{ name: 'fc.tflite', bytes: tflite }]);
+    const files = await fetchModelFiles('https://glimpse.test/fc/', () => undefined, recordFetcher(await withManifest(prepared.files)));
+    const pixels = { data: Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i * 37) % 256), width: 8, height: 8, channels: 3 as const };
+    const answers: Record<string, Float32Array> = {};
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const engine = new Engine(files, nodeActivate);
+      await engine.prepare(backend);
+      await engine.select(backend);
+      answers[backend] = await engine.probabilities(pixels);
+      const pooled = await engine.features(pixels, 'pool');
+      // softmax(pooled · Wᵀ + b), W and b as the file holds them.
+      const weights = new Float32Array(model.tensors[7]!.data.slice().buffer);
+      const bias = new Float32Array(model.tensors[8]!.data.slice().buffer);
+      const logits = [0, 1, 2, 3].map((c) => bias[c]! + pooled.reduce((sum, v, k) => sum + v * weights[c * 300 + k]!, 0));
+      const top = Math.max(...logits);
+      const total = logits.reduce((sum, l) => sum + Math.exp(l - top), 0);
+      logits.forEach((l, c) => expect(answers[backend]![c], `${backend} class ${c}`).toBeCloseTo(Math.exp(l - top) / total, 4));
+      engine.dispose();
+    }
   });
 });

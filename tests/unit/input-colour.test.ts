@@ -68,7 +68,7 @@ describe('grey-scale models of every format', () => {
   });
 
   it('TFLite: converts a one-channel input and runs it on tfjs', async () => {
-    const prepared = prepareImport([{ name: 'grey.tflite', bytes: tinyTflite(undefined, 1) }, text('labels.txt', 'a\nb\nc\nd')]);
+    const prepared = prepareImport([{ name: 'grey.tflite', bytes: tinyTflite({ channels: 1 }) }, text('labels.txt', 'a\nb\nc\nd')]);
     expect(prepared.spec.color).toBe('grayscale');
     const engine = new Engine(await fetchModelFiles('https://glimpse.test/grey-tflite/', () => undefined, recordFetcher(await withManifest(prepared.files))), nodeActivate);
     await engine.prepare('cpu');

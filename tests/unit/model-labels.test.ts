@@ -47,7 +47,7 @@ describe('TFLite Metadata', () => {
       mean: [0],
       std: [255],
     });
-    const tflite = withPackedFiles(tinyTflite(metadata), { 'labels_en.txt': SPECIES.join('\n'), 'labels_zh.txt': CHINESE.join('\n') });
+    const tflite = withPackedFiles(tinyTflite({ metadata }), { 'labels_en.txt': SPECIES.join('\n'), 'labels_zh.txt': CHINESE.join('\n') });
     const english = prepareImport([{ name: 'insects.tflite', bytes: tflite }]);
     expect(english.labels).toEqual(SPECIES);
     expect(english.about).toEqual({ name: 'Insect spotter', description: 'Four garden insects.', version: 'v2', author: 'Garden Lab', license: 'Apache-2.0' });
@@ -58,13 +58,13 @@ describe('TFLite Metadata', () => {
   });
 
   it('lets a label file chosen beside the model win over the metadata’s, whatever its name', () => {
-    const tflite = withPackedFiles(tinyTflite(tfliteMetadata({ labelFiles: [{ name: 'labels_en.txt' }] })), { 'labels_en.txt': SPECIES.join('\n') });
+    const tflite = withPackedFiles(tinyTflite({ metadata: tfliteMetadata({ labelFiles: [{ name: 'labels_en.txt' }] }) }), { 'labels_en.txt': SPECIES.join('\n') });
     const mine = ['bee', 'butterfly', 'ladybird', 'dragonfly'];
     expect(prepareImport([{ name: 'insects.tflite', bytes: tflite }, text('my_insects.txt', mine.join('\n'))]).labels).toEqual(mine);
   });
 
   it('imports a model whose metadata cannot be read on its guesses, and says why', () => {
-    const broken = tinyTflite(new Uint8Array([8, 0, 0, 0, 77, 48, 48, 49, 255, 255, 255, 255]));
+    const broken = tinyTflite({ metadata: new Uint8Array([8, 0, 0, 0, 77, 48, 48, 49, 255, 255, 255, 255]) });
     const prepared = prepareImport([{ name: 'odd.tflite', bytes: broken }]);
     expect(prepared.numbered).toBe(true);
     expect(prepared.preprocessing).toMatch(/its TFLite metadata could not be read/);

@@ -216,9 +216,16 @@ export const OP_BUILDERS: Record<string, OpBuilder> = {
     g.nodes.push({ name: out(), op: 'FusedDepthwiseConv2dNative', input: [input(0), filter, b], attr: { ...T, data_format: NHWC, strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]), dilations: ints([1, opt.int(6, 1), opt.int(5, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, ...fused(opt.byte(4)) } });
   },
   FULLY_CONNECTED: (g, o, out, input) => {
-    const matrix = g.kernel(o.inputs[1], [0, 1], undefined, 0);
+    // TFLite keeps the matrix as [units, depth]; it is stored transposed, [depth, units]:
+    // tfjs-backend-wasm 4.22's fused MatMul with transpose_b and a bias answers wrongly (off by
+    // 26 at depth 1280, 6 at 300; tfjs-cpu and the untransposed product are right).
+    const matrix = g.kernel(o.inputs[1], [1, 0], undefined, 0);
     const b = g.bias(o.inputs[2], g.outChannels(o.inputs[1]));
-    g.nodes.push({ name: out(), op: '_FusedMatMul', input: [input(0), matrix, b], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: true }, ...fused(o.options?.byte(0) ?? 0) } });
+    // TFLite flattens the input to [batch, depth] first (a pooling's [1, 1, 1, depth]).
+    const depth = g.tensor(o.inputs[1]).shape[1]!;
+    const flat = `${out()}/flatten`;
+    g.nodes.push({ name: flat, op: 'Reshape', input: [input(0), g.intConst(`${flat}/shape`, [-1, depth])], attr: { ...T, Tshape: { type: 'DT_INT32' } } });
+    g.nodes.push({ name: out(), op: '_FusedMatMul', input: [flat, matrix, b], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: false }, ...fused(o.options?.byte(0) ?? 0) } });
   },
   ADD: binary('AddV2'),
   MUL: binary('Mul'),
