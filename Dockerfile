@@ -5,7 +5,7 @@
 # Base images are pinned to exact releases; bump them deliberately.
 FROM node:20.19.0-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 ARG GLIMPSE_EMBED_ORIGINS=*

@@ -1,7 +1,7 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type ModelCheck, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
+import { BUILTIN_MODEL, TRAINED_SOURCE, TRIAL_MODEL, type ClassifyResult, type FeatureSource, type ImportStep, type ModelCheck, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
@@ -45,6 +45,8 @@ let preference: BackendPreference = 'auto';
 let activeId = BUILTIN_MODEL;
 /** A stored model that was active but could not be loaded, or that the watchdog stopped; the built-in one runs instead. */
 let problem: ModelInfo['problem'] = null;
+/** Whose features training uses while the active model runs (see featureSource). */
+let features: FeatureSource = 'own';
 /** Where every model run is told to the page's watchdog (src/lib/run-watchdog.ts). */
 let watchPort: MessagePort | null = null;
 
@@ -58,7 +60,7 @@ function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
   return {
-    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature, features: givesFeatures(engine.files), color: spec.color ?? 'rgb' },
+    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature, features, color: spec.color ?? 'rgb' },
     backend: choice.backend,
     choice,
     problem,
@@ -120,8 +122,9 @@ async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<Mode
   });
   await nextSelector.start(preference);
   next.temperature = (await temperature) ?? files.spec.temperature ?? 1;
+  const trainedHere = id !== BUILTIN_MODEL && (await listModels()).find((m) => m.id === id)?.source === TRAINED_SOURCE;
   if (engine !== next) engine?.dispose();
-  [engine, selector, activeId] = [next, nextSelector, id];
+  [engine, selector, activeId, features] = [next, nextSelector, id, featureSource(files, id, trainedHere)];
   const info = currentInfo();
   notify({ phase: 'ready', info });
   return info;
@@ -199,8 +202,10 @@ async function useModel(id: string): Promise<ModelInfo> {
  * per label), then stored and made active. Any failure leaves the current model running and
  * nothing stored.
  */
-async function importModel(prepared: PreparedModel, sourceName: string): Promise<ModelInfo> {
+async function importModel(prepared: PreparedModel, sourceName: string, onStep?: (step: ImportStep) => void): Promise<ModelInfo> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
+  const step = (name: ImportStep) => void Promise.resolve(onStep?.(name)).catch(() => undefined);
+  step('trial');
   let modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
   const watch = watchFor(TRIAL_MODEL);
   let trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
@@ -209,6 +214,7 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
     const outputs = await trialModel((pixels) => trial.trialRun(backend, pixels), modelFiles.spec, modelFiles.labels.length, modelFiles.spec.classOffset);
     // A .tflite's converted copy answers for the file only where it agrees with LiteRT running the file itself.
     if (modelFiles.format === 'graph-model' && modelFiles.tflite) {
+      step('check');
       const check = await checkAgainstLiteRt(trial, outputs);
       prepared = { ...prepared, check };
       if ('agreed' in check && !check.agreed) {
@@ -223,11 +229,13 @@ async function importModel(prepared: PreparedModel, sourceName: string): Promise
     if (['ModelFormatError', 'ModelMemoryError'].includes((error as Error).name)) throw error;
     throw new ModelFormatError(`the model could not run: ${(error as Error).message}`);
   }
+  step('storing');
   const stored = await saveModel(prepared, sourceName).catch((error: unknown) => {
     trial.dispose();
     throw error;
   });
   watch.model = stored.id;
+  step('warming');
   const info = await run(modelFiles, stored.id, trial);
   await setActiveModel(stored.id);
   return info;
@@ -326,18 +334,21 @@ const featureCache = new FeatureCache();
 let trained: { files: Record<string, Uint8Array>; name: string; labels: string[]; rebuild: (storage: HeadStorage) => Record<string, Uint8Array> } | null = null;
 let stopTraining = false;
 
-/** Whether a model can give the features training needs: a tfjs graph that names its feature layer (ONNX models and layers models cannot). */
-function givesFeatures(files: ModelFiles): boolean {
-  return files.format === 'graph-model' && !!files.spec.features;
+/**
+ * Whose features training uses while a model is active: its own where it can give them (the
+ * built-in model, an imported tfjs graph that names its feature layer, a converted TFLite); the
+ * built-in model's for a model trained here (they are its features: the cache is shared) and for
+ * one that cannot (ONNX and LiteRT-only models, layers models).
+ */
+function featureSource(files: ModelFiles, id: string, trainedHere: boolean): FeatureSource {
+  if (id === BUILTIN_MODEL) return 'own';
+  if (trainedHere) return 'base';
+  return files.format === 'graph-model' && files.spec.features ? 'own' : 'builtin';
 }
 
-/**
- * The model training reads features from: the active one where it can give them (the built-in
- * model, a converted TFLite, a trained model), else the built-in one, on tfjs's side of whatever
- * backend runs now (an ONNX model's ONNX Runtime or LiteRT cannot run a tfjs graph).
- */
+/** The engine training reads features from (featureSource), on tfjs's side of whatever backend runs now (ONNX Runtime or LiteRT cannot run a tfjs graph). */
 async function featureEngine(): Promise<Engine> {
-  if (engine && givesFeatures(engine.files)) return engine;
+  if (engine && (features === 'own' || activeId === BUILTIN_MODEL)) return engine;
   if (!baseForTraining) {
     const files = await openModel(BUILTIN_MODEL);
     const backend = tfjsBackend(engine?.backend ?? 'wasm');
@@ -517,8 +528,8 @@ function cancelTraining(): void {
 async function useTrained(): Promise<ModelInfo> {
   if (!trained) throw new BadRequestError('nothing has been trained yet');
   const metadata = JSON.parse(new TextDecoder().decode(trained.files['metadata.json']));
-  const prepared = { name: trained.name, format: 'graph-model' as const, source: 'trained in Glimpse', spec: parseModelSpec(metadata), labels: trained.labels, preprocessing: 'as the built-in model', files: trained.files };
-  const stored = await saveModel(prepared, 'trained in Glimpse');
+  const prepared = { name: trained.name, format: 'graph-model' as const, source: TRAINED_SOURCE, spec: parseModelSpec(metadata), labels: trained.labels, preprocessing: 'as the built-in model', files: trained.files };
+  const stored = await saveModel(prepared, TRAINED_SOURCE);
   await run(await openModel(stored.id), stored.id);
   await setActiveModel(stored.id);
   return currentInfo();

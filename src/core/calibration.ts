@@ -143,6 +143,8 @@ export interface TemperatureFit {
   after: number;
   fitOn: number;
   heldOut: number;
+  /** Whether the fit lowered the calibration error on the held-out half: only then is it worth keeping. */
+  helps: boolean;
 }
 
 /** Fits on the even-numbered images and measures on the odd-numbered ones; null when either half is empty. */
@@ -152,7 +154,8 @@ export function fitOnHalf(probabilities: readonly Float32Array[], truth: readonl
   if (fitOn.length === 0 || heldOut.length === 0) return null;
   const temperature = fitTemperature(fitOn.map((i) => probabilities[i]!), fitOn.map((i) => truth[i]!));
   const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => probabilities[i]!), heldOut.map((i) => truth[i]!), t)).ece;
-  return { temperature, before: ece(current), after: ece(temperature), fitOn: fitOn.length, heldOut: heldOut.length };
+  const [before, after] = [ece(current), ece(temperature)];
+  return { temperature, before, after, fitOn: fitOn.length, heldOut: heldOut.length, helps: after < before };
 }
 
 /** Top-1 confidence and correctness of each image at temperature `t`. */

@@ -2,6 +2,11 @@
 export const BUILTIN_MODEL = 'builtin';
 /** What the import trial's runs are told to the watchdog as: a model that is not stored yet, whose failure fails only its import. */
 export const TRIAL_MODEL = 'import-trial';
+/** A stored model's source when it was trained in the Train view. */
+export const TRAINED_SOURCE = 'trained in Glimpse';
+
+/** Whose features training uses: the active model's own, the built-in's because the active one was trained on them, or the built-in's because the active one cannot give any. */
+export type FeatureSource = 'own' | 'base' | 'builtin';
 
 import type { InputColor } from './model-spec';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from './backends';
@@ -14,9 +19,9 @@ import type { EpochFigures, ReviewEntry, TrainOptions } from './train-options';
 export interface ModelInfo {
   /**
    * `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's.
-   * `features`: whether it can give the features training needs (a tfjs graph with a feature layer); training uses the built-in model's where not.
+   * `features`: whose features training uses while it is active (FeatureSource).
    */
-  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number; features: boolean; color: InputColor };
+  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number; features: FeatureSource; color: InputColor };
   backend: BackendName;
   choice: BackendChoice;
   /** A stored model that was active but could not be loaded (the built-in one runs instead). */
@@ -62,6 +67,9 @@ export interface StoredModel {
 
 /** The import's runtime check: how far the converted copy's probabilities lay from the file's own runtime, or why it was not run. */
 export type ModelCheck = { runtime: string; probes: number; largest: number; agreed: boolean } | { runtime: string; skipped: string };
+
+/** Where an import is: the files read and converted, the trial's runs, the check against the file's own runtime, storing, the backend choice. */
+export type ImportStep = 'reading' | 'trial' | 'check' | 'storing' | 'warming';
 
 /** A model's description, as its file states it; empty fields left out. */
 export interface ModelAbout {

@@ -45,19 +45,22 @@ export function classProbabilities(output: Float32Array, labelCount: number, cla
   return isLogits ? softmax(scores) : scores;
 }
 
-/**
- * The k most probable classes, highest first; ties keep the lower index first. Classes with no
- * probability at all are left out after the first (a quantized model's many exact zeros would
- * otherwise be listed in index order, as if "tench" were the runner-up to every answer).
- */
+/** The k most probable classes, highest first; ties keep the lower index first. */
 export function topK(probabilities: Float32Array, labels: readonly string[], k: number): Prediction[] {
   const n = Math.min(Math.max(1, Math.floor(k)), probabilities.length);
   const order = Array.from(probabilities.keys());
   order.sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
-  return order
-    .slice(0, n)
-    .filter((index, rank) => rank === 0 || probabilities[index]! > 0)
-    .map((index) => ({ label: labels[index] ?? `class ${index}`, index, probability: probabilities[index]! }));
+  return order.slice(0, n).map((index) => ({ label: labels[index] ?? `class ${index}`, index, probability: probabilities[index]! }));
+}
+
+/**
+ * Where the answers with no probability at all begin (after the first), or the list's length: a
+ * quantized model's many exact zeros come out of topK in index order, as if "tench" were the
+ * runner-up to every answer, so the list shows them as one line ("every other class: 0%").
+ */
+export function zeroTail(predictions: readonly Prediction[]): number {
+  const at = predictions.findIndex((p, rank) => rank > 0 && p.probability === 0);
+  return at < 0 ? predictions.length : at;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../core/classifier-types';
+import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type ImportStep, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../core/classifier-types';
 import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
@@ -45,6 +45,8 @@ class Classifier {
   preference = $state<BackendPreference>('auto');
   /** The user's stored models (the built-in one is not listed here). */
   models = $state.raw<StoredModel[]>([]);
+  /** Where the import going on is, for the Models view; null when none is. */
+  importStep = $state<ImportStep | null>(null);
 
   /** The worker of the moment: the watchdog ends one whose model hangs or fills memory, and starts another. */
   private worker!: Worker;
@@ -249,12 +251,17 @@ class Classifier {
    */
   async importModel(files: readonly File[], options: ImportOptions = {}): Promise<void> {
     const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
-    const info = await this.activity.track(async () => {
-      const prepared = await this.prepared(files, options);
-      return this.call((remote) => remote.importModel(prepared, source));
-    });
-    this.ready(info);
-    await this.refreshModels();
+    this.importStep = 'reading';
+    try {
+      const info = await this.activity.track(async () => {
+        const prepared = await this.prepared(files, options);
+        return this.call((remote) => remote.importModel(prepared, source, proxy((step: ImportStep) => void (this.importStep = step))));
+      });
+      this.ready(info);
+      await this.refreshModels();
+    } finally {
+      this.importStep = null;
+    }
   }
 
   /** The files read and converted in a worker of their own, handed over to the classifier worker without a copy. */

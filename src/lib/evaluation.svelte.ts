@@ -99,15 +99,18 @@ class Evaluation {
   }
 
   /**
-   * Fits a temperature on every other image and keeps it with the model (the worker applies it
-   * on every engine, after reloads too); the ECE before and after is measured on the other half.
+   * Fits a temperature on every other image; the ECE before and after is measured on the other
+   * half, and only a fit that lowers it is kept with the model (the worker applies it on every
+   * engine, after reloads too). One that does not is reported and the model left as it was.
    */
   async calibrate(): Promise<void> {
     const fit = fitOnHalf(this.raw, this.truth, classifier.info?.model.temperature ?? 1);
     if (!fit) return;
-    await classifier.calibrate(fit.temperature);
+    if (fit.helps) {
+      await classifier.calibrate(fit.temperature);
+      this.judge(fit.temperature);
+    }
     this.fitted = fit;
-    this.judge(fit.temperature);
   }
 
   /** Forgets the fitted temperature: the model's own applies again. */

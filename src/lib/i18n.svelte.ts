@@ -2,6 +2,7 @@ import { errorNameOf } from '../core/errors';
 import { LIMITS } from '../core/image-header';
 import { MESSAGES, type Locale, type Messages } from './messages';
 import { localStore } from './local-storage';
+import { fillTemplate } from './template';
 
 const STORAGE_KEY = 'glimpse-locale';
 
@@ -25,9 +26,9 @@ class I18n {
     document.documentElement.lang = locale === 'zh' ? 'zh-CN' : 'en';
   }
 
-  /** Fills `{name}` placeholders. */
+  /** Fills `{name}` placeholders, and `{n|one|other}` by the number's plural form. */
   format(template: string, values: Record<string, string | number>): string {
-    return template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? `{${key}}`));
+    return fillTemplate(template, values, this.locale === 'zh' ? 'zh-CN' : 'en');
   }
 
   /**

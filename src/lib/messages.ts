@@ -1,5 +1,6 @@
 import type { ErrorName } from '../core/errors';
 import type { BackendName, ChoiceReason } from '../core/backends';
+import type { ImportStep } from '../core/classifier-types';
 
 /**
  * Every user-facing string, in each language. Error names map to text here and
@@ -48,10 +49,11 @@ export interface Messages {
   evaluate: string;
   evaluateHint: string;
   evaluateTooManyClasses: string;
-  calibration: Record<'title' | 'diagram' | 'accuracy' | 'confidence' | 'ece' | 'coverageCurve' | 'threshold' | 'coverage' | 'temperature' | 'calibrate' | 'fitted' | 'reset', string>;
+  calibration: Record<'title' | 'diagram' | 'accuracy' | 'confidence' | 'ece' | 'coverageCurve' | 'threshold' | 'coverage' | 'temperature' | 'calibrate' | 'fitted' | 'notKept' | 'reset', string>;
   chooseFolder: string;
   chooseLabelledFiles: string;
   skippedFiles: string;
+  restZero: string;
   images: string;
   perClass: string;
   confusion: string;
@@ -73,8 +75,8 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'base' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
-  models: Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey' | 'checkAgreed' | 'checkRefused' | 'checkSkipped', string>;
+  train: Record<'view' | 'hint' | 'base' | 'baseTrained' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
+  models: { steps: Record<ImportStep, string> } & Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey' | 'checkAgreed' | 'checkRefused' | 'checkSkipped', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
@@ -144,12 +146,14 @@ const en: Messages = {
     temperature: 'Temperature now: {t} (1 = as the model answers).',
     calibrate: 'Calibrate this model',
     fitted: 'Temperature {t}, fitted on {fitOn} photos; on the other {heldOut}, the calibration error went from {before} to {after}. Kept with this model on this device.',
+    notKept: 'Temperature {t}, fitted on {fitOn} photos, did not help: on the other {heldOut}, the calibration error would go from {before} to {after}. The model was left as it was.',
     reset: 'Forget the calibration',
   },
   evaluateHint: 'Measure the model on your own labelled images: choose or drop a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
   chooseFolder: 'Choose a folder',
   chooseLabelledFiles: 'Choose labelled files',
-  skippedFiles: '{n} files skipped',
+  skippedFiles: '{n} {n|file|files} skipped',
+  restZero: 'Every other class: 0%',
   images: 'Images',
   perClass: 'Per class',
   confusion: 'Confusion matrix',
@@ -173,6 +177,7 @@ const en: Messages = {
   cameraHidden: 'The camera stopped because the page was hidden. Start it again when you are back.',
   train: {
     base: 'Training uses the features of the active model, “{name}”.',
+    baseTrained: 'Training uses the built-in model’s features, which “{name}” was trained on.',
     baseBuiltin: '“{name}” cannot give the features training needs (only TF.js graph models with a feature layer can), so training uses the built-in model’s features.',
     view: 'Train',
     hint: 'Teach Glimpse your own classes: choose a folder with one sub-folder of images per class (or files named class__anything.jpg). The built-in model extracts features and a new head is trained here, in this browser.',
@@ -191,11 +196,11 @@ const en: Messages = {
     headStorage: 'Store the head as',
     chooseFolder: 'Choose a folder',
     chooseFiles: 'Choose labelled files',
-    images: '{n} images',
+    images: '{n} {n|image|images}',
     few: 'fewer than {n} images: add more for a reliable model',
     remove: 'Remove',
     removeClass: 'Remove class',
-    unlabelled: '{n} files had no class (put them in a folder named after it)',
+    unlabelled: '{n} {n|file|files} had no class (put them in a folder named after it)',
     refused: '{n} refused',
     start: 'Train',
     cancel: 'Cancel',
@@ -245,13 +250,20 @@ const en: Messages = {
     hint: 'Bring your own classifier: a Teachable Machine export (its .zip or files), a TF.js model (model.json, weights and labels), a .tflite with its labels, or an ONNX model from PyTorch or Hugging Face (its folder or .zip, or config.json, preprocessor_config.json and the .onnx chosen together; a bare .onnx with labels.txt works too). It is checked, kept on this device, works offline, and never leaves it.',
     import: 'Import model files or a .zip',
     importFolder: 'Import a folder',
-    importing: 'Checking and storing the model…',
+    importing: 'Working on it…',
+    steps: {
+      reading: 'Reading and checking the files…',
+      trial: 'Trying the model on six test images…',
+      check: 'Comparing its converted copy with LiteRT running the file itself…',
+      storing: 'Keeping it on this device…',
+      warming: 'Starting it on the fastest backend…',
+    },
     builtin: 'built in',
     shipped: 'shipped with this site',
     active: 'active',
     use: 'Use',
     delete: 'Delete',
-    classes: '{n} classes',
+    classes: '{n} {n|class|classes}',
     preprocessing: 'Preprocessing',
     range: 'Pixel 0…255 becomes',
     fit: 'Image',
@@ -407,12 +419,14 @@ const zh: Messages = {
     temperature: '当前温度：{t}（1 = 模型原样输出）。',
     calibrate: '校准此模型',
     fitted: '温度 {t}，在 {fitOn} 张照片上拟合；在另外 {heldOut} 张上，校准误差从 {before} 变为 {after}。已在本设备上随此模型保存。',
+    notKept: '在 {fitOn} 张照片上拟合的温度 {t} 没有帮助：在另外 {heldOut} 张上，校准误差会从 {before} 变为 {after}。模型保持原样。',
     reset: '取消校准',
   },
   evaluateHint: '用您自己的带标签图片评估模型：选择或拖入一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
   chooseFolder: '选择文件夹',
   chooseLabelledFiles: '选择带标签的文件',
   skippedFiles: '跳过了 {n} 个文件',
+  restZero: '其余所有类别：0%',
   images: '图片',
   perClass: '各类别',
   confusion: '混淆矩阵',
@@ -436,6 +450,7 @@ const zh: Messages = {
   cameraHidden: '页面被隐藏，摄像头已停止。回来后请重新打开。',
   train: {
     base: '训练使用当前模型“{name}”的特征。',
+    baseTrained: '训练使用内置模型的特征，“{name}”正是在这些特征上训练的。',
     baseBuiltin: '“{name}”无法提供训练所需的特征（只有带特征层的 TF.js 图模型可以），因此训练改用内置模型的特征。',
     view: '训练',
     hint: '教 Glimpse 识别你自己的类别：选择一个文件夹，每个类别一个子文件夹（或命名为 类别__任意.jpg 的文件）。内置模型提取特征，新的分类头在本浏览器中训练。',
@@ -508,7 +523,14 @@ const zh: Messages = {
     hint: '使用你自己的分类器：Teachable Machine 导出（.zip 或其文件）、TF.js 模型（model.json、权重和标签）、带标签的 .tflite，或来自 PyTorch / Hugging Face 的 ONNX 模型（文件夹或 .zip，或一起选择 config.json、preprocessor_config.json 和 .onnx；也可以是带 labels.txt 的单个 .onnx）。模型会经过检查，保存在本设备上，可离线使用，且不会离开本设备。',
     import: '导入模型文件或 .zip',
     importFolder: '导入文件夹',
-    importing: '正在检查并保存模型…',
+    importing: '处理中…',
+    steps: {
+      reading: '正在读取并检查文件…',
+      trial: '正在用六张测试图片试运行模型…',
+      check: '正在将转换后的副本与直接运行该文件的 LiteRT 对照…',
+      storing: '正在保存到本设备…',
+      warming: '正在用最快的后端启动…',
+    },
     builtin: '内置',
     shipped: '随本站提供',
     active: '使用中',

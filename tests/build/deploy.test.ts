@@ -140,6 +140,15 @@ describe('Dockerfile', () => {
     expect(final.find((l) => l.startsWith('HEALTHCHECK'))).toContain(`http://127.0.0.1:8080${HEALTH_PATH}`);
     expect(lines.join('\n')).toContain('npm run build && npm run nginx-conf');
   });
+
+  it('installs with the project’s .npmrc, so no dependency’s install script runs (onnxruntime-node’s would fetch CUDA libraries)', () => {
+    const copy = lines.findIndex((l) => l.startsWith('COPY') && l.includes('.npmrc'));
+    expect(copy).toBeGreaterThanOrEqual(0);
+    expect(copy).toBeLessThan(lines.findIndex((l) => l.includes('npm ci')));
+    expect(read('.npmrc')).toMatch(/^ignore-scripts=true$/m);
+    // A key npm does not know is warned about on every npm command.
+    expect(read('.npmrc')).not.toMatch(/^onnxruntime-node-install/m);
+  });
 });
 
 const PIPELINE = 'deploy/ci/pipeline.sh';

@@ -26,6 +26,12 @@ describe.each(FORCED)('?backend=$backend', ({ backend, images }) => {
         const predictions = await shownPredictions(page, name, 170_000);
         expectWellFormed(predictions);
         expect(predictions[0]!.index, `${name} on ${backend}`).toBe(EXPECTED_TOP1[name]);
+        // Answers with no probability (a uint8 model's exact zeros) are one line, not rows listed by index.
+        const list = page.locator(`[data-testid="predictions"][data-image-name="${name}"]`);
+        const hidden = await list.locator('[data-testid="prediction"][hidden]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-probability'))));
+        expect(hidden.every((p) => p === 0)).toBe(true);
+        expect(await list.getByTestId('predictions-rest-zero').isVisible()).toBe(hidden.length > 0);
+        if (backend === 'litert' && name === 'parrot.jpg') expect(hidden.length, 'LiteRT’s uint8 answer for the parrot has exact zeros').toBeGreaterThan(0);
       }
     } finally {
       await close();

@@ -69,6 +69,18 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
   });
   afterAll(() => host.close());
 
+  it('runs examples/host.html against this Glimpse, wherever it is served (?glimpse=)', async () => {
+    const { page, close } = await openPage(host.url);
+    try {
+      await page.goto(`${host.url}example.html?glimpse=${encodeURIComponent(appOrigin)}`);
+      await expect.poll(() => page.locator('#out').innerText(), { timeout: 60_000 }).toMatch(/^Ready: mobilenet-v2-1.0-224-quant \(1000 classes\)/);
+      await page.locator('#photo').setInputFiles(resolve(import.meta.dirname, '../fixtures/parrot.jpg'));
+      await expect.poll(() => page.locator('#out').innerText(), { timeout: 60_000 }).toMatch(/^macaw: \d/);
+    } finally {
+      await close();
+    }
+  });
+
   it('classifies the coral photos through embed.js', async () => {
     const { page, close } = await openPage(host.url);
     try {

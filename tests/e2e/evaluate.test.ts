@@ -19,6 +19,18 @@ function labelledFolder(): string {
   return root;
 }
 
+/** Each photo filed under another class the model knows: it answers them confidently, and always wrong. */
+function mislabelledFolder(): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'glimpse-evalset-')), 'mislabelled');
+  const wrong: Record<string, string> = { 'parrot.jpg': 'hotdog', 'hot_dog.jpg': 'macaw', 'cat.png': 'dragonfly', 'dragonfly.png': 'chickadee', 'bird.png': 'Egyptian cat' };
+  for (const [file, label] of Object.entries(wrong)) {
+    mkdirSync(join(root, label), { recursive: true });
+    copyFileSync(resolve(FIXTURES, file), join(root, label, file));
+  }
+  copyFileSync(resolve(FIXTURES, 'parrot.jpg'), join(root, 'dragonfly', 'a-parrot.jpg'));
+  return root;
+}
+
 describe('Evaluate view', () => {
   it('scores a folder-per-class set in the browser with the CLI metrics, shows the confusion, and exports JSON', async () => {
     const { page, close } = await openPage(`${inject('baseUrl')}?view=evaluate`);
@@ -65,22 +77,36 @@ describe('Evaluate view: how far to trust the confidence', () => {
       await page.getByTestId('coverage-threshold').fill('1');
       await expect.poll(async () => Number(await coverage.getAttribute('data-coverage'))).toBeLessThan(1);
 
+      // Five of six right and sure: a temperature fitted on half of them (the wrong one among them)
+      // only makes the other, right half less sure. It is reported, and the model left as it was.
       await page.getByTestId('calibrate').click();
       const result = page.getByTestId('calibration-result');
       await result.waitFor({ timeout: 60_000 });
+      console.log(`calibration on the labelled set: ECE on the held-out half ${await result.getAttribute('data-ece-before')} → ${await result.getAttribute('data-ece-after')} at t = ${await result.getAttribute('data-temperature')}`);
+      expect(await result.getAttribute('data-kept')).toBe('false');
+      expect(Number(await result.getAttribute('data-ece-after'))).toBeGreaterThanOrEqual(Number(await result.getAttribute('data-ece-before')));
+      expect(await result.innerText()).toMatch(/did not help: on the other 3, .* The model was left as it was\./);
+      expect(await page.getByTestId('reliability').innerText()).toContain('Temperature now: 1.000');
+      expect(await page.getByTestId('uncalibrate').count()).toBe(0);
+
+      // Photos the model answers surely and wrongly, in both halves: a fitted temperature lowers the held-out error, and is kept.
+      await page.getByTestId('eval-folder').setInputFiles(mislabelledFolder());
+      await expect.poll(() => page.getByTestId('eval-summary').getAttribute('data-top1'), { timeout: 60_000 }).toBe('0');
+      await page.getByTestId('calibrate').click();
+      await expect.poll(() => result.getAttribute('data-kept'), { timeout: 60_000 }).toBe('true');
       const temperature = Number(await result.getAttribute('data-temperature'));
       expect(temperature).toBeGreaterThanOrEqual(0.1);
       expect(temperature).toBeLessThanOrEqual(10);
       expect(temperature).not.toBeCloseTo(1, 3);
+      expect(Number(await result.getAttribute('data-ece-after'))).toBeLessThan(Number(await result.getAttribute('data-ece-before')));
       expect(await result.innerText()).toMatch(/fitted on 3 photos; on the other 3/);
 
       // Kept with the model: after a reload the worker still answers at that temperature.
       await page.reload();
       await waitReady(page);
-      await page.getByTestId('eval-folder').setInputFiles(labelledFolder());
+      await page.getByTestId('eval-folder').setInputFiles(mislabelledFolder());
       await page.getByTestId('reliability').waitFor({ timeout: 60_000 });
       expect(await page.getByTestId('reliability').innerText()).toContain(`Temperature now: ${temperature.toFixed(3)}`);
-      await page.getByTestId('calibrate').click();
       await page.getByTestId('uncalibrate').click();
       await expect.poll(() => page.getByTestId('reliability').innerText()).toContain('Temperature now: 1.000');
     } finally {

@@ -8,7 +8,7 @@ const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 /**
  * A third-party page on another loopback origin that embeds Glimpse: `/` loads
  * embed.js from the app; `/fixtures/<name>` serves test photos from the host's origin;
- * `/blank.html` is an empty same-origin page for sibling frames.
+ * `/blank.html` is an empty same-origin page for sibling frames; `/example.html` is examples/host.html.
  */
 export async function startHostPage(
   appUrl: string,
@@ -21,6 +21,8 @@ export async function startHostPage(
     if (path === '/') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end(`<!doctype html><title>host</title><div id="slot"></div><script src="${appUrl}embed.js"></script>`);
+    } else if (path === '/example.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(readFileSync(resolve(import.meta.dirname, '../../examples/host.html')));
     } else if (path === '/blank.html') {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>sibling</title>');
     } else if (path.startsWith('/fixtures/')) {

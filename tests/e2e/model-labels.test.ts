@@ -5,6 +5,10 @@ import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 import { tfliteMetadata, tinyTflite } from '../helpers/tflite-files';
+import { tinyOnnx } from '../helpers/onnx-files';
+import { teachableMachineExport, TM_LABELS } from '../helpers/teachable-machine';
+import sharp from 'sharp';
+import { MESSAGES } from '../../src/lib/messages';
 
 /** A model's labels and its publisher's words, as the user meets them in the Models view. */
 
@@ -19,8 +23,20 @@ describe('a model’s labels wherever they come from', () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
       await waitReady(page);
+      // The privacy line is said once on the view, not twice.
+      expect(await page.getByText(MESSAGES.en.privacy).count()).toBe(1);
+      // Each step of the import is shown as it happens.
+      await page.evaluate(() => {
+        const seen: string[] = ((window as unknown as { steps: string[] }).steps = []);
+        new MutationObserver(() => {
+          const step = document.querySelector('[data-testid="model-import-step"]')?.getAttribute('data-step');
+          if (step && seen.at(-1) !== step) seen.push(step);
+        }).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
       await page.getByTestId('model-import').setInputFiles(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'));
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('mobilenet_v1_0.75_192_quant');
+      await expect.poll(() => page.getByTestId('model-import-step').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { steps: string[] }).steps)).toEqual(['reading', 'trial', 'check', 'storing', 'warming']);
       const stored = item(page, 'mobilenet_v1_0.75_192_quant');
       expect(await stored.getByTestId('model-numbered').count()).toBe(0);
       expect(await stored.innerText()).toMatch(/labels from its metadata \(imagenet_labels\.txt\)/);
@@ -57,6 +73,26 @@ describe('a model’s labels wherever they come from', () => {
       await page.getByTestId('view-classify').click();
       await classify(page, [resolve(FIXTURES, 'cat.png')]);
       expect(SPECIES).toContain((await shownPredictions(page, 'cat.png'))[0]!.label);
+    } finally {
+      await close();
+    }
+  });
+
+  it('takes an ONNX model’s and a TF.js model’s labels from files of other names', { timeout: 180_000 }, async () => {
+    const tm = (await teachableMachineExport()).filter((f) => f.name !== 'metadata.json');
+    const { page, close } = await openPage(`${baseUrl}?view=models`);
+    try {
+      await waitReady(page);
+      await page.getByTestId('model-import').setInputFiles([upload('colours.onnx', tinyOnnx()), upload('synset.txt', ['n01 red', 'n02 green', 'n03 blue'].join('\n'))]);
+      await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 }).toBe('colours');
+      expect(await item(page, 'colours').innerText()).toMatch(/labels from synset\.txt/);
+      await page.getByTestId('model-import').setInputFiles([...tm.map((f) => upload(f.name, f.bytes)), upload('class_names.json', JSON.stringify(TM_LABELS))]);
+      await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 }).toBe('model');
+      expect(await item(page, 'model').getByTestId('model-numbered').count()).toBe(0);
+      await page.getByTestId('view-classify').click();
+      const blue = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 20, g: 40, b: 210 } } }).png().toBuffer();
+      await classify(page, [{ name: 'blue.png', mimeType: 'image/png', buffer: blue }]);
+      expect(TM_LABELS).toContain((await shownPredictions(page, 'blue.png'))[0]!.label);
     } finally {
       await close();
     }

@@ -132,7 +132,7 @@ describe('an ONNX model (PyTorch / Hugging Face)', () => {
       await expect.poll(() => status(page).getAttribute('data-backend')).toBe('onnx-wasm');
       await page.getByTestId('view-train').click();
       const base = page.getByTestId('train-base');
-      expect(await base.getAttribute('data-features')).toBe('false');
+      expect(await base.getAttribute('data-features')).toBe('builtin');
       expect(await base.innerText()).toMatch(/“colours” cannot give the features training needs .* uses the built-in model’s features/);
       await page.getByTestId('train-files').setInputFiles(photos.map((p) => ({ name: p.name, mimeType: 'image/png', buffer: p.buffer })));
       await expect.poll(() => page.getByTestId('train-class').count()).toBe(3);

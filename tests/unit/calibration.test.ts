@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accuracyCoverage, calibration, coverageAt, fitTemperature, judgedAt, withTemperature } from '../../src/core/calibration';
+import { accuracyCoverage, calibration, coverageAt, fitOnHalf, fitTemperature, judgedAt, withTemperature } from '../../src/core/calibration';
 import { parseModelSpec } from '../../src/core/model-spec';
 import { decodeImageFile } from '../../tools/node-io';
 import { nodeEngine } from '../../tools/node-model';
@@ -86,6 +86,21 @@ describe('calibration figures', () => {
     const before = calibration(judgedAt(heldOut.probabilities, heldOut.truth)).ece;
     const after = calibration(judgedAt(heldOut.probabilities, heldOut.truth, t)).ece;
     expect(after).toBeLessThan(before / 3);
+  });
+
+  it('says a fit helps only when it lowers the calibration error on the held-out half', () => {
+    // Fit half (even places): sure and half wrong, so the fit softens a lot; held-out half (odd): sure and right, so softening hurts.
+    const probabilities = Array.from({ length: 40 }, () => Float32Array.from([0.97, 0.03]));
+    const truth = probabilities.map((_, i) => (i % 2 === 1 ? 0 : i % 4 === 0 ? 1 : 0));
+    const worse = fitOnHalf(probabilities, truth, 1)!;
+    expect(worse.temperature).toBeGreaterThan(1.5);
+    expect(worse.after).toBeGreaterThan(worse.before);
+    expect(worse.helps).toBe(false);
+    // Both halves alike and overconfident: the fit lowers the held-out error, and helps.
+    const alike = probabilities.map((_, i) => (i % 4 < 2 ? 1 : 0));
+    const better = fitOnHalf(probabilities, alike, 1)!;
+    expect(better.after).toBeLessThan(better.before);
+    expect(better.helps).toBe(true);
   });
 
   it('reads output.temperature from metadata.json and refuses one out of range', () => {

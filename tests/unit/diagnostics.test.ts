@@ -5,7 +5,7 @@ import { diagnostics } from '../../src/lib/diagnostics.svelte';
 vi.stubGlobal('navigator', { hardwareConcurrency: 2, userAgent: 'test' });
 
 const info = (id: string, name: string): ModelInfo => ({
-  model: { id, name, version: 'v1', classes: 3, inputSize: [224, 224], range: [-1, 1], fit: 'crop', crop: 0.875, normalize: null, temperature: 1, features: true, color: 'rgb' },
+  model: { id, name, version: 'v1', classes: 3, inputSize: [224, 224], range: [-1, 1], fit: 'crop', crop: 0.875, normalize: null, temperature: 1, features: 'own', color: 'rgb' },
   backend: 'wasm',
   choice: { backend: 'wasm', reason: 'forced', timings: {}, skipped: {} },
   problem: null,

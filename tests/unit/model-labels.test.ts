@@ -9,6 +9,7 @@ import { readTfliteMetadata } from '../../src/core/tflite/metadata';
 import { FIXTURES, MODEL_DIR } from '../helpers/model';
 import { teachableMachineExport, TM_LABELS } from '../helpers/teachable-machine';
 import { tfliteMetadata, tinyTflite, withPackedFiles } from '../helpers/tflite-files';
+import { tinyOnnx } from '../helpers/onnx-files';
 
 /** A model's labels and description wherever its publisher put them: TFLite Metadata, a labels file of any name, or none. */
 
@@ -85,6 +86,9 @@ describe('labels by any name', () => {
     }
     const keras = tm.filter((f) => f.name !== 'metadata.json').concat(text('classes.txt', TM_LABELS.join('\n')));
     expect(prepareImport(keras).labels).toEqual(TM_LABELS);
+    const onnx = prepareImport([{ name: 'colours.onnx', bytes: tinyOnnx() }, text('synset.txt', TM_LABELS.map((l, i) => `n0${i}000000 ${l}`).join('\n'))]);
+    expect([onnx.labels, onnx.numbered]).toEqual([TM_LABELS, undefined]);
+    expect(onnx.preprocessing).toMatch(/labels from synset\.txt/);
   });
 
   it('asks when several files could be the labels, and takes the one chosen', () => {
