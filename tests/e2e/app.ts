@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage, type BrowserOptions } from '../../harness/browser';
+import { EXPECTED_TOP1 } from '../helpers/model';
 
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 /** Where the automatic choice lands without a GPU: wasm at first, LiteRT once measured clearly faster. */
@@ -90,4 +91,12 @@ export function longTasks(page: Page, clear = false): Promise<number[]> {
     if (clear) w.longTasks = [];
     return seen;
   }, clear);
+}
+
+/** Classifies the parrot fixture in the Classify view and checks its top answer: the expected ImageNet class, by the built-in model's label. */
+export async function expectParrotNamed(page: Page): Promise<void> {
+  await page.getByTestId('view-classify').click();
+  await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
+  const top = (await shownPredictions(page, 'parrot.jpg'))[0]!;
+  expect([top.index, top.label]).toEqual([EXPECTED_TOP1['parrot.jpg'], LABELS[EXPECTED_TOP1['parrot.jpg']!]]);
 }

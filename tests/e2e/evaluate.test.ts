@@ -7,29 +7,23 @@ import { FIXTURES, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 import { teachableMachineExport, TM_NAME } from '../helpers/teachable-machine';
 
-/** A folder per class named by label text, plus one photo filed under the wrong class (copies: directory upload skips symlinks). */
-function labelledFolder(): string {
-  const root = join(mkdtempSync(join(tmpdir(), 'glimpse-evalset-')), 'my-set');
-  const classOf: Record<string, string> = { 'parrot.jpg': 'macaw', 'hot_dog.jpg': 'hotdog', 'cat.png': 'Egyptian cat', 'dragonfly.png': 'dragonfly', 'bird.png': 'chickadee' };
-  for (const [file, label] of Object.entries(classOf)) {
+/** A folder per class, named by label text, holding the fixture photos given for it (copies: directory upload skips symlinks). */
+function folderOf(name: string, photos: [file: string, label: string, as?: string][]): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'glimpse-evalset-')), name);
+  for (const [file, label, as] of photos) {
     mkdirSync(join(root, label), { recursive: true });
-    copyFileSync(resolve(FIXTURES, file), join(root, label, file));
+    copyFileSync(resolve(FIXTURES, file), join(root, label, as ?? file));
   }
-  copyFileSync(resolve(FIXTURES, 'cat.png'), join(root, 'dragonfly', 'not-a-dragonfly.png'));
   return root;
 }
 
+/** Each photo under its class, plus one photo filed under the wrong class. */
+const labelledFolder = () =>
+  folderOf('my-set', [['parrot.jpg', 'macaw'], ['hot_dog.jpg', 'hotdog'], ['cat.png', 'Egyptian cat'], ['dragonfly.png', 'dragonfly'], ['bird.png', 'chickadee'], ['cat.png', 'dragonfly', 'not-a-dragonfly.png']]);
+
 /** Each photo filed under another class the model knows: it answers them confidently, and always wrong. */
-function mislabelledFolder(): string {
-  const root = join(mkdtempSync(join(tmpdir(), 'glimpse-evalset-')), 'mislabelled');
-  const wrong: Record<string, string> = { 'parrot.jpg': 'hotdog', 'hot_dog.jpg': 'macaw', 'cat.png': 'dragonfly', 'dragonfly.png': 'chickadee', 'bird.png': 'Egyptian cat' };
-  for (const [file, label] of Object.entries(wrong)) {
-    mkdirSync(join(root, label), { recursive: true });
-    copyFileSync(resolve(FIXTURES, file), join(root, label, file));
-  }
-  copyFileSync(resolve(FIXTURES, 'parrot.jpg'), join(root, 'dragonfly', 'a-parrot.jpg'));
-  return root;
-}
+const mislabelledFolder = () =>
+  folderOf('mislabelled', [['parrot.jpg', 'hotdog'], ['hot_dog.jpg', 'macaw'], ['cat.png', 'dragonfly'], ['dragonfly.png', 'chickadee'], ['bird.png', 'Egyptian cat'], ['parrot.jpg', 'dragonfly', 'a-parrot.jpg']]);
 
 describe('Evaluate view', () => {
   it('scores a folder-per-class set in the browser with the CLI metrics, shows the confusion, and exports JSON', async () => {

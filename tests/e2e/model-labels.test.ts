@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
+import { classify, expectParrotNamed, FIXTURES, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 import { tfliteMetadata, tinyTflite } from '../helpers/tflite-files';
 import { tinyOnnx } from '../helpers/onnx-files';
@@ -43,10 +43,7 @@ describe('a model’s labels wherever they come from', () => {
       expect(await stored.getByTestId('model-about').innerText()).toMatch(/ImageClassifier/);
       // Its converted copy was checked against LiteRT running the file, and agreed.
       expect(await stored.getByTestId('model-check').getAttribute('data-agreed')).toBe('true');
-      await page.getByTestId('view-classify').click();
-      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
-      const top = (await shownPredictions(page, 'parrot.jpg'))[0]!;
-      expect([top.index, top.label]).toEqual([EXPECTED_TOP1['parrot.jpg'], LABELS[EXPECTED_TOP1['parrot.jpg']!]]);
+      await expectParrotNamed(page);
     } finally {
       await close();
     }

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
-import { classify, FIXTURES, installed, LABELS, shownPredictions, waitReady } from './app';
+import { classify, expectParrotNamed, FIXTURES, installed, LABELS, shownPredictions, waitReady } from './app';
 import { teachableMachineExport, TM_LABELS, TM_NAME } from '../helpers/teachable-machine';
 import { EXPECTED_TOP1 } from '../helpers/model';
 
@@ -89,10 +89,7 @@ describe('your own model', () => {
         { name: 'labels.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(LABELS)) },
       ]);
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('mobilenet_v1_0.75_192_quant');
-      await page.getByTestId('view-classify').click();
-      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
-      const top = (await shownPredictions(page, 'parrot.jpg'))[0]!;
-      expect([top.index, top.label]).toEqual([EXPECTED_TOP1['parrot.jpg'], LABELS[EXPECTED_TOP1['parrot.jpg']!]]);
+      await expectParrotNamed(page);
     } finally {
       await close();
     }
