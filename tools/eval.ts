@@ -26,7 +26,8 @@ Evaluates a model on labelled images with the app's own import and preprocessing
                predicted, confidence}]} (class indices; confidence = top-1 probability; input order)
   --calibrate  fit a temperature on every other image (NLL), report the ECE before and after it on
                the others, and keep it in the model's metadata.json (output.temperature; the
-               manifest is written anew) where the model is a Glimpse folder
+               manifest is written anew) where the model is a Glimpse folder and the fit lowered
+               the ECE on the others
   --confusion  write the confusion matrix as CSV
   --limit      evaluate only the first N images`;
 
@@ -146,7 +147,8 @@ if (import.meta.filename === process.argv[1]) {
       const f = report.fitted;
       console.log(`Temperature ${f.temperature.toFixed(4)} fitted on ${f.fitOn} images; on the other ${f.heldOut}: ECE ${(100 * f.before).toFixed(2)}% → ${(100 * f.after).toFixed(2)}%.`);
       const dir = modelFolder(values.model);
-      if (dir) {
+      if (!f.helps) console.log('Not kept: it did not lower the calibration error on the held-out half, so the model is left as it was.');
+      else if (dir) {
         await keepTemperature(dir, f.temperature);
         console.log(`Kept in ${join(dir, 'metadata.json')} (output.temperature); manifest.json written anew.`);
       } else console.log('Not kept: the model is not a Glimpse folder (npm run build -- --model writes one).');
