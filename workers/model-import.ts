@@ -212,11 +212,15 @@ function aboutFrom(metadata: TfliteMetadata | null): ModelAbout | undefined {
 
 /**
  * A float input's range (and per-channel normalisation) from the metadata's (pixel − mean) / std;
- * null where the metadata says nothing, or the input is quantized (its quantization is exact).
+ * else the input's value range from its Stats; null where the metadata says neither, or the input is
+ * quantized (its quantization is exact).
  */
 function normalizationOf(metadata: TfliteMetadata | null, input: TfliteTensor): { range: [number, number]; normalize?: { mean: number[]; std: number[] }; why: string } | null {
   const norm = metadata?.normalization;
-  if (!norm || input.type !== 'float32' || norm.std.some((s) => s === 0)) return null;
+  if (input.type !== 'float32') return null;
+  // Without a normalisation, the input's stated value range is where pixels 0…255 go.
+  if (!norm && metadata?.valueRange) return { range: metadata.valueRange, why: `from the TFLite metadata: the input's value range ${JSON.stringify(metadata.valueRange)}` };
+  if (!norm || norm.std.some((s) => s === 0)) return null;
   const why = `from the TFLite metadata: (pixel − ${norm.mean.join(', ')}) / ${norm.std.join(', ')}`;
   const same = (xs: number[]) => xs.every((x) => x === xs[0]);
   if (same(norm.mean) && same(norm.std)) return { range: [(0 - norm.mean[0]!) / norm.std[0]!, (255 - norm.mean[0]!) / norm.std[0]!], why };

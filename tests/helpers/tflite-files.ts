@@ -183,6 +183,8 @@ export interface MetadataFields {
   labelFiles?: { name: string; locale?: string }[];
   mean?: number[];
   std?: number[];
+  /** The input's Stats: [min, max]. */
+  valueRange?: [number, number];
   grayscale?: boolean;
 }
 
@@ -232,9 +234,18 @@ export function tfliteMetadata(fields: MetadataFields): Uint8Array {
     b.addFieldOffset(1, normalization, 0);
     units = tables([b.endObject()]);
   }
+  let stats = 0;
+  if (fields.valueRange) {
+    const [max, min] = [floats([fields.valueRange[1]]), floats([fields.valueRange[0]])];
+    b.startObject(2);
+    b.addFieldOffset(0, max, 0);
+    b.addFieldOffset(1, min, 0);
+    stats = b.endObject();
+  }
   b.startObject(7);
   b.addFieldOffset(3, content, 0);
   if (units) b.addFieldOffset(4, units, 0);
+  if (stats) b.addFieldOffset(5, stats, 0);
   const input = b.endObject();
 
   const [inputs, outputs] = [tables([input]), tables([output])];

@@ -58,6 +58,12 @@ describe('TFLite Metadata', () => {
     expect(prepareImport([{ name: 'insects.tflite', bytes: tflite }], { locale: 'zh' }).labels).toEqual(CHINESE);
   });
 
+  it('takes a float input’s value range from its Stats where no normalisation is given', () => {
+    const prepared = prepareImport([{ name: 'ranged.tflite', bytes: tinyTflite({ metadata: tfliteMetadata({ valueRange: [-2, 2] }) }) }]);
+    expect(prepared.spec.range).toEqual([-2, 2]);
+    expect(prepared.preprocessing).toMatch(/the input's value range \[-2,2\]/);
+  });
+
   it('lets a label file chosen beside the model win over the metadata’s, whatever its name', () => {
     const tflite = withPackedFiles(tinyTflite({ metadata: tfliteMetadata({ labelFiles: [{ name: 'labels_en.txt' }] }) }), { 'labels_en.txt': SPECIES.join('\n') });
     const mine = ['bee', 'butterfly', 'ladybird', 'dragonfly'];

@@ -4,7 +4,7 @@ import { flatbufferRoot, type Table } from './reader';
  * TFLite Metadata (the `M001` flatbuffer of tensorflow/tflite-support's metadata_schema.fbs),
  * read for an image classifier: who made the model and under which licence, how its input is
  * normalised, which associated file holds its output labels (per locale), and its score
- * thresholding and calibration. Field numbers below are the schema's; a union takes two numbers
+ * thresholding and calibration, and its value range. Field numbers below are the schema's; a union takes two numbers
  * (its type, then its value). The associated files themselves are a .zip appended to the
  * .tflite: the importer reads them.
  */
@@ -26,6 +26,8 @@ export interface TfliteMetadata {
   labelFiles: AssociatedFile[];
   /** Input normalisation, (pixel − mean) / std, one value or one per channel. */
   normalization?: { mean: number[]; std: number[] };
+  /** The input's value range as its Stats give it (min, max), where they give one of each. */
+  valueRange?: [number, number];
   /** The input's colour space as the metadata states it. */
   colorSpace?: 'rgb' | 'grayscale';
   /** Scores below it are no answer (ScoreThresholdingOptions). */
@@ -64,6 +66,8 @@ export function readTfliteMetadata(bytes: Uint8Array): TfliteMetadata {
   const mean = normalizationOptions?.floats(0, 'mean') ?? [];
   const std = normalizationOptions?.floats(1, 'std') ?? [];
 
+  const stats = input?.table(5);
+  const [max, min] = [stats?.floats(0, 'max') ?? [], stats?.floats(1, 'min') ?? []];
   const content = input?.table(3);
   const image = content && content.byte(0) === UNION.image ? content.table(1) : null;
   const colorSpace = image ? ({ 1: 'rgb', 2: 'grayscale' } as const)[image.byte(0) as 1 | 2] : undefined;
@@ -81,6 +85,7 @@ export function readTfliteMetadata(bytes: Uint8Array): TfliteMetadata {
     license: root.string(5),
     labelFiles,
     ...(mean.length > 0 && std.length > 0 ? { normalization: { mean, std } } : {}),
+    ...(max.length === 1 && min.length === 1 && min[0]! < max[0]! ? { valueRange: [min[0]!, max[0]!] as [number, number] } : {}),
     ...(colorSpace ? { colorSpace } : {}),
     ...(thresholding ? { scoreThreshold: thresholding.float(0) } : {}),
     ...(calibrationOptions && calibrationFile
