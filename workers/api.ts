@@ -122,7 +122,9 @@ async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<Mode
   });
   await nextSelector.start(preference);
   next.temperature = (await temperature) ?? files.spec.temperature ?? 1;
-  const trainedHere = id !== BUILTIN_MODEL && (await listModels()).find((m) => m.id === id)?.source === TRAINED_SOURCE;
+  // Only a stored model can have been trained here; the built-in and shipped ones never touch storage (the embed frame has none to spare).
+  const stored = id !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id);
+  const trainedHere = stored && (await listModels()).find((m) => m.id === id)?.source === TRAINED_SOURCE;
   if (engine !== next) engine?.dispose();
   [engine, selector, activeId, features] = [next, nextSelector, id, featureSource(files, id, trainedHere)];
   const info = currentInfo();
