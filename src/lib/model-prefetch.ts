@@ -9,7 +9,12 @@ import { loadedFiles, MANIFEST_FILE, modelFileUrl, parseModelManifest } from '..
  */
 export function prefetchModel(baseUrl: string): void {
   const base = new URL(baseUrl, location.href);
-  if (navigator.serviceWorker?.controller) return;
+  if (navigator.serviceWorker?.controller) {
+    // The page's <link rel=preload> of the model files, answered from the offline copy: taken up here,
+    // unread, or the browser warns on every visit that they went unused.
+    for (const link of document.querySelectorAll<HTMLLinkElement>('link[rel="preload"][as="fetch"]')) void fetch(link.href).then((r) => r.body?.cancel(), () => undefined);
+    return;
+  }
   const read = async (url: URL) => (await fetch(url, { priority: 'high' })).arrayBuffer();
   void (async () => {
     const manifest = parseModelManifest(JSON.parse(new TextDecoder().decode(await read(new URL(MANIFEST_FILE, base)))));

@@ -160,8 +160,13 @@ describe('offline PWA', () => {
       await installed(page);
       const [sentBefore, requests] = [host.sent.length, host.requests.length];
       const second = await context.newPage();
+      const warnings: string[] = [];
+      second.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
       await second.goto(host.url);
       await expectClassifies(second, 'parrot.jpg');
+      // Chromium says an unused preload "was preloaded … but not used within a few seconds from the window's load event".
+      await second.waitForTimeout(4000);
+      expect(warnings.filter((w) => w.includes('preload'))).toEqual([]);
       const sent = host.bytesSince(sentBefore);
       console.log(`second visit: ${host.requests.length - requests} request(s) to the server, ${sent} bytes: ${host.requests.slice(requests).join(' ')}`);
       expect(sent).toBeLessThan(20_000);
