@@ -18,6 +18,8 @@ export interface ImageResult {
 /** The images the user chose, dropped or pasted, and their results, as Svelte state. */
 class Batch {
   results = $state.raw<ImageResult[]>([]);
+  /** The results a new pick replaced, kept until the next pick so that the user can bring them back. */
+  replaced = $state.raw<ImageResult[]>([]);
   /** Progress of the current batch; `startedAt` is a performance.now() time. */
   progressOf = $state({ done: 0, total: 0, startedAt: 0 });
 
@@ -36,7 +38,10 @@ class Batch {
 
   private async run(files: readonly File[], topK: number): Promise<void> {
     const batch = ++this.batch;
-    for (const old of this.results) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
+    // The earlier pick's answers are set aside, not thrown away (and the one before it let go).
+    for (const old of this.replaced) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
+    this.replaced = this.results.filter((r) => r.status !== 'pending');
+    for (const old of this.results) if (old.status === 'pending' && old.previewUrl) URL.revokeObjectURL(old.previewUrl);
     const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const, source: file }));
     this.results = items;
     this.progressOf = { done: 0, total: files.length, startedAt: performance.now() };
@@ -78,6 +83,14 @@ class Batch {
     if (patch.status === 'done') markOnce('glimpse:first-result');
     this.update(id, patch);
     this.progressOf = { ...this.progressOf, done: this.progressOf.done + 1 };
+  }
+
+  /** Brings back the answers a new pick set aside, after the new ones. */
+  keepReplaced(): void {
+    const kept = this.replaced.length;
+    this.results = [...this.results, ...this.replaced];
+    this.replaced = [];
+    this.progressOf = { ...this.progressOf, done: this.progressOf.done + kept, total: this.progressOf.total + kept };
   }
 
   /** Stops the running batch: images not yet classified are marked cancelled. */

@@ -54,6 +54,8 @@ export interface Messages {
   chooseLabelledFiles: string;
   skippedFiles: string;
   restZero: string;
+  replaced: string;
+  keepReplaced: string;
   images: string;
   perClass: string;
   confusion: string;
@@ -154,6 +156,8 @@ const en: Messages = {
   chooseLabelledFiles: 'Choose labelled files',
   skippedFiles: '{n} {n|file|files} skipped',
   restZero: 'Every other class: 0%',
+  replaced: 'This pick replaced {n} earlier {n|answer|answers}.',
+  keepReplaced: 'Keep them too',
   images: 'Images',
   perClass: 'Per class',
   confusion: 'Confusion matrix',
@@ -427,6 +431,8 @@ const zh: Messages = {
   chooseLabelledFiles: '选择带标签的文件',
   skippedFiles: '跳过了 {n} 个文件',
   restZero: '其余所有类别：0%',
+  replaced: '这次选择替换了之前的 {n} 个结果。',
+  keepReplaced: '一并保留',
   images: '图片',
   perClass: '各类别',
   confusion: '混淆矩阵',

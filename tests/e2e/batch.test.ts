@@ -35,6 +35,23 @@ describe('batch mode', () => {
     expect(exported.map((e) => [e.image, e.predictions[0]!.index, e.sure])).toEqual(names.map((n) => [n, EXPECTED_TOP1[n], true]));
   });
 
+  it('says when a new pick replaced earlier answers, and keeps them on request', async () => {
+    await classify(page, [resolve(FIXTURES, 'parrot.jpg'), resolve(FIXTURES, 'cat.png')]);
+    await shownPredictions(page, 'cat.png');
+    await expect.poll(() => page.getByTestId('batch-count').innerText()).toBe('2 of 2 images');
+    await classify(page, [resolve(FIXTURES, 'bird.png')]);
+    await shownPredictions(page, 'bird.png');
+    const notice = page.getByTestId('results-replaced');
+    expect(await notice.getAttribute('data-count')).toBe('2');
+    expect(await notice.innerText()).toMatch(/replaced 2 earlier answers/);
+    expect(await page.locator('[data-testid="predictions"]').evaluateAll((lists) => lists.map((l) => l.getAttribute('data-image-name')))).toEqual(['bird.png']);
+    await page.getByTestId('results-keep').click();
+    await expect.poll(() => page.locator('[data-testid="predictions"]').evaluateAll((lists) => lists.map((l) => l.getAttribute('data-image-name')))).toEqual(['bird.png', 'parrot.jpg', 'cat.png']);
+    expect(await notice.count()).toBe(0);
+    expect(await page.getByTestId('batch-count').innerText()).toBe('3 of 3 images');
+    expect((await shownPredictions(page, 'parrot.jpg'))[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+  });
+
   it('cancels a running batch, and the next selection still classifies', async () => {
     await classify(page, copies(40));
     await page.getByTestId('batch-cancel').click();
