@@ -55,6 +55,11 @@ function watchFor(model: string): PortRunWatch {
   return new PortRunWatch(watchPort, model, tfjsBytesOutsideWasm);
 }
 
+/** The built-in model and the models the site ships: served, never stored. */
+function shipsWithSite(id: string): boolean {
+  return id === BUILTIN_MODEL || __GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id);
+}
+
 function currentInfo(): ModelInfo {
   const choice = selector?.choice;
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
@@ -123,8 +128,7 @@ async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<Mode
   await nextSelector.start(preference);
   next.temperature = (await temperature) ?? files.spec.temperature ?? 1;
   // Only a stored model can have been trained here; the built-in and shipped ones never touch storage (the embed frame has none to spare).
-  const stored = id !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id);
-  const trainedHere = stored && (await listModels()).find((m) => m.id === id)?.source === TRAINED_SOURCE;
+  const trainedHere = !shipsWithSite(id) && (await listModels()).find((m) => m.id === id)?.source === TRAINED_SOURCE;
   if (engine !== next) engine?.dispose();
   [engine, selector, activeId, features] = [next, nextSelector, id, featureSource(files, id, trainedHere)];
   const info = currentInfo();
@@ -145,7 +149,7 @@ async function load(url: string, onProgress: (event: LoadProgress) => void, opti
   builtinUrl = url;
   watchPort ??= watch;
   loading ??= (async () => {
-    if (options.model && options.model !== BUILTIN_MODEL && !__GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
+    if (options.model && !shipsWithSite(options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
     if (options.failed) {
       problem = { id: String(options.failed.id), error: String(options.failed.error), message: String(options.failed.message) };
       if ((await activeModel()) === options.failed.id) await setActiveModel(BUILTIN_MODEL);
@@ -208,7 +212,7 @@ async function importModel(prepared: PreparedModel, sourceName: string, onStep?:
   if (!engine) throw new ModelLoadError('the model is not loaded');
   const step = (name: ImportStep) => void Promise.resolve(onStep?.(name)).catch(() => undefined);
   step('trial');
-  let modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
+  let modelFiles = await importedFiles(prepared);
   const watch = watchFor(TRIAL_MODEL);
   let trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
   const backend = engine.backend ?? 'wasm';
@@ -222,7 +226,7 @@ async function importModel(prepared: PreparedModel, sourceName: string, onStep?:
       if ('agreed' in check && !check.agreed) {
         trial.dispose();
         prepared = liteRtOnly(prepared, check);
-        modelFiles = await fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
+        modelFiles = await importedFiles(prepared);
         trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
       }
     }
@@ -241,6 +245,11 @@ async function importModel(prepared: PreparedModel, sourceName: string, onStep?:
   const info = await run(modelFiles, stored.id, trial);
   await setActiveModel(stored.id);
   return info;
+}
+
+/** A prepared model's files as the verified loader reads them, before they are stored. */
+async function importedFiles(prepared: PreparedModel): Promise<ModelFiles> {
+  return fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
 }
 
 /**
@@ -273,9 +282,7 @@ function liteRtOnly(prepared: PreparedModel, check: RuntimeCheck): PreparedModel
 
 /** Changes how a stored model's images are prepared (range, fit, crop, mean and std); it is stored anew. */
 async function correctModel(id: string, correction: InputCorrection): Promise<ModelInfo> {
-  const files = await storedFiles(id);
-  const entry = (await listModels()).find((m) => m.id === id);
-  if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
+  const { files, entry } = await storedModel(id);
   const metadata = JSON.parse(new TextDecoder().decode(files['metadata.json'])) as { input: Record<string, unknown> };
   const { normalize, color, ...input } = correction;
   metadata.input = { ...metadata.input, ...input };
@@ -290,6 +297,14 @@ async function correctModel(id: string, correction: InputCorrection): Promise<Mo
   const updated = { ...kept, 'metadata.json': new TextEncoder().encode(JSON.stringify(metadata)) };
   const labels = parseLabels(JSON.parse(new TextDecoder().decode(files['labels.json'])));
   return restore(id, { ...described(entry), spec, labels, preprocessing: 'corrected by hand', files: updated });
+}
+
+/** A stored model's files and its list entry. */
+async function storedModel(id: string): Promise<{ files: Record<string, Uint8Array>; entry: StoredModel }> {
+  const files = await storedFiles(id);
+  const entry = (await listModels()).find((m) => m.id === id);
+  if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
+  return { files, entry };
 }
 
 /** What a stored model's list entry keeps of how it was imported. */
@@ -307,9 +322,7 @@ async function restore(id: string, prepared: PreparedModel): Promise<ModelInfo> 
 
 /** Gives a stored model that came without labels (or with wrong ones) the labels in one file, checked against its classes. */
 async function relabelModel(id: string, file: { name: string; bytes: Uint8Array }): Promise<ModelInfo> {
-  const files = await storedFiles(id);
-  const entry = (await listModels()).find((m) => m.id === id);
-  if (!files || !entry) throw new ModelLoadError(`no stored model ${id}`);
+  const { files, entry } = await storedModel(id);
   const labels = labelsFor(file, entry.classes);
   const spec = parseModelSpec(JSON.parse(new TextDecoder().decode(files['metadata.json'])));
   const { [MANIFEST_FILE]: _, ...kept } = files;
@@ -318,7 +331,7 @@ async function relabelModel(id: string, file: { name: string; bytes: Uint8Array 
 }
 
 async function deleteModel(id: string): Promise<ModelInfo> {
-  if (id === BUILTIN_MODEL || __GLIMPSE_SHIPPED_MODELS__.some((m) => m.id === id)) throw new BadRequestError('a model shipped with the site cannot be deleted');
+  if (shipsWithSite(id)) throw new BadRequestError('a model shipped with the site cannot be deleted');
   if (activeId === id) await useModel(BUILTIN_MODEL);
   await deleteStored(id);
   if (problem?.id === id) problem = null;
@@ -350,7 +363,7 @@ function featureSource(files: ModelFiles, id: string, trainedHere: boolean): Fea
 
 /** The engine training reads features from (featureSource), on tfjs's side of whatever backend runs now (ONNX Runtime or LiteRT cannot run a tfjs graph). */
 async function featureEngine(): Promise<Engine> {
-  if (engine && (features === 'own' || activeId === BUILTIN_MODEL)) return engine;
+  if (engine && features === 'own') return engine;
   if (!baseForTraining) {
     const files = await openModel(BUILTIN_MODEL);
     const backend = tfjsBackend(engine?.backend ?? 'wasm');

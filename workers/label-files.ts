@@ -82,7 +82,12 @@ export function readLabelFile(file: ImportFile): string[] | null {
  */
 export function fitted(labels: string[], outputs: number | null): string[] | null {
   if (outputs === null || labels.length === outputs || labels.length === outputs - 1) return labels;
-  return labels.length === outputs + 1 && /^background$/i.test(labels[0]!) ? labels.slice(1) : null;
+  return labels.length === outputs + 1 && backgroundFirst(labels) ? labels.slice(1) : null;
+}
+
+/** Whether a label list starts with the "background" class of TensorFlow's 1001-class exports. */
+export function backgroundFirst(labels: readonly string[]): boolean {
+  return /^background$/i.test(labels[0] ?? '');
 }
 
 /**
@@ -113,7 +118,7 @@ export function findLabels(files: ReadonlyMap<string, ImportFile>, outputs: numb
 export function labelsFor(file: ImportFile, outputs: number): string[] {
   const given = readLabelFile(file);
   if (!given) throw new ModelFormatError(`${file.name} holds no labels (a name a line, or a JSON array of names)`);
-  const labels = given.length === outputs + 1 && /^background$/i.test(given[0]!) ? given.slice(1) : given;
-  if (labels.length !== outputs) throw new ModelFormatError(`${file.name} has ${given.length} labels, but the model has ${outputs} classes`);
+  const labels = fitted(given, outputs);
+  if (labels?.length !== outputs) throw new ModelFormatError(`${file.name} has ${given.length} labels, but the model has ${outputs} classes`);
   return labels;
 }

@@ -224,9 +224,13 @@ async function fetchTfliteFiles(download: ModelDownload, manifest: ModelManifest
   download.total = ONNX_JSON_FILES.reduce((sum, name) => sum + download.entry(name).bytes, 0);
   const [metadata, labelsJson] = await Promise.all(ONNX_JSON_FILES.map((name) => download.json(name)));
   download.onProgress = () => undefined;
-  let tflite: Promise<Uint8Array> | null = null;
-  const once = () => (tflite ??= download.verified(TFLITE_FILE).catch((error: unknown) => ((tflite = null), Promise.reject(error))));
-  return { format: 'tflite', tflite: once, spec: parseModelSpec(metadata), labels: parseLabels(labelsJson), version: manifest.version };
+  return { format: 'tflite', tflite: fetchedOnce(download, TFLITE_FILE), spec: parseModelSpec(metadata), labels: parseLabels(labelsJson), version: manifest.version };
+}
+
+/** A file fetched and verified the first time it is asked for (a failed try is forgotten, so the next ask fetches again). */
+function fetchedOnce(download: ModelDownload, name: string): () => Promise<Uint8Array> {
+  let pending: Promise<Uint8Array> | null = null;
+  return () => (pending ??= download.verified(name).catch((error: unknown) => ((pending = null), Promise.reject(error))));
 }
 
 /**
@@ -268,7 +272,5 @@ export async function fetchModelFiles(
     return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
   });
   download.onProgress = () => undefined;
-  let tflite: Promise<Uint8Array> | null = null;
-  const once = () => (tflite ??= download.verified(TFLITE_FILE).catch((error: unknown) => ((tflite = null), Promise.reject(error))));
-  return { format: modelFormatOf(model), artifacts, spec, labels, version: manifest.version, ...(manifest.files[TFLITE_FILE] ? { tflite: once } : {}) };
+  return { format: modelFormatOf(model), artifacts, spec, labels, version: manifest.version, ...(manifest.files[TFLITE_FILE] ? { tflite: fetchedOnce(download, TFLITE_FILE) } : {}) };
 }

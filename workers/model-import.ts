@@ -8,7 +8,7 @@ import { labelFileFor, readTfliteMetadata, type TfliteMetadata } from '../src/co
 import { readTflite, type TfliteModel, type TfliteTensor } from '../src/core/tflite/reader';
 import { readZip } from './zip-reader';
 import { prepareOnnx, type ImportOptions } from './onnx-import';
-import { findLabels, fitted, NUMBERED_NOTE, readLabelFile } from './label-files';
+import { backgroundFirst, findLabels, fitted, NUMBERED_NOTE, readLabelFile } from './label-files';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
 
 /**
@@ -254,7 +254,7 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>, options
   const name = file.name.replace(/\.tflite$/i, '');
   let converted;
   try {
-    const background = !!labels && (labels.length === classes - 1 || (labels.length === classes && /^background$/i.test(labels[0]!)));
+    const background = !!labels && (labels.length === classes - 1 || (labels.length === classes && backgroundFirst(labels)));
     converted = convert(tflite, { name, source: file.name, ...(labels ? { labels, dropBackground: background } : {}), ...(normalization ? { range: normalization.range } : {}) });
   } catch (error) {
     throw new ModelFormatError(`${file.name}: ${(error as Error).message}`);
