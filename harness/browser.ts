@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -15,7 +15,7 @@ const FLAGS = [
 ];
 
 /** A fresh profile per context, so no cache, service worker or IndexedDB leaks between tests. */
-export type BrowserOptions = Omit<LaunchOptions, 'args'> & { webgpu?: boolean; locale?: string; extraArgs?: string[] };
+export type BrowserOptions = Omit<NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>, 'args'> & { webgpu?: boolean; locale?: string; extraArgs?: string[] };
 
 export async function launch(options: BrowserOptions = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const { webgpu = true, extraArgs = [], ...rest } = options;

@@ -5,6 +5,15 @@ import { IMAGENET_CLASSES, imageNetIndex } from './imagenet-wnids';
 /** ImageNet sample files: `<wnid>_<name>.<ext>`. */
 export const WNID_FILE = /^(n\d{8})_(.+)$/;
 
+/**
+ * A label's first name and the rest: ImageNet's labels list synonyms ("dragonfly, darning needle, devil's
+ * darning needle, …"), which on a phone wrap one word per line. Splits on the first comma (ASCII or CJK).
+ */
+export function labelNames(label: string): { first: string; rest: string } {
+  const at = label.search(/[,，]/);
+  return at < 0 ? { first: label, rest: '' } : { first: label.slice(0, at).trim(), rest: label.slice(at + 1).trim() };
+}
+
 /** Label text or index → class index: an index, the full label, or one of its comma-separated names. */
 export function resolveLabel(label: string, labels: readonly string[]): number {
   const text = label.trim();
@@ -21,7 +30,6 @@ export function resolveLabel(label: string, labels: readonly string[]): number {
   const near = labels.filter((l) => l.toLowerCase().includes(wanted.split(' ')[0]!)).slice(0, 5);
   throw new Error(`label "${text}" is not a class of this model${near.length ? `; similar: ${near.join(' | ')}` : ''}`);
 }
-
 
 /** A name as a label's comma-separated names are compared: case, spaces, hyphens and underscores aside. */
 const squeezed = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, '');

@@ -49,14 +49,18 @@ export interface Messages {
   evaluate: string;
   evaluateHint: string;
   evaluateTooManyClasses: string;
-  calibration: Record<'title' | 'diagram' | 'accuracy' | 'confidence' | 'ece' | 'coverageCurve' | 'threshold' | 'coverage' | 'temperature' | 'calibrate' | 'fitted' | 'notKept' | 'reset', string>;
+  calibration: Record<'title' | 'diagram' | 'accuracy' | 'confidence' | 'ece' | 'coverageCurve' | 'threshold' | 'coverage' | 'temperature' | 'calibrate' | 'fitted' | 'notKept' | 'reset' | 'confidenceAxis' | 'accuracyAxis' | 'coverageAxis' | 'answeredAccuracyAxis' | 'binLegend' | 'idealLegend' | 'curveLegend' | 'pointLegend' | 'asTable' | 'bin' | 'thresholdColumn' | 'coverageColumn', string>;
   chooseFolder: string;
   chooseLabelledFiles: string;
   skippedFiles: string;
   restZero: string;
+  labelMore: string;
   replaced: string;
   keepReplaced: string;
   images: string;
+  macroPrf: string;
+  weightedPrf: string;
+  msPerImage: string;
   perClass: string;
   confusion: string;
   confusedPairs: string;
@@ -77,7 +81,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'base' | 'baseTrained' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
+  train: Record<'view' | 'hint' | 'base' | 'baseTrained' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'lossAxis' | 'accuracyAxis' | 'epochAxis' | 'trainingSeries' | 'validationSeries' | 'chartTable' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
   models: { steps: Record<ImportStep, string> } & Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey' | 'checkAgreed' | 'checkRefused' | 'checkSkipped', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
@@ -150,15 +154,31 @@ const en: Messages = {
     fitted: 'Temperature {t}, fitted on {fitOn} photos; on the other {heldOut}, the calibration error went from {before} to {after}. Kept with this model on this device.',
     notKept: 'Temperature {t}, fitted on {fitOn} photos, did not help: on the other {heldOut}, the calibration error would go from {before} to {after}. The model was left as it was.',
     reset: 'Forget the calibration',
+    confidenceAxis: 'Confidence of the answer (%)',
+    accuracyAxis: 'Accuracy (%)',
+    coverageAxis: 'Photos answered (%)',
+    answeredAccuracyAxis: 'Accuracy on those (%)',
+    binLegend: 'Accuracy of the photos in each confidence bin',
+    idealLegend: 'Perfect calibration (accuracy = confidence)',
+    curveLegend: 'Accuracy as the threshold rises',
+    pointLegend: 'The threshold chosen below',
+    asTable: 'The figures as a table',
+    bin: 'Confidence',
+    thresholdColumn: 'Threshold',
+    coverageColumn: 'Answered',
   },
   evaluateHint: 'Measure the model on your own labelled images: choose or drop a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
   chooseFolder: 'Choose a folder',
   chooseLabelledFiles: 'Choose labelled files',
   skippedFiles: '{n} {n|file|files} skipped',
   restZero: 'Every other class: 0%',
+  labelMore: '{name} (show its other names)',
   replaced: 'This pick replaced {n} earlier {n|answer|answers}.',
   keepReplaced: 'Keep them too',
   images: 'Images',
+  macroPrf: 'macro precision / recall / F1',
+  weightedPrf: 'weighted precision / recall / F1',
+  msPerImage: 'ms per image',
   perClass: 'Per class',
   confusion: 'Confusion matrix',
   confusedPairs: 'Most confused pairs',
@@ -220,6 +240,12 @@ const en: Messages = {
     done: 'Validation accuracy {acc} (best epoch {epoch}; {train} images trained on, {val} held out)',
     loss: 'Loss',
     accuracy: 'Accuracy',
+    lossAxis: 'Loss (cross-entropy)',
+    accuracyAxis: 'Accuracy (%)',
+    epochAxis: 'Epoch',
+    trainingSeries: 'training',
+    validationSeries: 'validation',
+    chartTable: 'The figures per epoch as a table',
     use: 'Use this model',
     download: 'Download (.zip)',
     needTwo: 'Add images of at least two classes.',
@@ -425,15 +451,31 @@ const zh: Messages = {
     fitted: '温度 {t}，在 {fitOn} 张照片上拟合；在另外 {heldOut} 张上，校准误差从 {before} 变为 {after}。已在本设备上随此模型保存。',
     notKept: '在 {fitOn} 张照片上拟合的温度 {t} 没有帮助：在另外 {heldOut} 张上，校准误差会从 {before} 变为 {after}。模型保持原样。',
     reset: '取消校准',
+    confidenceAxis: '回答的置信度（%）',
+    accuracyAxis: '准确率（%）',
+    coverageAxis: '作答的图片（%）',
+    answeredAccuracyAxis: '其中的准确率（%）',
+    binLegend: '每个置信度区间内图片的准确率',
+    idealLegend: '完美校准（准确率 = 置信度）',
+    curveLegend: '阈值升高时的准确率',
+    pointLegend: '下方所选的阈值',
+    asTable: '以表格查看数据',
+    bin: '置信度',
+    thresholdColumn: '阈值',
+    coverageColumn: '作答比例',
   },
   evaluateHint: '用您自己的带标签图片评估模型：选择或拖入一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
   chooseFolder: '选择文件夹',
   chooseLabelledFiles: '选择带标签的文件',
   skippedFiles: '跳过了 {n} 个文件',
   restZero: '其余所有类别：0%',
+  labelMore: '{name}（显示其他名称）',
   replaced: '这次选择替换了之前的 {n} 个结果。',
   keepReplaced: '一并保留',
   images: '图片',
+  macroPrf: '宏平均 精确率 / 召回率 / F1',
+  weightedPrf: '加权 精确率 / 召回率 / F1',
+  msPerImage: '每张图片毫秒数',
   perClass: '各类别',
   confusion: '混淆矩阵',
   confusedPairs: '最常混淆的类别',
@@ -495,6 +537,12 @@ const zh: Messages = {
     done: '验证准确率 {acc}（最佳第 {epoch} 轮；训练 {train} 张，验证 {val} 张）',
     loss: '损失',
     accuracy: '准确率',
+    lossAxis: '损失（交叉熵）',
+    accuracyAxis: '准确率（%）',
+    epochAxis: '轮次',
+    trainingSeries: '训练',
+    validationSeries: '验证',
+    chartTable: '以表格查看每轮数据',
     use: '使用此模型',
     download: '下载（.zip）',
     needTwo: '请添加至少两个类别的图片。',

@@ -25,12 +25,31 @@ export function chartData(history: readonly EpochFigures[], keys: ChartKeys): uP
   return [history.map((h) => h.epoch), history.map((h) => finite(h[keys[0]])), history.map((h) => finite(h[keys[1]]))];
 }
 
-export function chartOptions(title: string, keys: ChartKeys): uPlot.Options {
+/** The chart's words, in the page's language. */
+export interface ChartText {
+  title: string;
+  xAxis: string;
+  yAxis: string;
+  training: string;
+  validation: string;
+}
+
+/**
+ * Axes with their titles, accuracy in percent, and a legend that names the two series: uPlot's
+ * live legend shows each series' value under the cursor, "--" when there is none (always, on a phone).
+ */
+export function chartOptions(text: ChartText, keys: ChartKeys, width: number): uPlot.Options {
+  const percent = keys[0] === 'accuracy';
   return {
-    title,
-    width: 320,
-    height: 180,
+    title: text.title,
+    width,
+    height: 200,
+    legend: { live: false },
     scales: { x: { time: false, range: xRange }, y: { range: yRange(keys) } },
-    series: [{ label: 'epoch' }, { label: 'training', stroke: '#2456d6', width: 2 }, { label: 'validation', stroke: '#d6572a', width: 2 }],
+    axes: [
+      { label: text.xAxis, incrs: [1, 2, 5, 10, 20, 50, 100] },
+      { label: text.yAxis, size: 48, values: percent ? (_u, ticks) => ticks.map((t) => `${Math.round(100 * t)}%`) : undefined },
+    ],
+    series: [{ label: text.xAxis }, { label: text.training, stroke: '#2456d6', width: 2 }, { label: text.validation, stroke: '#d6572a', width: 2, dash: [6, 3] }],
   };
 }

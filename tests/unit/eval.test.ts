@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/csv';
+import { labelNames } from '../../src/core/labels';
 import { readImageFolder, readManifest, resolveLabel } from '../../tools/dataset';
 import { runEval } from '../../tools/eval';
 import { EXPECTED_TOP1, FIXTURES, MODEL_DIR } from '../helpers/model';
@@ -21,6 +22,12 @@ describe('label resolution', () => {
     expect(() => resolveLabel('crane', labels)).toThrow(/ambiguous: 2 \(crane\), 3 \(crane\); use the class index/);
     expect(() => resolveLabel('zebra', labels)).toThrow(/not a class/);
     expect(() => resolveLabel('7', labels)).toThrow(/out of range/);
+  });
+
+  it("splits a label into its first name and the rest, for a phone's narrow column", () => {
+    expect(labelNames("dragonfly, darning needle, devil's darning needle")).toEqual({ first: 'dragonfly', rest: "darning needle, devil's darning needle" });
+    expect(labelNames('蜻蜓，豆娘')).toEqual({ first: '蜻蜓', rest: '豆娘' });
+    expect(labelNames('macaw')).toEqual({ first: 'macaw', rest: '' });
   });
 });
 
