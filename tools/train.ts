@@ -1,9 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { trainingViews } from '../src/core/augmentation';
 import { isImageFileName } from '../src/core/image-files';
+import { laterDuplicates, sha256 } from '../src/core/duplicates';
 import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
 import { writeModelManifest } from '../build/model-manifest';
 import { combineWithHead } from '../workers/trained-model';
@@ -34,7 +35,11 @@ export interface TrainCliOptions extends TrainOptions {
 export async function runTraining(o: TrainCliOptions, log: (line: string) => void = console.log): Promise<{ valAccuracy: number }> {
   const classes = readdirSync(o.images).filter((d) => statSync(join(o.images, d)).isDirectory()).sort();
   if (classes.length < 2) throw new Error(`${o.images} needs a sub-folder per class, at least two`);
-  const items = classes.flatMap((label, c) => readdirSync(join(o.images, label)).filter(isImageFileName).sort().map((f) => ({ path: join(o.images, label, f), truth: c })));
+  const listed = classes.flatMap((label, c) => readdirSync(join(o.images, label)).filter(isImageFileName).sort().map((f) => ({ path: join(o.images, label, f), truth: c })));
+  // As the Train view does: an exact copy is left out, so that it cannot sit on both sides of the split.
+  const copies = await laterDuplicates(listed.map((i) => statSync(i.path).size), (i) => sha256(readFileSync(listed[i]!.path)));
+  const items = listed.filter((_, i) => !copies.has(i));
+  if (copies.size > 0) log(`${copies.size} exact duplicate ${copies.size === 1 ? 'image' : 'images'} left out (the same content as one listed before)`);
   const base = tfjsOnly(await loadModelDir(resolve(o.base)), 'training a head');
   const node = base.spec.features?.node;
   if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);

@@ -414,7 +414,7 @@ async function train(
   stopTraining = false;
   const started = performance.now();
   const images = staged;
-  const [{ collectFeatures, stratifiedSplit, trainHead, validationReport, reviewOf }, { combineWithHead }, { fitNearest, NONE_OF_THESE }] = await Promise.all([
+  const [{ collectFeatures, stratifiedSplit, trainHead, outOfFold, validationReport, reviewOf }, { combineWithHead }, { fitNearest, NONE_OF_THESE }] = await Promise.all([
     import('../src/core/training'),
     import('./trained-model'),
     import('../src/core/nearest-neighbour'),
@@ -505,9 +505,10 @@ async function train(
     const info = { name, labels: [...labels, NONE_OF_THESE], options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name, examples };
     const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, fit.head, info, storage);
     trained = { files: rebuild('float32'), name, labels: info.labels, rebuild };
-    return { ...common, method: 'nearest', split: { train: kept.length, val: kept.length }, history: [], bestEpoch: 0, valAccuracy: report.top1, report, name, review: reviewOf(kept, classOnly), timing: { featuresMs, totalMs: performance.now() - started } };
+    return { ...common, method: 'nearest', split: { train: kept.length, val: kept.length }, history: [], bestEpoch: 0, valAccuracy: report.top1, report, name, review: reviewOf(kept, classOnly, 'training'), timing: { featuresMs, totalMs: performance.now() - started } };
   }
   const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
+  const folds = await outOfFold(features, truth, labels.length, split, images.length, settings, head.bestEpoch, () => !stopTraining);
   const report = validationReport(head.valProbabilities, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
   // The validation split calibrates the new head's confidence too (a temperature), where there is one.
@@ -525,7 +526,7 @@ async function train(
     valAccuracy: report.top1,
     report,
     name,
-    review: reviewOf(split.val, head.valProbabilities),
+    review: [...reviewOf(split.val, head.valProbabilities, 'validation'), ...reviewOf(folds.map((f) => f.index), folds.map((f) => f.probabilities), 'training')],
     timing: { featuresMs, totalMs: performance.now() - started },
   };
 }

@@ -29,10 +29,15 @@ export interface EpochFigures {
   valAccuracy: number;
 }
 
-/** A validation image's answer after training (leave-one-out for nearest neighbour). */
+/**
+ * An image's answer after training, by a model that did not learn from it: a validation image's by the
+ * head; a training image's by a head trained without it (out of fold); every image's, leave-one-out, for
+ * nearest neighbour (whose images all train it: side `training`).
+ */
 export interface ReviewEntry {
   /** The image's index in the run's input. */
   index: number;
+  side: 'training' | 'validation';
   predicted: number;
   /** The predicted class's probability. */
   confidence: number;

@@ -68,8 +68,39 @@ export interface TrainedHead {
   weights: { kernel: Float32Array; kernelShape: [number, number]; bias: Float32Array }[];
   history: EpochFigures[];
   bestEpoch: number;
-  /** Class probabilities of each validation example, by the best weights. */
+  /** Class probabilities of each validation example (or of each in `split.answer`), by the best weights. */
   valProbabilities: Float32Array[];
+}
+
+/**
+ * Out-of-fold answers for the training photos, so that Review can offer a mislabelled photo that fell
+ * into training: the training photos (originals, below `originals`; not their augmented views) are
+ * split in two, seeded and stratified, and each half is answered by a head trained on the other half
+ * plus the validation photos, for the main run's best epoch count. No early stopping looks at the
+ * half it answers.
+ */
+export async function outOfFold(
+  features: readonly Float32Array[],
+  truth: readonly number[],
+  classes: number,
+  split: { train: number[]; val: number[] },
+  originals: number,
+  options: TrainOptions,
+  epochs: number,
+  shouldContinue: () => boolean = () => true,
+): Promise<{ index: number; probabilities: Float32Array }[]> {
+  const own = split.train.filter((i) => i < originals);
+  const halves = stratifiedSplit(own.map((i) => truth[i]!), 0.5, options.seed + 1);
+  const out: { index: number; probabilities: Float32Array }[] = [];
+  for (const [answered, taught] of [[halves.val, halves.train], [halves.train, halves.val]] as const) {
+    if (answered.length === 0 || !shouldContinue()) continue;
+    const train = [...taught.map((k) => own[k]!), ...split.val];
+    if (new Set(train.map((i) => truth[i])).size < 2) continue;
+    const answer = answered.map((k) => own[k]!);
+    const head = await trainHead(features, truth, classes, { train, val: [], answer }, { ...options, epochs: Math.max(1, epochs), patience: Number.POSITIVE_INFINITY }, undefined, shouldContinue);
+    answer.forEach((index, k) => out.push({ index, probabilities: head.valProbabilities[k]! }));
+  }
+  return out.sort((a, b) => a.index - b.index);
 }
 
 /** Trains the head; `onEpoch` hears each epoch's figures, and returning false from `shouldContinue` stops it. */
@@ -77,7 +108,7 @@ export async function trainHead(
   features: readonly Float32Array[],
   labels: readonly number[],
   classes: number,
-  split: { train: number[]; val: number[] },
+  split: { train: number[]; val: number[]; answer?: number[] },
   options: TrainOptions,
   onEpoch: (figures: EpochFigures) => void = () => undefined,
   shouldContinue: () => boolean = () => true,
@@ -127,10 +158,11 @@ export async function trainHead(
       const [kernel, bias] = layer.getWeights();
       return { kernel: kernel!.dataSync() as Float32Array, kernelShape: kernel!.shape as [number, number], bias: bias!.dataSync() as Float32Array };
     });
-    const predicted = tf.tidy(() => head.predict(val.x) as tf.Tensor2D);
-    const rows = (await predicted.array()).map((row) => Float32Array.from(row));
+    const asked = split.answer ?? split.val;
+    const predicted = tf.tidy(() => head.predict(asked.length > 0 ? tf.tensor2d(rows(asked), [asked.length, size]) : val.x) as tf.Tensor2D);
+    const answers = (await predicted.array()).map((row) => Float32Array.from(row));
     predicted.dispose();
-    return { weights, history, bestEpoch: best?.epoch ?? 0, valProbabilities: split.val.length > 0 ? rows : [] };
+    return { weights, history, bestEpoch: best?.epoch ?? 0, valProbabilities: asked.length > 0 ? answers : [] };
   } finally {
     best?.weights.forEach((w) => w.dispose());
     head.dispose();
@@ -148,9 +180,9 @@ export function validationReport(probabilities: readonly Float32Array[], truth: 
 }
 
 /** Each validation image's answer, for the Review panel: which image, the class it got, how sure. */
-export function reviewOf(val: readonly number[], probabilities: readonly Float32Array[]): ReviewEntry[] {
-  return val.map((index, k) => {
+export function reviewOf(indices: readonly number[], probabilities: readonly Float32Array[], side: ReviewEntry['side']): ReviewEntry[] {
+  return indices.map((index, k) => {
     const [predicted] = ranked(probabilities[k]!);
-    return { index, predicted: predicted!, confidence: probabilities[k]![predicted!]! };
+    return { index, side, predicted: predicted!, confidence: probabilities[k]![predicted!]! };
   });
 }

@@ -81,7 +81,7 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'base' | 'baseTrained' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'lossAxis' | 'accuracyAxis' | 'epochAxis' | 'trainingSeries' | 'validationSeries' | 'chartTable' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
+  train: Record<'view' | 'hint' | 'base' | 'baseTrained' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'duplicates' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'lossAxis' | 'accuracyAxis' | 'epochAxis' | 'trainingSeries' | 'validationSeries' | 'chartTable' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'noneMeans' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'sideTraining' | 'sideValidation' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'moveFile' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
   models: { steps: Record<ImportStep, string> } & Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey' | 'checkAgreed' | 'checkRefused' | 'checkSkipped', string>;
   diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
   backendNames: Record<BackendName, string>;
@@ -225,6 +225,7 @@ const en: Messages = {
     remove: 'Remove',
     removeClass: 'Remove class',
     unlabelled: '{n} {n|file|files} had no class (put them in a folder named after it)',
+    duplicates: '{n} {n|photo was an exact copy|photos were exact copies} of one already added, and {n|was|were} left out: a copy would be trained on and validated against at once.',
     refused: '{n} refused',
     start: 'Train',
     cancel: 'Cancel',
@@ -255,12 +256,15 @@ const en: Messages = {
     methodAuto: 'Automatic (nearest neighbour below {n} photos a class)',
     methodHead: 'Train a head',
     methodNearest: 'Nearest neighbour (a few photos a class, no training)',
+    noneMeans: '“none of these” is the answer for a photo less like every class’s photos than your photos of one class are like each other: the model then does not force it into a class. It knows only your photos: something that looks like one of your classes can still be given that class.',
     doneNearest: 'Nearest neighbour on {n} photos: leave-one-out accuracy {acc} (a photo far from every class is "none of these")',
     timing: 'Features: {computed} computed at {rate} photos/s; ready {seconds} s after Train',
     photosOf: 'Photos of {label}',
     allPhotos: 'All photos',
     review: 'Review',
-    reviewHint: 'The validation photos the model got wrong, most confident first (likely mislabelled), then each class’s least sure ones. Move a photo to its right class or drop it, then retrain: the features are kept, so it takes seconds.',
+    reviewHint: 'Every photo, answered by a model that did not learn from it: validation photos by the new model, training photos by models trained without them. First the wrong answers, most confident first (likely mislabelled), then each class’s least sure ones. Move a photo to its right class or drop it, then retrain: the features are kept, so it takes seconds.',
+    sideTraining: 'training photo',
+    sideValidation: 'validation photo',
     reviewDoubtful: 'Wrong and least sure',
     reviewCell: 'Labelled {truth}, answered {predicted}',
     reviewShowDoubtful: 'Show wrong and least sure',
@@ -268,6 +272,7 @@ const en: Messages = {
     reviewAllClasses: 'every class',
     reviewItem: 'labelled {truth} · model: {predicted} {conf}',
     reviewEmpty: 'No photos here.',
+    moveFile: 'Move {file} to the class',
     moveTo: 'Move to',
     drop: 'Drop',
     retrain: 'Retrain',
@@ -522,6 +527,7 @@ const zh: Messages = {
     remove: '移除',
     removeClass: '移除类别',
     unlabelled: '{n} 个文件没有类别（请放入以类别命名的文件夹）',
+    duplicates: '{n} 张照片与已添加的照片完全相同，已略去：同一张照片不能既用于训练又用于验证。',
     refused: '{n} 张被拒绝',
     start: '训练',
     cancel: '取消',
@@ -552,12 +558,15 @@ const zh: Messages = {
     methodAuto: '自动（每类少于 {n} 张时用最近邻）',
     methodHead: '训练分类头',
     methodNearest: '最近邻（每类几张照片，无需训练）',
+    noneMeans: '当一张照片与每个类别的照片都不如同类照片彼此那样相像时，答案是“none of these”（以上都不是）：模型不会硬把它归入某个类别。它只认识您的照片：看起来像您某个类别的东西，仍可能被归入该类别。',
     doneNearest: '{n} 张照片上的最近邻：留一法准确率 {acc}（与所有类别都相距很远的照片为“none of these”）',
     timing: '特征：计算了 {computed} 个，每秒 {rate} 张；点击训练后 {seconds} 秒完成',
     photosOf: '{label} 的照片',
     allPhotos: '全部照片',
     review: '复查',
-    reviewHint: '模型判断错误的验证照片（最有把握的在前，可能标错了），然后是每个类别最没把握的照片。把照片移到正确的类别或删除，然后重新训练：特征会保留，只需几秒。',
+    reviewHint: '每张照片都由没有学过它的模型判断：验证照片由新模型判断，训练照片由不含它们训练出的模型判断。先列出判断错误的照片（最有把握的在前，可能标错了），然后是每个类别最没把握的照片。把照片移到正确的类别或删除，然后重新训练：特征会保留，只需几秒。',
+    sideTraining: '训练照片',
+    sideValidation: '验证照片',
     reviewDoubtful: '错误和最没把握的',
     reviewCell: '标为 {truth}，判断为 {predicted}',
     reviewShowDoubtful: '显示错误和最没把握的',
@@ -565,6 +574,7 @@ const zh: Messages = {
     reviewAllClasses: '所有类别',
     reviewItem: '标为 {truth} · 模型：{predicted} {conf}',
     reviewEmpty: '这里没有照片。',
+    moveFile: '把 {file} 移到类别',
     moveTo: '移到',
     drop: '删除',
     retrain: '重新训练',

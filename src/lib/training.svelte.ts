@@ -1,8 +1,9 @@
 import type { TrainSummary } from '../core/classifier-types';
-import { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from '../core/train-options';
+import { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type ReviewEntry, type TrainOptions } from '../core/train-options';
 import { classifier } from './classifier.svelte';
 import { download } from './export-results';
 import { inspectImageFile } from '../core/image-header';
+import { laterDuplicates, sha256 } from '../core/duplicates';
 import { thumbnails } from './thumbnails.svelte';
 
 export type TrainState = 'idle' | 'features' | 'training' | 'done' | 'error';
@@ -20,6 +21,8 @@ export interface ReviewItem {
   image: TrainImage;
   /** The class it had when the model was trained. */
   truth: string;
+  /** Whether it was trained on (answered by a head that did not see it) or held out for validation. */
+  side: ReviewEntry['side'];
   predicted: string;
   confidence: number;
 }
@@ -50,6 +53,10 @@ class Training {
   images = $state.raw<TrainImage[]>([]);
   /** Files that named no class. */
   unlabelled = $state(0);
+  /** Files dropped because a photo with the same content was already in the set. */
+  duplicates = $state(0);
+  /** Content digests of photos whose size another shares, by image id (see laterDuplicates). */
+  private digests = new Map<number, string>();
   /** Files whose headers are being checked in the background. */
   reading = $state({ done: 0, total: 0 });
   state = $state<TrainState>('idle');
@@ -92,16 +99,31 @@ class Training {
   }
 
   /**
-   * Adds files at once, then checks each one's header (its first and last bytes only) in the
+   * Adds files at once, less exact copies of photos already listed (only same-size files are read for
+   * that), then checks each one's header (its first and last bytes only) in the
    * background, a batch at a time: thousands of photos list in a moment, and Train need not
    * wait for the checks, since the worker checks what it reads too.
    */
-  async add(files: readonly File[], label?: string): Promise<void> {
-    const added = files.flatMap((file): TrainImage[] => {
+  async add(files: readonly File[], label?: string, { captured = false } = {}): Promise<void> {
+    let added = files.flatMap((file): TrainImage[] => {
       const name = label ?? labelOf(file);
       return name ? [{ id: this.nextId++, file, label: name }] : [];
     });
     this.unlabelled += files.length - added.length;
+    const all = [...this.images, ...added];
+    // A camera capture is a new photo even when the scene stood still (a frame can repeat byte for byte).
+    const later = captured ? new Set<number>() : await laterDuplicates(
+      all.map((i) => i.file.size),
+      async (at) => {
+        const { id, file } = all[at]!;
+        const known = this.digests.get(id) ?? (await sha256(await file.arrayBuffer()));
+        this.digests.set(id, known);
+        return known;
+      },
+    );
+    const first = all.length - added.length;
+    added = added.filter((_, k) => !later.has(first + k));
+    this.duplicates += later.size;
     this.images = [...this.images, ...added];
     if (label) this.selected = label;
     this.reading = { done: this.reading.done, total: this.reading.total + added.length };
@@ -136,6 +158,7 @@ class Training {
   remove(id: number): void {
     thumbnails.forget(String(id));
     this.keys.delete(id);
+    this.digests.delete(id);
     this.images = this.images.filter((i) => i.id !== id);
   }
 
@@ -145,7 +168,10 @@ class Training {
   }
 
   removeClass(label: string): void {
-    for (const image of this.images.filter((i) => i.label === label)) thumbnails.forget(String(image.id));
+    for (const image of this.images.filter((i) => i.label === label)) {
+      thumbnails.forget(String(image.id));
+      this.digests.delete(image.id);
+    }
     this.images = this.images.filter((i) => i.label !== label);
     if (this.selected === label) this.selected = null;
   }
@@ -212,7 +238,7 @@ class Training {
     return summary.review.flatMap((entry) => {
       const ran = this.ran[entry.index];
       const image = ran && now.get(ran.id);
-      return image ? [{ image, truth: ran.label, predicted: summary.labels[entry.predicted]!, confidence: entry.confidence }] : [];
+      return image ? [{ image, truth: ran.label, side: entry.side, predicted: summary.labels[entry.predicted]!, confidence: entry.confidence }] : [];
     });
   }
 

@@ -49,8 +49,13 @@ describe('reviewing a trained model and fixing its dataset', () => {
       await page.getByTestId('train-input').setInputFiles(root);
       await expect.poll(() => counts(page)).toEqual([['cat', '12'], ['hotdog', '10'], ['parrot', '10']]);
       expect(await page.getByTestId('train-photos').getAttribute('data-count')).toBe('32');
+      // The same folder chosen again: every photo is an exact copy, left out, and the user is told.
+      await page.getByTestId('train-input').setInputFiles(root);
+      await expect.poll(() => page.getByTestId('train-duplicates').getAttribute('data-count')).toBe('32');
+      expect(await counts(page)).toEqual([['cat', '12'], ['hotdog', '10'], ['parrot', '10']]);
+      expect(await page.getByTestId('train-photos').getAttribute('data-count')).toBe('32');
 
-      // A trained head: the panel lists validation photos only, and a confusion cell shows its own.
+      // A trained head: a confusion cell shows its own photos.
       await trained(page, 'head');
       const status = page.getByTestId('train-status');
       expect(await status.getAttribute('data-method')).toBe('head');
@@ -63,6 +68,22 @@ describe('reviewing a trained model and fixing its dataset', () => {
       await expect.poll(() => reviewItems(page)).toHaveLength(inCell);
       for (const item of await reviewItems(page)) expect(item).toMatchObject({ class: 'hotdog', predicted: 'hotdog' });
       await page.getByTestId('review-doubtful').click();
+      // Every photo is reviewed, training ones too (answered by heads that did not learn them): both strays are offered.
+      const sides = await page.getByTestId('review-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-side')));
+      expect(sides).toContain('training');
+      const cells = await page.getByTestId('confusion-cell').allTextContents();
+      expect(cells.reduce((sum, n) => sum + Number(n), 0)).toBe(32);
+      const headWrong = (await reviewItems(page)).filter((i) => i.class !== i.predicted).map((i) => i.file);
+      expect(headWrong.filter((f) => f!.startsWith('stray-')).length).toBeGreaterThan(0);
+      // The photo list moves a photo too, not only Review.
+      await page.locator('[data-testid=train-class][data-label=hotdog]').getByTestId('train-select').check();
+      const hotdog = page.getByTestId('train-photo').first();
+      const path = await hotdog.getAttribute('data-path');
+      await hotdog.getByTestId('train-photo-move').selectOption('cat');
+      await expect.poll(() => counts(page)).toEqual([['cat', '13'], ['hotdog', '9'], ['parrot', '10']]);
+      await page.locator('[data-testid=train-class][data-label=cat]').getByTestId('train-select').check();
+      await page.locator(`[data-testid=train-photo][data-path="${path}"]`).getByTestId('train-photo-move').selectOption('hotdog');
+      await expect.poll(() => counts(page)).toEqual([['cat', '12'], ['hotdog', '10'], ['parrot', '10']]);
 
       // Nearest neighbour answers every photo by leave-one-out: both strays come up as wrong, first.
       await trained(page, 'nearest');
@@ -148,6 +169,8 @@ describe('few-shot nearest neighbour', () => {
       expect(await status.getAttribute('data-method')).toBe('nearest');
       expect(await status.getAttribute('data-epoch')).toBe('0');
       expect(Number(await status.getAttribute('data-val-accuracy'))).toBeGreaterThanOrEqual(0.8);
+      // The view says what "none of these" means, and what it cannot promise.
+      expect(await page.getByTestId('train-none-means').innerText()).toMatch(/“none of these” is the answer for a photo less like every class’s photos/);
       await page.getByTestId('train-use').click();
       await expect.poll(() => page.getByTestId('model-status').getAttribute('data-model')).toBe('nearest: cat, hotdog, parrot');
       await page.getByTestId('view-classify').click();

@@ -35,9 +35,12 @@ describe('npm run train --nearest', () => {
     for (const image of await labelledVariants(FIXTURES, 4)) {
       mkdirSync(join(dir, image.label), { recursive: true });
       writeFileSync(join(dir, image.label, image.name), image.buffer);
+      // The same photos again, as a folder chosen twice leaves them: counted once.
+      writeFileSync(join(dir, image.label, `copy-${image.name}`), image.buffer);
     }
     const lines: string[] = [];
     const { valAccuracy } = await runTraining({ ...DEFAULT_TRAIN_OPTIONS, method: 'nearest', images: dir, out: join(work, 'few-model'), base: 'public/model' }, (line) => lines.push(line));
+    expect(lines.join('\n')).toMatch(/12 exact duplicate images left out/);
     expect(lines.join('\n')).toMatch(/nearest neighbour on 12 photos: leave-one-out accuracy 1;/);
     expect(valAccuracy).toBe(1);
     expect(JSON.parse(readFileSync(join(work, 'few-model', 'labels.json'), 'utf8'))).toEqual(['cat', 'hotdog', 'parrot', 'none of these']);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainingViews } from '../../src/core/augmentation';
-import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead } from '../../src/core/training';
+import { collectFeatures, DEFAULT_TRAIN_OPTIONS, outOfFold, stratifiedSplit, trainHead } from '../../src/core/training';
 import { Engine } from '../../workers/engine';
 import { fetchModelFiles, type TfjsModelFiles } from '../../workers/model-files';
 import { recordFetcher, withManifest } from '../../workers/model-store';
@@ -26,6 +26,27 @@ function clusters(perClass: number, classes: number, dim = 16): { features: Floa
   }
   return { features, labels };
 }
+
+describe('out-of-fold answers for the training photos', () => {
+  it('answers each training original once, by a head that never saw it: a mislabelled one is answered as what it is', async () => {
+    await tf.setBackend('cpu');
+    const { features, labels } = clusters(12, 2);
+    const truth = [...labels];
+    truth[3] = 1; // a class-0 photo filed under class 1
+    const split = stratifiedSplit(truth, 0.2, 42);
+    expect(split.train).toContain(3);
+    // Two augmented views after the originals: trained on, never answered.
+    const withViews = [...features, features[0]!, features[1]!];
+    const views = [...truth, truth[0]!, truth[1]!];
+    const train = [...split.train, 24, 25];
+    const before = tf.memory().numTensors;
+    const answers = await outOfFold(withViews, views, 2, { train, val: split.val }, 24, { ...DEFAULT_TRAIN_OPTIONS, learningRate: 0.05 }, 30);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(answers.map((a) => a.index)).toEqual(split.train);
+    const stray = answers.find((a) => a.index === 3)!;
+    expect(stray.probabilities[0]).toBeGreaterThan(0.5);
+  });
+});
 
 describe('stratified, seeded split', () => {
   it('holds out the same share of every class, the same way for the same seed', () => {
