@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -19,5 +19,54 @@ describe('docs/ARCHITECTURE.md', () => {
     const tools = [...read('package.json').matchAll(/tsx tools\/(\w+)\.ts/g)].map((m) => m[1]!);
     expect(tools.length).toBeGreaterThan(0);
     expect(tools.filter((tool) => !new RegExp(`tools/ \\([^)]*\\b${tool}\\b`).test(doc))).toEqual([]);
+  });
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+/** Markdown links outside code, as [text](target). */
+function linksIn(markdown: string): string[] {
+  const prose = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+}
+
+const headingsOf = (markdown: string) => markdown.replace(/```[\s\S]*?```/g, '').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => anchorOf(l.replace(/^#+ /, '')));
+
+describe('the README and docs/', () => {
+  const pages = ['README.md', ...readdirSync(resolve(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+  it('fit the README on one screen: what Glimpse is, the two commands, what you can do, where to read more', () => {
+    const readme = read('README.md');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(60);
+    expect(readme.length).toBeLessThanOrEqual(4_000);
+    for (const heading of ['## Two commands', '## What you can do', '## Read more']) expect(readme).toContain(heading);
+  });
+
+  it('link only to files and headings that exist', () => {
+    const broken: string[] = [];
+    let checked = 0;
+    for (const page of pages) {
+      for (const link of linksIn(read(page))) {
+        if (/^[a-z]+:/i.test(link)) continue;
+        checked++;
+        const [path, anchor] = link.split('#') as [string, string | undefined];
+        const target = path ? relative(ROOT, resolve(ROOT, dirname(page), path)) : page;
+        if (!existsSync(resolve(ROOT, target))) broken.push(`${page}: ${link} (no ${target})`);
+        else if (anchor && target.endsWith('.md') && !headingsOf(read(target)).includes(anchor)) broken.push(`${page}: ${link} (no heading #${anchor} in ${target})`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it('link every page in docs/ from the README', () => {
+    const linked = linksIn(read('README.md')).map((l) => l.split('#')[0]);
+    expect(pages.filter((p) => p !== 'README.md' && !linked.includes(p))).toEqual([]);
   });
 });
