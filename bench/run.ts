@@ -10,6 +10,7 @@ import { freePort, startApp } from '../harness/app-server';
 import { median } from '../src/core/stats';
 import { benchTargets, PEERS, type JudgedTarget } from './targets';
 import { cameraMarkdown, measureCamera } from './camera';
+import { explainMarkdown, measureExplain } from './explain';
 import { measureTraining, trainingMarkdown } from './training';
 import { dirBytes, earlyBatch, startTiming, throughput, userWait, warmLatency, type EarlyBatch, type Latency, type Link, type StartTiming, type UserWait } from './measure';
 
@@ -337,10 +338,12 @@ Measures Glimpse (served by npm start) against a baseline page that runs the ful
       camera.push(await measureCamera(app.url, backend));
     }
     if (camera.length > 0) console.log(`\n${cameraMarkdown(camera)}`);
+    const explain = smoke ? [] : (console.error('explain'), await measureExplain(app.url));
+    if (explain.length > 0) console.log(`\n${explainMarkdown(explain)}`);
     const perClass = smoke ? 0 : Number(values.train);
     const training = perClass > 0 ? (console.error(`training on ${perClass * 3} photos`), await measureTraining(app.url, perClass)) : null;
     if (training) console.log(`\n${trainingMarkdown(training)}`);
-    if (values.json) writeFileSync(values.json, JSON.stringify({ ...report, camera, training }, null, 2));
+    if (values.json) writeFileSync(values.json, JSON.stringify({ ...report, camera, explain, training }, null, 2));
   } finally {
     baseline.close();
     await app.stop();
