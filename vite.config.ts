@@ -7,8 +7,8 @@ import { defineConfig, type UserConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { manifestFileSha256, modelPreloads } from './build/model-manifest.ts';
 import { pwaOptions } from './build/pwa.ts';
-import { metaContentSecurityPolicy } from './host/headers.ts';
-import { readSettings, type DeploySettings } from './host/settings.ts';
+import { metaContentSecurityPolicy } from './build/headers.ts';
+import { readSettings, type DeploySettings } from './build/deploy-settings.ts';
 
 export interface AppBuildOptions {
   outDir: string;

@@ -1,4 +1,4 @@
-import type { Pixels } from '../src/core/preprocess';
+import type { Pixels } from '../src/core/model-input';
 import type { Prediction } from '../src/core/predictions';
 
 /**

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '../host/serve';
-import { DEFAULT_SETTINGS } from '../host/settings';
+import { DEFAULT_SETTINGS } from '../build/deploy-settings';
 import { launch } from '../harness/browser';
 import { freePort, startApp } from '../harness/app-server';
 import { median } from '../src/core/stats';

@@ -4,10 +4,10 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import { manifestFileSha256, writeModelManifest } from './model-manifest';
-import { readSettings, type DeploySettings } from '../host/settings';
-import { renderHeadersFile, siteRoutes } from '../host/static-hosts';
+import { readSettings, type DeploySettings } from './deploy-settings';
+import { renderHeadersFile, siteRoutes } from './static-hosts';
 import { appConfig } from '../vite.config';
-import { prepareImport } from '../workers/model-import';
+import { prepareImport } from '../model/model-import';
 import { readModelSource } from './model-source';
 
 export const SETTINGS_STAMP = '.glimpse-settings.json';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { importable, type ImportFile } from '../workers/model-import';
+import { importable, type ImportFile } from '../model/model-import';
 
 /**
  * A model the user points a tool at (a folder, with subfolders such as a Hugging Face

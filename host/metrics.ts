@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { EMBED_HELPER, EMBED_PAGE } from './headers';
+import { EMBED_HELPER, EMBED_PAGE } from '../build/headers';
 
 /**
  * What an operator of the static host can watch: requests, latency, bytes and model downloads.

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DOCKER_PATHS, renderNginxConf } from './nginx';
-import { readSettings } from './settings';
+import { readSettings } from '../build/deploy-settings';
 
 const { values } = parseArgs({
   options: {

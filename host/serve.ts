@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import serveStatic from 'serve-static';
-import { headersFor } from './headers';
+import { headersFor } from '../build/headers';
 import type { Served } from './metrics';
-import type { DeploySettings } from './settings';
+import type { DeploySettings } from '../build/deploy-settings';
 
 export interface HostOptions {
   dir: string;

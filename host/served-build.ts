@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { buildStamp, SETTINGS_STAMP, type ModelSources } from '../build/app';
-import type { DeploySettings } from './settings';
+import type { DeploySettings } from '../build/deploy-settings';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SOURCES = ['src', 'workers', 'public', 'host', 'build', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];

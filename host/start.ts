@@ -5,7 +5,7 @@ import { buildApp, releaseLabel } from '../build/app';
 import { createHostMetrics, metricsPort, serveMetrics } from './metrics';
 import { serve } from './serve';
 import { describeServed, isStale, lastBuildSources, modelSources } from './served-build';
-import { readSettings } from './settings';
+import { readSettings } from '../build/deploy-settings';
 
 const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: join(resolve(import.meta.dirname, '..'), 'dist') } } });
 const dist = resolve(values['out-dir']);

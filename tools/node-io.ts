@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { WHOLE_IMAGE, viewRect, type ImageView } from '../src/core/augmentation';
-import type { Pixels } from '../src/core/preprocess';
+import type { Pixels } from '../src/core/model-input';
 import { downscaleTarget } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 

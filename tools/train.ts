@@ -5,14 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { trainingViews } from '../src/core/augmentation';
 import { isImageFileName } from '../src/core/image-files';
 import { laterDuplicates, sha256 } from '../src/core/duplicates';
-import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, trainHead, validationReport, type TrainOptions } from '../src/core/training';
+import { collectFeatures, DEFAULT_TRAIN_OPTIONS, stratifiedSplit, type TrainOptions } from '../model/training';
+import { trainClassifier } from '../model/train-recipe';
 import { writeModelManifest } from '../build/model-manifest';
-import { combineWithHead } from '../workers/trained-model';
 import { decodeImageFile } from './node-io';
 import { loadModelDir, nodeEngine, tfjsOnly } from './node-model';
-import { fitNearest, NONE_OF_THESE } from '../src/core/nearest-neighbour';
-import type { TfjsModelFiles } from '../workers/model-files';
-import { fitTemperature } from '../src/core/calibration';
+import { NONE_OF_THESE } from '../src/core/nearest-neighbour';
 
 const defaults = DEFAULT_TRAIN_OPTIONS;
 const HELP = `npm run train -- --images <dir> --out <dir> [--epochs ${defaults.epochs}] [--lr ${defaults.learningRate}] [--batch ${defaults.batchSize}] [--val ${defaults.validation}] [--seed ${defaults.seed}] [--hidden ${defaults.hidden}] [--flip] [--crop-jitter] [--nearest] [--base public/model]
@@ -57,37 +55,24 @@ export async function runTraining(o: TrainCliOptions, log: (line: string) => voi
   engine.dispose();
   const featureSeconds = (performance.now() - started) / 1000;
   log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); ${features.length} feature vectors at ${(features.length / featureSeconds).toFixed(1)} images/s`);
-  if (nearest) return writeNearest(o, base, features, truth, classes, log);
-  // The head trains on the plain CPU backend, which has every gradient kernel.
-  await tf.setBackend('cpu');
-  log(`split (seed ${o.seed}): ${split.train.length} to train${features.length > items.length ? ' (with augmented views)' : ''}, ${split.val.length} to validate`);
+  if (!nearest) {
+    // The head trains on the plain CPU backend, which has every gradient kernel.
+    await tf.setBackend('cpu');
+    log(`split (seed ${o.seed}): ${split.train.length} to train${features.length > items.length ? ' (with augmented views)' : ''}, ${split.val.length} to validate`);
+  }
   const trainingStarted = performance.now();
-  const head = await trainHead(features, truth, classes.length, split, o, (e) =>
-    log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
-  );
-  const trainingMs = performance.now() - trainingStarted;
-  const report = validationReport(head.valProbabilities, truth, split.val, classes);
-  log(`\n${head.history.length} epochs in ${trainingMs.toFixed(0)} ms; best epoch ${head.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
-  for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
-  const { perClass: _, confusion: __, ...summary } = report;
-  // The validation split calibrates the head's confidence too, as in the app.
-  const temperature = head.valProbabilities.length > 0 ? fitTemperature(head.valProbabilities, split.val.map((i) => truth[i]!)) : undefined;
-  if (temperature) log(`temperature ${temperature.toFixed(4)} (fitted on the validation split; kept in metadata.json)`);
-  const files = combineWithHead(base.artifacts, base.spec, head, { name: `trained: ${classes.join(', ')}`.slice(0, 80), labels: classes, options: o, validation: summary, baseModel: base.spec.name, ...(temperature ? { temperature } : {}) });
-  await writeModel(o, files);
-  log(`\nwrote ${o.out}`);
-  return { valAccuracy: report.top1 };
-}
-
-/** Few-shot: nearest neighbour on the features, checked by leave-one-out, written as the same kind of graph model. */
-async function writeNearest(o: TrainCliOptions, base: TfjsModelFiles, features: Float32Array[], truth: number[], classes: string[], log: (line: string) => void): Promise<{ valAccuracy: number }> {
-  const fit = fitNearest(features, truth, classes.length);
-  const report = validationReport(fit.probabilities.map((p) => p.subarray(0, classes.length)), truth, truth.map((_, i) => i), classes);
-  log(`nearest neighbour on ${truth.length} photos: leave-one-out accuracy ${report.top1}; "${NONE_OF_THESE}" below cosine similarity ${fit.head.threshold.toFixed(3)}`);
-  const { perClass: _, confusion: __, ...summary } = report;
-  const examples = classes.map((_c, c) => truth.filter((t) => t === c).length);
-  const files = combineWithHead(base.artifacts, base.spec, fit.head, { name: `nearest: ${classes.join(', ')}`.slice(0, 80), labels: [...classes, NONE_OF_THESE], options: o, validation: summary, baseModel: base.spec.name, examples });
-  await writeModel(o, files);
+  const result = await trainClassifier(base, features, truth, split, items.length, classes, o, {
+    onEpoch: (e) => log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
+  });
+  const { report } = result;
+  if (nearest) {
+    log(`nearest neighbour on ${truth.length} photos: leave-one-out accuracy ${report.top1}; "${NONE_OF_THESE}" below cosine similarity ${result.threshold!.toFixed(3)}`);
+  } else {
+    log(`\n${result.history.length} epochs in ${(performance.now() - trainingStarted).toFixed(0)} ms; best epoch ${result.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
+    for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
+    if (result.temperature) log(`temperature ${result.temperature.toFixed(4)} (fitted on the validation split; kept in metadata.json)`);
+  }
+  await writeModel(o, result.files());
   log(`\nwrote ${o.out}`);
   return { valAccuracy: report.top1 };
 }

@@ -5,9 +5,9 @@ import { BUILTIN_MODEL, TRAINED_SOURCE, TRIAL_MODEL, type ClassifyResult, type F
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
-import type { HeadStorage } from './trained-model';
-import type { PreparedModel } from './model-import';
-import { labelsFor, NUMBERED_NOTE } from './label-files';
+import type { HeadStorage } from '../model/trained-model';
+import type { PreparedModel } from '../model/model-import';
+import { labelsFor, NUMBERED_NOTE } from '../model/label-files';
 import { MANIFEST_FILE, modelFileUrl, sha256Hex, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { compareRuntimes, probeImages, trialModel, type RuntimeCheck } from '../src/core/model-trial';
@@ -15,17 +15,18 @@ import { classProbabilities } from '../src/core/predictions';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine, tfjsBackend, tfjsBytesOutsideWasm, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from './engine';
+import { Engine, tfjsBackend, tfjsBytesOutsideWasm, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from '../model/engine';
 import { PortRunWatch } from './run-watch';
-import { fetchModelFiles, type ModelFiles } from './model-files';
+import { fetchModelFiles, type ModelFiles } from '../model/model-files';
 import { keep } from './kept-files';
 import { startLiteRtDownload } from './litert-wasm';
-import { activeModel, deleteModel as deleteStored, listModels, recordFetcher, saveModel, setActiveModel, storedFetcher, storedFiles, withManifest } from './model-store';
+import { activeModel, deleteModel as deleteStored, listModels, saveModel, setActiveModel, storedFetcher, storedFiles } from './model-store';
+import { recordFetcher, withManifest } from '../model/model-records';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
 import type { Heatmap } from '../src/core/occlusion';
 import { storedTemperature, storeTemperature } from './calibration-store';
-import { fitTemperature, isTemperature, TEMPERATURE_RANGE } from '../src/core/calibration';
+import { isTemperature, TEMPERATURE_RANGE } from '../src/core/calibration';
 import { trainingViews, viewKey } from '../src/core/augmentation';
 
 /**
@@ -414,11 +415,7 @@ async function train(
   stopTraining = false;
   const started = performance.now();
   const images = staged;
-  const [{ collectFeatures, stratifiedSplit, trainHead, outOfFold, validationReport, reviewOf }, { combineWithHead }, { fitNearest, NONE_OF_THESE }] = await Promise.all([
-    import('../src/core/training'),
-    import('./trained-model'),
-    import('../src/core/nearest-neighbour'),
-  ]);
+  const [{ collectFeatures, stratifiedSplit }, { trainClassifier }] = await Promise.all([import('../model/training'), import('../model/train-recipe')]);
   const labels = [...new Set(images.map((i) => i.label))].sort();
   if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
   const source = await featureEngine();
@@ -495,40 +492,14 @@ async function train(
   if (new Set(split.train.map((i) => truth[i])).size < 2) throw new BadRequestError('training needs images of at least two classes');
   const featuresMs = performance.now() - started;
   const common = { labels, features: { total, computed, ...featureCache.reused }, keys };
-  if (nearest) {
-    const kept = split.train;
-    const fit = fitNearest(kept.map((i) => features[i]!), kept.map((i) => truth[i]!), labels.length);
-    const classOnly = fit.probabilities.map((p) => p.subarray(0, labels.length));
-    const report = validationReport(classOnly, truth, kept, labels);
-    const name = `nearest: ${labels.join(', ')}`.slice(0, 80);
-    const examples = labels.map((_, c) => kept.filter((i) => truth[i] === c).length);
-    const info = { name, labels: [...labels, NONE_OF_THESE], options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name, examples };
-    const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, fit.head, info, storage);
-    trained = { files: rebuild('float32'), name, labels: info.labels, rebuild };
-    return { ...common, method: 'nearest', split: { train: kept.length, val: kept.length }, history: [], bestEpoch: 0, valAccuracy: report.top1, report, name, review: reviewOf(kept, classOnly, 'training'), timing: { featuresMs, totalMs: performance.now() - started } };
-  }
-  const head = await trainHead(features, truth, labels.length, split, settings, (figures) => onProgress({ phase: 'training', ...figures }), () => !stopTraining);
-  const folds = await outOfFold(features, truth, labels.length, split, images.length, settings, head.bestEpoch, () => !stopTraining);
-  const report = validationReport(head.valProbabilities, truth, split.val, labels);
-  const name = `trained: ${labels.join(', ')}`.slice(0, 80);
-  // The validation split calibrates the new head's confidence too (a temperature), where there is one.
-  const valTruth = split.val.map((i) => truth[i]!);
-  const temperature = head.valProbabilities.length > 0 ? fitTemperature(head.valProbabilities, valTruth) : undefined;
-  const info = { name, labels, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: source.files.spec.name, ...(temperature ? { temperature } : {}) };
-  const rebuild = (storage: HeadStorage) => combineWithHead(base.artifacts, base.spec, head, info, storage);
-  trained = { files: rebuild('float32'), name, labels, rebuild };
-  return {
-    ...common,
-    method: 'head',
-    split: { train: split.train.length, val: split.val.length },
-    history: head.history,
-    bestEpoch: head.bestEpoch,
-    valAccuracy: report.top1,
-    report,
-    name,
-    review: [...reviewOf(split.val, head.valProbabilities, 'validation'), ...reviewOf(folds.map((f) => f.index), folds.map((f) => f.probabilities), 'training')],
-    timing: { featuresMs, totalMs: performance.now() - started },
-  };
+  const result = await trainClassifier(base, features, truth, split, images.length, labels, settings, {
+    onEpoch: (figures) => onProgress({ phase: 'training', ...figures }),
+    keepGoing: () => !stopTraining,
+    reviewTraining: true,
+  });
+  trained = { files: result.files('float32'), name: result.name, labels: result.labels, rebuild: result.files };
+  const { method, split: sizes, history, bestEpoch, report, name, review } = result;
+  return { ...common, method, split: sizes, history, bestEpoch, valAccuracy: report.top1, report, name, review, timing: { featuresMs, totalMs: performance.now() - started } };
 }
 
 /** Forgets the training features kept in memory and on this device. */

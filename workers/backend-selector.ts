@@ -1,5 +1,5 @@
 import { ModelLoadError } from '../src/core/errors';
-import { CANDIDATE_WARM_RUNS, fastest, PAIRED_RUNS, skippedByProbe, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from './backend-choice';
+import { CANDIDATE_WARM_RUNS, fastest, PAIRED_RUNS, skippedByProbe, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../model/backend-choice';
 import { median } from '../src/core/stats';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from '../src/core/backends';
 

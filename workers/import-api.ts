@@ -4,9 +4,9 @@ import { ONNX_FILE } from '../src/core/model-manifest';
 import { TRIAL_MODEL } from '../src/core/classifier-types';
 import { trialModel } from '../src/core/model-trial';
 import { PortRunWatch } from './run-watch';
-import { WatchedRunner } from './watched-runner';
-import { importable, prepareImport, type PreparedModel } from './model-import';
-import type { ImportOptions } from './onnx-import';
+import { WatchedRunner } from '../model/watched-runner';
+import { importable, prepareImport, type PreparedModel } from '../model/model-import';
+import type { ImportOptions } from '../model/onnx-import';
 
 /**
  * The import worker's API: a user's model files read, checked and converted into Glimpse's

@@ -1,4 +1,4 @@
-import { evictCached } from './cache-repair';
+import { evictCached } from '../model/cache-repair';
 
 /**
  * The cache the service worker answers LiteRT's wasm and .tflite files from (workers/sw.ts).

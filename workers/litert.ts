@@ -7,12 +7,12 @@ import { sha256Hex } from '../src/core/model-manifest';
 import { median } from '../src/core/stats';
 import { inputChannels, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
-import { blankImage, type Pixels } from '../src/core/preprocess';
+import { blankImage, type Pixels } from '../src/core/model-input';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
-import { repairing } from './cache-repair';
+import { repairing } from '../model/cache-repair';
 import { keep } from './kept-files';
 import { liteRtThreads, SINGLE_WASM, takeEarlyDownload } from './litert-wasm';
-import type { Runner } from './engine';
+import type { Runner } from '../model/engine';
 
 type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
 

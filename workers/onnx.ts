@@ -6,9 +6,9 @@ import { BackendUnavailableError, ModelIntegrityError } from '../src/core/errors
 import type { OnnxBackend } from '../src/core/backends';
 import { sha256Hex } from '../src/core/model-manifest';
 import type { ModelSpec } from '../src/core/model-spec';
-import { repairing } from './cache-repair';
+import { repairing } from '../model/cache-repair';
 import { keep } from './kept-files';
-import { OnnxRunner, onnxError } from './onnx-runner';
+import { OnnxRunner, onnxError } from '../model/onnx-runner';
 
 /**
  * ONNX Runtime Web, loaded only when an ONNX model runs. Its plain WASM build serves

@@ -1,5 +1,5 @@
 import { WHOLE_IMAGE, viewRect, type ImageView } from '../src/core/augmentation';
-import type { Pixels } from '../src/core/preprocess';
+import type { Pixels } from '../src/core/model-input';
 import { downscaleTarget } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 

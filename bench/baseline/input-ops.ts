@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cropBox } from '../../src/core/model-input';
 import type { ModelSpec } from '../../src/core/model-spec';
-import type { Pixels } from '../../src/core/preprocess';
+import type { Pixels } from '../../src/core/model-input';
 
 /**
  * The model's input made with tfjs ops, as a tfjs page does it: the whole photo as a

@@ -1,6 +1,6 @@
 /** Values vite.config.ts defines at build time. */
 
-/** The embed allow-list the build was made for (GLIMPSE_EMBED_ORIGINS, see host/settings.ts). */
+/** The embed allow-list the build was made for (GLIMPSE_EMBED_ORIGINS, see build/deploy-settings.ts). */
 declare const __GLIMPSE_EMBED_ORIGINS__: '*' | string[];
 /** The other models the site ships (public/models/catalogue.json, written by the build). */
 declare const __GLIMPSE_SHIPPED_MODELS__: { id: string; name: string; classes: number; manifestSha256: string }[];

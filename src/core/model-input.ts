@@ -29,7 +29,6 @@ export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout' | 'color
 
 /** ITU-R BT.601 luma weights, as PIL's "L" mode and OpenCV's RGB2GRAY use. */
 const LUMA = [0.299, 0.587, 0.114] as const;
-import type { Pixels } from './preprocess';
 
 /** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
 export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>): [number, number, number, number] {
@@ -115,4 +114,18 @@ export function modelInput(
     }
   }
   return out;
+}
+
+/** Decoded pixels, row-major, 3 (RGB) or 4 (RGBA, alpha already flattened) channels per pixel. */
+export interface Pixels {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+/** A black image of the model's input size, RGBA: what warm-up and timing runs classify. */
+export function blankImage(spec: Pick<ModelSpec, 'inputSize'>): Pixels {
+  const [height, width] = spec.inputSize;
+  return { data: new Uint8ClampedArray(height * width * 4), width, height, channels: 4 };
 }

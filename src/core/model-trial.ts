@@ -1,6 +1,6 @@
 import { ModelFormatError } from './errors';
 import { checkOutputCount, type ModelSpec } from './model-spec';
-import type { Pixels } from './preprocess';
+import type { Pixels } from './model-input';
 import { seededRandom } from './stats';
 
 /**

@@ -1,6 +1,6 @@
 import { CancelledError } from './errors';
 import type { ModelSpec } from './model-spec';
-import type { Pixels } from './preprocess';
+import type { Pixels } from './model-input';
 
 /**
  * Occlusion sensitivity (Zeiler & Fergus, 2014): where the model looked is where hiding a patch

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../core/errors';
 import type { Prediction } from '../core/predictions';
-import { isFrameMessage, PROTOCOL_VERSION, type EmbedImage, type EmbedModel, type FrameMessage, type HostMessage } from '../lib/embed/protocol';
+import { isFrameMessage, PROTOCOL_VERSION, type EmbedImage, type EmbedModel, type FrameMessage, type HostMessage } from '../core/embed-protocol';
 
 /**
  * embed.js: what a host page loads from the Glimpse site to put the classifier in an

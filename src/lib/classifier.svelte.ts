@@ -5,8 +5,8 @@ import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type ImportStep, type 
 import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
-import type { PreparedModel } from '../../workers/model-import';
-import type { ImportOptions } from '../../workers/onnx-import';
+import type { PreparedModel } from '../../model/model-import';
+import type { ImportOptions } from '../../model/onnx-import';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';

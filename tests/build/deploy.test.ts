@@ -3,10 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { headersFor, metaContentSecurityPolicy } from '../../host/headers';
+import { headersFor, metaContentSecurityPolicy } from '../../build/headers';
 import { HEALTH_PATH, renderNginxConf } from '../../host/nginx';
-import { DEFAULT_SETTINGS } from '../../host/settings';
-import { renderFirebaseJson, renderHeadersFile, renderVercelJson, siteRoutes, type Route } from '../../host/static-hosts';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
+import { renderFirebaseJson, renderHeadersFile, renderVercelJson, siteRoutes, type Route } from '../../build/static-hosts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist');
@@ -14,7 +14,7 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const expected = (route: Route) => headersFor(route.path, DEFAULT_SETTINGS);
 type Header = { key: string; value: string };
 
-describe('static-host header files (generated from host/headers.ts)', () => {
+describe('static-host header files (generated from build/headers.ts)', () => {
   const routes = siteRoutes(DIST);
 
   it('are the committed ones, and the build ships _headers (regenerate with npm run deploy-configs)', () => {

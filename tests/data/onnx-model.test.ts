@@ -8,7 +8,7 @@ import { openPage } from '../../harness/browser';
 import { modelInput } from '../../src/core/model-input';
 import { runEval } from '../../tools/eval';
 import { decodeImageFile } from '../../tools/node-io';
-import { prepareImport } from '../../workers/model-import';
+import { prepareImport } from '../../model/model-import';
 import { classify, shownPredictions, waitReady } from '../e2e/app';
 import { requireShared, SAMPLE_1000, SHARED, sampleFiles } from './shared';
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
-import { prepareImport } from '../../workers/model-import';
+import { prepareImport } from '../../model/model-import';
 import { classify, FIXTURES, shownPredictions, waitReady } from '../e2e/app';
 import { requireShared, SHARED } from './shared';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_TRAIN_OPTIONS, trainHead } from '../../src/core/training';
+import { DEFAULT_TRAIN_OPTIONS, trainHead } from '../../model/training';
 import { fitNearest, nearestProbabilities } from '../../src/core/nearest-neighbour';
 import { seededRandom } from '../../src/core/stats';
 import { decodeImageFile } from '../../tools/node-io';

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../host/serve';
-import { DEFAULT_SETTINGS } from '../../host/settings';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 import { freePort, startApp } from '../../harness/app-server';
 import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';

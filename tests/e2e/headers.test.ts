@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { headersFor } from '../../host/headers';
+import { headersFor } from '../../build/headers';
 import { HEALTH_PATH, renderNginxConf } from '../../host/nginx';
-import { DEFAULT_SETTINGS } from '../../host/settings';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 import { connect } from 'node:net';
 import { rawRequest } from '../helpers/http-fuzz';
 import { freePort } from '../../harness/app-server';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startApp } from '../../harness/app-server';
 import { renderNginxConf } from '../../host/nginx';
-import { DEFAULT_SETTINGS } from '../../host/settings';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 import { readyPage } from './app';
 
 /**

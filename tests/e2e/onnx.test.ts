@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage } from '../../harness/browser';
 import { modelInput } from '../../src/core/model-input';
-import { prepareImport } from '../../workers/model-import';
+import { prepareImport } from '../../model/model-import';
 import { classify, FIXTURES, installed, shownPredictions, waitReady } from './app';
 import { labelledVariants } from '../../harness/labelled-photos';
 import { huggingFaceFiles, tinyExternalData, tinyOnnx } from '../helpers/onnx-files';

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { serve } from '../../host/serve';
-import { DEFAULT_SETTINGS } from '../../host/settings';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 import { openPage } from '../../harness/browser';
 import { classify, FIXTURES, installed, shownPredictions, waitReady } from './app';
 import { freePort } from '../../harness/app-server';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { TfjsModelFiles } from '../../workers/model-files';
+import type { TfjsModelFiles } from '../../model/model-files';
 import { loadModelDir, tfjsOnly } from '../../tools/node-model';
 
 export { nodeActivate } from '../../tools/node-model';

@@ -1,4 +1,4 @@
-import { crc32 } from '../../workers/zip-reader';
+import { crc32 } from '../../model/zip-reader';
 
 /**
  * Zips built byte by byte, so a test can make the archives no zip tool would: directory

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuProbe } from '../../src/core/backends';
 import { median } from '../../src/core/stats';
-import { fallbackOrder, fastest, skippedByProbe, trialCandidates } from '../../workers/backend-choice';
+import { fallbackOrder, fastest, skippedByProbe, trialCandidates } from '../../model/backend-choice';
 
 const swiftshader: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },

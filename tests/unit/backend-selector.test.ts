@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendChoice, BackendName, GpuProbe } from '../../src/core/backends';
 import { BackendSelector, type ChoiceMemory, type SelectableEngine } from '../../workers/backend-selector';
-import { CANDIDATE_WARM_RUNS, fallbackOrder, PAIRED_RUNS, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../workers/backend-choice';
+import { CANDIDATE_WARM_RUNS, fallbackOrder, PAIRED_RUNS, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../model/backend-choice';
 
 const NO_GPU: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },

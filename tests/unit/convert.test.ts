@@ -9,10 +9,10 @@ import { decodeImageFile } from '../../tools/node-io';
 import { loadModelDir, nodeEngine } from '../../tools/node-model';
 import { FIXTURES, MODEL_DIR, nodeActivate } from '../helpers/model';
 import { tinyTflite } from '../helpers/tflite-files';
-import { prepareImport } from '../../workers/model-import';
-import { fetchModelFiles } from '../../workers/model-files';
-import { recordFetcher, withManifest } from '../../workers/model-store';
-import { Engine } from '../../workers/engine';
+import { prepareImport } from '../../model/model-import';
+import { fetchModelFiles } from '../../model/model-files';
+import { recordFetcher, withManifest } from '../../model/model-records';
+import { Engine } from '../../model/engine';
 
 const TFLITE = resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite');
 const labels = JSON.parse(readFileSync(join(MODEL_DIR, 'labels.json'), 'utf8')) as string[];

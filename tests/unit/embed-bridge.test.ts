@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { LoadProgress } from '../../src/core/classifier-types';
 import { startBridge, type BridgeClassifier } from '../../src/lib/embed/bridge';
-import { EMBED_LIMITS, parseHostMessage, type FrameMessage } from '../../src/lib/embed/protocol';
+import { EMBED_LIMITS, parseHostMessage, type FrameMessage } from '../../src/core/embed-protocol';
 
 describe('parseHostMessage', () => {
   it('returns null for anything that is not a Glimpse request', () => {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { Engine, MAX_PENDING } from '../../workers/engine';
-import type { ModelFiles } from '../../workers/model-files';
+import { Engine, MAX_PENDING } from '../../model/engine';
+import type { ModelFiles } from '../../model/model-files';
 import { decodeImageFile } from '../../tools/node-io';
 import { EXPECTED_TOP1, FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostMetrics, metricsPort, modelDownloaded, routeOf, ROUTES, serveMetrics, shippedModels, type HostMetrics } from '../../host/metrics';
 import { serve } from '../../host/serve';
-import { DEFAULT_SETTINGS } from '../../host/settings';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 import { seededRandom } from '../../src/core/stats';
 import { randomRequest, rawRequest } from '../helpers/http-fuzz';
 

@@ -36,19 +36,34 @@ const all = (...dirs: string[]) => dirs.flatMap(sources).flatMap(importsOf);
 const under = (prefixes: string[]) => (i: Import) => prefixes.some((p) => i.target === p || i.target.startsWith(`${p}/`));
 const show = (i: Import) => `${i.from} → ${i.target}`;
 
+const ENGINES = ['@tensorflow/', 'onnxruntime-', '@litertjs/'];
+const engine = (i: Import) => ENGINES.some((e) => i.target.startsWith(e));
+
 describe('layering', () => {
-  it('the page imports the worker only as types (a value import would pull tfjs into the page bundle)', () => {
-    expect(all('src').filter((i) => under(['workers'])(i) && !i.typeOnly).map(show)).toEqual([]);
-    const page = all('src').filter((i) => !i.from.startsWith('src/core/'));
-    expect(page.filter((i) => i.target.startsWith('@tensorflow/') || ['src/core/preprocess', 'src/core/training'].includes(i.target)).map(show)).toEqual([]);
+  it('the page imports the worker only as types (a value import would pull tfjs into the page bundle), and no engine', () => {
+    expect(all('src').filter((i) => under(['workers', 'model'])(i) && !i.typeOnly).map(show)).toEqual([]);
+    expect(all('src').filter((i) => engine(i) && !i.typeOnly).map(show)).toEqual([]);
   });
 
-  it('src/core is environment-neutral: it imports nothing of the page, the worker or Node', () => {
-    expect(all('src/core').filter((i) => under(['src/lib', 'src/components', 'workers', 'host', 'build', 'tools', 'bench', 'harness', 'tests'])(i) || i.target.startsWith('node:')).map(show)).toEqual([]);
+  it('src/core is pure logic: it imports nothing of the page, the worker, the model code or Node, and no engine', () => {
+    expect(all('src/core').filter((i) => under(['src/lib', 'src/components', 'workers', 'model', 'host', 'build', 'tools', 'bench', 'harness', 'tests'])(i) || i.target.startsWith('node:')).map(show)).toEqual([]);
+    expect(all('src/core').filter(engine).map(show)).toEqual([]);
+  });
+
+  it('model/ (shared by the worker and the Node tools) imports no worker, page, Node or tool code', () => {
+    expect(all('model').filter((i) => under(['workers', 'src/lib', 'src/components', 'host', 'build', 'tools', 'bench', 'harness', 'tests'])(i) || i.target.startsWith('node:')).map(show)).toEqual([]);
+  });
+
+  it('nothing outside workers/ imports it except as types: the tools, the build and the benchmark use model/', () => {
+    expect(all('src', 'model', 'tools', 'build', 'host', 'bench', 'harness').filter((i) => under(['workers'])(i) && !i.typeOnly).map(show)).toEqual([]);
   });
 
   it('the worker does not import page code', () => {
     expect(all('workers').filter(under(['src/lib', 'src/components', 'src/App.svelte'])).map(show)).toEqual([]);
+  });
+
+  it('host/ (serving) builds on build/ (the site, its headers and settings), never the other way', () => {
+    expect(all('build').filter(under(['host'])).map(show)).toEqual([]);
   });
 
   it('the tools do not import the host, and the benchmark does not import the tests', () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, manifestVersion, sha256Hex, shardNames, type ModelManifest } from '../../src/core/model-manifest';
-import { fetchModelFiles } from '../../workers/model-files';
+import { fetchModelFiles } from '../../model/model-files';
 import { modelManifest } from '../../build/model-manifest';
 import { MODEL_DIR } from '../helpers/model';
 

@@ -4,7 +4,7 @@ import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isErrorName } from '../../src/core/errors';
 import { readTflite } from '../../src/core/tflite/reader';
-import { prepareImport, type ImportFile } from '../../workers/model-import';
+import { prepareImport, type ImportFile } from '../../model/model-import';
 import { FIXTURES } from '../helpers/model';
 import { teachableMachineExport } from '../helpers/teachable-machine';
 import { fieldPlaces, tinyTflite, type FieldPlace } from '../helpers/tflite-files';

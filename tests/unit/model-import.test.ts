@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fetchModelFiles } from '../../workers/model-files';
-import { importable, prepareImport, type ImportFile } from '../../workers/model-import';
-import { recordFetcher, withManifest } from '../../workers/model-store';
-import { Engine } from '../../workers/engine';
+import { fetchModelFiles } from '../../model/model-files';
+import { importable, prepareImport, type ImportFile } from '../../model/model-import';
+import { recordFetcher, withManifest } from '../../model/model-records';
+import { Engine } from '../../model/engine';
 import { FIXTURES, MODEL_DIR, nodeActivate } from '../helpers/model';
 import { teachableMachineExport, TM_LABELS, TM_NAME } from '../helpers/teachable-machine';
 

@@ -4,9 +4,9 @@ import { isTemperature } from '../../src/core/calibration';
 import { checkTrialOutputs, probeImages, trialModel } from '../../src/core/model-trial';
 import { readOnnx } from '../../src/core/onnx-reader';
 import { parseMinConfidence } from '../../src/core/predictions';
-import { fetchModelFiles } from '../../workers/model-files';
-import { prepareImport, type ImportFile } from '../../workers/model-import';
-import { recordFetcher, withManifest } from '../../workers/model-store';
+import { fetchModelFiles } from '../../model/model-files';
+import { prepareImport, type ImportFile } from '../../model/model-import';
+import { recordFetcher, withManifest } from '../../model/model-records';
 import { nodeEngine, NODE_ORT_OPTIONS } from '../../tools/node-model';
 import { declaredOnnx, hostileOnnx, huggingFaceFiles, nestedIfOnnx, tinyOnnx } from '../helpers/onnx-files';
 

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LoadProgress } from '../../src/core/classifier-types';
 import { isMinConfidence, isSure } from '../../src/core/predictions';
 import { startBridge, type BridgeClassifier } from '../../src/lib/embed/bridge';
-import { parseHostMessage, type FrameMessage } from '../../src/lib/embed/protocol';
+import { parseHostMessage, type FrameMessage } from '../../src/core/embed-protocol';
 import { resultsToCsv, resultsToJson } from '../../src/lib/export-results';
 import { minConfidenceFromUrl } from '../../src/lib/url-options';
 import type { ImageResult } from '../../src/lib/batch.svelte';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { HEATMAP_CELLS, occlusionMap, seenRegion } from '../../src/core/occlusion';
-import type { Pixels } from '../../src/core/preprocess';
+import type { Pixels } from '../../src/core/model-input';
 import { nodeEngine } from '../../tools/node-model';
 import { EXPECTED_TOP1, FIXTURES, loadShippedModel } from '../helpers/model';
 

@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/core/model-spec';
 import { cropBox } from '../../src/core/model-input';
-import { toInputTensor, type Pixels } from '../../src/core/preprocess';
+import { toInputTensor } from '../../model/preprocess';
+import type { Pixels } from '../../src/core/model-input';
 import { downscaleTarget } from '../../src/core/model-input';
 
 const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], fit: 'crop', centralCrop: 0.875, layout: 'nhwc', outputIsLogits: false, classOffset: 0 };

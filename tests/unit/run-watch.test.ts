@@ -4,8 +4,8 @@ import { browserMemoryBound, nodeMemoryBound, RUN_BUDGET_FACTOR, RUN_CEILING_MS,
 import { RunWatchdog, stoppedError, trialError, type Trip } from '../../src/lib/run-watchdog';
 import { PortRunWatch } from '../../workers/run-watch';
 import { trackWasmHeaps, wasmHeapBytes } from '../../workers/wasm-heaps';
-import { WatchedRunner } from '../../workers/watched-runner';
-import type { Runner } from '../../workers/engine';
+import { WatchedRunner } from '../../model/watched-runner';
+import type { Runner } from '../../model/engine';
 
 const GIB = 1024 ** 3;
 /** `(module (memory (export "memory") 1))`: one 64 KiB page, exported. */

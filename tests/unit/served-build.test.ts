@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildStamp, SETTINGS_STAMP } from '../../build/app';
 import { isStale, lastBuildSources, modelSources } from '../../host/served-build';
-import { DEFAULT_SETTINGS } from '../../host/settings';
+import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 
 /** A dist/ whose stamp says it was built for `model` and `models`, newer than every source. */
 function builtDist(model?: string, models?: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOrigins, readSettings } from '../../host/settings';
+import { parseOrigins, readSettings } from '../../build/deploy-settings';
 
 describe('deploy settings', () => {
   it('reads the embed allow-list as origins', () => {

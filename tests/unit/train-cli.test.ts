@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_OPTIONS } from '../../src/core/training';
+import { DEFAULT_TRAIN_OPTIONS } from '../../model/training';
 import { runTraining } from '../../tools/train';
 import { labelledVariants } from '../../harness/labelled-photos';
 import { FIXTURES } from '../helpers/model';

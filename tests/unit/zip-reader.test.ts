@@ -1,6 +1,6 @@
 import { deflateSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { crc32, readZip } from '../../workers/zip-reader';
+import { crc32, readZip } from '../../model/zip-reader';
 import { rawZip, stored, type LocalEntry } from '../helpers/zip-files';
 
 const LIMITS = { maxEntries: 1000, maxBytes: 300 * 1024 * 1024 };

@@ -1,7 +1,7 @@
 import { errorCodeOf, type ErrorCode } from '../../core/errors';
 import type { ClassifyResult, LoadProgress } from '../../core/classifier-types';
 import { isSure } from '../../core/predictions';
-import { EMBED_LIMITS, parseHostMessage, type EmbedImage, type FrameMessage } from './protocol';
+import { EMBED_LIMITS, parseHostMessage, type EmbedImage, type FrameMessage } from '../../core/embed-protocol';
 
 declare global {
   interface Window {

@@ -1,4 +1,4 @@
-import type { DeploySettings } from './settings';
+import type { DeploySettings } from './deploy-settings';
 
 /**
  * The response headers Glimpse is served with, per path: the one source of truth for

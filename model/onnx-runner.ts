@@ -2,7 +2,7 @@ import type * as Ort from 'onnxruntime-common';
 import { ModelFormatError } from '../src/core/errors';
 import { inputShape, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
-import { blankImage, type Pixels } from '../src/core/preprocess';
+import { blankImage, type Pixels } from '../src/core/model-input';
 import type { Runner } from './engine';
 
 /** ONNX Runtime's own words on why a model will not load or run, kept short ("Could not find an implementation for Foo(1) node"). */

@@ -1,20 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputShape, modelInput } from './model-input';
-import type { ModelSpec } from './model-spec';
-
-/** Decoded pixels, row-major, 3 (RGB) or 4 (RGBA, alpha already flattened) channels per pixel. */
-export interface Pixels {
-  data: Uint8Array | Uint8ClampedArray;
-  width: number;
-  height: number;
-  channels: 3 | 4;
-}
-
-/** A black image of the model's input size, RGBA: what warm-up and timing runs classify. */
-export function blankImage(spec: Pick<ModelSpec, 'inputSize'>): Pixels {
-  const [height, width] = spec.inputSize;
-  return { data: new Uint8ClampedArray(height * width * 4), width, height, channels: 4 };
-}
+import { inputShape, modelInput, type Pixels } from '../src/core/model-input';
+import type { ModelSpec } from '../src/core/model-spec';
 
 /**
  * Pixels → the model's input batch ([1, H, W, 3], or [1, 3, H, W] for an NCHW model): central crop, bilinear resize and

@@ -1,5 +1,5 @@
 import { RunTimes, type RunWatch } from '../src/core/run-budget';
-import type { Pixels } from '../src/core/preprocess';
+import type { Pixels } from '../src/core/model-input';
 import type { Runner } from './engine';
 
 /** A runner whose every run is told to a watch, with a budget from its own recent runs. */

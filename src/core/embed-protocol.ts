@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../../core/errors';
-import { isMinConfidence, type Prediction } from '../../core/predictions';
+import type { ErrorCode } from './errors';
+import { isMinConfidence, type Prediction } from './predictions';
 
 /**
  * The postMessage protocol between a host page and /embed.html, version 1.

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { ImageView } from './augmentation';
-import { evaluate, type EvaluationReport } from './metrics';
-import { seededRandom } from './stats';
-import type { EpochFigures, ReviewEntry, TrainOptions } from './train-options';
+import type { ImageView } from '../src/core/augmentation';
+import { evaluate, type EvaluationReport } from '../src/core/metrics';
+import { seededRandom } from '../src/core/stats';
+import type { EpochFigures, ReviewEntry, TrainOptions } from '../src/core/train-options';
 
-export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from './train-options';
+export { DEFAULT_TRAIN_OPTIONS, type EpochFigures, type TrainOptions } from '../src/core/train-options';
 
 /**
  * Transfer learning on cached features: a stratified, seeded split and a dense softmax head

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec } from '../src/core/model-spec';
-import type { TrainedHead, TrainOptions } from '../src/core/training';
+import type { TrainedHead, TrainOptions } from './training';
 import type { EvaluationReport } from '../src/core/metrics';
 import type { NearestHead } from '../src/core/nearest-neighbour';
 import { quantize } from '../src/core/weight-encoding';

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { headersFor } from './headers';
-import type { DeploySettings } from './settings';
+import type { DeploySettings } from './deploy-settings';
 
 /**
  * Header files for static hosts that read them (Netlify and Cloudflare Pages `_headers`,
@@ -28,7 +28,7 @@ const headerList = (route: Route, settings: DeploySettings) => Object.entries(he
 
 export function renderHeadersFile(routes: readonly Route[], settings: DeploySettings): string {
   const blocks = routes.map((route) => [route.folder ? `${route.path}*` : route.path, ...headerList(route, settings).map(([name, value]) => `  ${name}: ${value}`)].join('\n'));
-  return `# Netlify / Cloudflare Pages headers, generated from host/headers.ts (npm run deploy-configs).\n${blocks.join('\n')}\n`;
+  return `# Netlify / Cloudflare Pages headers, generated from build/headers.ts (npm run deploy-configs).\n${blocks.join('\n')}\n`;
 }
 
 export function renderVercelJson(routes: readonly Route[], settings: DeploySettings): string {
