@@ -19,7 +19,10 @@ export interface AppBuildOptions {
   publicDir?: string;
 }
 
-const wasmSha256 = (file: string) => createHash('sha256').update(readFileSync(resolve(import.meta.dirname, 'node_modules', file))).digest('hex');
+const wasmSha256 = (file: string) =>
+  createHash('sha256')
+    .update(readFileSync(resolve(import.meta.dirname, 'node_modules', file)))
+    .digest('hex');
 
 /** The app's build, for the given options: `npm run build` (build/app.ts) passes them explicitly. */
 /** A licence template for one build's workers: every worker bundled so far, each package once, in a stable order. */
@@ -27,11 +30,19 @@ function workerNotices(): (packages: Dependency[]) => string {
   const byPackage = new Map<string, string>();
   return (packages) => {
     for (const p of packages) byPackage.set(`${p.name}@${p.version}`, p.text());
-    return [...byPackage].sort(([a], [b]) => a.localeCompare(b)).map(([, text]) => text).join('\n\n---\n\n');
+    return [...byPackage]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, text]) => text)
+      .join('\n\n---\n\n');
   };
 }
 
-export function appConfig({ outDir, settings, release, publicDir = resolve(import.meta.dirname, 'public') }: AppBuildOptions): UserConfig {
+export function appConfig({
+  outDir,
+  settings,
+  release,
+  publicDir = resolve(import.meta.dirname, 'public'),
+}: AppBuildOptions): UserConfig {
   const notices = workerNotices();
   // tfjs repeats its licence header in every module; the notices ship once, in licenses.md.
   const output = { comments: { legal: false } };
@@ -49,7 +60,11 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
       {
         name: 'glimpse-head-tags',
         transformIndexHtml: (_, { path }) => [
-          { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: metaContentSecurityPolicy(settings) }, injectTo: 'head-prepend' },
+          {
+            tag: 'meta',
+            attrs: { 'http-equiv': 'Content-Security-Policy', content: metaContentSecurityPolicy(settings) },
+            injectTo: 'head-prepend',
+          },
           ...(path === '/index.html' ? modelPreloads(resolve(publicDir, 'model')) : []),
         ],
       },
@@ -57,11 +72,23 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
     define: {
       __GLIMPSE_EMBED_ORIGINS__: JSON.stringify(settings.embedOrigins),
       __GLIMPSE_MODEL_MANIFEST_SHA256__: JSON.stringify(manifestFileSha256(resolve(publicDir, 'model'))),
-      __GLIMPSE_SHIPPED_MODELS__: JSON.stringify(existsSync(resolve(publicDir, 'models/catalogue.json')) ? JSON.parse(readFileSync(resolve(publicDir, 'models/catalogue.json'), 'utf8')) : []),
-      __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify((JSON.parse(readFileSync(resolve(publicDir, 'model/metadata.json'), 'utf8')) as { name: string }).name),
+      __GLIMPSE_SHIPPED_MODELS__: JSON.stringify(
+        existsSync(resolve(publicDir, 'models/catalogue.json'))
+          ? JSON.parse(readFileSync(resolve(publicDir, 'models/catalogue.json'), 'utf8'))
+          : [],
+      ),
+      __GLIMPSE_BUILTIN_MODEL_NAME__: JSON.stringify(
+        (JSON.parse(readFileSync(resolve(publicDir, 'model/metadata.json'), 'utf8')) as { name: string }).name,
+      ),
       __GLIMPSE_RELEASE__: JSON.stringify(release),
-      __GLIMPSE_LITERT_WASM_SHA256__: JSON.stringify({ single: wasmSha256('@litertjs/core/wasm/litert_wasm_internal.wasm'), threaded: wasmSha256('@litertjs/core/wasm/litert_wasm_threaded_internal.wasm') }),
-      __GLIMPSE_ONNX_WASM_SHA256__: JSON.stringify({ plain: wasmSha256('onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'), gpu: wasmSha256('onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm') }),
+      __GLIMPSE_LITERT_WASM_SHA256__: JSON.stringify({
+        single: wasmSha256('@litertjs/core/wasm/litert_wasm_internal.wasm'),
+        threaded: wasmSha256('@litertjs/core/wasm/litert_wasm_threaded_internal.wasm'),
+      }),
+      __GLIMPSE_ONNX_WASM_SHA256__: JSON.stringify({
+        plain: wasmSha256('onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'),
+        gpu: wasmSha256('onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm'),
+      }),
       __GLIMPSE_ISOLATE__: JSON.stringify(settings.isolate),
     },
     worker: {
@@ -85,7 +112,11 @@ export function appConfig({ outDir, settings, release, publicDir = resolve(impor
 
 // `vite` (the dev server) and vitest read this file; the settings come from the environment.
 export default defineConfig({
-  ...appConfig({ outDir: resolve(import.meta.dirname, 'dist'), settings: readSettings(), release: process.env.GLIMPSE_RELEASE ?? 'dev' }),
+  ...appConfig({
+    outDir: resolve(import.meta.dirname, 'dist'),
+    settings: readSettings(),
+    release: process.env.GLIMPSE_RELEASE ?? 'dev',
+  }),
   test: {
     reporters: ['default', './tests/summary-reporter.ts'],
     // Polls wait for work a busy machine may take long over, never one fixed second.

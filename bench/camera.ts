@@ -33,7 +33,13 @@ export async function measureCamera(url: string, backend: string, seconds = 8): 
   const dir = mkdtempSync(join(tmpdir(), 'glimpse-bench-camera-'));
   const video = join(dir, 'parrot.y4m');
   await photoToY4m(resolve(FIXTURES, 'parrot.jpg'), video, 640, 480, 30);
-  const browser = await launch({ extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`] });
+  const browser = await launch({
+    extraArgs: [
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${video}`,
+    ],
+  });
   try {
     const page = await browser.context.newPage();
     await observeLongTasks(page);
@@ -57,7 +63,15 @@ export async function measureCamera(url: string, backend: string, seconds = 8): 
     const status = page.getByTestId('camera-status');
     const classifiedFps = Number(await status.getAttribute('data-fps'));
     const workerMs = Number(await status.getAttribute('data-ms'));
-    return { backend, previewFpsIdle, previewFpsLive, classifiedFps, workerMs, capacity: (classifiedFps * workerMs) / 1000, longTasksOver50: await longTasksSince(page, from) };
+    return {
+      backend,
+      previewFpsIdle,
+      previewFpsLive,
+      classifiedFps,
+      workerMs,
+      capacity: (classifiedFps * workerMs) / 1000,
+      longTasksOver50: await longTasksSince(page, from),
+    };
   } finally {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
@@ -68,6 +82,9 @@ export function cameraMarkdown(rows: readonly CameraFigures[]): string {
   return [
     '| camera, backend | preview fps, idle | preview fps, classifying | classified fps | worker ms / frame | fps ÷ (1000 / ms) (target ≥ 0.8) | long tasks > 50 ms |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.backend} | ${r.previewFpsIdle.toFixed(1)} | ${r.previewFpsLive.toFixed(1)} | ${r.classifiedFps.toFixed(1)} | ${r.workerMs.toFixed(1)} | ${r.capacity.toFixed(2)} | ${r.longTasksOver50} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.backend} | ${r.previewFpsIdle.toFixed(1)} | ${r.previewFpsLive.toFixed(1)} | ${r.classifiedFps.toFixed(1)} | ${r.workerMs.toFixed(1)} | ${r.capacity.toFixed(2)} | ${r.longTasksOver50} |`,
+    ),
   ].join('\n');
 }

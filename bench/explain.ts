@@ -34,7 +34,12 @@ export async function measureExplain(url: string, rounds = 3): Promise<ExplainFi
       const ms = (await page.evaluate(() => performance.now())) - from;
       const during = (await longTasks(page)).filter((t) => t.start >= from);
       const backend = (await page.getByTestId('model-status').getAttribute('data-backend')) ?? '';
-      out.push({ backend, ms, longestTaskMs: Math.max(0, ...during.map((t) => t.duration)), longTasksOver50: during.filter((t) => t.duration > 50).length });
+      out.push({
+        backend,
+        ms,
+        longestTaskMs: Math.max(0, ...during.map((t) => t.duration)),
+        longTasksOver50: during.filter((t) => t.duration > 50).length,
+      });
     } finally {
       await browser.close();
     }
@@ -46,6 +51,9 @@ export function explainMarkdown(rows: readonly ExplainFigures[]): string {
   return [
     '| Explain (occlusion), round | backend | ms to the map | longest main-thread task (target ≤ 50 ms) | long tasks > 50 ms (target 0) |',
     '|---|---|---|---|---|',
-    ...rows.map((r, i) => `| ${i + 1} | ${r.backend} | ${r.ms.toFixed(0)} | ${r.longestTaskMs.toFixed(0)} | ${r.longTasksOver50} |`),
+    ...rows.map(
+      (r, i) =>
+        `| ${i + 1} | ${r.backend} | ${r.ms.toFixed(0)} | ${r.longestTaskMs.toFixed(0)} | ${r.longTasksOver50} |`,
+    ),
   ].join('\n');
 }

@@ -63,10 +63,12 @@ export async function observeLongTasks(page: Page): Promise<void> {
   });
 }
 
-export const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
+export const longTasks = (page: Page) =>
+  page.evaluate(() => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks);
 
 /** Main-thread tasks over 50 ms that started at or after `from` (page time). */
-export const longTasksSince = async (page: Page, from: number) => (await longTasks(page)).filter((t) => t.start >= from && t.duration > 50).length;
+export const longTasksSince = async (page: Page, from: number) =>
+  (await longTasks(page)).filter((t) => t.start >= from && t.duration > 50).length;
 
 /** Ready, and done measuring backends: what a page that settled runs on. */
 export const SETTLED = '[data-testid="model-status"][data-state="ready"]:not([data-reason="measuring"])';
@@ -78,11 +80,16 @@ export const SETTLED = '[data-testid="model-status"][data-state="ready"]:not([da
  */
 async function settled(page: Page): Promise<void> {
   await page.locator(SETTLED).waitFor({ timeout: 180_000 });
-  await page.evaluate(() => (document.querySelector('link[rel="manifest"]') ? navigator.serviceWorker.ready.then(() => undefined) : undefined));
+  await page.evaluate(() =>
+    document.querySelector('link[rel="manifest"]') ? navigator.serviceWorker.ready.then(() => undefined) : undefined,
+  );
 }
 
 async function waitForResults(page: Page, count: number, timeout = 120_000): Promise<void> {
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="predictions"]').length >= n, count, { timeout, polling: 50 });
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="predictions"]').length >= n, count, {
+    timeout,
+    polling: 50,
+  });
 }
 
 /** A network link a page is measured over: download speed and round-trip time. */
@@ -98,7 +105,12 @@ export async function startTiming(context: BrowserContext, url: string, link?: L
   if (link) {
     const devtools = await context.newCDPSession(page);
     await devtools.send('Network.enable');
-    await devtools.send('Network.emulateNetworkConditions', { offline: false, latency: link.rttMs, downloadThroughput: (link.mbps * 1e6) / 8, uploadThroughput: (link.mbps * 1e6) / 8 });
+    await devtools.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: link.rttMs,
+      downloadThroughput: (link.mbps * 1e6) / 8,
+      uploadThroughput: (link.mbps * 1e6) / 8,
+    });
   }
   const finished: Request[] = [];
   page.on('requestfinished', (request) => void finished.push(request));
@@ -109,11 +121,16 @@ export async function startTiming(context: BrowserContext, url: string, link?: L
   // Bytes of the requests that started before the first result, by the page's own clock: what
   // finished events and size lookups arrive late on a busy machine still counts, and what
   // started after (the service worker's copy, a backend trial) does not.
-  const firstResultAt = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByName('glimpse:first-result')[0]!.startTime);
+  const firstResultAt = await page.evaluate(
+    () => performance.timeOrigin + performance.getEntriesByName('glimpse:first-result')[0]!.startTime,
+  );
   const bytes = { js: 0, wasm: 0, model: 0, other: 0 };
-  for (const request of finished.filter((r) => r.timing().startTime < firstResultAt)) bytes[kindOf(new URL(request.url()).pathname)] += (await request.sizes()).responseBodySize;
+  for (const request of finished.filter((r) => r.timing().startTime < firstResultAt))
+    bytes[kindOf(new URL(request.url()).pathname)] += (await request.sizes()).responseBodySize;
   const marks = Object.fromEntries(
-    (await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime] as const))).map(([n, t]) => [n.replace('glimpse:', ''), t]),
+    (await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime] as const))).map(
+      ([n, t]) => [n.replace('glimpse:', ''), t],
+    ),
   ) as Record<string, number>;
   const tasks = await longTasks(page);
   await page.close();
@@ -169,7 +186,11 @@ export async function userWait(url: string, images: number): Promise<UserWait> {
     await settled(page);
     await page.waitForTimeout(2_000);
     const waited = async (names: string[]) => {
-      await page.waitForFunction((all) => all.every((n) => (window as unknown as { shownAt: Record<string, number> }).shownAt[n] !== undefined), names, { timeout: 120_000, polling: 20 });
+      await page.waitForFunction(
+        (all) => all.every((n) => (window as unknown as { shownAt: Record<string, number> }).shownAt[n] !== undefined),
+        names,
+        { timeout: 120_000, polling: 20 },
+      );
       return page.evaluate((all) => {
         const w = window as unknown as { changeAt: number; shownAt: Record<string, number> };
         return Math.max(...all.map((n) => w.shownAt[n]!)) - w.changeAt;
@@ -221,15 +242,26 @@ export async function warmLatency(url: string, backend: string | null, images: n
     await page.waitForTimeout(BETWEEN_PHOTOS_MS);
     await input.setInputFiles(photos(images));
     await waitForResults(page, images);
-    const batch = await page.getByTestId('predictions').evaluateAll((lists) => lists.map((l) => Number(l.getAttribute('data-ms'))));
-    return { backend: ran, p50: percentile(single, 0.5), p95: percentile(single, 0.95), n: single.length, batchP50: percentile(batch, 0.5) };
+    const batch = await page
+      .getByTestId('predictions')
+      .evaluateAll((lists) => lists.map((l) => Number(l.getAttribute('data-ms'))));
+    return {
+      backend: ran,
+      p50: percentile(single, 0.5),
+      p95: percentile(single, 0.95),
+      n: single.length,
+      batchP50: percentile(batch, 0.5),
+    };
   } finally {
     await browser.close();
   }
 }
 
 /** Images per second for a batch chosen at once, and main-thread long tasks meanwhile. */
-export async function throughput(url: string, images: number): Promise<{ imagesPerSecond: number; longTasksOver50: number; longestTaskMs: number }> {
+export async function throughput(
+  url: string,
+  images: number,
+): Promise<{ imagesPerSecond: number; longTasksOver50: number; longestTaskMs: number }> {
   const browser = await launch();
   try {
     const page = await browser.context.newPage();
@@ -245,7 +277,11 @@ export async function throughput(url: string, images: number): Promise<{ imagesP
     await waitForResults(page, images);
     const seconds = (Date.now() - start) / 1000;
     const tasks = (await longTasks(page)).filter((t) => t.start >= from);
-    return { imagesPerSecond: images / seconds, longTasksOver50: tasks.filter((t) => t.duration > 50).length, longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)) };
+    return {
+      imagesPerSecond: images / seconds,
+      longTasksOver50: tasks.filter((t) => t.duration > 50).length,
+      longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
+    };
   } finally {
     await browser.close();
   }
@@ -297,13 +333,21 @@ export async function earlyBatch(url: string, images: number): Promise<EarlyBatc
     await input.setInputFiles(photos(1));
     await waitForResults(page, 1);
     await input.setInputFiles(photos(images));
-    await page.waitForFunction((n) => (window as unknown as { shown: unknown[] }).shown.length >= n, images, { timeout: 180_000, polling: 50 });
+    await page.waitForFunction((n) => (window as unknown as { shown: unknown[] }).shown.length >= n, images, {
+      timeout: 180_000,
+      polling: 50,
+    });
     const { changeAt, shown } = await page.evaluate(() => {
       const w = window as unknown as { changeAt: number; shown: { backend: string; at: number }[] };
       return { changeAt: w.changeAt, shown: w.shown };
     });
     const to = shown.at(-1)!.backend;
-    return { from: shown[0]!.backend, to, onLastEngineMs: shown.find((s) => s.backend === to)!.at - changeAt, n: shown.length };
+    return {
+      from: shown[0]!.backend,
+      to,
+      onLastEngineMs: shown.find((s) => s.backend === to)!.at - changeAt,
+      n: shown.length,
+    };
   } finally {
     await browser.close();
   }

@@ -24,7 +24,12 @@ export function showResults(backend: () => string, infer: (pixels: Pixels) => Pr
     Object.assign(list.dataset, { testid: 'predictions', imageName: file.name, ms: ms.toFixed(1), backend: backend() });
     for (const p of predictions) {
       const item = document.createElement('li');
-      Object.assign(item.dataset, { testid: 'prediction', label: p.label, index: String(p.index), probability: String(p.probability) });
+      Object.assign(item.dataset, {
+        testid: 'prediction',
+        label: p.label,
+        index: String(p.index),
+        probability: String(p.probability),
+      });
       item.textContent = `${p.label} ${(100 * p.probability).toFixed(1)}%`;
       list.append(item);
     }

@@ -28,7 +28,10 @@ async function makePhotos(count: number, classes: number, width: number, height:
   const done = join(dir, '.complete');
   if (existsSync(done)) return dir;
   const sources = existsSync(SHARED_SAMPLE)
-    ? readdirSync(SHARED_SAMPLE).filter((f) => f.endsWith('.JPEG')).sort().map((f) => join(SHARED_SAMPLE, f))
+    ? readdirSync(SHARED_SAMPLE)
+        .filter((f) => f.endsWith('.JPEG'))
+        .sort()
+        .map((f) => join(SHARED_SAMPLE, f))
     : ['parrot.jpg', 'hot_dog.jpg', 'cat.png', 'dragonfly.png', 'bird.png'].map((f) => join(FIXTURES, f));
   const perSource = Math.ceil(count / sources.length);
   const make = async (i: number) => {
@@ -43,9 +46,19 @@ async function makePhotos(count: number, classes: number, width: number, height:
     const scale = 0.7 + (0.3 * variant) / Math.max(1, perSource);
     const w = Math.round((meta.width ?? 1) * scale);
     const h = Math.round((meta.height ?? 1) * scale);
-    let image = sharp(sources[s]!).extract({ left: Math.round((((meta.width ?? 1) - w) * ((variant * 37) % 100)) / 100), top: Math.round((((meta.height ?? 1) - h) * ((variant * 53) % 100)) / 100), width: w, height: h });
+    let image = sharp(sources[s]!).extract({
+      left: Math.round((((meta.width ?? 1) - w) * ((variant * 37) % 100)) / 100),
+      top: Math.round((((meta.height ?? 1) - h) * ((variant * 53) % 100)) / 100),
+      width: w,
+      height: h,
+    });
     if (variant % 2) image = image.flop();
-    await image.modulate({ brightness: 0.85 + 0.05 * (variant % 6) }).resize(width, height, { fit: 'cover', kernel: 'linear' }).removeAlpha().jpeg({ quality: 88 }).toFile(path);
+    await image
+      .modulate({ brightness: 0.85 + 0.05 * (variant % 6) })
+      .resize(width, height, { fit: 'cover', kernel: 'linear' })
+      .removeAlpha()
+      .jpeg({ quality: 88 })
+      .toFile(path);
   };
   // Several at once: sharp works on libuv's thread pool.
   for (let from = 0; from < count; from += 8) {
@@ -101,7 +114,13 @@ function browserPid(profileHint: string): number {
   throw new Error('no Chromium browser process found');
 }
 
-const { values } = parseArgs({ options: { photos: { type: 'string', default: '5000' }, classes: { type: 'string', default: '20' }, size: { type: 'string', default: '2000x1500' } } });
+const { values } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '5000' },
+    classes: { type: 'string', default: '20' },
+    size: { type: 'string', default: '2000x1500' },
+  },
+});
 const count = Number(values.photos);
 const classes = Number(values.classes);
 const [width, height] = values.size.split('x').map(Number) as [number, number];
@@ -116,7 +135,10 @@ try {
   await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
   const root = browserPid('glimpse-chromium-');
   let features = 0;
-  const sampler = setInterval(() => samples.push({ t: performance.now(), mb: memoryMb(descendants(root)), done: features }), 500);
+  const sampler = setInterval(
+    () => samples.push({ t: performance.now(), mb: memoryMb(descendants(root)), done: features }),
+    500,
+  );
   const idle = memoryMb(descendants(root));
 
   const chosen = performance.now();
@@ -125,28 +147,45 @@ try {
   await page.getByTestId('train-start').and(page.locator(':enabled')).waitFor({ timeout: 600_000 });
   const usableSeconds = (performance.now() - chosen) / 1000;
   // Every header checked, in the background, while the user may already press Train.
-  const checked = page.getByTestId('train-reading').waitFor({ state: 'detached', timeout: 600_000 }).then(() => (performance.now() - chosen) / 1000);
+  const checked = page
+    .getByTestId('train-reading')
+    .waitFor({ state: 'detached', timeout: 600_000 })
+    .then(() => (performance.now() - chosen) / 1000);
 
   await page.evaluate(() => {
     const w = window as unknown as { marks: Record<string, number> };
     w.marks = { start: performance.now() };
     const status = document.querySelector('[data-testid=train-status]')!;
-    new MutationObserver(() => (w.marks[status.getAttribute('data-state')!] ??= performance.now())).observe(status, { attributes: true });
+    new MutationObserver(() => (w.marks[status.getAttribute('data-state')!] ??= performance.now())).observe(status, {
+      attributes: true,
+    });
   });
   if (process.env.WAIT_CHECKS) await checked;
   const marks = () => page.evaluate(() => (window as unknown as { marks: Record<string, number> }).marks);
   await page.getByTestId('train-start').click();
   const started = performance.now();
   while ((await page.getByTestId('train-status').getAttribute('data-state')) === 'features') {
-    features = Number((await page.getByTestId('train-progress').getAttribute('value').catch(() => null)) ?? features);
-    if (features > 0 && features % 500 < 10) process.stdout.write(`features ${features}/${count} ${((performance.now() - started) / 1000).toFixed(0)} s, ${samples.at(-1)?.mb.toFixed(0)} MB\n`);
+    features = Number(
+      (await page
+        .getByTestId('train-progress')
+        .getAttribute('value')
+        .catch(() => null)) ?? features,
+    );
+    if (features > 0 && features % 500 < 10)
+      process.stdout.write(
+        `features ${features}/${count} ${((performance.now() - started) / 1000).toFixed(0)} s, ${samples.at(-1)?.mb.toFixed(0)} MB\n`,
+      );
     await page.waitForTimeout(1000);
   }
   await page.locator('[data-testid="train-status"][data-state="done"]').waitFor({ timeout: 3_600_000 });
   const status = page.getByTestId('train-status');
   const m = await marks();
   const longTasks = await longTasksSince(page, m.start!);
-  if (process.env.DEBUG_LONG) console.log(JSON.stringify(await page.evaluate(() => (window as unknown as { longTasks: unknown[] }).longTasks)), m);
+  if (process.env.DEBUG_LONG)
+    console.log(
+      JSON.stringify(await page.evaluate(() => (window as unknown as { longTasks: unknown[] }).longTasks)),
+      m,
+    );
   const figures = {
     featuresPerSecond: Number(await status.getAttribute('data-features-per-second')),
     seconds: Number(await status.getAttribute('data-seconds')),
@@ -171,7 +210,11 @@ try {
       frames.push(now - last);
       last = now;
     }
-    return { frames: frames.length, worst: Math.max(...frames), rendered: list.querySelectorAll('[data-testid=train-photo]').length };
+    return {
+      frames: frames.length,
+      worst: Math.max(...frames),
+      rendered: list.querySelectorAll('[data-testid=train-photo]').length,
+    };
   });
   clearInterval(sampler);
   const during = samples.filter((s) => s.t >= started);

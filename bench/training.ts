@@ -36,7 +36,14 @@ export async function measureTraining(url: string, perClass: number): Promise<Tr
     await page.goto(`${url}?view=train`);
     await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
     await page.getByTestId('train-input').setInputFiles(dir);
-    await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid=train-class]')].reduce((sum, e) => sum + Number(e.getAttribute('data-count')), 0) === n, perClass * 3);
+    await page.waitForFunction(
+      (n) =>
+        [...document.querySelectorAll('[data-testid=train-class]')].reduce(
+          (sum, e) => sum + Number(e.getAttribute('data-count')),
+          0,
+        ) === n,
+      perClass * 3,
+    );
     await page.evaluate(() => {
       const w = window as unknown as { marks: Record<string, number> };
       w.marks = { start: performance.now() };

@@ -10,7 +10,14 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 5000,
-    rolldownOptions: { input: { baseline: resolve(import.meta.dirname, 'index.html'), litert: resolve(import.meta.dirname, 'litert/index.html'), mediapipe: resolve(import.meta.dirname, 'mediapipe/index.html'), onnx: resolve(import.meta.dirname, 'onnx/index.html') } },
+    rolldownOptions: {
+      input: {
+        baseline: resolve(import.meta.dirname, 'index.html'),
+        litert: resolve(import.meta.dirname, 'litert/index.html'),
+        mediapipe: resolve(import.meta.dirname, 'mediapipe/index.html'),
+        onnx: resolve(import.meta.dirname, 'onnx/index.html'),
+      },
+    },
   },
   logLevel: 'warn',
 });

@@ -1,4 +1,14 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +26,9 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** GLIMPSE_RELEASE, else the package version: the release label the app shows. */
 export function releaseLabel(env: Record<string, string | undefined> = process.env): string {
-  return env.GLIMPSE_RELEASE || (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    env.GLIMPSE_RELEASE || (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
+  );
 }
 
 /** The site's own model (a folder, .zip or .tflite) and a folder of shipped models, where not the defaults. */
@@ -53,7 +65,9 @@ async function writePreparedModel(source: string, dir: string): Promise<{ name: 
   const licence = given.find((f) => /^(LICEN[CS]E|NOTICE)/i.test(basename(f.name)));
   if (licence) writeFileSync(join(dir, 'LICENSE'), licence.bytes);
   await writeModelManifest(dir);
-  console.log(`model ${basename(dir)}: ${prepared.name} (${prepared.format}, ${prepared.labels.length} classes; preprocessing ${prepared.preprocessing})`);
+  console.log(
+    `model ${basename(dir)}: ${prepared.name} (${prepared.format}, ${prepared.labels.length} classes; preprocessing ${prepared.preprocessing})`,
+  );
   return { name: prepared.name, classes: prepared.labels.length };
 }
 
@@ -68,8 +82,11 @@ async function stagePublicDir(model: string | undefined, models: string | undefi
   if (models) {
     rmSync(join(stage, 'models'), { recursive: true, force: true });
     const catalogue: CatalogueEntry[] = [];
-    for (const id of readdirSync(models).filter((n) => statSync(join(models, n)).isDirectory()).sort()) {
-      if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id)) throw new Error(`${join(models, id)}: a model's folder name is its id: lowercase letters, digits, - and _`);
+    for (const id of readdirSync(models)
+      .filter((n) => statSync(join(models, n)).isDirectory())
+      .sort()) {
+      if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id))
+        throw new Error(`${join(models, id)}: a model's folder name is its id: lowercase letters, digits, - and _`);
       const dir = join(stage, 'models', id);
       const { name, classes } = await writePreparedModel(join(models, id), dir);
       catalogue.push({ id, name, classes, manifestSha256: manifestFileSha256(dir) });
@@ -83,7 +100,13 @@ async function stagePublicDir(model: string | undefined, models: string | undefi
  * `npm run build`: a clean dist/ built for the given deploy settings and model (by default
  * public/model), which are recorded beside the build so the host can tell a stale one.
  */
-export async function buildApp(outDir: string, settings: DeploySettings = readSettings(), release = releaseLabel(), model?: string, models?: string): Promise<void> {
+export async function buildApp(
+  outDir: string,
+  settings: DeploySettings = readSettings(),
+  release = releaseLabel(),
+  model?: string,
+  models?: string,
+): Promise<void> {
   const staged = Boolean(model || models);
   const publicDir = staged ? await stagePublicDir(model, models) : join(ROOT, 'public');
   // Refreshed in place so that dev, build and the committed copy agree.
@@ -103,11 +126,17 @@ export async function buildApp(outDir: string, settings: DeploySettings = readSe
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'dist' }, model: { type: 'string' }, models: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { 'out-dir': { type: 'string', default: 'dist' }, model: { type: 'string' }, models: { type: 'string' } },
+  });
   const outDir = resolve(values['out-dir']);
   const model = values.model ?? process.env.GLIMPSE_MODEL;
   const models = values.models ?? process.env.GLIMPSE_MODELS;
-  for (const [flag, path] of [['--model', model], ['--models', models]] as const) if (path && !existsSync(path)) throw new Error(`${flag} ${path}: no such file or folder`);
+  for (const [flag, path] of [
+    ['--model', model],
+    ['--models', models],
+  ] as const)
+    if (path && !existsSync(path)) throw new Error(`${flag} ${path}: no such file or folder`);
   await buildApp(outDir, readSettings(), releaseLabel(), model, models);
   console.log(`built ${outDir}`);
 }

@@ -17,7 +17,10 @@ export interface DeploySettings {
 export const DEFAULT_SETTINGS: DeploySettings = { embedOrigins: '*', isolate: false };
 
 export function parseOrigins(value: string | undefined): '*' | string[] {
-  const list = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0 || list.includes('*')) return '*';
   return list.map((origin) => {
     const url = URL.parse(origin);

@@ -58,7 +58,10 @@ export function metaContentSecurityPolicy(settings: DeploySettings): string {
 
 export function headersFor(pathname: string, settings: DeploySettings): Record<string, string> {
   const headers: Record<string, string> = {
-    'Content-Security-Policy': [...pageDirectives(settings), `frame-ancestors ${frameAncestors(pathname, settings)}`].join('; '),
+    'Content-Security-Policy': [
+      ...pageDirectives(settings),
+      `frame-ancestors ${frameAncestors(pathname, settings)}`,
+    ].join('; '),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
@@ -68,6 +71,7 @@ export function headersFor(pathname: string, settings: DeploySettings): Record<s
   };
   if (settings.isolate) headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
   // embed.js and embed.html are meant to be loaded by other origins.
-  headers['Cross-Origin-Resource-Policy'] = pathname === EMBED_HELPER || pathname === EMBED_PAGE ? 'cross-origin' : 'same-origin';
+  headers['Cross-Origin-Resource-Policy'] =
+    pathname === EMBED_HELPER || pathname === EMBED_PAGE ? 'cross-origin' : 'same-origin';
   return headers;
 }

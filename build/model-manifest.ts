@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HtmlTagDescriptor } from 'vite';
-import { loadedFiles, MANIFEST_FILE, manifestVersion, parseModelManifest, sha256Hex, versionedName, type ModelManifest } from '../src/core/model-manifest.ts';
+import {
+  loadedFiles,
+  MANIFEST_FILE,
+  manifestVersion,
+  parseModelManifest,
+  sha256Hex,
+  versionedName,
+  type ModelManifest,
+} from '../src/core/model-manifest.ts';
 
 /** The manifest of every file in a model folder (but itself), as the loader will check it. */
 export async function modelManifest(dir: string): Promise<ModelManifest> {
@@ -23,7 +31,9 @@ export async function writeModelManifest(dir: string): Promise<ModelManifest> {
 
 /** The sha256 of a model folder's manifest file, which the app is built to expect. */
 export function manifestFileSha256(dir: string): string {
-  return createHash('sha256').update(readFileSync(join(dir, MANIFEST_FILE))).digest('hex');
+  return createHash('sha256')
+    .update(readFileSync(join(dir, MANIFEST_FILE)))
+    .digest('hex');
 }
 
 /**
@@ -34,5 +44,9 @@ export function manifestFileSha256(dir: string): string {
 export function modelPreloads(dir: string): HtmlTagDescriptor[] {
   const manifest = parseModelManifest(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')));
   const hrefs = [MANIFEST_FILE, ...loadedFiles(manifest).map((name) => versionedName(name, manifest.version))];
-  return hrefs.map((href) => ({ tag: 'link', attrs: { rel: 'preload', as: 'fetch', crossorigin: 'anonymous', href: `model/${href}` }, injectTo: 'head' }));
+  return hrefs.map((href) => ({
+    tag: 'link',
+    attrs: { rel: 'preload', as: 'fetch', crossorigin: 'anonymous', href: `model/${href}` },
+    injectTo: 'head',
+  }));
 }

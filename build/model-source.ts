@@ -17,7 +17,8 @@ export function readModelSource(source: string): ImportFile[] {
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) found.push({ name: `${basename(path)}/${relative(path, full)}`, size: statSync(full).size, path: full });
+      else if (entry.isFile())
+        found.push({ name: `${basename(path)}/${relative(path, full)}`, size: statSync(full).size, path: full });
     }
   };
   walk(path);

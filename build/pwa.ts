@@ -19,12 +19,15 @@ type ManifestEntry = { url: string; revision: string | null; integrity?: string;
 function verifiedEntries(outDir: string) {
   const versions = new Map<string, string>();
   const versionOf = (dir: string) => {
-    if (!versions.has(dir)) versions.set(dir, parseModelManifest(JSON.parse(readFileSync(join(outDir, dir, MANIFEST_FILE), 'utf8'))).version);
+    if (!versions.has(dir))
+      versions.set(dir, parseModelManifest(JSON.parse(readFileSync(join(outDir, dir, MANIFEST_FILE), 'utf8'))).version);
     return versions.get(dir)!;
   };
   return (entries: ManifestEntry[]) => {
     const manifest = entries.map((entry) => {
-      const integrity = `sha256-${createHash('sha256').update(readFileSync(join(outDir, entry.url))).digest('base64')}`;
+      const integrity = `sha256-${createHash('sha256')
+        .update(readFileSync(join(outDir, entry.url)))
+        .digest('base64')}`;
       const modelFile = /^(model|models\/[^/]+)\/([^/]+)$/.exec(entry.url);
       if (!modelFile) return { ...entry, integrity };
       const [, dir, name] = modelFile as unknown as [string, string, string];

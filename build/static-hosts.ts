@@ -20,14 +20,23 @@ export function siteRoutes(dist: string): Route[] {
   const entries = readdirSync(dist)
     .filter((name) => !name.startsWith('.') && name !== '_headers')
     .sort()
-    .map((name) => (statSync(join(dist, name)).isDirectory() ? { path: `/${name}/`, folder: true } : { path: `/${name}`, folder: false }));
+    .map((name) =>
+      statSync(join(dist, name)).isDirectory()
+        ? { path: `/${name}/`, folder: true }
+        : { path: `/${name}`, folder: false },
+    );
   return [{ path: '/', folder: false }, ...entries];
 }
 
 const headerList = (route: Route, settings: DeploySettings) => Object.entries(headersFor(route.path, settings));
 
 export function renderHeadersFile(routes: readonly Route[], settings: DeploySettings): string {
-  const blocks = routes.map((route) => [route.folder ? `${route.path}*` : route.path, ...headerList(route, settings).map(([name, value]) => `  ${name}: ${value}`)].join('\n'));
+  const blocks = routes.map((route) =>
+    [
+      route.folder ? `${route.path}*` : route.path,
+      ...headerList(route, settings).map(([name, value]) => `  ${name}: ${value}`),
+    ].join('\n'),
+  );
   return `# Netlify / Cloudflare Pages headers, generated from build/headers.ts (npm run deploy-configs).\n${blocks.join('\n')}\n`;
 }
 

@@ -26,11 +26,19 @@ export async function startApp(
   timeoutMs = 120_000,
 ): Promise<{ url: string; output: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn('npm', ['start', '--silent', '--', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
   const url = `http://127.0.0.1:${port}/`;
   let output = '';
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`npm start did not report its address within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`npm start did not report its address within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes(url)) {

@@ -15,9 +15,15 @@ const FLAGS = [
 ];
 
 /** A fresh profile per context, so no cache, service worker or IndexedDB leaks between tests. */
-export type BrowserOptions = Omit<NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>, 'args'> & { webgpu?: boolean; locale?: string; extraArgs?: string[] };
+export type BrowserOptions = Omit<NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>, 'args'> & {
+  webgpu?: boolean;
+  locale?: string;
+  extraArgs?: string[];
+};
 
-export async function launch(options: BrowserOptions = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launch(
+  options: BrowserOptions = {},
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const { webgpu = true, extraArgs = [], ...rest } = options;
   const profile = mkdtempSync(join(tmpdir(), 'glimpse-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -6,7 +6,11 @@ import sharp from 'sharp';
  * time so that no video is committed: `frames` identical 4:2:0 frames, full-range BT.601.
  */
 export async function photoToY4m(photo: string, out: string, width = 320, height = 240, frames = 10): Promise<void> {
-  const rgb = await sharp(photo).resize(width, height, { fit: 'contain', background: '#808080' }).removeAlpha().raw().toBuffer();
+  const rgb = await sharp(photo)
+    .resize(width, height, { fit: 'contain', background: '#808080' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   const y = Buffer.alloc(width * height);
   const u = Buffer.alloc((width / 2) * (height / 2));
   const v = Buffer.alloc((width / 2) * (height / 2));
@@ -24,5 +28,11 @@ export async function photoToY4m(photo: string, out: string, width = 320, height
     }
   }
   const frame = Buffer.concat([Buffer.from('FRAME\n'), y, u, v]);
-  writeFileSync(out, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`), ...Array.from({ length: frames }, () => frame)]));
+  writeFileSync(
+    out,
+    Buffer.concat([
+      Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`),
+      ...Array.from({ length: frames }, () => frame),
+    ]),
+  );
 }

@@ -7,7 +7,12 @@ export const CLASS_PHOTOS: Record<string, string> = { parrot: 'parrot.jpg', hotd
  * Labelled training images made at test time from the committed photos: `count` variants of
  * each (crops at different places and sizes, mirrored, brighter or darker), `size` pixels square, as PNG.
  */
-export async function labelledVariants(fixtures: string, count: number, offset = 0, size = 160): Promise<{ label: string; name: string; buffer: Buffer }[]> {
+export async function labelledVariants(
+  fixtures: string,
+  count: number,
+  offset = 0,
+  size = 160,
+): Promise<{ label: string; name: string; buffer: Buffer }[]> {
   const out: { label: string; name: string; buffer: Buffer }[] = [];
   for (const [label, photo] of Object.entries(CLASS_PHOTOS)) {
     const source = sharp(resolve(fixtures, photo));

@@ -5,7 +5,13 @@ import { renderNginxConf } from './nginx';
 import { readSettings } from '../build/deploy-settings';
 import { renderFirebaseJson, renderHeadersFile, renderVercelJson, siteRoutes } from '../build/static-hosts';
 
-const { values } = parseArgs({ options: { dist: { type: 'string', default: 'dist' }, out: { type: 'string', default: 'deploy' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({
+  options: {
+    dist: { type: 'string', default: 'dist' },
+    out: { type: 'string', default: 'deploy' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
 if (values.help) {
   console.log(`npm run deploy-configs -- [--dist dist] [--out deploy]
 
@@ -23,4 +29,8 @@ const files: Record<string, string> = {
   'firebase.json': renderFirebaseJson(routes, settings),
 };
 for (const [name, text] of Object.entries(files)) writeFileSync(join(values.out, name), text);
-console.log(`wrote ${Object.keys(files).map((name) => join(values.out, name)).join(', ')}`);
+console.log(
+  `wrote ${Object.keys(files)
+    .map((name) => join(values.out, name))
+    .join(', ')}`,
+);

@@ -54,14 +54,19 @@ export function shippedModels(dist: string): Map<string, ShippedModel> {
   const shelf = join(dist, 'models');
   if (existsSync(shelf)) {
     for (const entry of readdirSync(shelf, { withFileTypes: true })) {
-      if (entry.isDirectory() && /^[\w-]{1,64}$/.test(entry.name)) add(`/models/${entry.name}/`, entry.name, join(shelf, entry.name));
+      if (entry.isDirectory() && /^[\w-]{1,64}$/.test(entry.name))
+        add(`/models/${entry.name}/`, entry.name, join(shelf, entry.name));
     }
   }
   return models;
 }
 
 /** The shipped model a request downloads in full, or null (other files, unknown folders, partial or cached answers). */
-export function modelDownloaded(pathname: string | null, status: number, models: Map<string, ShippedModel>): ShippedModel | null {
+export function modelDownloaded(
+  pathname: string | null,
+  status: number,
+  models: Map<string, ShippedModel>,
+): ShippedModel | null {
   if (pathname === null || status !== 200) return null;
   const slash = pathname.lastIndexOf('/');
   if (!MODEL_GRAPH_FILES.has(pathname.slice(slash + 1))) return null;
@@ -85,7 +90,12 @@ export interface HostMetrics {
 export function createHostMetrics(dist: string): HostMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'glimpse_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'glimpse_http_requests_total',
+    help: 'HTTP requests answered, by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'glimpse_http_request_duration_seconds',
     help: 'Time from request to the last byte handed to the socket, by route',
@@ -93,8 +103,18 @@ export function createHostMetrics(dist: string): HostMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const bytes = new Counter({ name: 'glimpse_http_response_bytes_total', help: 'Response body bytes sent, by route', labelNames: ['route'], registers: [registry] });
-  const downloads = new Counter({ name: 'glimpse_model_downloads_total', help: "Full downloads of a shipped model's graph, by model and version", labelNames: ['model', 'version'], registers: [registry] });
+  const bytes = new Counter({
+    name: 'glimpse_http_response_bytes_total',
+    help: 'Response body bytes sent, by route',
+    labelNames: ['route'],
+    registers: [registry],
+  });
+  const downloads = new Counter({
+    name: 'glimpse_model_downloads_total',
+    help: "Full downloads of a shipped model's graph, by model and version",
+    labelNames: ['model', 'version'],
+    registers: [registry],
+  });
   const models = shippedModels(dist);
   // Every series exists from the start, so a dashboard shows 0 rather than no data.
   for (const route of ROUTES) {
@@ -127,7 +147,10 @@ export function serveMetrics(metrics: HostMetrics, host: string, port: number): 
       return;
     }
     metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      (text) =>
+        res
+          .writeHead(200, { 'Content-Type': metrics.registry.contentType })
+          .end(req.method === 'HEAD' ? undefined : text),
       () => res.writeHead(500).end(),
     );
   });
@@ -141,7 +164,9 @@ export function serveMetrics(metrics: HostMetrics, host: string, port: number): 
 export function metricsPort(value: string | undefined, appPort: number): number | null {
   if (value === undefined || value === '') return null;
   const port = Number(value);
-  if (!/^\d{1,5}$/.test(value) || port < 1 || port > 65535) throw new Error(`METRICS_PORT: "${value}" is not a port number (1–65535)`);
-  if (port === appPort) throw new Error(`METRICS_PORT: ${port} is the site's own port; metrics need a port of their own`);
+  if (!/^\d{1,5}$/.test(value) || port < 1 || port > 65535)
+    throw new Error(`METRICS_PORT: "${value}" is not a port number (1–65535)`);
+  if (port === appPort)
+    throw new Error(`METRICS_PORT: ${port} is the site's own port; metrics need a port of their own`);
   return port;
 }

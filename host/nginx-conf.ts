@@ -20,5 +20,8 @@ GLIMPSE_EMBED_ORIGINS and GLIMPSE_ISOLATE settings in the environment.`);
   process.exit(0);
 }
 
-writeFileSync(values.out, renderNginxConf(readSettings(), { ...DOCKER_PATHS, root: values.root, listen: values.listen }));
+writeFileSync(
+  values.out,
+  renderNginxConf(readSettings(), { ...DOCKER_PATHS, root: values.root, listen: values.listen }),
+);
 console.log(`wrote ${values.out}`);

@@ -34,12 +34,20 @@ function oneHost(req: IncomingMessage): boolean {
 
 function plain(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
   const body = `${STATUS_CODES[status] ?? 'Error'}\n`;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), ...extra }).end(body);
+  res
+    .writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(body)),
+      ...extra,
+    })
+    .end(body);
 }
 
 /** A response written straight to the socket, for requests Node could not even parse. */
 function rawResponse(status: number, headers: Record<string, string>): string {
-  const lines = Object.entries({ ...headers, 'Content-Length': '0', Connection: 'close' }).map(([name, value]) => `${name}: ${value}`);
+  const lines = Object.entries({ ...headers, 'Content-Length': '0', Connection: 'close' }).map(
+    ([name, value]) => `${name}: ${value}`,
+  );
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
 
@@ -53,7 +61,13 @@ function rawResponse(status: number, headers: Record<string, string>): string {
  */
 export function serve({ dir, host, port, settings, onServed }: HostOptions): Promise<Server> {
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`${dir} has no index.html: run npm run build first`);
-  const files = serveStatic(dir, { cacheControl: false, dotfiles: 'ignore', fallthrough: false, redirect: false, index: ['index.html'] });
+  const files = serveStatic(dir, {
+    cacheControl: false,
+    dotfiles: 'ignore',
+    fallthrough: false,
+    redirect: false,
+    index: ['index.html'],
+  });
 
   function observe(req: IncomingMessage, res: ServerResponse, pathname: string | null): void {
     if (!onServed) return;
@@ -61,7 +75,13 @@ export function serve({ dir, host, port, settings, onServed }: HostOptions): Pro
     res.once('close', () => {
       const length = Number(res.getHeader('content-length') ?? 0);
       const sent = res.writableFinished && req.method !== 'HEAD' && Number.isFinite(length) ? length : 0;
-      onServed({ pathname, method: req.method ?? '', status: res.statusCode, seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes: sent });
+      onServed({
+        pathname,
+        method: req.method ?? '',
+        status: res.statusCode,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        bytes: sent,
+      });
     });
   }
 

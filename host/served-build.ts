@@ -4,7 +4,18 @@ import { buildStamp, SETTINGS_STAMP, type ModelSources } from '../build/app';
 import type { DeploySettings } from '../build/deploy-settings';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SOURCES = ['src', 'workers', 'public', 'host', 'build', 'index.html', 'embed.html', 'vite.config.ts', 'vite.embed-helper.config.ts', 'package.json'];
+const SOURCES = [
+  'src',
+  'workers',
+  'public',
+  'host',
+  'build',
+  'index.html',
+  'embed.html',
+  'vite.config.ts',
+  'vite.embed-helper.config.ts',
+  'package.json',
+];
 
 /** The models a build in `dist` was made for, from its stamp; null where there is no readable stamp. */
 export function lastBuildSources(dist: string): ModelSources | null {
@@ -23,7 +34,8 @@ export function lastBuildSources(dist: string): ModelSources | null {
  * then `npm start` serve that site and not a rebuild with the built-in model.
  */
 export function modelSources(env: Record<string, string | undefined>, lastBuild: ModelSources | null): ModelSources {
-  if (env.GLIMPSE_MODEL || env.GLIMPSE_MODELS) return { model: env.GLIMPSE_MODEL || undefined, models: env.GLIMPSE_MODELS || undefined };
+  if (env.GLIMPSE_MODEL || env.GLIMPSE_MODELS)
+    return { model: env.GLIMPSE_MODEL || undefined, models: env.GLIMPSE_MODELS || undefined };
   return lastBuild ?? {};
 }
 
@@ -36,9 +48,13 @@ function newestMtime(path: string): number {
 /** Whether `dist` is missing, built for other settings or models, or older than a source file or model. */
 export function isStale(dist: string, settings: DeploySettings, sources: ModelSources): boolean {
   const stamp = join(dist, SETTINGS_STAMP);
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== buildStamp(settings, sources.model, sources.models)) return true;
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== buildStamp(settings, sources.model, sources.models))
+    return true;
   const builtAt = statSync(stamp).mtimeMs;
-  const inputs = [...SOURCES.map((s) => join(ROOT, s)), ...[sources.model, sources.models].filter((p) => p !== undefined)];
+  const inputs = [
+    ...SOURCES.map((s) => join(ROOT, s)),
+    ...[sources.model, sources.models].filter((p) => p !== undefined),
+  ];
   return inputs.some((path) => existsSync(path) && newestMtime(path) > builtAt);
 }
 
@@ -52,13 +68,16 @@ function modelName(dir: string): string {
 
 /** One line per model the build in `dist` serves, for the host's start-up message. */
 export function describeServed(dist: string, sources: ModelSources): string[] {
-  const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.');
+  const shown = (path: string) =>
+    relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.';
   const from = (path: string | undefined, fallback: string) => (path ? shown(path) : fallback);
   const lines = [`model: ${modelName(join(dist, 'model'))} (from ${from(sources.model, 'public/model')})`];
   const catalogue = join(dist, 'models', 'catalogue.json');
   if (existsSync(catalogue)) {
     for (const { id, name } of JSON.parse(readFileSync(catalogue, 'utf8')) as { id: string; name: string }[]) {
-      lines.push(`shipped model ${id}: ${name} (from ${from(sources.models && join(sources.models, id), 'public/models')}; embed.html?model=${id})`);
+      lines.push(
+        `shipped model ${id}: ${name} (from ${from(sources.models && join(sources.models, id), 'public/models')}; embed.html?model=${id})`,
+      );
     }
   }
   return lines;

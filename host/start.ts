@@ -7,14 +7,22 @@ import { serve } from './serve';
 import { describeServed, isStale, lastBuildSources, modelSources } from './served-build';
 import { readSettings } from '../build/deploy-settings';
 
-const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: join(resolve(import.meta.dirname, '..'), 'dist') } } });
+const { values } = parseArgs({
+  options: { 'out-dir': { type: 'string', default: join(resolve(import.meta.dirname, '..'), 'dist') } },
+});
 const dist = resolve(values['out-dir']);
 const settings = readSettings();
 // GLIMPSE_MODEL (a folder, .zip or .tflite) and GLIMPSE_MODELS (a folder of them), else the last build's.
 const sources = modelSources(process.env, lastBuildSources(dist));
 if (isStale(dist, settings, sources)) {
-  for (const [name, path] of [['model', sources.model], ['models', sources.models]] as const) {
-    if (path && !existsSync(path)) throw new Error(`The ${name} to build the site with, ${path}, is gone: set GLIMPSE_MODEL / GLIMPSE_MODELS, or run npm run build`);
+  for (const [name, path] of [
+    ['model', sources.model],
+    ['models', sources.models],
+  ] as const) {
+    if (path && !existsSync(path))
+      throw new Error(
+        `The ${name} to build the site with, ${path}, is gone: set GLIMPSE_MODEL / GLIMPSE_MODELS, or run npm run build`,
+      );
   }
   console.log('Building Glimpse…');
   await buildApp(dist, settings, releaseLabel(), sources.model, sources.models);

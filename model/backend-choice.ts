@@ -14,7 +14,9 @@ export function trialCandidates(probes: readonly GpuProbe[]): BackendName[] {
 }
 
 export function skippedByProbe(probes: readonly GpuProbe[]): Partial<Record<BackendName, string>> {
-  return Object.fromEntries(probes.filter((p) => p.kind !== 'hardware').map((p) => [p.backend, `${p.kind}: ${p.device}`]));
+  return Object.fromEntries(
+    probes.filter((p) => p.kind !== 'hardware').map((p) => [p.backend, `${p.kind}: ${p.device}`]),
+  );
 }
 
 /**

@@ -10,7 +10,8 @@ export async function evictCached(url: URL, spare?: URL): Promise<void> {
     const cache = await caches.open(name);
     for (const request of await cache.keys()) {
       const cached = new URL(request.url);
-      if (cached.origin === url.origin && cached.pathname === url.pathname && cached.href !== spare?.href) await cache.delete(request);
+      if (cached.origin === url.origin && cached.pathname === url.pathname && cached.href !== spare?.href)
+        await cache.delete(request);
     }
   }
 }
@@ -19,7 +20,11 @@ export async function evictCached(url: URL, spare?: URL): Promise<void> {
  * Runs a download-and-check once more on a fresh download (every cached copy evicted,
  * the HTTP cache bypassed) when it finds the bytes tampered with; a second failure is final.
  */
-export async function repairing<T>(url: URL, attempt: (init?: RequestInit) => Promise<T>, first?: RequestInit): Promise<T> {
+export async function repairing<T>(
+  url: URL,
+  attempt: (init?: RequestInit) => Promise<T>,
+  first?: RequestInit,
+): Promise<T> {
   try {
     return await attempt(first);
   } catch (error) {

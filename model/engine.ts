@@ -30,7 +30,12 @@ export interface Runner {
 /** Builds a runner for a runtime other than tfjs (LiteRT.js), given the model's files and output length. */
 export type RunnerFactory = (files: ModelFiles, outputs: number) => Promise<Runner>;
 /** Builds an ONNX model's runner on one of ONNX Runtime's execution providers. */
-export type OnnxRunnerFactory = (onnx: Uint8Array, spec: ModelFiles['spec'], backend: OnnxBackend, external: Record<string, Uint8Array>) => Promise<Runner>;
+export type OnnxRunnerFactory = (
+  onnx: Uint8Array,
+  spec: ModelFiles['spec'],
+  backend: OnnxBackend,
+  external: Record<string, Uint8Array>,
+) => Promise<Runner>;
 
 /** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
 async function build(files: TfjsModelFiles): Promise<Runnable> {
@@ -105,7 +110,8 @@ export const MAX_PENDING = 64;
 const WARM_RUNS = 3;
 
 /** Training, features and model trials need tfjs: on LiteRT (or a tfjs model asked for on ONNX Runtime) they run on tfjs's wasm. */
-export const tfjsBackend = (backend: BackendName): BackendName => (backend === 'litert' || isOnnxBackend(backend) ? 'wasm' : backend);
+export const tfjsBackend = (backend: BackendName): BackendName =>
+  backend === 'litert' || isOnnxBackend(backend) ? 'wasm' : backend;
 
 /**
  * Runs one model on whichever backend is selected: a tfjs backend, or LiteRT.js on the
@@ -163,7 +169,10 @@ export class Engine {
     const hardware = trialCandidates(probes);
     if (this.files.format === 'tflite') return [];
     if (this.files.format !== 'onnx') return hardware;
-    return [...(hardware.includes('webgpu') ? (['onnx-webgpu'] as const) : []), ...(typeof navigator !== 'undefined' && 'ml' in navigator ? (['onnx-webnn'] as const) : [])];
+    return [
+      ...(hardware.includes('webgpu') ? (['onnx-webgpu'] as const) : []),
+      ...(typeof navigator !== 'undefined' && 'ml' in navigator ? (['onnx-webnn'] as const) : []),
+    ];
   }
 
   /**
@@ -216,7 +225,8 @@ export class Engine {
 
   /** A runner on ONNX Runtime (for an ONNX model only), built outside the queue as LiteRT's is. */
   private async buildOnnx(backend: OnnxBackend): Promise<Runner> {
-    if (this.files.format !== 'onnx') throw new BackendUnavailableError(`${backend} runs ONNX models; this one is a tfjs model`);
+    if (this.files.format !== 'onnx')
+      throw new BackendUnavailableError(`${backend} runs ONNX models; this one is a tfjs model`);
     if (!this.onnx) throw new BackendUnavailableError('ONNX Runtime is not available here');
     return this.onnx(this.files.onnx, this.files.spec, backend, this.files.external);
   }
@@ -238,7 +248,8 @@ export class Engine {
    * .tflite and its wasm), so that its trial finds it ready; the photos meanwhile go on.
    */
   preload(backend: BackendName): void {
-    if ((backend !== 'litert' && !isOnnxBackend(backend)) || this.models.has(backend) || this.building.has(backend)) return;
+    if ((backend !== 'litert' && !isOnnxBackend(backend)) || this.models.has(backend) || this.building.has(backend))
+      return;
     const build = this.buildOther(backend);
     build.catch(() => undefined);
     this.building.set(backend, build);
@@ -250,8 +261,10 @@ export class Engine {
       if (!model) this.models.set(backend, (model = this.watched(await this.built(backend))));
       return model;
     }
-    if (this.files.format === 'onnx') throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
-    if (this.files.format === 'tflite') throw new BackendUnavailableError(`this model runs on LiteRT only, not on tfjs's ${backend}`);
+    if (this.files.format === 'onnx')
+      throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
+    if (this.files.format === 'tflite')
+      throw new BackendUnavailableError(`this model runs on LiteRT only, not on tfjs's ${backend}`);
     if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     if (!model) {
       model = this.watched(new TfjsRunner(await build(this.files), this.files.spec));
@@ -281,7 +294,8 @@ export class Engine {
 
   /** The model's output for one of the import trial's images (null: a blank one), on the backend the trial uses (ONNX Runtime's wasm for an ONNX model, tfjs's for a tfjs one). */
   trialRun(backend: BackendName, pixels: Pixels | null): Promise<Float32Array> {
-    const on = this.files.format === 'onnx' ? 'onnx-wasm' : this.files.format === 'tflite' ? 'litert' : tfjsBackend(backend);
+    const on =
+      this.files.format === 'onnx' ? 'onnx-wasm' : this.files.format === 'tflite' ? 'litert' : tfjsBackend(backend);
     return this.runOn(on, pixels);
   }
 
@@ -328,7 +342,10 @@ export class Engine {
 
   /** Frees a candidate that lost its trial (or was preloaded for one that never came). */
   drop(backend: BackendName): Promise<void> {
-    this.building.get(backend)?.then((runner) => runner.dispose(), () => undefined);
+    this.building.get(backend)?.then(
+      (runner) => runner.dispose(),
+      () => undefined,
+    );
     this.building.delete(backend);
     return this.serial(async () => {
       if (backend === this.selected) return;
@@ -344,7 +361,12 @@ export class Engine {
       const backend = this.selected;
       if (!backend) throw new BackendUnavailableError('no backend is selected');
       const probabilities = await this.scores(backend, pixels);
-      return { predictions: topK(probabilities, this.files.labels, k), backend, ms: performance.now() - start, memory: tfjsMemory() };
+      return {
+        predictions: topK(probabilities, this.files.labels, k),
+        backend,
+        ms: performance.now() - start,
+        memory: tfjsMemory(),
+      };
     });
   }
 
@@ -364,7 +386,10 @@ export class Engine {
   private async scores(backend: BackendName, pixels: Pixels): Promise<Float32Array> {
     const output = await (await this.use(backend)).run(pixels);
     const { labels, spec } = this.files;
-    return withTemperature(classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits), this.temperature);
+    return withTemperature(
+      classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits),
+      this.temperature,
+    );
   }
 
   dispose(): void {

@@ -23,7 +23,18 @@ export const NUMBERED_NOTE = 'no labels came with it: its classes are numbered';
 /** The names that always meant "the labels", first among several candidates. */
 const CANONICAL = ['labels.json', 'labels.txt'];
 /** JSON and text files that come with models and are not labels. */
-const NOT_LABELS = new Set(['model.json', 'metadata.json', MANIFEST_FILE, 'config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'requirements.txt']);
+const NOT_LABELS = new Set([
+  'model.json',
+  'metadata.json',
+  MANIFEST_FILE,
+  'config.json',
+  'preprocessor_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+  'requirements.txt',
+]);
 const LABEL_FILE = /\.(txt|json|names|labels)$/i;
 
 /** A line's leading class number ("0 cat", "12: dog") or ImageNet wnid ("n01440764 tench"). */
@@ -31,10 +42,15 @@ const INDEX_PREFIX = /^(\d+)\s*[:,]?\s+/;
 const WNID_PREFIX = /^n\d{8}\s+/;
 
 function fromText(text: string): string[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const numbers = lines.map((l) => INDEX_PREFIX.exec(l)?.[1]);
   // Numbered lines lose their numbers only when they count 0… or 1… in order (a label may start with a number).
-  const counted = numbers.every((n, i) => n !== undefined && (Number(n) === i || Number(n) === i + 1)) && (Number(numbers[0]) === 0 || Number(numbers[0]) === 1);
+  const counted =
+    numbers.every((n, i) => n !== undefined && (Number(n) === i || Number(n) === i + 1)) &&
+    (Number(numbers[0]) === 0 || Number(numbers[0]) === 1);
   if (counted) return lines.map((l) => l.replace(INDEX_PREFIX, ''));
   if (lines.every((l) => WNID_PREFIX.test(l))) return lines.map((l) => l.replace(WNID_PREFIX, ''));
   return lines;
@@ -49,7 +65,12 @@ function fromJson(value: unknown): string[] | null {
   const labels: string[] = new Array(entries.length);
   for (const [key, entry] of entries) {
     const index = Number(key);
-    const name = typeof entry === 'string' ? entry : Array.isArray(entry) && typeof entry.at(-1) === 'string' ? (entry.at(-1) as string) : null;
+    const name =
+      typeof entry === 'string'
+        ? entry
+        : Array.isArray(entry) && typeof entry.at(-1) === 'string'
+          ? (entry.at(-1) as string)
+          : null;
     if (!/^\d+$/.test(key) || index >= entries.length || name === null || labels[index] !== undefined) return null;
     labels[index] = name;
   }
@@ -94,7 +115,12 @@ export function backgroundFirst(labels: readonly string[]): boolean {
  * The labels among `files` for a model with `outputs` outputs. `chosen` names the file the user
  * picked (it must hold labels); `except` are files the format reads itself.
  */
-export function findLabels(files: ReadonlyMap<string, ImportFile>, outputs: number | null, chosen?: string, except: readonly string[] = []): FoundLabels | null {
+export function findLabels(
+  files: ReadonlyMap<string, ImportFile>,
+  outputs: number | null,
+  chosen?: string,
+  except: readonly string[] = [],
+): FoundLabels | null {
   if (chosen) {
     const file = files.get(chosen);
     const labels = file ? readLabelFile(file) : null;
@@ -103,7 +129,13 @@ export function findLabels(files: ReadonlyMap<string, ImportFile>, outputs: numb
   }
   const found: FoundLabels[] = [];
   for (const file of files.values()) {
-    if (!LABEL_FILE.test(file.name) || NOT_LABELS.has(file.name) || except.includes(file.name) || isNoticeFile(file.name)) continue;
+    if (
+      !LABEL_FILE.test(file.name) ||
+      NOT_LABELS.has(file.name) ||
+      except.includes(file.name) ||
+      isNoticeFile(file.name)
+    )
+      continue;
     const labels = fitted(readLabelFile(file) ?? [], outputs);
     if (labels && labels.length > 0) found.push({ labels, file: file.name });
   }
@@ -119,6 +151,7 @@ export function labelsFor(file: ImportFile, outputs: number): string[] {
   const given = readLabelFile(file);
   if (!given) throw new ModelFormatError(`${file.name} holds no labels (a name a line, or a JSON array of names)`);
   const labels = fitted(given, outputs);
-  if (labels?.length !== outputs) throw new ModelFormatError(`${file.name} has ${given.length} labels, but the model has ${outputs} classes`);
+  if (labels?.length !== outputs)
+    throw new ModelFormatError(`${file.name} has ${given.length} labels, but the model has ${outputs} classes`);
   return labels;
 }

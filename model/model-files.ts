@@ -1,6 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isErrorName, ModelFormatError, ModelIntegrityError, ModelLoadError } from '../src/core/errors';
-import { isPlainFileName, JSON_FILES, MANIFEST_FILE, modelFileUrl, ONNX_FILE, ONNX_JSON_FILES, parseModelManifest, sha256Hex, shardNames, TFLITE_FILE, type ModelManifest } from '../src/core/model-manifest';
+import {
+  isPlainFileName,
+  JSON_FILES,
+  MANIFEST_FILE,
+  modelFileUrl,
+  ONNX_FILE,
+  ONNX_JSON_FILES,
+  parseModelManifest,
+  sha256Hex,
+  shardNames,
+  TFLITE_FILE,
+  type ModelManifest,
+} from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { repairing } from './cache-repair';
 
@@ -35,12 +47,21 @@ export const MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024;
 
 /** Bytes a weight entry occupies in its shard, from its shape and stored dtype. */
 export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
-  if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string') throw new ModelFormatError(`weightsManifest: an entry is not a weight with a name (${JSON.stringify(entry)?.slice(0, 60)})`);
+  if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string')
+    throw new ModelFormatError(
+      `weightsManifest: an entry is not a weight with a name (${JSON.stringify(entry)?.slice(0, 60)})`,
+    );
   const stored = entry.quantization?.dtype ?? entry.dtype;
-  const size = typeof stored === 'string' && Object.hasOwn(BYTES_PER_ELEMENT, stored) ? BYTES_PER_ELEMENT[stored] : undefined;
+  const size =
+    typeof stored === 'string' && Object.hasOwn(BYTES_PER_ELEMENT, stored) ? BYTES_PER_ELEMENT[stored] : undefined;
   if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(stored)}`);
-  if (entry.quantization && !DEQUANTIZED_DTYPES.has(entry.dtype)) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(entry.dtype)}`);
-  if (!Array.isArray(entry.shape) || entry.shape.length > 8 || !entry.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 1 << 24)) {
+  if (entry.quantization && !DEQUANTIZED_DTYPES.has(entry.dtype))
+    throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(entry.dtype)}`);
+  if (
+    !Array.isArray(entry.shape) ||
+    entry.shape.length > 8 ||
+    !entry.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 1 << 24)
+  ) {
     throw new ModelFormatError(`weight ${entry.name}: bad shape`);
   }
   return entry.shape.reduce((a, b) => a * b, 1) * size;
@@ -52,7 +73,8 @@ export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
  */
 export function modelFormatOf(json: tf.io.ModelJSON): TfjsFormat {
   if (json.format === 'graph-model' || json.format === 'layers-model') return json.format;
-  if (json.format !== undefined) throw new ModelFormatError(`model.json format "${String(json.format)}" is not a tfjs graph or layers model`);
+  if (json.format !== undefined)
+    throw new ModelFormatError(`model.json format "${String(json.format)}" is not a tfjs graph or layers model`);
   const topology = json.modelTopology as Record<string, unknown> | undefined;
   if (topology && Array.isArray(topology.node)) return 'graph-model';
   if (topology && (topology.model_config || topology.class_name || topology.config)) return 'layers-model';
@@ -66,25 +88,37 @@ export function modelFormatOf(json: tf.io.ModelJSON): TfjsFormat {
  */
 export function validateModelJson(json: unknown, manifest: ModelManifest): tf.io.ModelJSON {
   const model = json as tf.io.ModelJSON;
-  if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || !Array.isArray(model.weightsManifest)) {
+  if (
+    typeof model !== 'object' ||
+    model === null ||
+    typeof model.modelTopology !== 'object' ||
+    !Array.isArray(model.weightsManifest)
+  ) {
     throw new ModelFormatError('model.json has no modelTopology or weightsManifest');
   }
   modelFormatOf(model);
   for (const group of model.weightsManifest) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ModelFormatError('model.json: a weight group lacks paths or weights');
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights))
+      throw new ModelFormatError('model.json: a weight group lacks paths or weights');
     for (const path of group.paths) {
-      if (typeof path !== 'string' || !isPlainFileName(path)) throw new ModelIntegrityError(`model.json: weight path "${String(path)}" is not a plain file name`);
+      if (typeof path !== 'string' || !isPlainFileName(path))
+        throw new ModelIntegrityError(`model.json: weight path "${String(path)}" is not a plain file name`);
       if (!manifest.files[path]) throw new ModelIntegrityError(`model.json: ${path} is not in the model manifest`);
     }
     const needed = group.weights.reduce((sum, entry) => sum + entryByteLength(entry), 0);
     const stored = group.paths.reduce((sum, path) => sum + manifest.files[path]!.bytes, 0);
-    if (needed !== stored) throw new ModelIntegrityError(`model.json: weights need ${needed} bytes, their shards hold ${stored}`);
+    if (needed !== stored)
+      throw new ModelIntegrityError(`model.json: weights need ${needed} bytes, their shards hold ${stored}`);
   }
   return model;
 }
 
 /** Reads a body chunk by chunk so the UI can show bytes as they arrive. */
-async function readBody(response: Response, limit: number, onChunk: (bytes: number) => void): Promise<Uint8Array<ArrayBuffer>> {
+async function readBody(
+  response: Response,
+  limit: number,
+  onChunk: (bytes: number) => void,
+): Promise<Uint8Array<ArrayBuffer>> {
   const reader = response.body?.getReader();
   if (!reader) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -133,8 +167,10 @@ class ModelDownload {
       throw new ModelLoadError(`${name}: network error (${(cause as Error).message})`);
     }
     if (response.status !== 200) throw new ModelLoadError(`${name}: HTTP ${response.status}`);
-    if (response.url && new URL(response.url).origin !== this.base.origin) throw new ModelIntegrityError(`${name}: redirected to another origin`);
-    if (response.headers.get('content-type')?.includes('text/html')) throw new ModelIntegrityError(`${name}: the server answered with an HTML page`);
+    if (response.url && new URL(response.url).origin !== this.base.origin)
+      throw new ModelIntegrityError(`${name}: redirected to another origin`);
+    if (response.headers.get('content-type')?.includes('text/html'))
+      throw new ModelIntegrityError(`${name}: the server answered with an HTML page`);
     return response;
   }
 
@@ -145,7 +181,8 @@ class ModelDownload {
       url,
       async (init) => {
         const bytes = new Uint8Array(await (await this.fetchFile(MANIFEST_FILE, url, init)).arrayBuffer());
-        if (pinnedSha256 && (await sha256Hex(bytes)) !== pinnedSha256) throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
+        if (pinnedSha256 && (await sha256Hex(bytes)) !== pinnedSha256)
+          throw new ModelIntegrityError(`${MANIFEST_FILE} is not the one this app was built with`);
         try {
           return parseModelManifest(JSON.parse(new TextDecoder().decode(bytes)));
         } catch (error) {
@@ -174,7 +211,8 @@ class ModelDownload {
       this.onProgress({ loaded: this.loaded, total: this.total });
     });
     this.loaded -= received;
-    if (body.byteLength !== bytes) throw new ModelIntegrityError(`${name}: ${body.byteLength} bytes, the manifest says ${bytes}`);
+    if (body.byteLength !== bytes)
+      throw new ModelIntegrityError(`${name}: ${body.byteLength} bytes, the manifest says ${bytes}`);
     if ((await sha256Hex(body)) !== sha256) throw new ModelIntegrityError(`${name}: content does not match its sha256`);
     this.loaded += bytes;
     this.onProgress({ loaded: this.loaded, total: this.total });
@@ -208,7 +246,10 @@ class ModelDownload {
  */
 async function fetchOnnxFiles(download: ModelDownload, manifest: ModelManifest): Promise<ModelFiles> {
   const others = shardNames(manifest);
-  download.total = [...ONNX_JSON_FILES, ONNX_FILE, ...others].reduce((sum, name) => sum + download.entry(name).bytes, 0);
+  download.total = [...ONNX_JSON_FILES, ONNX_FILE, ...others].reduce(
+    (sum, name) => sum + download.entry(name).bytes,
+    0,
+  );
   const onnx = download.verified(ONNX_FILE);
   const external = others.map((name) => download.verified(name));
   for (const pending of [onnx, ...external]) pending.catch(() => undefined);
@@ -216,7 +257,14 @@ async function fetchOnnxFiles(download: ModelDownload, manifest: ModelManifest):
   const spec = parseModelSpec(metadata);
   const labels = parseLabels(labelsJson);
   const data = await Promise.all(external);
-  return { format: 'onnx', onnx: await onnx, external: Object.fromEntries(others.map((name, i) => [name, data[i]!])), spec, labels, version: manifest.version };
+  return {
+    format: 'onnx',
+    onnx: await onnx,
+    external: Object.fromEntries(others.map((name, i) => [name, data[i]!])),
+    spec,
+    labels,
+    version: manifest.version,
+  };
 }
 
 /** A model LiteRT alone runs: metadata.json and labels.json now, its .tflite verified when LiteRT asks for it. */
@@ -224,13 +272,20 @@ async function fetchTfliteFiles(download: ModelDownload, manifest: ModelManifest
   download.total = ONNX_JSON_FILES.reduce((sum, name) => sum + download.entry(name).bytes, 0);
   const [metadata, labelsJson] = await Promise.all(ONNX_JSON_FILES.map((name) => download.json(name)));
   download.onProgress = () => undefined;
-  return { format: 'tflite', tflite: fetchedOnce(download, TFLITE_FILE), spec: parseModelSpec(metadata), labels: parseLabels(labelsJson), version: manifest.version };
+  return {
+    format: 'tflite',
+    tflite: fetchedOnce(download, TFLITE_FILE),
+    spec: parseModelSpec(metadata),
+    labels: parseLabels(labelsJson),
+    version: manifest.version,
+  };
 }
 
 /** A file fetched and verified the first time it is asked for (a failed try is forgotten, so the next ask fetches again). */
 function fetchedOnce(download: ModelDownload, name: string): () => Promise<Uint8Array> {
   let pending: Promise<Uint8Array> | null = null;
-  return () => (pending ??= download.verified(name).catch((error: unknown) => ((pending = null), Promise.reject(error))));
+  return () =>
+    (pending ??= download.verified(name).catch((error: unknown) => ((pending = null), Promise.reject(error))));
 }
 
 /**
@@ -246,11 +301,16 @@ export async function fetchModelFiles(
   /** The manifest's own sha256 where the app was built with it, so that it too is checked. */
   manifestSha256?: string,
 ): Promise<ModelFiles> {
-  const download = new ModelDownload(new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href), fetcher, onProgress);
+  const download = new ModelDownload(
+    new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, globalThis.location?.href),
+    fetcher,
+    onProgress,
+  );
   const manifest = await download.readManifest(manifestSha256);
   if (manifest.files[ONNX_FILE] && !manifest.files['model.json']) return fetchOnnxFiles(download, manifest);
   if (manifest.files[TFLITE_FILE] && !manifest.files['model.json']) return fetchTfliteFiles(download, manifest);
-  if (download.entry('model.json').bytes > MAX_MODEL_JSON_BYTES) throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
+  if (download.entry('model.json').bytes > MAX_MODEL_JSON_BYTES)
+    throw new ModelIntegrityError(`model.json is over ${MAX_MODEL_JSON_BYTES} bytes`);
 
   // Every other model file the manifest lists is fetched at once, in parallel with the
   // JSON files, rather than after model.json names it; model.json is then checked to
@@ -272,5 +332,12 @@ export async function fetchModelFiles(
     return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
   });
   download.onProgress = () => undefined;
-  return { format: modelFormatOf(model), artifacts, spec, labels, version: manifest.version, ...(manifest.files[TFLITE_FILE] ? { tflite: fetchedOnce(download, TFLITE_FILE) } : {}) };
+  return {
+    format: modelFormatOf(model),
+    artifacts,
+    spec,
+    labels,
+    version: manifest.version,
+    ...(manifest.files[TFLITE_FILE] ? { tflite: fetchedOnce(download, TFLITE_FILE) } : {}),
+  };
 }

@@ -78,22 +78,37 @@ export function importable<F extends { name: string; size: number }>(files: read
   const kept = files.filter((f) => !MEDIA.test(f.name));
   const cap = IMPORT_LIMITS.maxUnzippedBytes;
   const huge = kept.find((f) => f.size > cap);
-  if (huge) throw new ModelFormatError(`${huge.name} is ${Math.round(huge.size / 1024 / 1024)} MB: no file of a model is over ${cap / 1024 / 1024} MB`);
+  if (huge)
+    throw new ModelFormatError(
+      `${huge.name} is ${Math.round(huge.size / 1024 / 1024)} MB: no file of a model is over ${cap / 1024 / 1024} MB`,
+    );
   const total = kept.reduce((sum, f) => sum + f.size, 0);
-  if (total > cap) throw new ModelFormatError(`the chosen files hold ${Math.round(total / 1024 / 1024)} MB: a model is at most ${cap / 1024 / 1024} MB`);
+  if (total > cap)
+    throw new ModelFormatError(
+      `the chosen files hold ${Math.round(total / 1024 / 1024)} MB: a model is at most ${cap / 1024 / 1024} MB`,
+    );
   return kept;
 }
 
 /** The model's files in a .zip (folders, dotfiles and macOS's __MACOSX left out), checked before anything is inflated. */
 export function unzip(file: ImportFile): ImportFile[] {
-  const keep = (path: string) => !path.endsWith('/') && !baseName(path).startsWith('.') && !path.startsWith('__MACOSX/');
-  return readZip(file.bytes, file.name, { maxEntries: IMPORT_LIMITS.maxZipEntries, maxBytes: IMPORT_LIMITS.maxUnzippedBytes }, keep).map((entry) => ({ name: baseName(entry.path), bytes: entry.bytes }));
+  const keep = (path: string) =>
+    !path.endsWith('/') && !baseName(path).startsWith('.') && !path.startsWith('__MACOSX/');
+  return readZip(
+    file.bytes,
+    file.name,
+    { maxEntries: IMPORT_LIMITS.maxZipEntries, maxBytes: IMPORT_LIMITS.maxUnzippedBytes },
+    keep,
+  ).map((entry) => ({ name: baseName(entry.path), bytes: entry.bytes }));
 }
 
 /** Every file given, zips unpacked, by plain file name; two files of one name are refused. */
 function expand(files: readonly ImportFile[]): Map<string, ImportFile> {
-  const all = files.flatMap((f) => (f.name.toLowerCase().endsWith('.zip') ? unzip(f) : [{ ...f, name: baseName(f.name) }]));
-  if (all.length > IMPORT_LIMITS.maxFiles) throw new ModelFormatError(`${all.length} files: a model has at most ${IMPORT_LIMITS.maxFiles}`);
+  const all = files.flatMap((f) =>
+    f.name.toLowerCase().endsWith('.zip') ? unzip(f) : [{ ...f, name: baseName(f.name) }],
+  );
+  if (all.length > IMPORT_LIMITS.maxFiles)
+    throw new ModelFormatError(`${all.length} files: a model has at most ${IMPORT_LIMITS.maxFiles}`);
   const byName = new Map<string, ImportFile>();
   for (const file of all) {
     if (byName.has(file.name)) throw new ModelFormatError(`two files are named ${file.name}`);
@@ -103,8 +118,15 @@ function expand(files: readonly ImportFile[]): Map<string, ImportFile> {
 }
 
 /** Labels from a Teachable Machine metadata.json (unless the user chose a file), else a labels file of any name that fits the outputs. */
-function readLabels(files: Map<string, ImportFile>, metadata: Record<string, unknown> | null, outputs: number | null, options: ImportOptions, modelFile: string): string[] | null {
-  if (!options.labels && Array.isArray(metadata?.labels) && metadata.labels.every((l) => typeof l === 'string')) return metadata.labels as string[];
+function readLabels(
+  files: Map<string, ImportFile>,
+  metadata: Record<string, unknown> | null,
+  outputs: number | null,
+  options: ImportOptions,
+  modelFile: string,
+): string[] | null {
+  if (!options.labels && Array.isArray(metadata?.labels) && metadata.labels.every((l) => typeof l === 'string'))
+    return metadata.labels as string[];
   return findLabels(files, outputs, options.labels, [modelFile])?.labels ?? null;
 }
 
@@ -114,7 +136,8 @@ function layersInputShape(config: Record<string, any>): unknown[] | null {
   const first = Array.isArray(layers) ? layers[0] : null;
   const own = config?.config?.batch_input_shape ?? first?.config?.batch_input_shape ?? first?.config?.batch_shape;
   if (Array.isArray(own)) return own;
-  if (first && (first.class_name === 'Sequential' || first.class_name === 'Functional' || first.class_name === 'Model')) return layersInputShape(first);
+  if (first && (first.class_name === 'Sequential' || first.class_name === 'Functional' || first.class_name === 'Model'))
+    return layersInputShape(first);
   return null;
 }
 
@@ -124,7 +147,8 @@ function layersOutputUnits(config: Record<string, any>): number | null {
   const last = Array.isArray(layers) ? layers.at(-1) : null;
   if (!last) return null;
   if (last.class_name === 'Dense') return last.config?.units ?? null;
-  if (last.class_name === 'Sequential' || last.class_name === 'Functional' || last.class_name === 'Model') return layersOutputUnits(last);
+  if (last.class_name === 'Sequential' || last.class_name === 'Functional' || last.class_name === 'Model')
+    return layersOutputUnits(last);
   const before = layers.slice(0, -1);
   return before.length ? layersOutputUnits({ layers: before }) : null;
 }
@@ -134,67 +158,130 @@ function usesLayer(config: unknown, className: string): boolean {
 }
 
 interface Inferred {
-  input: { shape: number[]; range: [number, number]; fit: 'crop' | 'squash'; centralCrop: number; color?: string; mean?: readonly number[]; std?: readonly number[] };
+  input: {
+    shape: number[];
+    range: [number, number];
+    fit: 'crop' | 'squash';
+    centralCrop: number;
+    color?: string;
+    mean?: readonly number[];
+    std?: readonly number[];
+  };
   activation: 'softmax' | 'none';
   why: string;
 }
 
 /** The model's input size, and its preprocessing from what the files say (or the common default). */
-function inferPreprocessing(format: ModelFormat, model: tf.io.ModelJSON, metadata: Record<string, any> | null): Inferred {
+function inferPreprocessing(
+  format: ModelFormat,
+  model: tf.io.ModelJSON,
+  metadata: Record<string, any> | null,
+): Inferred {
   let height: number | undefined;
   let width: number | undefined;
   // Three colour channels, or one grey one.
   let channels = 3;
-  const isImage = (shape: unknown[] | undefined | null) => !!shape && shape.length === 4 && (shape[3] === 3 || shape[3] === 1);
+  const isImage = (shape: unknown[] | undefined | null) =>
+    !!shape && shape.length === 4 && (shape[3] === 3 || shape[3] === 1);
   if (format === 'layers-model') {
     const topology = (model.modelTopology as Record<string, any>).model_config ?? model.modelTopology;
     const shape = layersInputShape(topology);
-    if (!isImage(shape)) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3 or 1] (found ${JSON.stringify(shape)})`);
+    if (!isImage(shape))
+      throw new ModelFormatError(
+        `model.json: the input is not an image tensor [batch, height, width, 3 or 1] (found ${JSON.stringify(shape)})`,
+      );
     [height, width, channels] = [Number(shape![1]), Number(shape![2]), Number(shape![3])];
   } else {
     const inputs = Object.values((model as { signature?: { inputs?: Record<string, any> } }).signature?.inputs ?? {});
-    if (inputs.length > 1) throw new ModelFormatError(`model.json: the model has ${inputs.length} inputs; an image classifier has one`);
+    if (inputs.length > 1)
+      throw new ModelFormatError(`model.json: the model has ${inputs.length} inputs; an image classifier has one`);
     const dims = inputs[0]?.tensorShape?.dim?.map((d: { size: string }) => Number(d.size));
-    if (dims && !isImage(dims)) throw new ModelFormatError(`model.json: the input is not an image tensor [batch, height, width, 3 or 1] (found ${JSON.stringify(dims)})`);
+    if (dims && !isImage(dims))
+      throw new ModelFormatError(
+        `model.json: the input is not an image tensor [batch, height, width, 3 or 1] (found ${JSON.stringify(dims)})`,
+      );
     [height, width, channels] = dims ? [dims[1], dims[2], dims[3]] : [undefined, undefined, 3];
   }
   if (metadata?.imageSize !== undefined) {
     // A Teachable Machine export: the centre square, resized, scaled as x / 127 - 1.
     const size = Number(metadata.imageSize);
-    return { input: { shape: [1, size, size, 3], range: [-1, 255 / 127 - 1], fit: 'crop', centralCrop: 1 }, activation: 'softmax', why: 'Teachable Machine export: centre square, x / 127 − 1' };
+    return {
+      input: { shape: [1, size, size, 3], range: [-1, 255 / 127 - 1], fit: 'crop', centralCrop: 1 },
+      activation: 'softmax',
+      why: 'Teachable Machine export: centre square, x / 127 − 1',
+    };
   }
   if (metadata?.input) {
     const spec = parseModelSpec(metadata);
-    const input = { shape: [1, ...spec.inputSize, spec.color === 'grayscale' ? 1 : 3], range: [...spec.range] as [number, number], fit: spec.fit, centralCrop: spec.centralCrop, ...(spec.color ? { color: spec.color } : {}), ...(spec.normalize ?? {}) };
+    const input = {
+      shape: [1, ...spec.inputSize, spec.color === 'grayscale' ? 1 : 3],
+      range: [...spec.range] as [number, number],
+      fit: spec.fit,
+      centralCrop: spec.centralCrop,
+      ...(spec.color ? { color: spec.color } : {}),
+      ...(spec.normalize ?? {}),
+    };
     return { input, activation: spec.outputIsLogits ? 'none' : 'softmax', why: 'from its metadata.json' };
   }
   if (!(Number.isInteger(height) && Number.isInteger(width) && height! > 0 && width! > 0)) {
     throw new ModelFormatError('model.json does not give the input size (height and width)');
   }
   const shape = [1, height!, width!, channels];
-  const activation = usesLayer(model.modelTopology, 'Softmax') || JSON.stringify(model.modelTopology).includes('"activation":"softmax"') || JSON.stringify(model.modelTopology).includes('"op":"Softmax"') ? 'softmax' : 'none';
+  const activation =
+    usesLayer(model.modelTopology, 'Softmax') ||
+    JSON.stringify(model.modelTopology).includes('"activation":"softmax"') ||
+    JSON.stringify(model.modelTopology).includes('"op":"Softmax"')
+      ? 'softmax'
+      : 'none';
   if (usesLayer(model.modelTopology, 'Rescaling') || usesLayer(model.modelTopology, 'Normalization')) {
-    return { input: { shape, range: [0, 255], fit: 'squash', centralCrop: 1 }, activation, why: 'the model rescales its own input: raw pixels 0…255' };
+    return {
+      input: { shape, range: [0, 255], fit: 'squash', centralCrop: 1 },
+      activation,
+      why: 'the model rescales its own input: raw pixels 0…255',
+    };
   }
-  return { input: { shape, range: [-1, 1], fit: 'squash', centralCrop: 1 }, activation, why: 'not stated in the files: assumed [-1, 1] (MobileNet-style); correct it if the answers look wrong' };
+  return {
+    input: { shape, range: [-1, 1], fit: 'squash', centralCrop: 1 },
+    activation,
+    why: 'not stated in the files: assumed [-1, 1] (MobileNet-style); correct it if the answers look wrong',
+  };
 }
 
 /** What a .tflite's metadata says and the files appended to it, or why it could not be read. */
-function tfliteMetadata(tflite: TfliteModel, file: ImportFile): { metadata: TfliteMetadata | null; embedded: Map<string, ImportFile>; note: string } {
+function tfliteMetadata(
+  tflite: TfliteModel,
+  file: ImportFile,
+): { metadata: TfliteMetadata | null; embedded: Map<string, ImportFile>; note: string } {
   if (!tflite.metadata) return { metadata: null, embedded: new Map(), note: '' };
   let metadata: TfliteMetadata;
   try {
     metadata = readTfliteMetadata(tflite.metadata);
   } catch (error) {
-    return { metadata: null, embedded: new Map(), note: `; its TFLite metadata could not be read (${(error as Error).message})` };
+    return {
+      metadata: null,
+      embedded: new Map(),
+      note: `; its TFLite metadata could not be read (${(error as Error).message})`,
+    };
   }
-  const wanted = new Set([...metadata.labelFiles.map((f) => f.name), ...(metadata.calibration ? [metadata.calibration.file] : [])]);
+  const wanted = new Set([
+    ...metadata.labelFiles.map((f) => f.name),
+    ...(metadata.calibration ? [metadata.calibration.file] : []),
+  ]);
   if (wanted.size === 0) return { metadata, embedded: new Map(), note: '' };
   try {
-    const entries = readZip(file.bytes, file.name, { maxEntries: IMPORT_LIMITS.maxZipEntries, maxBytes: IMPORT_LIMITS.maxUnzippedBytes }, (path) => wanted.has(path));
+    const entries = readZip(
+      file.bytes,
+      file.name,
+      { maxEntries: IMPORT_LIMITS.maxZipEntries, maxBytes: IMPORT_LIMITS.maxUnzippedBytes },
+      (path) => wanted.has(path),
+    );
     return { metadata, embedded: new Map(entries.map((e) => [e.path, { name: e.path, bytes: e.bytes }])), note: '' };
   } catch (error) {
-    return { metadata, embedded: new Map(), note: `; the files packed in it could not be read (${(error as Error).message})` };
+    return {
+      metadata,
+      embedded: new Map(),
+      note: `; the files packed in it could not be read (${(error as Error).message})`,
+    };
   }
 }
 
@@ -206,7 +293,8 @@ function aboutFrom(metadata: TfliteMetadata | null): ModelAbout | undefined {
     const value = metadata[key].trim();
     if (value) about[key] = value;
   }
-  if (metadata.scoreThreshold !== undefined && metadata.scoreThreshold > 0 && metadata.scoreThreshold < 1) about.scoreThreshold = metadata.scoreThreshold;
+  if (metadata.scoreThreshold !== undefined && metadata.scoreThreshold > 0 && metadata.scoreThreshold < 1)
+    about.scoreThreshold = metadata.scoreThreshold;
   return Object.keys(about).length > 0 ? about : undefined;
 }
 
@@ -215,15 +303,23 @@ function aboutFrom(metadata: TfliteMetadata | null): ModelAbout | undefined {
  * else the input's value range from its Stats; null where the metadata says neither, or the input is
  * quantized (its quantization is exact).
  */
-function normalizationOf(metadata: TfliteMetadata | null, input: TfliteTensor): { range: [number, number]; normalize?: { mean: number[]; std: number[] }; why: string } | null {
+function normalizationOf(
+  metadata: TfliteMetadata | null,
+  input: TfliteTensor,
+): { range: [number, number]; normalize?: { mean: number[]; std: number[] }; why: string } | null {
   const norm = metadata?.normalization;
   if (input.type !== 'float32') return null;
   // Without a normalisation, the input's stated value range is where pixels 0…255 go.
-  if (!norm && metadata?.valueRange) return { range: metadata.valueRange, why: `from the TFLite metadata: the input's value range ${JSON.stringify(metadata.valueRange)}` };
+  if (!norm && metadata?.valueRange)
+    return {
+      range: metadata.valueRange,
+      why: `from the TFLite metadata: the input's value range ${JSON.stringify(metadata.valueRange)}`,
+    };
   if (!norm || norm.std.some((s) => s === 0)) return null;
   const why = `from the TFLite metadata: (pixel − ${norm.mean.join(', ')}) / ${norm.std.join(', ')}`;
   const same = (xs: number[]) => xs.every((x) => x === xs[0]);
-  if (same(norm.mean) && same(norm.std)) return { range: [(0 - norm.mean[0]!) / norm.std[0]!, (255 - norm.mean[0]!) / norm.std[0]!], why };
+  if (same(norm.mean) && same(norm.std))
+    return { range: [(0 - norm.mean[0]!) / norm.std[0]!, (255 - norm.mean[0]!) / norm.std[0]!], why };
   if (norm.mean.length !== 3 || norm.std.length !== 3) return null;
   return { range: [0, 255], normalize: { mean: norm.mean, std: norm.std }, why };
 }
@@ -248,14 +344,24 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>, options
   const packed = metadataFile ? embedded.get(metadataFile) : undefined;
   const fromMetadata = packed ? fitted(readLabelFile(packed) ?? [], classes) : null;
   const labels = beside?.labels ?? fromMetadata ?? undefined;
-  const labelNote = beside ? `labels from ${beside.file}` : fromMetadata ? `labels from its metadata (${metadataFile})` : NUMBERED_NOTE;
+  const labelNote = beside
+    ? `labels from ${beside.file}`
+    : fromMetadata
+      ? `labels from its metadata (${metadataFile})`
+      : NUMBERED_NOTE;
   const input = tflite.tensors[tflite.inputs[0]!];
   const normalization = input ? normalizationOf(metadata, input) : null;
   const name = file.name.replace(/\.tflite$/i, '');
   let converted;
   try {
-    const background = !!labels && (labels.length === classes - 1 || (labels.length === classes && backgroundFirst(labels)));
-    converted = convert(tflite, { name, source: file.name, ...(labels ? { labels, dropBackground: background } : {}), ...(normalization ? { range: normalization.range } : {}) });
+    const background =
+      !!labels && (labels.length === classes - 1 || (labels.length === classes && backgroundFirst(labels)));
+    converted = convert(tflite, {
+      name,
+      source: file.name,
+      ...(labels ? { labels, dropBackground: background } : {}),
+      ...(normalization ? { range: normalization.range } : {}),
+    });
   } catch (error) {
     throw new ModelFormatError(`${file.name}: ${(error as Error).message}`);
   }
@@ -265,12 +371,18 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>, options
     shard.set(w.bytes, offset);
     offset += w.bytes.byteLength;
   }
-  const weightsManifest = [{ paths: ['weights.bin'], weights: converted.weights.map(({ bytes: _, ...entry }) => entry) }];
+  const weightsManifest = [
+    { paths: ['weights.bin'], weights: converted.weights.map(({ bytes: _, ...entry }) => entry) },
+  ];
   const about = aboutFrom(metadata);
   const glimpseMetadata = converted.metadata as { input: Record<string, unknown> };
   if (normalization?.normalize) glimpseMetadata.input = { ...glimpseMetadata.input, ...normalization.normalize };
   const spec = parseModelSpec(glimpseMetadata);
-  const preprocessing = normalization?.why ?? (input && input.type !== 'float32' ? `from the TFLite input's quantization: ${JSON.stringify(spec.range)}` : `not stated in the file: assumed ${JSON.stringify(spec.range)}`);
+  const preprocessing =
+    normalization?.why ??
+    (input && input.type !== 'float32'
+      ? `from the TFLite input's quantization: ${JSON.stringify(spec.range)}`
+      : `not stated in the file: assumed ${JSON.stringify(spec.range)}`);
   return {
     name,
     format: 'graph-model',
@@ -281,27 +393,43 @@ function prepareTflite(file: ImportFile, files: Map<string, ImportFile>, options
     ...(about ? { about } : {}),
     preprocessing: `${preprocessing}, whole image; ${labelNote}${note}`,
     // The .tflite itself is kept too: LiteRT runs it where that is faster than tfjs.
-    files: { 'model.json': json({ ...converted.modelJson, weightsManifest }), 'weights.bin': shard, 'metadata.json': json({ ...glimpseMetadata, ...(about ? { about } : {}) }), 'labels.json': json(converted.labels), [TFLITE_FILE]: file.bytes },
+    files: {
+      'model.json': json({ ...converted.modelJson, weightsManifest }),
+      'weights.bin': shard,
+      'metadata.json': json({ ...glimpseMetadata, ...(about ? { about } : {}) }),
+      'labels.json': json(converted.labels),
+      [TFLITE_FILE]: file.bytes,
+    },
   };
 }
 
 /** The folder the files came in (a chosen folder's relative paths, or a .zip's name), which names an ONNX model. */
 function folderOf(given: readonly ImportFile[]): string | null {
-  const zip = given.length === 1 && given[0]!.name.toLowerCase().endsWith('.zip') ? baseName(given[0]!.name).slice(0, -4) : null;
+  const zip =
+    given.length === 1 && given[0]!.name.toLowerCase().endsWith('.zip') ? baseName(given[0]!.name).slice(0, -4) : null;
   return zip || (given.find((f) => f.name.includes('/'))?.name.split('/')[0] ?? null);
 }
 
 export function prepareImport(chosen: readonly ImportFile[], options: ImportOptions = {}): PreparedModel {
   const files = expand(chosen);
-  if ([...files.keys()].some((name) => name.toLowerCase().endsWith('.onnx'))) return prepareOnnx(files, folderOf(chosen), options);
+  if ([...files.keys()].some((name) => name.toLowerCase().endsWith('.onnx')))
+    return prepareOnnx(files, folderOf(chosen), options);
   const tflite = [...files.values()].find((f) => f.name.toLowerCase().endsWith('.tflite'));
   if (tflite) return prepareTflite(tflite, files, options);
 
-  const modelFile = files.get('model.json') ?? [...files.values()].find((f) => f.name.endsWith('.json') && !['metadata.json', 'labels.json'].includes(f.name));
+  const modelFile =
+    files.get('model.json') ??
+    [...files.values()].find((f) => f.name.endsWith('.json') && !['metadata.json', 'labels.json'].includes(f.name));
   if (!modelFile) throw new ModelFormatError('no model.json, .tflite or .onnx file among the files');
-  if (modelFile.bytes.byteLength > MAX_MODEL_JSON_BYTES) throw new ModelFormatError(`${modelFile.name} is over ${MAX_MODEL_JSON_BYTES / 1024 / 1024} MB`);
+  if (modelFile.bytes.byteLength > MAX_MODEL_JSON_BYTES)
+    throw new ModelFormatError(`${modelFile.name} is over ${MAX_MODEL_JSON_BYTES / 1024 / 1024} MB`);
   const model = parseJson(modelFile) as tf.io.ModelJSON;
-  if (typeof model !== 'object' || model === null || typeof model.modelTopology !== 'object' || !Array.isArray(model.weightsManifest)) {
+  if (
+    typeof model !== 'object' ||
+    model === null ||
+    typeof model.modelTopology !== 'object' ||
+    !Array.isArray(model.weightsManifest)
+  ) {
     throw new ModelFormatError(`${modelFile.name} has no modelTopology or weightsManifest: it is not a tfjs model`);
   }
   const format = modelFormatOf(model);
@@ -313,38 +441,64 @@ export function prepareImport(chosen: readonly ImportFile[], options: ImportOpti
   const seen = new Set<string>();
   let declared = 0;
   const weightsManifest = model.weightsManifest.map((group, g) => {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new ModelFormatError(`${modelFile.name}: a weight group lacks paths or weights`);
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights))
+      throw new ModelFormatError(`${modelFile.name}: a weight group lacks paths or weights`);
     const needed = group.weights.reduce((sum, entry) => sum + entryByteLength(entry), 0);
     declared += needed;
-    if (declared > IMPORT_LIMITS.maxWeightBytes) throw new ModelFormatError(`${modelFile.name} declares over ${IMPORT_LIMITS.maxWeightBytes / 1024 / 1024} MB of weights`);
+    if (declared > IMPORT_LIMITS.maxWeightBytes)
+      throw new ModelFormatError(
+        `${modelFile.name} declares over ${IMPORT_LIMITS.maxWeightBytes / 1024 / 1024} MB of weights`,
+      );
     const paths = group.paths.map((path, p) => {
-      if (typeof path !== 'string' || path === '') throw new ModelFormatError(`${modelFile.name}: a weight path is ${JSON.stringify(path)?.slice(0, 40)}, not a file name`);
+      if (typeof path !== 'string' || path === '')
+        throw new ModelFormatError(
+          `${modelFile.name}: a weight path is ${JSON.stringify(path)?.slice(0, 40)}, not a file name`,
+        );
       const name = baseName(path);
-      if (/^[a-z]+:/i.test(String(path)) || String(path).startsWith('/')) throw new ModelFormatError(`${modelFile.name}: weight path "${path}" is a URL or an absolute path`);
+      if (/^[a-z]+:/i.test(String(path)) || String(path).startsWith('/'))
+        throw new ModelFormatError(`${modelFile.name}: weight path "${path}" is a URL or an absolute path`);
       if (seen.has(name)) throw new ModelFormatError(`${modelFile.name}: the shard ${name} is listed twice`);
       seen.add(name);
       const shard = files.get(name);
       if (!shard) throw new ModelFormatError(`the weight file ${name} named in ${modelFile.name} is missing`);
-      const plain = isPlainFileName(name) && !['model.json', 'metadata.json', 'labels.json', 'manifest.json'].includes(name) ? name : `group${g + 1}-shard${p + 1}.bin`;
+      const plain =
+        isPlainFileName(name) && !['model.json', 'metadata.json', 'labels.json', 'manifest.json'].includes(name)
+          ? name
+          : `group${g + 1}-shard${p + 1}.bin`;
       out[plain] = shard.bytes;
       return plain;
     });
     const stored = paths.reduce((sum, name) => sum + out[name]!.byteLength, 0);
-    if (stored !== needed) throw new ModelFormatError(`${paths.join(', ')}: ${stored} bytes, but ${modelFile.name} needs ${needed} (a weight file is short or not this model's)`);
+    if (stored !== needed)
+      throw new ModelFormatError(
+        `${paths.join(', ')}: ${stored} bytes, but ${modelFile.name} needs ${needed} (a weight file is short or not this model's)`,
+      );
     return { ...group, paths };
   });
 
   const inferred = inferPreprocessing(format, model, metadata);
-  const declaredUnits = format === 'layers-model' ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology) : null;
+  const declaredUnits =
+    format === 'layers-model'
+      ? layersOutputUnits((model.modelTopology as Record<string, any>).model_config ?? model.modelTopology)
+      : null;
   const units = declaredUnits === null ? null : Number(declaredUnits);
-  if (units !== null && !(Number.isInteger(units) && units > 0)) throw new ModelFormatError(`${modelFile.name}: the last Dense layer's units, ${JSON.stringify(declaredUnits)}, is not a whole number of outputs`);
-  if (units !== null && units > MAX_CLASSES) throw new ModelFormatError(`${units} outputs: a model has at most ${MAX_CLASSES} classes`);
+  if (units !== null && !(Number.isInteger(units) && units > 0))
+    throw new ModelFormatError(
+      `${modelFile.name}: the last Dense layer's units, ${JSON.stringify(declaredUnits)}, is not a whole number of outputs`,
+    );
+  if (units !== null && units > MAX_CLASSES)
+    throw new ModelFormatError(`${units} outputs: a model has at most ${MAX_CLASSES} classes`);
   const found = readLabels(files, metadata, units, options, modelFile.name);
   // Without labels, a model whose outputs are known answers with numbers; one whose are not cannot be checked.
-  if ((!found || found.length === 0) && units === null) throw new ModelFormatError('no labels: add a labels file (a name a line, any file name), or the metadata.json exported with the model');
+  if ((!found || found.length === 0) && units === null)
+    throw new ModelFormatError(
+      'no labels: add a labels file (a name a line, any file name), or the metadata.json exported with the model',
+    );
   const labels = found && found.length > 0 ? found : Array.from({ length: units! }, (_, i) => `class ${i}`);
-  if (labels.length > MAX_CLASSES) throw new ModelFormatError(`${labels.length} labels: a model has at most ${MAX_CLASSES} classes`);
-  if (units !== null && units !== labels.length && units !== labels.length + 1) throw new ModelFormatError(`the model has ${units} outputs but there are ${labels.length} labels`);
+  if (labels.length > MAX_CLASSES)
+    throw new ModelFormatError(`${labels.length} labels: a model has at most ${MAX_CLASSES} classes`);
+  if (units !== null && units !== labels.length && units !== labels.length + 1)
+    throw new ModelFormatError(`the model has ${units} outputs but there are ${labels.length} labels`);
   const name = String(metadata?.modelName || metadata?.name || modelFile.name.replace(/\.json$/, '') || 'model');
   const glimpseMetadata = {
     name,
@@ -352,10 +506,24 @@ export function prepareImport(chosen: readonly ImportFile[], options: ImportOpti
     format,
     source: chosen.map((f) => f.name).join(', '),
     input: { ...inferred.input, dtype: 'float32', layout: 'NHWC' },
-    output: { shape: [1, labels.length], activation: inferred.activation, labels: 'labels.json', classOffset: units === labels.length + 1 ? 1 : 0 },
+    output: {
+      shape: [1, labels.length],
+      activation: inferred.activation,
+      labels: 'labels.json',
+      classOffset: units === labels.length + 1 ? 1 : 0,
+    },
   };
   out['model.json'] = json({ ...model, format, weightsManifest });
   out['metadata.json'] = json(glimpseMetadata);
   out['labels.json'] = json(labels);
-  return { name, format, source: glimpseMetadata.source, spec: parseModelSpec(glimpseMetadata), labels, ...(found && found.length > 0 ? {} : { numbered: true }), preprocessing: found && found.length > 0 ? inferred.why : `${inferred.why}; ${NUMBERED_NOTE}`, files: out };
+  return {
+    name,
+    format,
+    source: glimpseMetadata.source,
+    spec: parseModelSpec(glimpseMetadata),
+    labels,
+    ...(found && found.length > 0 ? {} : { numbered: true }),
+    preprocessing: found && found.length > 0 ? inferred.why : `${inferred.why}; ${NUMBERED_NOTE}`,
+    files: out,
+  };
 }

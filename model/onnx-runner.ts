@@ -41,7 +41,8 @@ export class OnnxRunner implements Runner {
     }
     try {
       const output = outputs[this.session.outputNames[0]!] as Ort.Tensor;
-      if (output.type !== 'float32') throw new ModelFormatError(`the model answers with ${output.type} numbers, not float32 scores`);
+      if (output.type !== 'float32')
+        throw new ModelFormatError(`the model answers with ${output.type} numbers, not float32 scores`);
       return Float32Array.from(output.data as Float32Array);
     } finally {
       for (const value of Object.values(outputs)) (value as Ort.Tensor).dispose();

@@ -50,14 +50,27 @@ export async function trainClassifier(
   settings: TrainOptions,
   hooks: RecipeHooks = {},
 ): Promise<TrainedClassifier> {
-  const info = (name: string, report: EvaluationReport) => ({ name, options: settings, validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted }, baseModel: base.spec.name });
+  const info = (name: string, report: EvaluationReport) => ({
+    name,
+    options: settings,
+    validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted },
+    baseModel: base.spec.name,
+  });
   if (settings.method === 'nearest') {
     const kept = split.train;
-    const fit = fitNearest(kept.map((i) => features[i]!), kept.map((i) => truth[i]!), labels.length);
+    const fit = fitNearest(
+      kept.map((i) => features[i]!),
+      kept.map((i) => truth[i]!),
+      labels.length,
+    );
     const classOnly = fit.probabilities.map((p) => p.subarray(0, labels.length));
     const report = validationReport(classOnly, truth, kept, labels);
     const name = `nearest: ${labels.join(', ')}`.slice(0, 80);
-    const model: TrainedModelInfo = { ...info(name, report), labels: [...labels, NONE_OF_THESE], examples: labels.map((_, c) => kept.filter((i) => truth[i] === c).length) };
+    const model: TrainedModelInfo = {
+      ...info(name, report),
+      labels: [...labels, NONE_OF_THESE],
+      examples: labels.map((_, c) => kept.filter((i) => truth[i] === c).length),
+    };
     return {
       method: 'nearest',
       name,
@@ -72,18 +85,37 @@ export async function trainClassifier(
     };
   }
   const head = await trainHead(features, truth, labels.length, split, settings, hooks.onEpoch, hooks.keepGoing);
-  const folds = hooks.reviewTraining ? await outOfFold(features, truth, labels.length, split, originals, settings, head.bestEpoch, hooks.keepGoing) : [];
+  const folds = hooks.reviewTraining
+    ? await outOfFold(features, truth, labels.length, split, originals, settings, head.bestEpoch, hooks.keepGoing)
+    : [];
   const report = validationReport(head.valProbabilities, truth, split.val, labels);
   const name = `trained: ${labels.join(', ')}`.slice(0, 80);
   // The validation split calibrates the new head's confidence too (a temperature), where there is one.
-  const temperature = head.valProbabilities.length > 0 ? fitTemperature(head.valProbabilities, split.val.map((i) => truth[i]!)) : undefined;
-  const model: TrainedModelInfo = { ...info(name, report), labels: [...labels], ...(temperature ? { temperature } : {}) };
+  const temperature =
+    head.valProbabilities.length > 0
+      ? fitTemperature(
+          head.valProbabilities,
+          split.val.map((i) => truth[i]!),
+        )
+      : undefined;
+  const model: TrainedModelInfo = {
+    ...info(name, report),
+    labels: [...labels],
+    ...(temperature ? { temperature } : {}),
+  };
   return {
     method: 'head',
     name,
     labels: model.labels,
     report,
-    review: [...reviewOf(split.val, head.valProbabilities, 'validation'), ...reviewOf(folds.map((f) => f.index), folds.map((f) => f.probabilities), 'training')],
+    review: [
+      ...reviewOf(split.val, head.valProbabilities, 'validation'),
+      ...reviewOf(
+        folds.map((f) => f.index),
+        folds.map((f) => f.probabilities),
+        'training',
+      ),
+    ],
     history: head.history,
     bestEpoch: head.bestEpoch,
     split: { train: split.train.length, val: split.val.length },

@@ -23,7 +23,10 @@ const T = { T: { type: 'DT_FLOAT' } };
 const constNode = (name: string, dtype: 'DT_FLOAT' | 'DT_INT32', shape: number[]): Node => ({
   name,
   op: 'Const',
-  attr: { value: { tensor: { dtype, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } }, dtype: { type: dtype } },
+  attr: {
+    value: { tensor: { dtype, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } },
+    dtype: { type: dtype },
+  },
 });
 
 function weightBytes(data: tf.io.WeightData): Uint8Array {
@@ -52,13 +55,19 @@ export interface TrainedModelInfo {
 /** How the head's kernels are stored: float32 as trained, or smaller with the project's quantizer. */
 export type HeadStorage = 'float32' | 'float16' | 'uint8';
 
-export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, head: TrainedHead | NearestHead, info: TrainedModelInfo, storage: HeadStorage = 'float32'): Record<string, Uint8Array> {
+export function combineWithHead(
+  base: tf.io.ModelArtifacts,
+  spec: ModelSpec,
+  head: TrainedHead | NearestHead,
+  info: TrainedModelInfo,
+  storage: HeadStorage = 'float32',
+): Record<string, Uint8Array> {
   if (!spec.features) throw new Error(`${spec.name} names no feature layer in its metadata.json`);
   const nodes = (base.modelTopology as { node: Node[] }).node;
   const byName = new Map(nodes.map((n) => [n.name, n]));
   // The base graph up to the features: every node the feature node depends on.
   const keep = new Set<string>();
-  for (const stack = [spec.features.node]; stack.length > 0; ) {
+  for (const stack = [spec.features.node]; stack.length > 0;) {
     const name = stack.pop()!;
     if (keep.has(name) || !byName.has(name)) continue;
     keep.add(name);
@@ -78,24 +87,59 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
   const constant = (name: string, values: Float32Array | Int32Array, shape: number[]) => {
     const int = values instanceof Int32Array;
     added.push(constNode(name, int ? 'DT_INT32' : 'DT_FLOAT', shape));
-    weights.push({ spec: { name, shape, dtype: int ? 'int32' : 'float32' }, bytes: new Uint8Array(values.slice().buffer) });
+    weights.push({
+      spec: { name, shape, dtype: int ? 'int32' : 'float32' },
+      bytes: new Uint8Array(values.slice().buffer),
+    });
     return name;
   };
   /** x·kernel + bias, the kernel stored as `storage` says. */
-  const dense = (name: string, x: string, kernelValues: Float32Array, kernelShape: [number, number], bias: Float32Array, relu: boolean) => {
+  const dense = (
+    name: string,
+    x: string,
+    kernelValues: Float32Array,
+    kernelShape: [number, number],
+    bias: Float32Array,
+    relu: boolean,
+  ) => {
     added.push(constNode(`${name}/kernel`, 'DT_FLOAT', kernelShape));
     const kernel = quantize(kernelValues, storage);
-    weights.push({ spec: { name: `${name}/kernel`, shape: kernelShape, dtype: 'float32', ...(kernel.quantization ? { quantization: kernel.quantization } : {}) } as tf.io.WeightsManifestEntry, bytes: kernel.bytes });
+    weights.push({
+      spec: {
+        name: `${name}/kernel`,
+        shape: kernelShape,
+        dtype: 'float32',
+        ...(kernel.quantization ? { quantization: kernel.quantization } : {}),
+      } as tf.io.WeightsManifestEntry,
+      bytes: kernel.bytes,
+    });
     constant(`${name}/bias`, bias, [bias.length]);
     const fused = [btoa('BiasAdd'), ...(relu ? [btoa('Relu')] : [])];
-    added.push({ name, op: '_FusedMatMul', input: [x, `${name}/kernel`, `${name}/bias`], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: false }, fused_ops: { list: { s: fused } }, num_args: { i: '1' }, epsilon: { f: 0 } } });
+    added.push({
+      name,
+      op: '_FusedMatMul',
+      input: [x, `${name}/kernel`, `${name}/bias`],
+      attr: {
+        ...T,
+        transpose_a: { b: false },
+        transpose_b: { b: false },
+        fused_ops: { list: { s: fused } },
+        num_args: { i: '1' },
+        epsilon: { f: 0 },
+      },
+    });
     return name;
   };
   const op = (name: string, kind: string, input: string[], attr: Record<string, unknown> = {}) => {
     added.push({ name, op: kind, input, attr: { ...T, ...attr } });
     return name;
   };
-  let x = op('head/flatten', 'Reshape', [spec.features.node, constant('head/flatten/shape', Int32Array.from([-1, spec.features.size]), [2])], { Tshape: { type: 'DT_INT32' } });
+  let x = op(
+    'head/flatten',
+    'Reshape',
+    [spec.features.node, constant('head/flatten/shape', Int32Array.from([-1, spec.features.size]), [2])],
+    { Tshape: { type: 'DT_INT32' } },
+  );
   if ('exemplars' in head) {
     // Cosine similarity to every example (unit-length features times unit-length examples), the
     // best per class (classes padded to the same count), the threshold as one more class.
@@ -107,14 +151,39 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     bias.fill(head.threshold, head.classes * head.perClass);
     const reduce = { keep_dims: { b: true }, Tidx: { type: 'DT_INT32' } };
     const squared = op('head/nearest/squared', 'Square', [x]);
-    const sum = op('head/nearest/sum', 'Sum', [squared, constant('head/nearest/axis', Int32Array.from([1]), [1])], reduce);
-    const norm = op('head/nearest/rsqrt', 'Rsqrt', [op('head/nearest/floor', 'Maximum', [sum, constant('head/nearest/epsilon', Float32Array.from([1e-12]), [])])]);
-    x = dense('head/nearest/similarity', op('head/nearest/unit', 'Mul', [x, norm]), kernel, [size, groups * head.perClass], bias, false);
-    x = op('head/nearest/grouped', 'Reshape', [x, constant('head/nearest/groups', Int32Array.from([-1, groups, head.perClass]), [3])], { Tshape: { type: 'DT_INT32' } });
-    x = op('head/nearest/best', 'Max', [x, constant('head/nearest/within', Int32Array.from([2]), [1])], { ...reduce, keep_dims: { b: false } });
+    const sum = op(
+      'head/nearest/sum',
+      'Sum',
+      [squared, constant('head/nearest/axis', Int32Array.from([1]), [1])],
+      reduce,
+    );
+    const norm = op('head/nearest/rsqrt', 'Rsqrt', [
+      op('head/nearest/floor', 'Maximum', [sum, constant('head/nearest/epsilon', Float32Array.from([1e-12]), [])]),
+    ]);
+    x = dense(
+      'head/nearest/similarity',
+      op('head/nearest/unit', 'Mul', [x, norm]),
+      kernel,
+      [size, groups * head.perClass],
+      bias,
+      false,
+    );
+    x = op(
+      'head/nearest/grouped',
+      'Reshape',
+      [x, constant('head/nearest/groups', Int32Array.from([-1, groups, head.perClass]), [3])],
+      { Tshape: { type: 'DT_INT32' } },
+    );
+    x = op('head/nearest/best', 'Max', [x, constant('head/nearest/within', Int32Array.from([2]), [1])], {
+      ...reduce,
+      keep_dims: { b: false },
+    });
     x = op('head/nearest/logits', 'Mul', [x, constant('head/nearest/scale', Float32Array.from([head.scale]), [])]);
   } else {
-    head.weights.forEach((layer, i) => (x = dense(`head/dense_${i + 1}`, x, layer.kernel, layer.kernelShape, layer.bias, i < head.weights.length - 1)));
+    head.weights.forEach(
+      (layer, i) =>
+        (x = dense(`head/dense_${i + 1}`, x, layer.kernel, layer.kernelShape, layer.bias, i < head.weights.length - 1)),
+    );
   }
   op('head/probabilities', 'Softmax', [x]);
 
@@ -130,7 +199,10 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     generatedBy: `Glimpse transfer learning on ${info.baseModel}`,
     convertedBy: 'Glimpse workers/trained-model.ts',
     modelTopology: { node: [...nodes.filter((n) => keep.has(n.name)), ...added], library: {}, versions: {} },
-    signature: { inputs: signature?.inputs, outputs: { 'head/probabilities': { name: 'head/probabilities:0', dtype: 'DT_FLOAT' } } },
+    signature: {
+      inputs: signature?.inputs,
+      outputs: { 'head/probabilities': { name: 'head/probabilities:0', dtype: 'DT_FLOAT' } },
+    },
     weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => w.spec) }],
   };
   const metadata = {
@@ -138,14 +210,46 @@ export function combineWithHead(base: tf.io.ModelArtifacts, spec: ModelSpec, hea
     task: 'image-classification',
     format: 'graph-model',
     source: `trained in Glimpse on ${info.baseModel}`,
-    input: { shape: [1, ...spec.inputSize, 3], dtype: 'float32', layout: 'NHWC RGB', range: spec.range, fit: spec.fit, centralCrop: spec.centralCrop },
-    output: { shape: [1, info.labels.length], activation: 'softmax', labels: 'labels.json', classOffset: 0, ...(info.temperature ? { temperature: Number(info.temperature.toFixed(4)) } : {}) },
+    input: {
+      shape: [1, ...spec.inputSize, 3],
+      dtype: 'float32',
+      layout: 'NHWC RGB',
+      range: spec.range,
+      fit: spec.fit,
+      centralCrop: spec.centralCrop,
+    },
+    output: {
+      shape: [1, info.labels.length],
+      activation: 'softmax',
+      labels: 'labels.json',
+      classOffset: 0,
+      ...(info.temperature ? { temperature: Number(info.temperature.toFixed(4)) } : {}),
+    },
     features: spec.features,
     training:
       'exemplars' in head
-        ? { method: 'nearest', examples: info.examples, threshold: head.threshold, scale: head.scale, validation: info.validation, headStorage: storage }
-        : { method: 'head', options: info.options, bestEpoch: head.bestEpoch, epochs: head.history.length, validation: info.validation, headStorage: storage },
+        ? {
+            method: 'nearest',
+            examples: info.examples,
+            threshold: head.threshold,
+            scale: head.scale,
+            validation: info.validation,
+            headStorage: storage,
+          }
+        : {
+            method: 'head',
+            options: info.options,
+            bestEpoch: head.bestEpoch,
+            epochs: head.history.length,
+            validation: info.validation,
+            headStorage: storage,
+          },
   };
   const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-  return { 'model.json': encode(modelJson), 'weights.bin': shard, 'labels.json': encode(info.labels), 'metadata.json': encode(metadata) };
+  return {
+    'model.json': encode(modelJson),
+    'weights.bin': shard,
+    'labels.json': encode(info.labels),
+    'metadata.json': encode(metadata),
+  };
 }

@@ -24,7 +24,12 @@ export async function collectFeatures(
   split: { train: number[]; val: number[] },
   views: readonly (readonly ImageView[])[],
   featuresOf: (index: number, views: readonly ImageView[]) => Promise<Float32Array[] | null>,
-): Promise<{ features: Float32Array[]; truth: number[]; split: { train: number[]; val: number[] }; refused: number[] }> {
+): Promise<{
+  features: Float32Array[];
+  truth: number[];
+  split: { train: number[]; val: number[] };
+  refused: number[];
+}> {
   const features: Float32Array[] = [];
   const augmented: { vector: Float32Array; label: number }[] = [];
   const refused = new Set<number>();
@@ -37,14 +42,23 @@ export async function collectFeatures(
   }
   const kept = (i: number) => !refused.has(i);
   const train = [...split.train.filter(kept), ...augmented.map((_, k) => features.length + k)];
-  return { features: [...features, ...augmented.map((a) => a.vector)], truth: [...truth, ...augmented.map((a) => a.label)], split: { train, val: split.val.filter(kept) }, refused: [...refused] };
+  return {
+    features: [...features, ...augmented.map((a) => a.vector)],
+    truth: [...truth, ...augmented.map((a) => a.label)],
+    split: { train, val: split.val.filter(kept) },
+    refused: [...refused],
+  };
 }
 
 /**
  * Indices of the training and validation sets: each class shuffled with the seed and
  * split by `validation` (at least one validation example for a class with two or more).
  */
-export function stratifiedSplit(labels: readonly number[], validation: number, seed: number): { train: number[]; val: number[] } {
+export function stratifiedSplit(
+  labels: readonly number[],
+  validation: number,
+  seed: number,
+): { train: number[]; val: number[] } {
   const rand = seededRandom(seed);
   const byClass = new Map<number, number[]>();
   labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
@@ -90,14 +104,29 @@ export async function outOfFold(
   shouldContinue: () => boolean = () => true,
 ): Promise<{ index: number; probabilities: Float32Array }[]> {
   const own = split.train.filter((i) => i < originals);
-  const halves = stratifiedSplit(own.map((i) => truth[i]!), 0.5, options.seed + 1);
+  const halves = stratifiedSplit(
+    own.map((i) => truth[i]!),
+    0.5,
+    options.seed + 1,
+  );
   const out: { index: number; probabilities: Float32Array }[] = [];
-  for (const [answered, taught] of [[halves.val, halves.train], [halves.train, halves.val]] as const) {
+  for (const [answered, taught] of [
+    [halves.val, halves.train],
+    [halves.train, halves.val],
+  ] as const) {
     if (answered.length === 0 || !shouldContinue()) continue;
     const train = [...taught.map((k) => own[k]!), ...split.val];
     if (new Set(train.map((i) => truth[i])).size < 2) continue;
     const answer = answered.map((k) => own[k]!);
-    const head = await trainHead(features, truth, classes, { train, val: [], answer }, { ...options, epochs: Math.max(1, epochs), patience: Number.POSITIVE_INFINITY }, undefined, shouldContinue);
+    const head = await trainHead(
+      features,
+      truth,
+      classes,
+      { train, val: [], answer },
+      { ...options, epochs: Math.max(1, epochs), patience: Number.POSITIVE_INFINITY },
+      undefined,
+      shouldContinue,
+    );
     answer.forEach((index, k) => out.push({ index, probabilities: head.valProbabilities[k]! }));
   }
   return out.sort((a, b) => a.index - b.index);
@@ -122,14 +151,37 @@ export async function trainHead(
   };
   const batch = (indices: number[]) => ({
     x: tf.tensor2d(rows(indices), [indices.length, size]),
-    y: tf.tidy(() => tf.oneHot(tf.tensor1d(indices.map((i) => labels[i]!), 'int32'), classes)),
+    y: tf.tidy(() =>
+      tf.oneHot(
+        tf.tensor1d(
+          indices.map((i) => labels[i]!),
+          'int32',
+        ),
+        classes,
+      ),
+    ),
   });
   const train = batch(split.train);
   const val = split.val.length > 0 ? batch(split.val) : train;
   const head: LayersModel = layers.sequential({
     layers: [
-      ...(options.hidden > 0 ? [layers.layers.dense({ inputShape: [size], units: options.hidden, activation: 'relu', kernelInitializer: layers.initializers.glorotUniform({ seed: options.seed }) }), layers.layers.dropout({ rate: 0.3, seed: options.seed })] : []),
-      layers.layers.dense({ ...(options.hidden > 0 ? {} : { inputShape: [size] }), units: classes, activation: 'softmax', kernelInitializer: layers.initializers.glorotUniform({ seed: options.seed + 1 }) }),
+      ...(options.hidden > 0
+        ? [
+            layers.layers.dense({
+              inputShape: [size],
+              units: options.hidden,
+              activation: 'relu',
+              kernelInitializer: layers.initializers.glorotUniform({ seed: options.seed }),
+            }),
+            layers.layers.dropout({ rate: 0.3, seed: options.seed }),
+          ]
+        : []),
+      layers.layers.dense({
+        ...(options.hidden > 0 ? {} : { inputShape: [size] }),
+        units: classes,
+        activation: 'softmax',
+        kernelInitializer: layers.initializers.glorotUniform({ seed: options.seed + 1 }),
+      }),
     ],
   });
   const optimizer = tf.train.adam(options.learningRate);
@@ -140,9 +192,22 @@ export async function trainHead(
     for (let epoch = 1; epoch <= options.epochs && shouldContinue(); epoch++) {
       // No yielding inside fit: tfjs-layers yields with requestAnimationFrame, which in a worker of
       // a page the browser deems hidden may never fire, and an epoch here takes milliseconds.
-      const fit = await head.fit(train.x, train.y, { epochs: 1, batchSize: options.batchSize, shuffle: true, validationData: [val.x, val.y], verbose: 0, yieldEvery: 'never' });
+      const fit = await head.fit(train.x, train.y, {
+        epochs: 1,
+        batchSize: options.batchSize,
+        shuffle: true,
+        validationData: [val.x, val.y],
+        verbose: 0,
+        yieldEvery: 'never',
+      });
       const at = (name: string) => Number(fit.history[name]?.[0] ?? NaN);
-      const figures = { epoch, loss: at('loss'), accuracy: at('acc'), valLoss: at('val_loss'), valAccuracy: at('val_acc') };
+      const figures = {
+        epoch,
+        loss: at('loss'),
+        accuracy: at('acc'),
+        valLoss: at('val_loss'),
+        valAccuracy: at('val_acc'),
+      };
       history.push(figures);
       onEpoch(figures);
       if (!best || figures.valLoss < best.loss) {
@@ -156,10 +221,16 @@ export async function trainHead(
     const dense = head.layers.filter((l) => l.getClassName() === 'Dense');
     const weights = dense.map((layer) => {
       const [kernel, bias] = layer.getWeights();
-      return { kernel: kernel!.dataSync() as Float32Array, kernelShape: kernel!.shape as [number, number], bias: bias!.dataSync() as Float32Array };
+      return {
+        kernel: kernel!.dataSync() as Float32Array,
+        kernelShape: kernel!.shape as [number, number],
+        bias: bias!.dataSync() as Float32Array,
+      };
     });
     const asked = split.answer ?? split.val;
-    const predicted = tf.tidy(() => head.predict(asked.length > 0 ? tf.tensor2d(rows(asked), [asked.length, size]) : val.x) as tf.Tensor2D);
+    const predicted = tf.tidy(
+      () => head.predict(asked.length > 0 ? tf.tensor2d(rows(asked), [asked.length, size]) : val.x) as tf.Tensor2D,
+    );
     const answers = (await predicted.array()).map((row) => Float32Array.from(row));
     predicted.dispose();
     return { weights, history, bestEpoch: best?.epoch ?? 0, valProbabilities: asked.length > 0 ? answers : [] };
@@ -175,12 +246,24 @@ export async function trainHead(
 const ranked = (p: Float32Array) => Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
 
 /** The validation images (`val`, with their `probabilities` in the same order) scored with the shared metrics. */
-export function validationReport(probabilities: readonly Float32Array[], truth: readonly number[], val: readonly number[], labels: readonly string[]): EvaluationReport {
-  return evaluate(val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(probabilities[k]!), ms: 0 })), labels);
+export function validationReport(
+  probabilities: readonly Float32Array[],
+  truth: readonly number[],
+  val: readonly number[],
+  labels: readonly string[],
+): EvaluationReport {
+  return evaluate(
+    val.map((i, k) => ({ truth: truth[i]!, ranked: ranked(probabilities[k]!), ms: 0 })),
+    labels,
+  );
 }
 
 /** Each validation image's answer, for the Review panel: which image, the class it got, how sure. */
-export function reviewOf(indices: readonly number[], probabilities: readonly Float32Array[], side: ReviewEntry['side']): ReviewEntry[] {
+export function reviewOf(
+  indices: readonly number[],
+  probabilities: readonly Float32Array[],
+  side: ReviewEntry['side'],
+): ReviewEntry[] {
   return indices.map((index, k) => {
     const [predicted] = ranked(probabilities[k]!);
     return { index, side, predicted: predicted!, confidence: probabilities[k]![predicted!]! };

@@ -72,12 +72,16 @@ function records(zip: Uint8Array, name: string, limits: ZipLimits): CentralRecor
   const count = view.getUint16(eocd + 10, true);
   const directorySize = view.getUint32(eocd + 12, true);
   const directory = view.getUint32(eocd + 16, true);
-  if (count === 0xffff || directory === 0xffffffff) throw new ModelFormatError(`${name} is a ZIP64 archive: a model is far smaller, save it as a plain .zip`);
+  if (count === 0xffff || directory === 0xffffffff)
+    throw new ModelFormatError(`${name} is a ZIP64 archive: a model is far smaller, save it as a plain .zip`);
   if (count > limits.maxEntries) bad(`has ${count} entries; a model's .zip has at most ${limits.maxEntries}`);
   if (directory + directorySize > eocd) bad('has a central directory that points past its end');
   // A zip appended to other bytes (a .tflite's packed files) may count its offsets from its own start.
   const shift = eocd - directorySize - directory;
-  const shifted = count > 0 && view.getUint32(directory, true) !== CENTRAL && view.getUint32(directory + shift, true) === CENTRAL ? shift : 0;
+  const shifted =
+    count > 0 && view.getUint32(directory, true) !== CENTRAL && view.getUint32(directory + shift, true) === CENTRAL
+      ? shift
+      : 0;
   const out: CentralRecord[] = [];
   let at = directory + shifted;
   for (let i = 0; i < count; i++) {
@@ -86,7 +90,15 @@ function records(zip: Uint8Array, name: string, limits: ZipLimits): CentralRecor
     const next = at + 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
     if (next > eocd) bad(`entry ${i}: the central directory is damaged`);
     const path = new TextDecoder().decode(zip.subarray(at + 46, at + 46 + nameLength));
-    out.push({ path, flags: view.getUint16(at + 8, true), method: view.getUint16(at + 10, true), crc: view.getUint32(at + 16, true), compressed: view.getUint32(at + 20, true), size: view.getUint32(at + 24, true), local: view.getUint32(at + 42, true) + shifted });
+    out.push({
+      path,
+      flags: view.getUint16(at + 8, true),
+      method: view.getUint16(at + 10, true),
+      crc: view.getUint32(at + 16, true),
+      compressed: view.getUint32(at + 20, true),
+      size: view.getUint32(at + 24, true),
+      local: view.getUint32(at + 42, true) + shifted,
+    });
     at = next;
   }
   return out;
@@ -97,7 +109,8 @@ function inflateAtMost(data: Uint8Array, size: number, where: string): Uint8Arra
   const out = new Uint8Array(size);
   let length = 0;
   const inflater = new Inflate((chunk) => {
-    if (length + chunk.length > size) throw new ModelFormatError(`${where} inflates past the ${size} bytes it declares`);
+    if (length + chunk.length > size)
+      throw new ModelFormatError(`${where} inflates past the ${size} bytes it declares`);
     out.set(chunk, length);
     length += chunk.length;
   });
@@ -125,21 +138,26 @@ export function readZip(zip: Uint8Array, name: string, limits: ZipLimits, keep: 
     if (!isPlainPath(record.path)) throw new ModelFormatError(`${where} is not a plain relative path`);
     if (seen.has(record.path)) throw new ModelFormatError(`${where} is in the archive twice`);
     seen.add(record.path);
-    if (record.local + 30 > zip.length || view.getUint32(record.local, true) !== LOCAL) throw new ModelFormatError(`${where} points to no entry`);
+    if (record.local + 30 > zip.length || view.getUint32(record.local, true) !== LOCAL)
+      throw new ModelFormatError(`${where} points to no entry`);
     const start = record.local + 30 + view.getUint16(record.local + 26, true) + view.getUint16(record.local + 28, true);
     if (start + record.compressed > zip.length) throw new ModelFormatError(`${where} runs past the end of the file`);
     spans.push([record.local, start + record.compressed, record.path]);
     if (!keep(record.path)) continue;
     if (record.flags & 1) throw new ModelFormatError(`${where} is encrypted`);
-    if (record.method !== 0 && record.method !== 8) throw new ModelFormatError(`${where} uses compression method ${record.method}; only stored and deflate are read`);
-    if (record.method === 0 && record.compressed !== record.size) throw new ModelFormatError(`${where} is stored, but declares ${record.size} bytes for ${record.compressed}`);
+    if (record.method !== 0 && record.method !== 8)
+      throw new ModelFormatError(`${where} uses compression method ${record.method}; only stored and deflate are read`);
+    if (record.method === 0 && record.compressed !== record.size)
+      throw new ModelFormatError(`${where} is stored, but declares ${record.size} bytes for ${record.compressed}`);
     total += record.size;
-    if (total > limits.maxBytes) throw new ModelFormatError(`${name} would unpack to over ${limits.maxBytes / 1024 / 1024} MB`);
+    if (total > limits.maxBytes)
+      throw new ModelFormatError(`${name} would unpack to over ${limits.maxBytes / 1024 / 1024} MB`);
     wanted.push({ ...record, start });
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
-    if (spans[i]![0] < spans[i - 1]![1]) throw new ModelFormatError(`${name}: the entries "${spans[i - 1]![2]}" and "${spans[i]![2]}" overlap`);
+    if (spans[i]![0] < spans[i - 1]![1])
+      throw new ModelFormatError(`${name}: the entries "${spans[i - 1]![2]}" and "${spans[i]![2]}" overlap`);
   }
   return wanted.map((record) => {
     const where = `${name}: the entry "${record.path}"`;

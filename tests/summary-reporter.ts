@@ -11,8 +11,11 @@ export default class SummaryReporter implements Reporter {
       }
       // A file that failed outside its tests (an import, a beforeAll hook) counts once, even when
       // its tests were then skipped rather than failed.
-      if (module.state() === 'failed' && ![...module.children.allTests()].some((t) => t.result().state === 'failed')) counts.failed++;
+      if (module.state() === 'failed' && ![...module.children.allTests()].some((t) => t.result().state === 'failed'))
+        counts.failed++;
     }
-    console.log(`\n${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
+    console.log(
+      `\n${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`,
+    );
   }
 }

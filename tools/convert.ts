@@ -22,11 +22,26 @@ is dequantized and stored as float16; float32 stays float32. Activations run in 
   --keep-tflite      ship the .tflite too (as model.tflite, in the manifest): the app times LiteRT
                      on it against tfjs and switches where it is faster; fetched only then`;
 
-export async function writeConverted(outDir: string, converted: ReturnType<typeof convert>, license?: string, tflite?: Uint8Array): Promise<void> {
+export async function writeConverted(
+  outDir: string,
+  converted: ReturnType<typeof convert>,
+  license?: string,
+  tflite?: Uint8Array,
+): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const { paths, shards } = shardWeights(converted.weights.map((w) => w.bytes));
   paths.forEach((path, i) => writeFileSync(join(outDir, path), shards[i]!));
-  const weightsManifest = [{ paths, weights: converted.weights.map(({ name, shape, dtype, quantization }) => ({ name, shape, dtype, ...(quantization ? { quantization } : {}) })) }];
+  const weightsManifest = [
+    {
+      paths,
+      weights: converted.weights.map(({ name, shape, dtype, quantization }) => ({
+        name,
+        shape,
+        dtype,
+        ...(quantization ? { quantization } : {}),
+      })),
+    },
+  ];
   writeFileSync(join(outDir, 'model.json'), JSON.stringify({ ...converted.modelJson, weightsManifest }));
   writeFileSync(join(outDir, 'labels.json'), JSON.stringify(converted.labels));
   writeFileSync(join(outDir, 'metadata.json'), JSON.stringify(converted.metadata, null, 1));
@@ -74,9 +89,16 @@ if (import.meta.filename === process.argv[1]) {
       ...(values.crop ? { crop: Number(values.crop) } : {}),
       ...(values.range ? { range: values.range.split(',').map(Number) as [number, number] } : {}),
     });
-    await writeConverted(values.out, converted, values.license ? readFileSync(values.license, 'utf8') : undefined, values['keep-tflite'] ? source : undefined);
+    await writeConverted(
+      values.out,
+      converted,
+      values.license ? readFileSync(values.license, 'utf8') : undefined,
+      values['keep-tflite'] ? source : undefined,
+    );
     const ops = [...new Set(model.operators.map((o) => o.op))].join(', ');
-    console.log(`wrote ${values.out}: ${converted.weights.length} weights, ${converted.labels.length} classes, ops ${ops}`);
+    console.log(
+      `wrote ${values.out}: ${converted.weights.length} weights, ${converted.labels.length} classes, ops ${ops}`,
+    );
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     process.exit(1);

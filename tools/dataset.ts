@@ -11,7 +11,6 @@ export interface LabelledImage {
   truth: number;
 }
 
-
 /**
  * CSV rows `path,label` (RFC 4180 quoting, so a label with commas is one quoted field; a header
  * `path,label` and lines starting with # are skipped); paths relative to the CSV. An unquoted
@@ -26,10 +25,15 @@ export function readManifest(csvPath: string, labels: readonly string[]): Labell
     throw new Error(`${csvPath}: ${(error as Error).message}`);
   }
   return rows
-    .filter((row, i) => !row[0]!.trim().startsWith('#') && !(i === 0 && row.length === 2 && /^path$/i.test(row[0]!.trim()) && /^label$/i.test(row[1]!.trim())))
+    .filter(
+      (row, i) =>
+        !row[0]!.trim().startsWith('#') &&
+        !(i === 0 && row.length === 2 && /^path$/i.test(row[0]!.trim()) && /^label$/i.test(row[1]!.trim())),
+    )
     .map((row, i) => {
       const [path, ...label] = row.map((field) => field.trim());
-      if (!path || label.length === 0 || label.join('') === '') throw new Error(`${csvPath}: row ${i + 1}: expected "path,label"`);
+      if (!path || label.length === 0 || label.join('') === '')
+        throw new Error(`${csvPath}: row ${i + 1}: expected "path,label"`);
       return { path: isAbsolute(path) ? path : join(base, path), truth: resolveLabel(label.join(', '), labels) };
     });
 }
@@ -53,7 +57,8 @@ export function readImageFolder(dir: string, labels: readonly string[]): Labelle
     });
   }
   const images = entries.filter((f) => isImageFileName(f));
-  if (!images.some((f) => WNID_FILE.test(f))) throw new Error(`${dir} has neither class folders nor <wnid>_<name> images`);
+  if (!images.some((f) => WNID_FILE.test(f)))
+    throw new Error(`${dir} has neither class folders nor <wnid>_<name> images`);
   const byWnid = wnidLabeller(images, labels);
   return images.map((f) => {
     const truth = byWnid(f);

@@ -2,7 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { confusionCsv, evaluate, presentClasses, topConfusions, type EvaluationReport, type Sample } from '../src/core/metrics';
+import {
+  confusionCsv,
+  evaluate,
+  presentClasses,
+  topConfusions,
+  type EvaluationReport,
+  type Sample,
+} from '../src/core/metrics';
 import { decodeImageFile } from './node-io';
 import { loadModel, modelFolder, nodeEngine } from './node-model';
 import { calibration, fitOnHalf, untempered, type Calibration, type TemperatureFit } from '../src/core/calibration';
@@ -53,10 +60,17 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const files = await loadModel(options.model);
   // Refused before any image is classified, not after.
   evaluate([], files.labels);
-  const dataset = options.manifest ? readManifest(options.manifest, files.labels) : readImageFolder(options.images!, files.labels);
+  const dataset = options.manifest
+    ? readManifest(options.manifest, files.labels)
+    : readImageFolder(options.images!, files.labels);
   const items = dataset.slice(0, options.limit ?? dataset.length);
   const engine = await nodeEngine(files);
-  const bar = options.progress ? new SingleBar({ format: 'eval [{bar}] {value}/{total} images, {eta}s left', stream: process.stderr }, Presets.shades_classic) : null;
+  const bar = options.progress
+    ? new SingleBar(
+        { format: 'eval [{bar}] {value}/{total} images, {eta}s left', stream: process.stderr },
+        Presets.shades_classic,
+      )
+    : null;
   bar?.start(items.length, 0);
   const samples: Sample[] = [];
   const images: EvalReport['images'] = [];
@@ -66,14 +80,33 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     const pixels = await decodeImageFile(item.path, files.spec);
     // Every class's probability: a temperature fit needs the whole distribution.
     const { predictions } = await engine.classify(pixels, files.labels.length);
-    samples.push({ truth: item.truth, ranked: predictions.slice(0, 5).map((p) => p.index), ms: performance.now() - start });
-    images.push({ path: item.path, truth: item.truth, predicted: predictions[0]!.index, confidence: predictions[0]!.probability });
+    samples.push({
+      truth: item.truth,
+      ranked: predictions.slice(0, 5).map((p) => p.index),
+      ms: performance.now() - start,
+    });
+    images.push({
+      path: item.path,
+      truth: item.truth,
+      predicted: predictions[0]!.index,
+      confidence: predictions[0]!.probability,
+    });
     raw.push(untempered(predictions, files.labels.length, engine.temperature));
     bar?.increment();
   }
   bar?.stop();
-  const report: EvalReport = { ...evaluate(samples, files.labels), calibration: calibration(images.map((i) => ({ confidence: i.confidence, correct: i.predicted === i.truth }))), images };
-  const fitted = options.calibrate ? fitOnHalf(raw, items.map((item) => item.truth), engine.temperature) : null;
+  const report: EvalReport = {
+    ...evaluate(samples, files.labels),
+    calibration: calibration(images.map((i) => ({ confidence: i.confidence, correct: i.predicted === i.truth }))),
+    images,
+  };
+  const fitted = options.calibrate
+    ? fitOnHalf(
+        raw,
+        items.map((item) => item.truth),
+        engine.temperature,
+      )
+    : null;
   if (fitted) report.fitted = fitted;
   engine.dispose();
   return report;
@@ -102,7 +135,9 @@ export function summary(report: EvaluationReport): string {
     '',
     '| class | precision | recall | F1 | support |',
     '|---|---|---|---|---|',
-    ...worst.map((c) => `| ${c.index} ${c.label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`),
+    ...worst.map(
+      (c) => `| ${c.index} ${c.label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} |`,
+    ),
     '',
     'Most confused pairs:',
     '',
@@ -145,14 +180,20 @@ if (import.meta.filename === process.argv[1]) {
     console.log(`\nCalibration: ECE ${(100 * report.calibration.ece).toFixed(2)}% (15 bins of top-1 confidence).`);
     if (report.fitted) {
       const f = report.fitted;
-      console.log(`Temperature ${f.temperature.toFixed(4)} fitted on ${f.fitOn} images; on the other ${f.heldOut}: ECE ${(100 * f.before).toFixed(2)}% → ${(100 * f.after).toFixed(2)}%.`);
+      console.log(
+        `Temperature ${f.temperature.toFixed(4)} fitted on ${f.fitOn} images; on the other ${f.heldOut}: ECE ${(100 * f.before).toFixed(2)}% → ${(100 * f.after).toFixed(2)}%.`,
+      );
       const dir = modelFolder(values.model);
-      if (!f.helps) console.log('Not kept: it did not lower the calibration error on the held-out half, so the model is left as it was.');
+      if (!f.helps)
+        console.log(
+          'Not kept: it did not lower the calibration error on the held-out half, so the model is left as it was.',
+        );
       else if (dir) {
         await keepTemperature(dir, f.temperature);
         console.log(`Kept in ${join(dir, 'metadata.json')} (output.temperature); manifest.json written anew.`);
       } else console.log('Not kept: the model is not a Glimpse folder (npm run build -- --model writes one).');
-    } else if (values.calibrate) console.log('Not calibrated: a fit needs at least two images, one to fit on and one to check.');
+    } else if (values.calibrate)
+      console.log('Not calibrated: a fit needs at least two images, one to fit on and one to check.');
     if (values.json) writeFileSync(values.json, JSON.stringify(report));
     if (values.confusion) writeFileSync(values.confusion, confusionCsv(report));
   } catch (error) {

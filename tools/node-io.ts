@@ -24,17 +24,37 @@ export const fileFetch: typeof fetch = async (input) => {
  */
 export async function decodeImageFile(path: string, spec: ModelSpec, view: ImageView = WHOLE_IMAGE): Promise<Pixels> {
   const upright = sharp(path, { failOn: 'error' }).rotate();
-  const { width = 0, height = 0 } = await upright.clone().metadata().then((m) => (m.orientation && m.orientation >= 5 ? { width: m.height, height: m.width } : m));
+  const { width = 0, height = 0 } = await upright
+    .clone()
+    .metadata()
+    .then((m) => (m.orientation && m.orientation >= 5 ? { width: m.height, height: m.width } : m));
   const source = viewRect(view, width, height);
   // Training's augmentation looks at mirror images and crops too: cut from the upright pixels, unencoded.
   let image = upright;
   if (view !== WHOLE_IMAGE) {
     const { data, info } = await upright.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    image = sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).extract({ left: source.x, top: source.y, width: source.width, height: source.height });
+    image = sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).extract({
+      left: source.x,
+      top: source.y,
+      width: source.width,
+      height: source.height,
+    });
     if (view.mirrored) image = image.flop();
   }
   const target = downscaleTarget(source.width, source.height, spec);
-  const pipeline = target.width === source.width && target.height === source.height ? image : image.resize(target.width, target.height, { fit: 'fill' });
-  const { data, info } = await pipeline.flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
+  const pipeline =
+    target.width === source.width && target.height === source.height
+      ? image
+      : image.resize(target.width, target.height, { fit: 'fill' });
+  const { data, info } = await pipeline
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+    channels: 3,
+  };
 }

@@ -55,7 +55,11 @@ export async function loadModel(source: string): Promise<ModelFiles> {
   const folder = modelFolder(source);
   if (folder) return loadModelDir(folder);
   const prepared = prepareImport(readModelSource(source));
-  return fetchModelFiles('https://glimpse.invalid/model/', () => undefined, recordFetcher(await withManifest(prepared.files)));
+  return fetchModelFiles(
+    'https://glimpse.invalid/model/',
+    () => undefined,
+    recordFetcher(await withManifest(prepared.files)),
+  );
 }
 
 /**
@@ -69,15 +73,22 @@ export async function loadModel(source: string): Promise<ModelFiles> {
  * "garfish" for a tench, 8 logits off the browser's WebAssembly build. The exact U8U8 products
  * match the browser to the last digit there, and change nothing on CPUs that have VNNI.
  */
-export const NODE_ORT_OPTIONS = { graphOptimizationLevel: 'all', extra: { session: { x64quantprecision: '1' } } } as const;
+export const NODE_ORT_OPTIONS = {
+  graphOptimizationLevel: 'all',
+  extra: { session: { x64quantprecision: '1' } },
+} as const;
 
 const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
   const ort = await import('onnxruntime-node');
   // The native runtime reads external data by path beside the model: both go to a folder of their own for the load.
   const dir = Object.keys(external).length ? mkdtempSync(join(tmpdir(), 'glimpse-onnx-')) : null;
   try {
-    if (dir) for (const [name, data] of Object.entries({ 'model.onnx': bytes, ...external })) writeFileSync(join(dir, name), data);
-    const session = dir ? await ort.InferenceSession.create(join(dir, 'model.onnx'), NODE_ORT_OPTIONS) : await ort.InferenceSession.create(bytes, NODE_ORT_OPTIONS);
+    if (dir)
+      for (const [name, data] of Object.entries({ 'model.onnx': bytes, ...external }))
+        writeFileSync(join(dir, name), data);
+    const session = dir
+      ? await ort.InferenceSession.create(join(dir, 'model.onnx'), NODE_ORT_OPTIONS)
+      : await ort.InferenceSession.create(bytes, NODE_ORT_OPTIONS);
     return new OnnxRunner(ort, session, spec);
   } catch (error) {
     throw onnxError('ONNX Runtime cannot load the model', error);
@@ -88,8 +99,10 @@ const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
 
 /** A model the tool works on as tfjs weights (quantizing, training a head): an ONNX model is refused by name. */
 export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
-  if (files.format === 'onnx') throw new ModelFormatError(`${files.spec.name} is an ONNX model: ${why} works on tfjs models`);
-  if (files.format === 'tflite') throw new ModelFormatError(`${files.spec.name} runs on LiteRT only: ${why} works on tfjs models`);
+  if (files.format === 'onnx')
+    throw new ModelFormatError(`${files.spec.name} is an ONNX model: ${why} works on tfjs models`);
+  if (files.format === 'tflite')
+    throw new ModelFormatError(`${files.spec.name} runs on LiteRT only: ${why} works on tfjs models`);
   return files;
 }
 

@@ -106,7 +106,12 @@ export function build(source: Source, plan: Plan): Built {
     }
     const q = quantizeOnce(source, w, dtype);
     counts[dtype]++;
-    entries.push({ name: w.name, shape: w.shape, dtype: 'float32', ...(q.quantization ? { quantization: q.quantization } : {}) });
+    entries.push({
+      name: w.name,
+      shape: w.shape,
+      dtype: 'float32',
+      ...(q.quantization ? { quantization: q.quantization } : {}),
+    });
     chunks.push(q.bytes);
   }
   const { paths, shards, bytes } = shardWeights(chunks);
@@ -141,7 +146,10 @@ export function accuracyOf(predicted: readonly number[], images: readonly { trut
   return images.length ? predicted.filter((p, i) => p === images[i]!.truth).length / images.length : NaN;
 }
 
-export async function topOneAccuracy(files: ModelFiles, images: readonly { pixels: Pixels; truth: number }[]): Promise<number> {
+export async function topOneAccuracy(
+  files: ModelFiles,
+  images: readonly { pixels: Pixels; truth: number }[],
+): Promise<number> {
   return accuracyOf(await topOnes(files, images), images);
 }
 
@@ -158,7 +166,8 @@ async function probabilities(files: ModelFiles, images: readonly { pixels: Pixel
     const out: Float32Array[] = [];
     for (const image of images) {
       const p = new Float32Array(files.labels.length);
-      for (const { index, probability } of (await engine.classify(image.pixels, files.labels.length)).predictions) p[index] = probability;
+      for (const { index, probability } of (await engine.classify(image.pixels, files.labels.length)).predictions)
+        p[index] = probability;
       out.push(p);
     }
     return out;
@@ -190,12 +199,20 @@ export async function autoPlan(
   const reference = await probabilities(await asFiles(source, build(source, allFloat16)), probe);
   const effect = new Map<string, number>();
   for (const w of large) {
-    const moved = await probabilities(await asFiles(source, build(source, new Map([...allFloat16, [w.name, 'uint8']]))), probe);
-    effect.set(w.name, moved.reduce((sum, p, i) => sum + p.reduce((s, v, j) => s + Math.abs(v - reference[i]![j]!), 0), 0) / probe.length);
+    const moved = await probabilities(
+      await asFiles(source, build(source, new Map([...allFloat16, [w.name, 'uint8']]))),
+      probe,
+    );
+    effect.set(
+      w.name,
+      moved.reduce((sum, p, i) => sum + p.reduce((s, v, j) => s + Math.abs(v - reference[i]![j]!), 0), 0) /
+        probe.length,
+    );
     onStep(`measured ${effect.size}/${large.length} tensors`);
   }
   const ranked = [...large].sort((a, b) => effect.get(a.name)! - effect.get(b.name)!).map((w) => w.name);
-  const planOf = (k: number): Plan => new Map([...allFloat16, ...ranked.slice(0, k).map((name) => [name, 'uint8'] as const)]);
+  const planOf = (k: number): Plan =>
+    new Map([...allFloat16, ...ranked.slice(0, k).map((name) => [name, 'uint8'] as const)]);
   const sourceAnswers = await topOnes(source.files, images);
   const before = accuracyOf(sourceAnswers, images);
   /**
@@ -206,7 +223,9 @@ export async function autoPlan(
   const tryPlan = async (k: number) => {
     const answers = await topOnes(await asFiles(source, build(source, planOf(k))), images);
     const changed = answers.filter((a, i) => a !== sourceAnswers[i]).length / images.length;
-    onStep(`${k} tensors uint8: ${(100 * changed).toFixed(1)}% of answers changed, top-1 ${(100 * accuracyOf(answers, images)).toFixed(1)}%`);
+    onStep(
+      `${k} tensors uint8: ${(100 * changed).toFixed(1)}% of answers changed, top-1 ${(100 * accuracyOf(answers, images)).toFixed(1)}%`,
+    );
     return { ok: changed <= maxDrop, accuracy: accuracyOf(answers, images) };
   };
   let lo = 0;
@@ -229,14 +248,21 @@ export function writeModel(source: Source, built: Built, outDir: string): Promis
   writeFileSync(join(outDir, 'model.json'), JSON.stringify(built.modelJson));
   built.shards.forEach((shard, i) => writeFileSync(join(outDir, built.modelJson.weightsManifest[0]!.paths[i]!), shard));
   for (const name of readdirSync(source.dir)) {
-    if (/^(labels\.json|metadata\.json|LICENSE.*)$/.test(name)) copyFileSync(join(source.dir, name), join(outDir, name));
+    if (/^(labels\.json|metadata\.json|LICENSE.*)$/.test(name))
+      copyFileSync(join(source.dir, name), join(outDir, name));
   }
   return writeModelManifest(outDir);
 }
 
 async function loadImages(from: string, source: Source, limit?: number) {
-  const list = from.endsWith('.csv') ? readManifest(from, source.files.labels) : readImageFolder(from, source.files.labels);
-  return Promise.all(list.slice(0, limit ?? list.length).map(async (i) => ({ pixels: await decodeImageFile(i.path, source.files.spec), truth: i.truth })));
+  const list = from.endsWith('.csv')
+    ? readManifest(from, source.files.labels)
+    : readImageFolder(from, source.files.labels);
+  return Promise.all(
+    list
+      .slice(0, limit ?? list.length)
+      .map(async (i) => ({ pixels: await decodeImageFile(i.path, source.files.spec), truth: i.truth })),
+  );
 }
 
 if (import.meta.filename === process.argv[1]) {
@@ -268,20 +294,28 @@ if (import.meta.filename === process.argv[1]) {
   if (values.auto && !values.calibration) fail('--auto needs --calibration');
   const keep = values.keep.map((k): [StoredDtype, RegExp] => {
     const [dtype, pattern] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
-    if (!dtypes.includes(dtype) || !pattern) fail(`--keep takes <dtype>:<pattern>, e.g. float16:depthwise (got "${k}")`);
+    if (!dtypes.includes(dtype) || !pattern)
+      fail(`--keep takes <dtype>:<pattern>, e.g. float16:depthwise (got "${k}")`);
     return [dtype as StoredDtype, new RegExp(pattern)];
   });
   try {
     const source = await readSource(values.model!);
-    const images = values.calibration ? await loadImages(values.calibration, source, values.limit ? Number(values.limit) : undefined) : [];
+    const images = values.calibration
+      ? await loadImages(values.calibration, source, values.limit ? Number(values.limit) : undefined)
+      : [];
     let plan: Plan;
     let before = NaN;
     let after = NaN;
     if (values.auto) {
       const large = source.weights.filter((w) => w.dtype === 'float32' && w.values.length >= MIN_AUTO_VALUES).length;
-      const bar = new SingleBar({ format: 'auto [{bar}] {value}/{total} {status}', stream: process.stderr }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: 'auto [{bar}] {value}/{total} {status}', stream: process.stderr },
+        Presets.shades_classic,
+      );
       bar.start(large + Math.ceil(Math.log2(large + 1)) + 2, 0, { status: 'measuring the source' });
-      ({ plan, before, after } = await autoPlan(source, images, Number(values['max-drop']), (status) => bar.increment({ status })));
+      ({ plan, before, after } = await autoPlan(source, images, Number(values['max-drop']), (status) =>
+        bar.increment({ status }),
+      ));
       bar.stop();
     } else {
       plan = planFor(source, values.dtype as StoredDtype, keep);

@@ -51,7 +51,10 @@ class ProcessGuard implements RunWatch {
   ended(): void {
     this.worker.postMessage({ type: 'idle' });
     const rss = process.memoryUsage.rss();
-    if (rss > this.boundBytes) throw new ModelMemoryError(`the process holds ${megabytes(rss)} after one image, over the ${megabytes(this.boundBytes)} allowed (GLIMPSE_MAX_MEMORY_MB sets it)`);
+    if (rss > this.boundBytes)
+      throw new ModelMemoryError(
+        `the process holds ${megabytes(rss)} after one image, over the ${megabytes(this.boundBytes)} allowed (GLIMPSE_MAX_MEMORY_MB sets it)`,
+      );
   }
 }
 
@@ -59,6 +62,8 @@ let guard: ProcessGuard | null = null;
 
 /** The process's one guard, started with the first model a tool runs. */
 export function runGuard(): RunWatch {
-  return (guard ??= new ProcessGuard(nodeMemoryBound(totalmem(), process.env.GLIMPSE_MAX_MEMORY_MB), `npm run ${process.env.npm_lifecycle_event ?? 'tool'}`));
+  return (guard ??= new ProcessGuard(
+    nodeMemoryBound(totalmem(), process.env.GLIMPSE_MAX_MEMORY_MB),
+    `npm run ${process.env.npm_lifecycle_event ?? 'tool'}`,
+  ));
 }
-

@@ -30,47 +30,84 @@ export interface TrainCliOptions extends TrainOptions {
   base: string;
 }
 
-export async function runTraining(o: TrainCliOptions, log: (line: string) => void = console.log): Promise<{ valAccuracy: number }> {
-  const classes = readdirSync(o.images).filter((d) => statSync(join(o.images, d)).isDirectory()).sort();
+export async function runTraining(
+  o: TrainCliOptions,
+  log: (line: string) => void = console.log,
+): Promise<{ valAccuracy: number }> {
+  const classes = readdirSync(o.images)
+    .filter((d) => statSync(join(o.images, d)).isDirectory())
+    .sort();
   if (classes.length < 2) throw new Error(`${o.images} needs a sub-folder per class, at least two`);
-  const listed = classes.flatMap((label, c) => readdirSync(join(o.images, label)).filter(isImageFileName).sort().map((f) => ({ path: join(o.images, label, f), truth: c })));
+  const listed = classes.flatMap((label, c) =>
+    readdirSync(join(o.images, label))
+      .filter(isImageFileName)
+      .sort()
+      .map((f) => ({ path: join(o.images, label, f), truth: c })),
+  );
   // As the Train view does: an exact copy is left out, so that it cannot sit on both sides of the split.
-  const copies = await laterDuplicates(listed.map((i) => statSync(i.path).size), (i) => sha256(readFileSync(listed[i]!.path)));
+  const copies = await laterDuplicates(
+    listed.map((i) => statSync(i.path).size),
+    (i) => sha256(readFileSync(listed[i]!.path)),
+  );
   const items = listed.filter((_, i) => !copies.has(i));
-  if (copies.size > 0) log(`${copies.size} exact duplicate ${copies.size === 1 ? 'image' : 'images'} left out (the same content as one listed before)`);
+  if (copies.size > 0)
+    log(
+      `${copies.size} exact duplicate ${copies.size === 1 ? 'image' : 'images'} left out (the same content as one listed before)`,
+    );
   const base = tfjsOnly(await loadModelDir(resolve(o.base)), 'training a head');
   const node = base.spec.features?.node;
   if (!node) throw new Error(`${o.base} names no feature layer (metadata.json "features")`);
   const engine = await nodeEngine(base);
   const labelled = items.map((i) => i.truth);
   const nearest = o.method === 'nearest';
-  const imageSplit = nearest ? { train: labelled.map((_, i) => i), val: [] } : stratifiedSplit(labelled, o.validation, o.seed);
+  const imageSplit = nearest
+    ? { train: labelled.map((_, i) => i), val: [] }
+    : stratifiedSplit(labelled, o.validation, o.seed);
   const started = performance.now();
   // The same views and the same training set as the Train view.
-  const { features, truth, split } = await collectFeatures(labelled, imageSplit, trainingViews(items.length, nearest ? [] : imageSplit.train, o), async (i, views) => {
-    const vectors: Float32Array[] = [];
-    for (const view of views) vectors.push(await engine.features(await decodeImageFile(items[i]!.path, base.spec, view), node));
-    return vectors;
-  });
+  const { features, truth, split } = await collectFeatures(
+    labelled,
+    imageSplit,
+    trainingViews(items.length, nearest ? [] : imageSplit.train, o),
+    async (i, views) => {
+      const vectors: Float32Array[] = [];
+      for (const view of views)
+        vectors.push(await engine.features(await decodeImageFile(items[i]!.path, base.spec, view), node));
+      return vectors;
+    },
+  );
   engine.dispose();
   const featureSeconds = (performance.now() - started) / 1000;
-  log(`${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); ${features.length} feature vectors at ${(features.length / featureSeconds).toFixed(1)} images/s`);
+  log(
+    `${items.length} images in ${classes.length} classes (${classes.map((c, i) => `${c}: ${items.filter((x) => x.truth === i).length}`).join(', ')}); ${features.length} feature vectors at ${(features.length / featureSeconds).toFixed(1)} images/s`,
+  );
   if (!nearest) {
     // The head trains on the plain CPU backend, which has every gradient kernel.
     await tf.setBackend('cpu');
-    log(`split (seed ${o.seed}): ${split.train.length} to train${features.length > items.length ? ' (with augmented views)' : ''}, ${split.val.length} to validate`);
+    log(
+      `split (seed ${o.seed}): ${split.train.length} to train${features.length > items.length ? ' (with augmented views)' : ''}, ${split.val.length} to validate`,
+    );
   }
   const trainingStarted = performance.now();
   const result = await trainClassifier(base, features, truth, split, items.length, classes, o, {
-    onEpoch: (e) => log(`epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`),
+    onEpoch: (e) =>
+      log(
+        `epoch ${String(e.epoch).padStart(3)}  loss ${e.loss.toFixed(4)}  accuracy ${e.accuracy.toFixed(3)}  val loss ${e.valLoss.toFixed(4)}  val accuracy ${e.valAccuracy.toFixed(3)}`,
+      ),
   });
   const { report } = result;
   if (nearest) {
-    log(`nearest neighbour on ${truth.length} photos: leave-one-out accuracy ${report.top1}; "${NONE_OF_THESE}" below cosine similarity ${result.threshold!.toFixed(3)}`);
+    log(
+      `nearest neighbour on ${truth.length} photos: leave-one-out accuracy ${report.top1}; "${NONE_OF_THESE}" below cosine similarity ${result.threshold!.toFixed(3)}`,
+    );
   } else {
-    log(`\n${result.history.length} epochs in ${(performance.now() - trainingStarted).toFixed(0)} ms; best epoch ${result.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`);
-    for (const c of report.perClass) log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
-    if (result.temperature) log(`temperature ${result.temperature.toFixed(4)} (fitted on the validation split; kept in metadata.json)`);
+    log(
+      `\n${result.history.length} epochs in ${(performance.now() - trainingStarted).toFixed(0)} ms; best epoch ${result.bestEpoch}; validation accuracy ${report.top1}\n\n| class | precision | recall | F1 | support |\n|---|---|---|---|---|`,
+    );
+    for (const c of report.perClass)
+      log(`| ${c.label} | ${c.precision.toFixed(3)} | ${c.recall.toFixed(3)} | ${c.f1.toFixed(3)} | ${c.support} |`);
+    if (result.temperature)
+      log(`temperature ${result.temperature.toFixed(4)} (fitted on the validation split; kept in metadata.json)`);
   }
   await writeModel(o, result.files());
   log(`\nwrote ${o.out}`);

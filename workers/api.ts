@@ -1,8 +1,32 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
-import { BUILTIN_MODEL, TRAINED_SOURCE, TRIAL_MODEL, type ClassifyResult, type FeatureSource, type ImportStep, type ModelCheck, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../src/core/classifier-types';
-import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
+import {
+  BUILTIN_MODEL,
+  TRAINED_SOURCE,
+  TRIAL_MODEL,
+  type ClassifyResult,
+  type FeatureSource,
+  type ImportStep,
+  type ModelCheck,
+  type InputCorrection,
+  type LoadOptions,
+  type LoadProgress,
+  type ModelInfo,
+  type StoredModel,
+  type TrainEvent,
+  type TrainImageInput,
+  type TrainSummary,
+  type WorkerDiagnostics,
+} from '../src/core/classifier-types';
+import {
+  BadRequestError,
+  CancelledError,
+  CorruptImageError,
+  errorNameOf,
+  ModelFormatError,
+  ModelLoadError,
+} from '../src/core/errors';
 import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from '../model/trained-model';
@@ -15,12 +39,27 @@ import { classProbabilities } from '../src/core/predictions';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine, tfjsBackend, tfjsBytesOutsideWasm, tfjsMemory, type OnnxRunnerFactory, type RunnerFactory } from '../model/engine';
+import {
+  Engine,
+  tfjsBackend,
+  tfjsBytesOutsideWasm,
+  tfjsMemory,
+  type OnnxRunnerFactory,
+  type RunnerFactory,
+} from '../model/engine';
 import { PortRunWatch } from './run-watch';
 import { fetchModelFiles, type ModelFiles } from '../model/model-files';
 import { keep } from './kept-files';
 import { startLiteRtDownload } from './litert-wasm';
-import { activeModel, deleteModel as deleteStored, listModels, saveModel, setActiveModel, storedFetcher, storedFiles } from './model-store';
+import {
+  activeModel,
+  deleteModel as deleteStored,
+  listModels,
+  saveModel,
+  setActiveModel,
+  storedFetcher,
+  storedFiles,
+} from './model-store';
 import { recordFetcher, withManifest } from '../model/model-records';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
@@ -66,7 +105,20 @@ function currentInfo(): ModelInfo {
   if (!engine || !choice) throw new ModelLoadError('the model is not loaded');
   const { spec, labels, version } = engine.files;
   return {
-    model: { id: activeId, name: spec.name, version, classes: labels.length, inputSize: spec.inputSize, range: spec.range, fit: spec.fit, crop: spec.centralCrop, normalize: spec.normalize ?? null, temperature: engine.temperature, features, color: spec.color ?? 'rgb' },
+    model: {
+      id: activeId,
+      name: spec.name,
+      version,
+      classes: labels.length,
+      inputSize: spec.inputSize,
+      range: spec.range,
+      fit: spec.fit,
+      crop: spec.centralCrop,
+      normalize: spec.normalize ?? null,
+      temperature: engine.temperature,
+      features,
+      color: spec.color ?? 'rgb',
+    },
     backend: choice.backend,
     choice,
     problem,
@@ -78,8 +130,15 @@ function checkPreference(value: BackendPreference): void {
 }
 
 /** A model's files, each checked against its manifest: the built-in one from the server, the user's from the store. */
-async function openModel(id: string, onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p })): Promise<ModelFiles> {
-  if (id === BUILTIN_MODEL) return keepingTflite(await fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__), builtinUrl);
+async function openModel(
+  id: string,
+  onDownload = (p: { loaded: number; total: number }) => notify({ phase: 'download', ...p }),
+): Promise<ModelFiles> {
+  if (id === BUILTIN_MODEL)
+    return keepingTflite(
+      await fetchModelFiles(builtinUrl, onDownload, undefined, __GLIMPSE_MODEL_MANIFEST_SHA256__),
+      builtinUrl,
+    );
   const shipped = __GLIMPSE_SHIPPED_MODELS__.find((m) => m.id === id);
   if (shipped) {
     const base = new URL(`../models/${id}/`, new URL(builtinUrl, self.location.href)).href;
@@ -94,7 +153,11 @@ function keepingTflite(files: ModelFiles, base: string): ModelFiles {
   if (!tflite) return files;
   const url = modelFileUrl(TFLITE_FILE, files.version, new URL(base, self.location.href));
   // Not waited for, as LiteRT's wasm is not (workers/litert.ts).
-  return { ...files, tflite: async () => tflite().then((bytes) => (void keep(url, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream'), bytes)) };
+  return {
+    ...files,
+    tflite: async () =>
+      tflite().then((bytes) => (void keep(url, bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream'), bytes)),
+  };
 }
 
 /**
@@ -112,7 +175,8 @@ const liteRt: RunnerFactory = async (files, outputs) => {
 };
 
 /** ONNX Runtime Web is a chunk of its own too, loaded only when an ONNX model runs. */
-const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) => (await import('./onnx')).createOnnxRunner(bytes, spec, backend, external);
+const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) =>
+  (await import('./onnx')).createOnnxRunner(bytes, spec, backend, external);
 
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
@@ -143,21 +207,34 @@ async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<Mode
  * active one (the built-in one runs, and `problem` says why) until the user chooses it again;
  * `options.use` makes a model the active one first, as choosing it does.
  */
-async function load(url: string, onProgress: (event: LoadProgress) => void, options: LoadOptions = {}, watch: MessagePort | null = null): Promise<ModelInfo> {
+async function load(
+  url: string,
+  onProgress: (event: LoadProgress) => void,
+  options: LoadOptions = {},
+  watch: MessagePort | null = null,
+): Promise<ModelInfo> {
   notify = (event) => void Promise.resolve(onProgress(event)).catch(() => undefined);
   preference = options.backend ?? 'auto';
   checkPreference(preference);
   builtinUrl = url;
   watchPort ??= watch;
   loading ??= (async () => {
-    if (options.model && !shipsWithSite(options.model)) throw new BadRequestError(`this site ships no model "${options.model}"`);
+    if (options.model && !shipsWithSite(options.model))
+      throw new BadRequestError(`this site ships no model "${options.model}"`);
     if (options.failed) {
-      problem = { id: String(options.failed.id), error: String(options.failed.error), message: String(options.failed.message) };
+      problem = {
+        id: String(options.failed.id),
+        error: String(options.failed.error),
+        message: String(options.failed.message),
+      };
       if ((await activeModel()) === options.failed.id) await setActiveModel(BUILTIN_MODEL);
     }
     if (options.use) await setActiveModel(options.use);
     // Starting the backend overlaps with the download.
-    const starting = preference === 'litert' || (preference !== 'auto' && isOnnxBackend(preference)) ? Promise.resolve(false) : activate(preference === 'auto' ? 'wasm' : preference);
+    const starting =
+      preference === 'litert' || (preference !== 'auto' && isOnnxBackend(preference))
+        ? Promise.resolve(false)
+        : activate(preference === 'auto' ? 'wasm' : preference);
     // Most visits run the built-in model: its files are fetched and checked while storage says
     // which model is active (15–27 ms on an idle fresh profile, 270–380 ms amid a first visit's
     // start-up); their progress is told once it is the one.
@@ -209,7 +286,11 @@ async function useModel(id: string): Promise<ModelInfo> {
  * per label), then stored and made active. Any failure leaves the current model running and
  * nothing stored.
  */
-async function importModel(prepared: PreparedModel, sourceName: string, onStep?: (step: ImportStep) => void): Promise<ModelInfo> {
+async function importModel(
+  prepared: PreparedModel,
+  sourceName: string,
+  onStep?: (step: ImportStep) => void,
+): Promise<ModelInfo> {
   if (!engine) throw new ModelLoadError('the model is not loaded');
   const step = (name: ImportStep) => void Promise.resolve(onStep?.(name)).catch(() => undefined);
   step('trial');
@@ -218,7 +299,12 @@ async function importModel(prepared: PreparedModel, sourceName: string, onStep?:
   let trial = new Engine(modelFiles, activate, liteRt, onnx, watch);
   const backend = engine.backend ?? 'wasm';
   try {
-    const outputs = await trialModel((pixels) => trial.trialRun(backend, pixels), modelFiles.spec, modelFiles.labels.length, modelFiles.spec.classOffset);
+    const outputs = await trialModel(
+      (pixels) => trial.trialRun(backend, pixels),
+      modelFiles.spec,
+      modelFiles.labels.length,
+      modelFiles.spec.classOffset,
+    );
     // A .tflite's converted copy answers for the file only where it agrees with LiteRT running the file itself.
     if (modelFiles.format === 'graph-model' && modelFiles.tflite) {
       step('check');
@@ -250,7 +336,11 @@ async function importModel(prepared: PreparedModel, sourceName: string, onStep?:
 
 /** A prepared model's files as the verified loader reads them, before they are stored. */
 async function importedFiles(prepared: PreparedModel): Promise<ModelFiles> {
-  return fetchModelFiles(`${self.location.origin}/import/`, () => undefined, recordFetcher(await withManifest(prepared.files)));
+  return fetchModelFiles(
+    `${self.location.origin}/import/`,
+    () => undefined,
+    recordFetcher(await withManifest(prepared.files)),
+  );
 }
 
 /**
@@ -268,7 +358,8 @@ async function checkAgainstLiteRt(trial: Engine, converted: readonly Float32Arra
     if (['ModelTimeoutError', 'ModelMemoryError'].includes((error as Error).name)) throw error;
     return { runtime: 'LiteRT', skipped: (error as Error).message };
   }
-  const probabilities = (output: Float32Array) => classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
+  const probabilities = (output: Float32Array) =>
+    classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits);
   return compareRuntimes('LiteRT', converted.map(probabilities), original.map(probabilities));
 }
 
@@ -276,7 +367,11 @@ async function checkAgainstLiteRt(trial: Engine, converted: readonly Float32Arra
 function liteRtOnly(prepared: PreparedModel, check: RuntimeCheck): PreparedModel {
   const metadata = JSON.parse(new TextDecoder().decode(prepared.files['metadata.json'])) as Record<string, unknown>;
   delete metadata.features;
-  const files = { [TFLITE_FILE]: prepared.files[TFLITE_FILE]!, 'metadata.json': new TextEncoder().encode(JSON.stringify({ ...metadata, format: 'tflite' })), 'labels.json': prepared.files['labels.json']! };
+  const files = {
+    [TFLITE_FILE]: prepared.files[TFLITE_FILE]!,
+    'metadata.json': new TextEncoder().encode(JSON.stringify({ ...metadata, format: 'tflite' })),
+    'labels.json': prepared.files['labels.json']!,
+  };
   const why = `its converted copy differed from LiteRT by up to ${(100 * check.largest).toFixed(1)} points on the ${check.probes} test images, so it runs on LiteRT only`;
   return { ...prepared, format: 'tflite', preprocessing: `${prepared.preprocessing}; ${why}`, files };
 }
@@ -309,8 +404,17 @@ async function storedModel(id: string): Promise<{ files: Record<string, Uint8Arr
 }
 
 /** What a stored model's list entry keeps of how it was imported. */
-function described(entry: StoredModel): Pick<PreparedModel, 'name' | 'format' | 'source' | 'numbered' | 'about' | 'check'> {
-  return { name: entry.name, format: entry.format, source: entry.source, ...(entry.numbered ? { numbered: true } : {}), ...(entry.about ? { about: entry.about } : {}), ...(entry.check ? { check: entry.check } : {}) };
+function described(
+  entry: StoredModel,
+): Pick<PreparedModel, 'name' | 'format' | 'source' | 'numbered' | 'about' | 'check'> {
+  return {
+    name: entry.name,
+    format: entry.format,
+    source: entry.source,
+    ...(entry.numbered ? { numbered: true } : {}),
+    ...(entry.about ? { about: entry.about } : {}),
+    ...(entry.check ? { check: entry.check } : {}),
+  };
 }
 
 /** Stores a changed model in place of the old one (its id is its files' version), active again if it was. */
@@ -328,7 +432,16 @@ async function relabelModel(id: string, file: { name: string; bytes: Uint8Array 
   const spec = parseModelSpec(JSON.parse(new TextDecoder().decode(files['metadata.json'])));
   const { [MANIFEST_FILE]: _, ...kept } = files;
   const { numbered: __, ...rest } = described(entry);
-  return restore(id, { ...rest, spec, labels, preprocessing: `${entry.preprocessing.split('; ').filter((part) => !part.startsWith(NUMBERED_NOTE)).join('; ')}; labels from ${file.name}`, files: { ...kept, 'labels.json': new TextEncoder().encode(JSON.stringify(labels)) } });
+  return restore(id, {
+    ...rest,
+    spec,
+    labels,
+    preprocessing: `${entry.preprocessing
+      .split('; ')
+      .filter((part) => !part.startsWith(NUMBERED_NOTE))
+      .join('; ')}; labels from ${file.name}`,
+    files: { ...kept, 'labels.json': new TextEncoder().encode(JSON.stringify(labels)) },
+  });
 }
 
 async function deleteModel(id: string): Promise<ModelInfo> {
@@ -347,7 +460,12 @@ async function models(): Promise<StoredModel[]> {
 let baseForTraining: Engine | null = null;
 /** Features by base model, image content (sha256) and view, so adding images does not recompute the others. */
 const featureCache = new FeatureCache();
-let trained: { files: Record<string, Uint8Array>; name: string; labels: string[]; rebuild: (storage: HeadStorage) => Record<string, Uint8Array> } | null = null;
+let trained: {
+  files: Record<string, Uint8Array>;
+  name: string;
+  labels: string[];
+  rebuild: (storage: HeadStorage) => Record<string, Uint8Array>;
+} | null = null;
 let stopTraining = false;
 
 /**
@@ -415,18 +533,26 @@ async function train(
   stopTraining = false;
   const started = performance.now();
   const images = staged;
-  const [{ collectFeatures, stratifiedSplit }, { trainClassifier }] = await Promise.all([import('../model/training'), import('../model/train-recipe')]);
+  const [{ collectFeatures, stratifiedSplit }, { trainClassifier }] = await Promise.all([
+    import('../model/training'),
+    import('../model/train-recipe'),
+  ]);
   const labels = [...new Set(images.map((i) => i.label))].sort();
   if (labels.length < 2) throw new BadRequestError('training needs images of at least two classes');
   const source = await featureEngine();
   const node = source.files.spec.features?.node;
   const base = source.files;
-  if (base.format === 'onnx' || base.format === 'tflite') throw new ModelFormatError(`${base.spec.name} runs on ${base.format === 'onnx' ? 'ONNX Runtime' : 'LiteRT'} only: training a head needs a tfjs base model`);
+  if (base.format === 'onnx' || base.format === 'tflite')
+    throw new ModelFormatError(
+      `${base.spec.name} runs on ${base.format === 'onnx' ? 'ONNX Runtime' : 'LiteRT'} only: training a head needs a tfjs base model`,
+    );
   if (!node) throw new ModelFormatError(`${source.files.spec.name} names no feature layer to train on`);
   const settings = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   const nearest = settings.method === 'nearest';
   const labelled = images.map((image) => labels.indexOf(image.label));
-  const imageSplit = nearest ? { train: labelled.map((_, i) => i), val: [] } : stratifiedSplit(labelled, settings.validation, settings.seed);
+  const imageSplit = nearest
+    ? { train: labelled.map((_, i) => i), val: [] }
+    : stratifiedSplit(labelled, settings.validation, settings.seed);
   const views = trainingViews(images.length, nearest ? [] : imageSplit.train, settings);
   const total = views.reduce((sum, v) => sum + v.length, 0);
   const cacheKey = `${source.files.spec.name}@${source.files.version}`;
@@ -439,7 +565,11 @@ async function train(
     const image = images[i]!;
     // The next photo, read and checked while the model ran on this one (once: its bytes and decode are reused here).
     const early = ahead?.index === i ? ahead : null;
-    if (ahead && !early) void ahead.bitmap.then((b) => b.close(), () => undefined);
+    if (ahead && !early)
+      void ahead.bitmap.then(
+        (b) => b.close(),
+        () => undefined,
+      );
     ahead = null;
     let hash = image.key;
     if (!hash) {
@@ -448,7 +578,11 @@ async function train(
         bytes = await (early?.bytes ?? checkedBytes(image.data));
       } catch (error) {
         done += imageViews.length;
-        onProgress({ phase: 'refused', index: i, error: { name: errorNameOf(error), message: (error as Error).message } });
+        onProgress({
+          phase: 'refused',
+          index: i,
+          error: { name: errorNameOf(error), message: (error as Error).message },
+        });
         return null;
       }
       hash = await sha256Hex(bytes);
@@ -485,11 +619,22 @@ async function train(
       onProgress({ phase: 'refused', index: i, error: { name: error.name, message: error.message } });
       return null;
     } finally {
-      void bitmap?.then((b) => b.close(), () => undefined);
+      void bitmap?.then(
+        (b) => b.close(),
+        () => undefined,
+      );
     }
     return vectors;
-  }).finally(() => ahead && void ahead.bitmap.then((b) => b.close(), () => undefined));
-  if (new Set(split.train.map((i) => truth[i])).size < 2) throw new BadRequestError('training needs images of at least two classes');
+  }).finally(
+    () =>
+      ahead &&
+      void ahead.bitmap.then(
+        (b) => b.close(),
+        () => undefined,
+      ),
+  );
+  if (new Set(split.train.map((i) => truth[i])).size < 2)
+    throw new BadRequestError('training needs images of at least two classes');
   const featuresMs = performance.now() - started;
   const common = { labels, features: { total, computed, ...featureCache.reused }, keys };
   const result = await trainClassifier(base, features, truth, split, images.length, labels, settings, {
@@ -499,7 +644,18 @@ async function train(
   });
   trained = { files: result.files('float32'), name: result.name, labels: result.labels, rebuild: result.files };
   const { method, split: sizes, history, bestEpoch, report, name, review } = result;
-  return { ...common, method, split: sizes, history, bestEpoch, valAccuracy: report.top1, report, name, review, timing: { featuresMs, totalMs: performance.now() - started } };
+  return {
+    ...common,
+    method,
+    split: sizes,
+    history,
+    bestEpoch,
+    valAccuracy: report.top1,
+    report,
+    name,
+    review,
+    timing: { featuresMs, totalMs: performance.now() - started },
+  };
 }
 
 /** Forgets the training features kept in memory and on this device. */
@@ -515,7 +671,15 @@ function cancelTraining(): void {
 async function useTrained(): Promise<ModelInfo> {
   if (!trained) throw new BadRequestError('nothing has been trained yet');
   const metadata = JSON.parse(new TextDecoder().decode(trained.files['metadata.json']));
-  const prepared = { name: trained.name, format: 'graph-model' as const, source: TRAINED_SOURCE, spec: parseModelSpec(metadata), labels: trained.labels, preprocessing: 'as the built-in model', files: trained.files };
+  const prepared = {
+    name: trained.name,
+    format: 'graph-model' as const,
+    source: TRAINED_SOURCE,
+    spec: parseModelSpec(metadata),
+    labels: trained.labels,
+    preprocessing: 'as the built-in model',
+    files: trained.files,
+  };
   const stored = await saveModel(prepared, TRAINED_SOURCE);
   await run(await openModel(stored.id), stored.id);
   await setActiveModel(stored.id);
@@ -528,7 +692,9 @@ async function useTrained(): Promise<ModelInfo> {
  */
 async function exportTrained(storage: HeadStorage = 'float32'): Promise<Uint8Array> {
   if (!trained) throw new BadRequestError('nothing has been trained yet');
-  const licence = await fetch(new URL('LICENSE', new URL(builtinUrl, self.location.href))).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  const licence = await fetch(new URL('LICENSE', new URL(builtinUrl, self.location.href)))
+    .then((r) => (r.ok ? r.arrayBuffer() : null))
+    .catch(() => null);
   const { zipSync } = await import('fflate');
   return zipSync({ ...trained.rebuild(storage), ...(licence ? { LICENSE: new Uint8Array(licence) } : {}) });
 }
@@ -562,7 +728,11 @@ let explaining = 0;
  * map in the photo's own coordinates. Its runs go through the engine's queue one at a time, so
  * other photos are classified meanwhile; a newer explanation or `cancelExplain` ends it.
  */
-async function explain(bitmap: ImageBitmap, classIndex: number | null, onProgress?: (done: number, total: number) => void): Promise<Heatmap> {
+async function explain(
+  bitmap: ImageBitmap,
+  classIndex: number | null,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Heatmap> {
   const run = ++explaining;
   try {
     const current = await readyEngine();
@@ -570,13 +740,22 @@ async function explain(bitmap: ImageBitmap, classIndex: number | null, onProgres
     bitmap.close();
     const whole = await current.probabilities(pixels);
     const target = classIndex ?? whole.indexOf(whole.reduce((a, b) => Math.max(a, b), -Infinity));
-    if (!Number.isInteger(target) || target < 0 || target >= whole.length) throw new BadRequestError(`class ${classIndex} is not one of the model's ${whole.length}`);
+    if (!Number.isInteger(target) || target < 0 || target >= whole.length)
+      throw new BadRequestError(`class ${classIndex} is not one of the model's ${whole.length}`);
     const { occlusionMap } = await import('../src/core/occlusion');
-    return await occlusionMap(pixels, current.files.spec, target, async (masked) => (await current.probabilities(masked))[target]!, {
-      base: whole[target]!,
-      cancelled: () => run !== explaining || engine !== current,
-      ...(onProgress ? { onProgress: (done, total) => void Promise.resolve(onProgress(done, total)).catch(() => undefined) } : {}),
-    });
+    return await occlusionMap(
+      pixels,
+      current.files.spec,
+      target,
+      async (masked) => (await current.probabilities(masked))[target]!,
+      {
+        base: whole[target]!,
+        cancelled: () => run !== explaining || engine !== current,
+        ...(onProgress
+          ? { onProgress: (done, total) => void Promise.resolve(onProgress(done, total)).catch(() => undefined) }
+          : {}),
+      },
+    );
   } finally {
     bitmap.close();
   }
@@ -619,7 +798,13 @@ async function info(): Promise<ModelInfo> {
 
 /** The runtime facts the diagnostics panel shows; asked for only while it is open. */
 async function diagnostics(): Promise<WorkerDiagnostics> {
-  const flag = async (name: string) => Boolean(await tf.env().getAsync(name).catch(() => false));
+  const flag = async (name: string) =>
+    Boolean(
+      await tf
+        .env()
+        .getAsync(name)
+        .catch(() => false),
+    );
   const memory = tfjsMemory();
   return {
     tfjsVersion: tf.version_core,
@@ -635,5 +820,27 @@ async function labels(): Promise<string[]> {
   return engine.files.labels;
 }
 
-export const api = { load, classify, explain, cancelExplain, info, calibrate, setBackend, labels, diagnostics, models, importModel, useModel, correctModel, relabelModel, deleteModel, stageTraining, train, cancelTraining, forgetFeatures, useTrained, exportTrained };
+export const api = {
+  load,
+  classify,
+  explain,
+  cancelExplain,
+  info,
+  calibrate,
+  setBackend,
+  labels,
+  diagnostics,
+  models,
+  importModel,
+  useModel,
+  correctModel,
+  relabelModel,
+  deleteModel,
+  stageTraining,
+  train,
+  cancelTraining,
+  forgetFeatures,
+  useTrained,
+  exportTrained,
+};
 export type ClassifierApi = typeof api;

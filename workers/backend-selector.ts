@@ -1,5 +1,12 @@
 import { ModelLoadError } from '../src/core/errors';
-import { CANDIDATE_WARM_RUNS, fastest, PAIRED_RUNS, skippedByProbe, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../model/backend-choice';
+import {
+  CANDIDATE_WARM_RUNS,
+  fastest,
+  PAIRED_RUNS,
+  skippedByProbe,
+  TRIAL_FIRST_RUN_CAP_MS,
+  TRIAL_QUIET_MS,
+} from '../model/backend-choice';
 import { median } from '../src/core/stats';
 import type { BackendChoice, BackendName, BackendPreference, GpuProbe } from '../src/core/backends';
 
@@ -70,9 +77,16 @@ export class BackendSelector {
 
   async start(preference: BackendPreference): Promise<BackendChoice> {
     const started = ++this.generation;
-    const backend = await this.startFirstWorking(this.deps.engine.startOrder(preference === 'auto' ? 'wasm' : preference));
+    const backend = await this.startFirstWorking(
+      this.deps.engine.startOrder(preference === 'auto' ? 'wasm' : preference),
+    );
     if (preference !== 'auto') {
-      return (this.chosen = { backend, reason: backend === preference ? 'forced' : 'fallback', timings: {}, skipped: {} });
+      return (this.chosen = {
+        backend,
+        reason: backend === preference ? 'forced' : 'fallback',
+        timings: {},
+        skipped: {},
+      });
     }
     this.chosen = { backend, reason: 'measuring', timings: {}, skipped: {} };
     this.background = this.chooseInBackground(backend, started).catch(() => undefined);
@@ -120,7 +134,12 @@ export class BackendSelector {
         await engine.prepare(remembered);
         if (started !== this.generation) return;
         await engine.select(remembered);
-        return this.settle(started, { backend: remembered, reason: 'remembered', timings: {}, skipped: skippedByProbe(found) });
+        return this.settle(started, {
+          backend: remembered,
+          reason: 'remembered',
+          timings: {},
+          skipped: skippedByProbe(found),
+        });
       } catch {
         // A remembered backend that no longer works (a driver update, say) is measured afresh.
         await engine.drop(remembered);
@@ -128,7 +147,12 @@ export class BackendSelector {
       }
     }
     if (this.candidates(found).some((b) => b !== current)) return this.measure(current, found, memory, started);
-    this.settle(started, { backend: current, reason: remembered === current ? 'remembered' : 'no-gpu', timings: {}, skipped: skippedByProbe(found) });
+    this.settle(started, {
+      backend: current,
+      reason: remembered === current ? 'remembered' : 'no-gpu',
+      timings: {},
+      skipped: skippedByProbe(found),
+    });
   }
 
   private candidates(found: readonly GpuProbe[]): BackendName[] {
@@ -159,7 +183,12 @@ export class BackendSelector {
     return [median(ours), median(theirs)];
   }
 
-  private async measure(current: BackendName, found: readonly GpuProbe[], memory: ChoiceMemory, started: number): Promise<void> {
+  private async measure(
+    current: BackendName,
+    found: readonly GpuProbe[],
+    memory: ChoiceMemory,
+    started: number,
+  ): Promise<void> {
     const { engine } = this.deps;
     // LiteRT's 9 MB runtime downloads and compiles while the GPUs' probe and the photos go on.
     for (const candidate of engine.cpuCandidates()) if (candidate !== current) engine.preload(candidate);
@@ -187,13 +216,17 @@ export class BackendSelector {
         for (const candidate of candidates) if (candidate !== this.chosen?.backend) await engine.drop(candidate);
         return;
       }
-      const winner = fastest(best, Object.fromEntries([best, ...candidates].flatMap((b) => (timings[b] === undefined ? [] : [[b, timings[b]]]))));
+      const winner = fastest(
+        best,
+        Object.fromEntries([best, ...candidates].flatMap((b) => (timings[b] === undefined ? [] : [[b, timings[b]]]))),
+      );
       for (const candidate of candidates) if (candidate !== winner) await engine.drop(candidate);
       if (winner === best) continue;
       await engine.select(winner);
       best = winner;
       // Photos from now on run on the winner so far, while later phases still measure.
-      if (phases.slice(i + 1).some((p) => p.candidates.length > 0)) this.settle(started, { backend: best, reason: 'measuring', timings: { ...timings }, skipped: { ...skipped } });
+      if (phases.slice(i + 1).some((p) => p.candidates.length > 0))
+        this.settle(started, { backend: best, reason: 'measuring', timings: { ...timings }, skipped: { ...skipped } });
     }
     await memory.remember(best);
     this.settle(started, { backend: best, reason: 'measured', timings, skipped });

@@ -56,16 +56,23 @@ const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|softpipe|software|basic render/
 export async function probeWebGpu(): Promise<GpuProbe> {
   const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
   if (!gpu) return { backend: 'webgpu', kind: 'unavailable', device: 'no navigator.gpu' };
-  const adapter = await timeout(gpu.requestAdapter().catch(() => null), 5_000, null);
+  const adapter = await timeout(
+    gpu.requestAdapter().catch(() => null),
+    5_000,
+    null,
+  );
   if (!adapter) return { backend: 'webgpu', kind: 'unavailable', device: 'no adapter' };
   const info = adapter.info ?? {};
-  const device = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || SOFTWARE_RENDERERS.test(device);
+  const device =
+    [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const software =
+    info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || SOFTWARE_RENDERERS.test(device);
   return { backend: 'webgpu', kind: software ? 'software' : 'hardware', device };
 }
 
 export function probeWebGl(): GpuProbe {
-  if (typeof OffscreenCanvas === 'undefined') return { backend: 'webgl', kind: 'unavailable', device: 'no OffscreenCanvas' };
+  if (typeof OffscreenCanvas === 'undefined')
+    return { backend: 'webgl', kind: 'unavailable', device: 'no OffscreenCanvas' };
   const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
   if (!gl) return { backend: 'webgl', kind: 'unavailable', device: 'no WebGL2 context' };
   const debug = gl.getExtension('WEBGL_debug_renderer_info');

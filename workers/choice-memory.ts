@@ -8,7 +8,12 @@ import type { ChoiceMemory } from './backend-selector';
  * Storage that fails (a blocked or private context) just remembers nothing.
  */
 export function deviceMemory(modelName: string, probes: readonly GpuProbe[]): ChoiceMemory {
-  const key = ['glimpse-backend', modelName, navigator.userAgent, ...probes.map((p) => `${p.backend}:${p.kind}:${p.device}`)].join('|');
+  const key = [
+    'glimpse-backend',
+    modelName,
+    navigator.userAgent,
+    ...probes.map((p) => `${p.backend}:${p.kind}:${p.device}`),
+  ].join('|');
   return {
     async recall() {
       const value: unknown = await get(key).catch(() => undefined);

@@ -13,9 +13,16 @@ import type { ImportOptions } from '../model/onnx-import';
  * layout, in a worker started for one import and ended after it (src/lib/import-worker.ts),
  * so that reading a model never runs in, blocks or fills the classifier worker.
  */
-async function prepare(files: { name: string; data: Blob }[], options: ImportOptions = {}, watch: MessagePort | null = null): Promise<PreparedModel> {
+async function prepare(
+  files: { name: string; data: Blob }[],
+  options: ImportOptions = {},
+  watch: MessagePort | null = null,
+): Promise<PreparedModel> {
   const wanted = importable(files.map((f) => ({ name: f.name, size: f.data.size, data: f.data })));
-  const prepared = prepareImport(await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))), options);
+  const prepared = prepareImport(
+    await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.data.arrayBuffer()) }))),
+    options,
+  );
   if (prepared.format === 'onnx') await trialOnnx(prepared, watch);
   return transfer(prepared, buffersOf(prepared.files));
 }
@@ -31,7 +38,10 @@ async function trialOnnx(prepared: PreparedModel, watch: MessagePort | null): Pr
   const { createOnnxRunner } = await import('./onnx');
   const { [ONNX_FILE]: onnx, 'metadata.json': _, 'labels.json': __, ...external } = prepared.files;
   // Each trial run is told to the page, whose watchdog ends this worker if one hangs (the import then fails).
-  const runner = new WatchedRunner(await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external), new PortRunWatch(watch, TRIAL_MODEL));
+  const runner = new WatchedRunner(
+    await createOnnxRunner(onnx!, prepared.spec, 'onnx-wasm', external),
+    new PortRunWatch(watch, TRIAL_MODEL),
+  );
   try {
     await trialModel((pixels) => runner.run(pixels), prepared.spec, prepared.labels.length, prepared.spec.classOffset);
   } finally {

@@ -48,7 +48,8 @@ function verifiedWasm(build: LiteRtBuild): Promise<WebAssembly.Module> {
     // A host that serves it with another type than application/wasm: compiled from the bytes instead.
     const compiling = WebAssembly.compileStreaming(response.clone()).catch(() => null);
     const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) !== build.sha256) throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
+    if ((await sha256Hex(bytes)) !== build.sha256)
+      throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
     // Stored for offline use meanwhile: writing 9 MB to Cache Storage took ~0.9 s on 2 cores, which the first photos on LiteRT need not wait for.
     void keep(url, bytes, 'application/wasm');
     return (await compiling) ?? WebAssembly.compile(bytes);
@@ -67,7 +68,8 @@ let runtime: Promise<number> | null = null;
  */
 export function startRuntime(): Promise<number> {
   return (runtime ??= (async () => {
-    if (!(await supportsFeature('relaxedSimd'))) throw new BackendUnavailableError('LiteRT needs WebAssembly relaxed SIMD');
+    if (!(await supportsFeature('relaxedSimd')))
+      throw new BackendUnavailableError('LiteRT needs WebAssembly relaxed SIMD');
     const build = await chooseBuild();
     const module = await verifiedWasm(build);
     const scope = self as unknown as GlueScope;
@@ -78,7 +80,10 @@ export function startRuntime(): Promise<number> {
       // LiteRT logs its start-up (accelerators registered, no NPU, no OpenCL) as errors: only real problems are passed on.
       print: () => undefined,
       printErr: (line: string) => /^(INFO|WARNING):/.test(line) || console.warn(`LiteRT: ${line}`),
-      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+      instantiateWasm(
+        imports: WebAssembly.Imports,
+        done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) {
         void WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
         return {};
       },
@@ -129,7 +134,8 @@ interface TensorCoding {
 
 function coding(tensor: TfliteTensor): TensorCoding {
   // LiteRT.js tensors are float32, int32 or uint8: int8 models stay with tfjs.
-  if (tensor.type !== 'float32' && tensor.type !== 'uint8') throw new ModelFormatError(`LiteRT: ${tensor.type} tensors are not supported here`);
+  if (tensor.type !== 'float32' && tensor.type !== 'uint8')
+    throw new ModelFormatError(`LiteRT: ${tensor.type} tensors are not supported here`);
   return { type: tensor.type, scale: tensor.scale[0] ?? 1, zeroPoint: tensor.zeroPoint[0] ?? 0 };
 }
 
@@ -152,14 +158,19 @@ export class LiteRtRunner implements Runner {
 
   static async create(tflite: Uint8Array, spec: ModelSpec, outputs: number): Promise<LiteRtRunner> {
     const graph = readTflite(tflite);
-    if (graph.inputs.length !== 1 || graph.outputs.length < 1) throw new ModelFormatError('LiteRT: expected one image input');
+    if (graph.inputs.length !== 1 || graph.outputs.length < 1)
+      throw new ModelFormatError('LiteRT: expected one image input');
     const input = graph.tensors[graph.inputs[0]!]!;
     const output = graph.tensors[graph.outputs[0]!]!;
     const [, h, w, c] = input.shape;
-    if (h !== spec.inputSize[0] || w !== spec.inputSize[1] || c !== inputChannels(spec)) throw new ModelFormatError(`LiteRT: the .tflite takes ${input.shape.join('×')}, the model ${spec.inputSize.join('×')}×${inputChannels(spec)}`);
+    if (h !== spec.inputSize[0] || w !== spec.inputSize[1] || c !== inputChannels(spec))
+      throw new ModelFormatError(
+        `LiteRT: the .tflite takes ${input.shape.join('×')}, the model ${spec.inputSize.join('×')}×${inputChannels(spec)}`,
+      );
     const length = output.shape.reduce((a, b) => a * b, 1);
     const skip = length - outputs;
-    if (skip !== 0 && skip !== 1) throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
+    if (skip !== 0 && skip !== 1)
+      throw new ModelFormatError(`LiteRT: the .tflite answers with ${length} numbers, the model with ${outputs}`);
     const [inputCoding, outputCoding] = [coding(input), coding(output)];
     const threads = await startRuntime();
     const compile = (numThreads: number) => loadAndCompile(tflite, { accelerator: 'wasm', cpuOptions: { numThreads } });
@@ -172,7 +183,8 @@ export class LiteRtRunner implements Runner {
     const [h, w] = this.spec.inputSize;
     // A blank image (the warm-up and the timing runs) takes the same path as a photo, so those runs warm it too.
     const image = pixels ?? blankImage(this.spec);
-    const data = this.input.type === 'float32' ? modelInput(image, this.spec) : modelInput(image, this.spec, this.input);
+    const data =
+      this.input.type === 'float32' ? modelInput(image, this.spec) : modelInput(image, this.spec, this.input);
     const tensor = new Tensor(data, [1, h, w, inputChannels(this.spec)]);
     try {
       const [result, ...rest] = await this.model.run(tensor);

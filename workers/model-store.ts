@@ -19,7 +19,8 @@ const db = () => (store ??= createStore('glimpse-models', 'models'));
 const filesKey = (id: string) => `files:${id}`;
 
 function storageError(error: unknown): never {
-  if ((error as Error)?.name === 'QuotaExceededError') throw new StorageFullError('the browser refused to store the model (quota)');
+  if ((error as Error)?.name === 'QuotaExceededError')
+    throw new StorageFullError('the browser refused to store the model (quota)');
   throw error;
 }
 
@@ -63,7 +64,11 @@ export async function saveModel(prepared: PreparedModel, sourceName: string): Pr
 }
 
 export async function deleteModel(id: string): Promise<void> {
-  await set(LIST, (await listModels()).filter((m) => m.id !== id), db());
+  await set(
+    LIST,
+    (await listModels()).filter((m) => m.id !== id),
+    db(),
+  );
   await del(filesKey(id), db());
   if ((await activeModel()) === id) await setActiveModel(BUILTIN_MODEL);
 }
@@ -84,8 +89,15 @@ export async function storedFetcher(id: string): Promise<typeof fetch> {
   } catch {
     // Reported below: a missing or unreadable manifest makes no version.
   }
-  if (version !== id) throw new ModelIntegrityError(`the stored copy of model ${id} was changed: its files make version ${version ?? 'none'}`);
-  return recordFetcher({ files }, (name) => new ModelIntegrityError(`the stored copy of model ${id} lacks ${name}: it was damaged in this browser's storage`));
+  if (version !== id)
+    throw new ModelIntegrityError(
+      `the stored copy of model ${id} was changed: its files make version ${version ?? 'none'}`,
+    );
+  return recordFetcher(
+    { files },
+    (name) =>
+      new ModelIntegrityError(`the stored copy of model ${id} lacks ${name}: it was damaged in this browser's storage`),
+  );
 }
 
 /** The stored files of a model, to change its metadata and store it again. */

@@ -34,7 +34,8 @@ function verifiedWasm(build: OrtBuild): Promise<ArrayBuffer> {
     const response = await fetch(url, init);
     if (!response.ok) throw new BackendUnavailableError(`ONNX Runtime wasm: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) !== build.sha256) throw new ModelIntegrityError('the ONNX Runtime wasm is not the one this app was built with');
+    if ((await sha256Hex(bytes)) !== build.sha256)
+      throw new ModelIntegrityError('the ONNX Runtime wasm is not the one this app was built with');
     await keep(url, bytes, 'application/wasm');
     return bytes;
   });
@@ -67,23 +68,36 @@ function runtime(kind: keyof typeof BUILDS): Promise<typeof Ort> {
   }));
 }
 
-const PROVIDERS: Record<OnnxBackend, { build: keyof typeof BUILDS; provider: Ort.InferenceSession.ExecutionProviderConfig }> = {
+const PROVIDERS: Record<
+  OnnxBackend,
+  { build: keyof typeof BUILDS; provider: Ort.InferenceSession.ExecutionProviderConfig }
+> = {
   'onnx-wasm': { build: 'plain', provider: 'wasm' },
   'onnx-webgpu': { build: 'gpu', provider: 'webgpu' },
   'onnx-webnn': { build: 'gpu', provider: { name: 'webnn', deviceType: 'gpu' } },
 };
 
 /** An ONNX model on one of ONNX Runtime Web's execution providers; its runtime is checked and loaded on first use. */
-export async function createOnnxRunner(onnx: Uint8Array, spec: ModelSpec, backend: OnnxBackend, external: Record<string, Uint8Array> = {}): Promise<OnnxRunner> {
+export async function createOnnxRunner(
+  onnx: Uint8Array,
+  spec: ModelSpec,
+  backend: OnnxBackend,
+  external: Record<string, Uint8Array> = {},
+): Promise<OnnxRunner> {
   const { build, provider } = PROVIDERS[backend];
   if (backend === 'onnx-webnn' && !('ml' in navigator)) throw new BackendUnavailableError('this browser has no WebNN');
-  if (backend === 'onnx-webgpu' && !('gpu' in navigator)) throw new BackendUnavailableError('this browser has no WebGPU');
+  if (backend === 'onnx-webgpu' && !('gpu' in navigator))
+    throw new BackendUnavailableError('this browser has no WebGPU');
   const ort = await runtime(build);
   let session: Ort.InferenceSession;
   try {
     // External data is handed over as bytes: ONNX Runtime must never fetch it by its path.
     const externalData = Object.entries(external).map(([path, data]) => ({ path, data }));
-    session = await ort.InferenceSession.create(onnx, { executionProviders: [provider], graphOptimizationLevel: 'all', ...(externalData.length ? { externalData } : {}) });
+    session = await ort.InferenceSession.create(onnx, {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      ...(externalData.length ? { externalData } : {}),
+    });
   } catch (error) {
     throw onnxError(`ONNX Runtime (${backend}) cannot load the model`, error);
   }

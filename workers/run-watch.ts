@@ -36,7 +36,9 @@ export class PortRunWatch implements RunWatch {
     const bytes = wasmHeapBytes() + this.otherBytes();
     if (bytes > this.boundBytes) {
       this.tell({ type: 'memory', id: this.current, bytes, boundBytes: this.boundBytes, model: this.model });
-      throw new ModelMemoryError(`the model's runtime holds ${megabytes(bytes)} after one image, over the ${megabytes(this.boundBytes)} this device allows`);
+      throw new ModelMemoryError(
+        `the model's runtime holds ${megabytes(bytes)} after one image, over the ${megabytes(this.boundBytes)} this device allows`,
+      );
     }
     this.tell({ type: 'idle', id: this.current });
   }

@@ -21,7 +21,8 @@ declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (PrecacheEntry |
 const precache = self.__WB_MANIFEST;
 const expected = new Map<string, string>();
 for (const entry of precache) {
-  if (typeof entry !== 'string' && entry.integrity && !entry.url.startsWith('model/')) expected.set(new URL(entry.url, self.location.href).pathname, entry.integrity);
+  if (typeof entry !== 'string' && entry.integrity && !entry.url.startsWith('model/'))
+    expected.set(new URL(entry.url, self.location.href).pathname, entry.integrity);
 }
 
 addPlugins([
@@ -51,8 +52,12 @@ registerRoute(
   ({ url, request }) =>
     url.origin === self.location.origin &&
     request.mode !== 'navigate' &&
-    ((/\/(litert_wasm_|ort-wasm-simd-threaded)[\w.-]+\.wasm$/.test(url.pathname) && url.search === '') || (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search))),
-  new CacheFirst({ cacheName: KEPT_CACHE, plugins: [new CacheableResponsePlugin({ statuses: [200] }), { cacheWillUpdate: async () => null }] }),
+    ((/\/(litert_wasm_|ort-wasm-simd-threaded)[\w.-]+\.wasm$/.test(url.pathname) && url.search === '') ||
+      (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search))),
+  new CacheFirst({
+    cacheName: KEPT_CACHE,
+    plugins: [new CacheableResponsePlugin({ statuses: [200] }), { cacheWillUpdate: async () => null }],
+  }),
 );
 cleanupOutdatedCaches();
 clientsClaim();

@@ -13,7 +13,13 @@ export function opsInputTensor(pixels: Pixels, spec: ModelSpec): tf.Tensor4D {
   return tf.tidy(() => {
     const image = tf.tensor4d(Int32Array.from(pixels.data), [1, height, width, channels], 'int32');
     const rgb = channels === 4 ? tf.slice(image, [0, 0, 0, 0], [1, height, width, 3]) : image;
-    const resized = tf.image.cropAndResize(tf.cast(rgb, 'float32'), [cropBox(width, height, spec)], [0], [spec.inputSize[0], spec.inputSize[1]], 'bilinear');
+    const resized = tf.image.cropAndResize(
+      tf.cast(rgb, 'float32'),
+      [cropBox(width, height, spec)],
+      [0],
+      [spec.inputSize[0], spec.inputSize[1]],
+      'bilinear',
+    );
     const [lo, hi] = spec.range;
     return tf.add(tf.mul(resized, (hi - lo) / 255), lo);
   });

@@ -8,7 +8,11 @@ import { opsInputTensor } from './input-ops';
 import { topK } from '../../src/core/predictions';
 import { showResults } from '../peer-page';
 
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd });
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+});
 performance.mark('glimpse:start');
 
 const status = document.querySelector<HTMLElement>('[data-testid="model-status"]')!;

@@ -12,7 +12,10 @@ const ready = (async () => {
     fetch('/model/model.tflite').then(async (r) => new Uint8Array(await r.arrayBuffer())),
   ]);
   performance.mark('glimpse:model-downloaded');
-  const classifier = await ImageClassifier.createFromOptions({ wasmLoaderPath, wasmBinaryPath }, { baseOptions: { modelAssetBuffer: model, delegate: 'CPU' }, runningMode: 'IMAGE', maxResults: 5 });
+  const classifier = await ImageClassifier.createFromOptions(
+    { wasmLoaderPath, wasmBinaryPath },
+    { baseOptions: { modelAssetBuffer: model, delegate: 'CPU' }, runningMode: 'IMAGE', maxResults: 5 },
+  );
   performance.mark('glimpse:warmup');
   classifier.classify(new ImageData(224, 224));
   performance.mark('glimpse:ready');
@@ -28,6 +31,10 @@ showResults(
     const { classifier, labels } = await ready;
     const image = new ImageData(new Uint8ClampedArray(pixels.data), pixels.width, pixels.height);
     const [head] = classifier.classify(image).classifications;
-    return (head?.categories ?? []).map((c) => ({ index: c.index - 1, label: labels[c.index - 1] ?? '', probability: c.score }));
+    return (head?.categories ?? []).map((c) => ({
+      index: c.index - 1,
+      label: labels[c.index - 1] ?? '',
+      probability: c.score,
+    }));
   },
 );

@@ -17,10 +17,17 @@ const ready = (async () => {
     fetch('/onnx-model/labels.json').then((r) => r.json() as Promise<string[]>),
   ]);
   performance.mark('glimpse:model-downloaded');
-  const session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(new Uint8Array(bytes), {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const spec = parseModelSpec(metadata);
   performance.mark('glimpse:warmup');
-  const blank = new ort.Tensor('float32', new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]), inputShape(spec));
+  const blank = new ort.Tensor(
+    'float32',
+    new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]),
+    inputShape(spec),
+  );
   await session.run({ [session.inputNames[0]!]: blank });
   performance.mark('glimpse:ready');
   Object.assign(status.dataset, { state: 'ready', backend: name });
@@ -28,10 +35,13 @@ const ready = (async () => {
   return { session, spec, labels };
 })();
 
-showResults(() => name, async (pixels) => {
-  const { session, spec, labels } = await ready;
-  const input = new ort.Tensor('float32', modelInput(pixels, spec), inputShape(spec));
-  const outputs = await session.run({ [session.inputNames[0]!]: input });
-  const scores = outputs[session.outputNames[0]!]!.data as Float32Array;
-  return topK(classProbabilities(scores, labels.length, spec.classOffset, spec.outputIsLogits), labels, 5);
-});
+showResults(
+  () => name,
+  async (pixels) => {
+    const { session, spec, labels } = await ready;
+    const input = new ort.Tensor('float32', modelInput(pixels, spec), inputShape(spec));
+    const outputs = await session.run({ [session.inputNames[0]!]: input });
+    const scores = outputs[session.outputNames[0]!]!.data as Float32Array;
+    return topK(classProbabilities(scores, labels.length, spec.classOffset, spec.outputIsLogits), labels, 5);
+  },
+);

@@ -30,7 +30,13 @@ export interface Judged {
 }
 
 export function calibration(judged: readonly Judged[], binCount = CALIBRATION_BINS): Calibration {
-  const bins = Array.from({ length: binCount }, (_, i) => ({ lower: i / binCount, upper: (i + 1) / binCount, count: 0, confidence: 0, accuracy: 0 }));
+  const bins = Array.from({ length: binCount }, (_, i) => ({
+    lower: i / binCount,
+    upper: (i + 1) / binCount,
+    count: 0,
+    confidence: 0,
+    accuracy: 0,
+  }));
   for (const { confidence, correct } of judged) {
     // Bins are (lower, upper]; a confidence of 0 goes in the first.
     const bin = bins[Math.min(binCount - 1, Math.max(0, Math.ceil(confidence * binCount) - 1))]!;
@@ -90,7 +96,8 @@ export function withTemperature(probabilities: Float32Array, t: number): Float32
 /** Mean negative log-likelihood of the true classes at temperature `t`. */
 function nll(probabilities: readonly Float32Array[], truth: readonly number[], t: number): number {
   let sum = 0;
-  for (let i = 0; i < probabilities.length; i++) sum -= Math.log(Math.max(withTemperature(probabilities[i]!, t)[truth[i]!]!, 1e-30));
+  for (let i = 0; i < probabilities.length; i++)
+    sum -= Math.log(Math.max(withTemperature(probabilities[i]!, t)[truth[i]!]!, 1e-30));
   return sum / probabilities.length;
 }
 
@@ -130,7 +137,11 @@ export function fitTemperature(probabilities: readonly Float32Array[], truth: re
 }
 
 /** Every class's probability from a full ranked answer, as the model gives them before temperature `t` was applied. */
-export function untempered(predictions: readonly { index: number; probability: number }[], classes: number, t: number): Float32Array {
+export function untempered(
+  predictions: readonly { index: number; probability: number }[],
+  classes: number,
+  t: number,
+): Float32Array {
   const probabilities = new Float32Array(classes);
   for (const p of predictions) probabilities[p.index] = p.probability;
   return withTemperature(probabilities, 1 / t);
@@ -148,12 +159,26 @@ export interface TemperatureFit {
 }
 
 /** Fits on the even-numbered images and measures on the odd-numbered ones; null when either half is empty. */
-export function fitOnHalf(probabilities: readonly Float32Array[], truth: readonly number[], current: number): TemperatureFit | null {
+export function fitOnHalf(
+  probabilities: readonly Float32Array[],
+  truth: readonly number[],
+  current: number,
+): TemperatureFit | null {
   const half = (parity: number) => probabilities.flatMap((_, i) => (i % 2 === parity ? [i] : []));
   const [fitOn, heldOut] = [half(0), half(1)];
   if (fitOn.length === 0 || heldOut.length === 0) return null;
-  const temperature = fitTemperature(fitOn.map((i) => probabilities[i]!), fitOn.map((i) => truth[i]!));
-  const ece = (t: number) => calibration(judgedAt(heldOut.map((i) => probabilities[i]!), heldOut.map((i) => truth[i]!), t)).ece;
+  const temperature = fitTemperature(
+    fitOn.map((i) => probabilities[i]!),
+    fitOn.map((i) => truth[i]!),
+  );
+  const ece = (t: number) =>
+    calibration(
+      judgedAt(
+        heldOut.map((i) => probabilities[i]!),
+        heldOut.map((i) => truth[i]!),
+        t,
+      ),
+    ).ece;
   const [before, after] = [ece(current), ece(temperature)];
   return { temperature, before, after, fitOn: fitOn.length, heldOut: heldOut.length, helps: after < before };
 }

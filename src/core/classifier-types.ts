@@ -21,7 +21,20 @@ export interface ModelInfo {
    * `fit` and `crop`: how the model looks at an image (see ModelSpec). `id` is 'builtin' or a stored model's.
    * `features`: whose features training uses while it is active (FeatureSource).
    */
-  model: { id: string; name: string; version: string; classes: number; inputSize: readonly [number, number]; range: readonly [number, number]; fit: 'crop' | 'squash'; crop: number; normalize: Normalize | null; temperature: number; features: FeatureSource; color: InputColor };
+  model: {
+    id: string;
+    name: string;
+    version: string;
+    classes: number;
+    inputSize: readonly [number, number];
+    range: readonly [number, number];
+    fit: 'crop' | 'squash';
+    crop: number;
+    normalize: Normalize | null;
+    temperature: number;
+    features: FeatureSource;
+    color: InputColor;
+  };
   backend: BackendName;
   choice: BackendChoice;
   /** A stored model that was active but could not be loaded (the built-in one runs instead). */
@@ -66,7 +79,8 @@ export interface StoredModel {
 }
 
 /** The import's runtime check: how far the converted copy's probabilities lay from the file's own runtime, or why it was not run. */
-export type ModelCheck = { runtime: string; probes: number; largest: number; agreed: boolean } | { runtime: string; skipped: string };
+export type ModelCheck =
+  { runtime: string; probes: number; largest: number; agreed: boolean } | { runtime: string; skipped: string };
 
 /** Where an import is: the files read and converted, the trial's runs, the check against the file's own runtime, storing, the backend choice. */
 export type ImportStep = 'reading' | 'trial' | 'check' | 'storing' | 'warming';

@@ -8,7 +8,10 @@
  * Indices of the items whose content equals an earlier item's. `digest(i)` is asked only for items
  * whose size another item has, once each; the caller may cache it across calls.
  */
-export async function laterDuplicates(sizes: readonly number[], digest: (index: number) => Promise<string>): Promise<Set<number>> {
+export async function laterDuplicates(
+  sizes: readonly number[],
+  digest: (index: number) => Promise<string>,
+): Promise<Set<number>> {
   const bySize = new Map<number, number[]>();
   sizes.forEach((size, i) => bySize.set(size, [...(bySize.get(size) ?? []), i]));
   const later = new Set<number>();

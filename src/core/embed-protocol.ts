@@ -59,11 +59,24 @@ export function parseHostMessage(data: unknown): ParseResult | null {
   const { id, image, topK, minConfidence } = data;
   if (typeof id !== 'string' || id.length === 0 || id.length > EMBED_LIMITS.idLength) return { ok: false, id: null };
   if (!isImage(image)) return { ok: false, id };
-  if (topK !== undefined && (!Number.isInteger(topK) || (topK as number) < 1 || (topK as number) > EMBED_LIMITS.maxTopK)) {
+  if (
+    topK !== undefined &&
+    (!Number.isInteger(topK) || (topK as number) < 1 || (topK as number) > EMBED_LIMITS.maxTopK)
+  ) {
     return { ok: false, id };
   }
   if (minConfidence !== undefined && !isMinConfidence(minConfidence)) return { ok: false, id };
-  return { ok: true, message: { glimpse: 1, type: 'classify', id, image, ...(topK === undefined ? {} : { topK: topK as number }), ...(minConfidence === undefined ? {} : { minConfidence }) } };
+  return {
+    ok: true,
+    message: {
+      glimpse: 1,
+      type: 'classify',
+      id,
+      image,
+      ...(topK === undefined ? {} : { topK: topK as number }),
+      ...(minConfidence === undefined ? {} : { minConfidence }),
+    },
+  };
 }
 
 export function isFrameMessage(data: unknown): data is FrameMessage {

@@ -29,7 +29,17 @@ const DECODABLE: Record<string, string> = {
   avif: 'image/avif',
   ico: 'image/x-icon',
 };
-const NAMED: Record<string, string> = { heic: 'HEIC', heif: 'HEIF', tiff: 'TIFF', psd: 'Photoshop', jxl: 'JPEG XL', 'jxl-stream': 'JPEG XL', jp2: 'JPEG 2000', j2c: 'JPEG 2000', svg: 'SVG' };
+const NAMED: Record<string, string> = {
+  heic: 'HEIC',
+  heif: 'HEIF',
+  tiff: 'TIFF',
+  psd: 'Photoshop',
+  jxl: 'JPEG XL',
+  'jxl-stream': 'JPEG XL',
+  jp2: 'JPEG 2000',
+  j2c: 'JPEG 2000',
+  svg: 'SVG',
+};
 
 export interface ImageHeader {
   type: string;
@@ -44,7 +54,9 @@ export interface ImageHeader {
 /** The size limits, for every kind of input: a file's header, an ImageBitmap, a video frame. */
 export function checkShape(width: number, height: number): void {
   if (width > LIMITS.maxSide || height > LIMITS.maxSide || width * height > LIMITS.maxPixels) {
-    throw new ImageTooLargeError(`${width}×${height} is beyond the limit of ${LIMITS.maxPixels / 1e6} megapixels or ${LIMITS.maxSide} px a side`);
+    throw new ImageTooLargeError(
+      `${width}×${height} is beyond the limit of ${LIMITS.maxPixels / 1e6} megapixels or ${LIMITS.maxSide} px a side`,
+    );
   }
   if (Math.max(width, height) / Math.min(width, height) > LIMITS.maxAspect) {
     throw new ImageShapeError(`${width}×${height} is too narrow to classify`);
@@ -52,7 +64,11 @@ export function checkShape(width: number, height: number): void {
 }
 
 function leadingText(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  return new TextDecoder('utf-8', { fatal: false })
+    .decode(bytes.subarray(0, 1024))
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
 }
 
 /** The major brand of an ISO-BMFF file (AVIF, HEIC…), read before any box parsing can fail. */
@@ -95,18 +111,23 @@ const HEAD = 64 * 1024;
  */
 export async function inspectImageFile(file: Blob): Promise<ImageHeader> {
   if (file.size <= HEAD + TAIL) return inspectImage(new Uint8Array(await file.arrayBuffer()));
-  const [head, tail] = await Promise.all([file.slice(0, HEAD).arrayBuffer(), file.slice(file.size - TAIL).arrayBuffer()]);
+  const [head, tail] = await Promise.all([
+    file.slice(0, HEAD).arrayBuffer(),
+    file.slice(file.size - TAIL).arrayBuffer(),
+  ]);
   try {
     return inspectParts(new Uint8Array(head), new Uint8Array(tail), file.size);
   } catch (error) {
-    if (error instanceof CorruptImageError && /damaged/.test(error.message)) return inspectImage(new Uint8Array(await file.arrayBuffer()));
+    if (error instanceof CorruptImageError && /damaged/.test(error.message))
+      return inspectImage(new Uint8Array(await file.arrayBuffer()));
     throw error;
   }
 }
 
 function inspectParts(bytes: Uint8Array, tail: Uint8Array, byteLength: number): ImageHeader {
   if (byteLength === 0) throw new EmptyFileError('the file is empty');
-  if (byteLength > LIMITS.maxBytes) throw new ImageTooLargeError(`the file is ${byteLength} bytes; the limit is ${LIMITS.maxBytes}`);
+  if (byteLength > LIMITS.maxBytes)
+    throw new ImageTooLargeError(`the file is ${byteLength} bytes; the limit is ${LIMITS.maxBytes}`);
   const text = leadingText(bytes);
   if (text.startsWith('<svg') || (text.startsWith('<?xml') && text.includes('<svg'))) {
     throw new UnsupportedFormatError('SVG images are not supported');

@@ -24,9 +24,13 @@ export function resolveLabel(label: string, labels: readonly string[]): number {
   }
   const wanted = text.toLowerCase().replace(/_/g, ' ');
   const full = labels.flatMap((l, i) => (l.toLowerCase() === wanted ? [i] : []));
-  const matches = full.length > 0 ? full : labels.flatMap((l, i) => (l.toLowerCase().split(/,\s*/).includes(wanted) ? [i] : []));
+  const matches =
+    full.length > 0 ? full : labels.flatMap((l, i) => (l.toLowerCase().split(/,\s*/).includes(wanted) ? [i] : []));
   if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw new Error(`label "${text}" is ambiguous: ${matches.map((i) => `${i} (${labels[i]})`).join(', ')}; use the class index`);
+  if (matches.length > 1)
+    throw new Error(
+      `label "${text}" is ambiguous: ${matches.map((i) => `${i} (${labels[i]})`).join(', ')}; use the class index`,
+    );
   const near = labels.filter((l) => l.toLowerCase().includes(wanted.split(' ')[0]!)).slice(0, 5);
   throw new Error(`label "${text}" is not a class of this model${near.length ? `; similar: ${near.join(' | ')}` : ''}`);
 }
@@ -41,7 +45,10 @@ const squeezed = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, '');
  * that class's names, so a name two classes share ("polecat", "crane") is no obstacle;
  * otherwise the name part is matched against the labels. Returns null for a name without a wnid.
  */
-export function wnidLabeller(fileNames: readonly string[], labels: readonly string[]): (fileName: string) => number | null {
+export function wnidLabeller(
+  fileNames: readonly string[],
+  labels: readonly string[],
+): (fileName: string) => number | null {
   const wnids = [...new Set(fileNames.map((f) => WNID_FILE.exec(f)?.[1]).filter((w): w is string => !!w))].sort();
   return (fileName) => {
     const match = WNID_FILE.exec(fileName);

@@ -47,7 +47,10 @@ const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 export const MAX_EVALUATED_CLASSES = 4096;
 
 /** The classes that occur in the truth or the predictions: what macro averages and tables cover. */
-export function presentClasses({ perClass, confusion }: Pick<EvaluationReport, 'perClass' | 'confusion'>): ClassMetrics[] {
+export function presentClasses({
+  perClass,
+  confusion,
+}: Pick<EvaluationReport, 'perClass' | 'confusion'>): ClassMetrics[] {
   return perClass.filter((c) => c.support > 0 || confusion.some((row) => row[c.index]! > 0));
 }
 
@@ -58,7 +61,10 @@ export function presentClasses({ perClass, confusion }: Pick<EvaluationReport, '
  */
 export function evaluate(samples: readonly Sample[], labels: readonly string[]): EvaluationReport {
   const k = labels.length;
-  if (k > MAX_EVALUATED_CLASSES) throw new RangeError(`a model of ${k} classes cannot be evaluated: its confusion matrix would hold ${k}² counts (at most ${MAX_EVALUATED_CLASSES} classes)`);
+  if (k > MAX_EVALUATED_CLASSES)
+    throw new RangeError(
+      `a model of ${k} classes cannot be evaluated: its confusion matrix would hold ${k}² counts (at most ${MAX_EVALUATED_CLASSES} classes)`,
+    );
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let top1 = 0;
   let top5 = 0;
@@ -80,8 +86,16 @@ export function evaluate(samples: readonly Sample[], labels: readonly string[]):
   });
   const present = presentClasses({ perClass, confusion });
   const n = samples.length;
-  const mean = (key: keyof Averages) => ratio(present.reduce((s, c) => s + c[key], 0), present.length);
-  const weighted = (key: keyof Averages) => ratio(perClass.reduce((s, c) => s + c[key] * c.support, 0), n);
+  const mean = (key: keyof Averages) =>
+    ratio(
+      present.reduce((s, c) => s + c[key], 0),
+      present.length,
+    );
+  const weighted = (key: keyof Averages) =>
+    ratio(
+      perClass.reduce((s, c) => s + c[key] * c.support, 0),
+      n,
+    );
   return {
     n,
     top1: ratio(top1, n),
@@ -95,11 +109,15 @@ export function evaluate(samples: readonly Sample[], labels: readonly string[]):
 }
 
 /** The most frequent off-diagonal cells: what a 1000-class confusion matrix is read for. */
-export function topConfusions(report: EvaluationReport, count = 10): { truth: string; predicted: string; count: number }[] {
+export function topConfusions(
+  report: EvaluationReport,
+  count = 10,
+): { truth: string; predicted: string; count: number }[] {
   const cells: { truth: string; predicted: string; count: number }[] = [];
   report.confusion.forEach((row, t) =>
     row.forEach((c, p) => {
-      if (c > 0 && p !== t) cells.push({ truth: report.perClass[t]!.label, predicted: report.perClass[p]!.label, count: c });
+      if (c > 0 && p !== t)
+        cells.push({ truth: report.perClass[t]!.label, predicted: report.perClass[p]!.label, count: c });
     }),
   );
   return cells.sort((a, b) => b.count - a.count).slice(0, count);
@@ -113,5 +131,8 @@ export function confusionCsv(report: EvaluationReport): string {
 
 /** Per-class metrics as CSV, one row per class of the model. */
 export function perClassCsv(report: EvaluationReport): string {
-  return csv([['index', 'label', 'precision', 'recall', 'f1', 'support'], ...report.perClass.map((c) => [c.index, c.label, c.precision, c.recall, c.f1, c.support])]);
+  return csv([
+    ['index', 'label', 'precision', 'recall', 'f1', 'support'],
+    ...report.perClass.map((c) => [c.index, c.label, c.precision, c.recall, c.f1, c.support]),
+  ]);
 }

@@ -8,7 +8,11 @@ type InputSpec = Pick<ModelSpec, 'inputSize' | 'range' | 'fit' | 'centralCrop' |
  * resampler (the browser's decoder or canvas, sharp in Node) first brings big images down to
  * twice the model input; images already that small are used untouched.
  */
-export function downscaleTarget(width: number, height: number, spec: Pick<ModelSpec, 'inputSize'>): { width: number; height: number } {
+export function downscaleTarget(
+  width: number,
+  height: number,
+  spec: Pick<ModelSpec, 'inputSize'>,
+): { width: number; height: number } {
   const limit = 2 * Math.max(...spec.inputSize);
   const scale = limit / Math.min(width, height);
   if (scale >= 1) return { width, height };
@@ -31,7 +35,11 @@ export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout' | 'color
 const LUMA = [0.299, 0.587, 0.114] as const;
 
 /** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
-export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>): [number, number, number, number] {
+export function cropBox(
+  width: number,
+  height: number,
+  spec: Pick<ModelSpec, 'fit' | 'centralCrop'>,
+): [number, number, number, number] {
   const norm = (p: number, size: number) => (size > 1 ? p / (size - 1) : 0);
   if (spec.fit === 'squash') return [0, 0, 1, 1];
   const side = spec.centralCrop * Math.min(width, height);
@@ -49,7 +57,11 @@ export function cropBox(width: number, height: number, spec: Pick<ModelSpec, 'fi
  */
 export function modelInput(pixels: Pixels, spec: InputSpec): Float32Array<ArrayBuffer>;
 /** …or straight into a uint8-quantized input (q = round(v / scale) + zero point, clamped), with no float copy in between. */
-export function modelInput(pixels: Pixels, spec: InputSpec, quantized: { scale: number; zeroPoint: number }): Uint8Array<ArrayBuffer>;
+export function modelInput(
+  pixels: Pixels,
+  spec: InputSpec,
+  quantized: { scale: number; zeroPoint: number },
+): Uint8Array<ArrayBuffer>;
 export function modelInput(
   pixels: Pixels,
   spec: InputSpec,
@@ -64,7 +76,9 @@ export function modelInput(
   const mean = spec.normalize?.mean ?? [0, 0, 0];
   const std = spec.normalize?.std ?? [1, 1, 1];
   const gains = [0, 1, 2].map((c) => (quantized ? (hi - lo) / 255 / quantized.scale : (hi - lo) / 255) / std[c]!);
-  const offsets = [0, 1, 2].map((c) => (quantized ? (lo - mean[c]!) / std[c]! / quantized.scale + quantized.zeroPoint : (lo - mean[c]!) / std[c]!));
+  const offsets = [0, 1, 2].map((c) =>
+    quantized ? (lo - mean[c]!) / std[c]! / quantized.scale + quantized.zeroPoint : (lo - mean[c]!) / std[c]!,
+  );
   // NCHW writes each channel into its own plane.
   const planar = spec.layout === 'nchw';
   const plane = outH * outW;

@@ -70,7 +70,8 @@ export function parseModelManifest(json: unknown): ModelManifest {
   for (const [name, entry] of Object.entries(files as Record<string, unknown>)) {
     if (!isPlainFileName(name)) bad(`"${name}" is not a plain file name`);
     const { bytes, sha256 } = (entry ?? {}) as Record<string, unknown>;
-    if (!Number.isInteger(bytes) || (bytes as number) < 0 || (bytes as number) > MAX_FILE_BYTES) bad(`${name}: bad length`);
+    if (!Number.isInteger(bytes) || (bytes as number) < 0 || (bytes as number) > MAX_FILE_BYTES)
+      bad(`${name}: bad length`);
     if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) bad(`${name}: bad sha256`);
     out[name] = { bytes: bytes as number, sha256: sha256 as string };
   }
@@ -89,5 +90,7 @@ export function loadedFiles(manifest: ModelManifest): string[] {
 
 /** The weight shards a load fetches with the JSON files: every listed file but the .tflite and notices. */
 export function shardNames(manifest: ModelManifest): string[] {
-  return Object.keys(manifest.files).filter((name) => !JSON_FILES.includes(name) && !isNoticeFile(name) && name !== TFLITE_FILE && name !== ONNX_FILE);
+  return Object.keys(manifest.files).filter(
+    (name) => !JSON_FILES.includes(name) && !isNoticeFile(name) && name !== TFLITE_FILE && name !== ONNX_FILE,
+  );
 }

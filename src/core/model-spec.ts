@@ -59,7 +59,8 @@ function record(x: unknown, field: string): Record<string, unknown> {
 
 /** Converters that describe the crop in words ("central square crop of 87.5% of the shorter side"). */
 function cropFromProse(resize: unknown): number {
-  const percent = typeof resize === 'string' ? /central (?:square )?crop of ([\d.]+)\s*%/i.exec(resize)?.[1] : undefined;
+  const percent =
+    typeof resize === 'string' ? /central (?:square )?crop of ([\d.]+)\s*%/i.exec(resize)?.[1] : undefined;
   return percent ? Number(percent) / 100 : 1;
 }
 
@@ -78,14 +79,26 @@ export function parseModelSpec(json: unknown): ModelSpec {
   const layout = typeof input.layout === 'string' && /^nchw/i.test(input.layout) ? 'nchw' : 'nhwc';
   const channelAxis = layout === 'nchw' ? 1 : 3;
   if (!Array.isArray(shape) || shape.length !== 4 || (shape[channelAxis] !== 3 && shape[channelAxis] !== 1)) {
-    fail('input.shape', layout === 'nchw' ? 'must be [batch, 3 or 1, height, width] (NCHW)' : 'must be [batch, height, width, 3 or 1]');
+    fail(
+      'input.shape',
+      layout === 'nchw' ? 'must be [batch, 3 or 1, height, width] (NCHW)' : 'must be [batch, height, width, 3 or 1]',
+    );
   }
   const stated = input.color ?? (typeof input.layout === 'string' && /bgr/i.test(input.layout) ? 'bgr' : undefined);
-  if (stated !== undefined && !INPUT_COLORS.includes(stated as InputColor)) fail('input.color', 'must be "rgb", "bgr" or "grayscale"');
+  if (stated !== undefined && !INPUT_COLORS.includes(stated as InputColor))
+    fail('input.color', 'must be "rgb", "bgr" or "grayscale"');
   const color: InputColor = shape[channelAxis] === 1 ? 'grayscale' : ((stated as InputColor | undefined) ?? 'rgb');
-  if ((color === 'grayscale') !== (shape[channelAxis] === 1)) fail('input.color', `is "${color}", but the input has ${shape[channelAxis]} channels`);
+  if ((color === 'grayscale') !== (shape[channelAxis] === 1))
+    fail('input.color', `is "${color}", but the input has ${shape[channelAxis]} channels`);
   const [height, width] = layout === 'nchw' ? [shape[2], shape[3]] : [shape[1], shape[2]];
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1 || height > 4096 || width > 4096) {
+  if (
+    !Number.isInteger(height) ||
+    !Number.isInteger(width) ||
+    height < 1 ||
+    width < 1 ||
+    height > 4096 ||
+    width > 4096
+  ) {
     fail('input.shape', 'needs a height and width between 1 and 4096');
   }
 
@@ -100,22 +113,33 @@ export function parseModelSpec(json: unknown): ModelSpec {
   const fit = input.fit ?? (crop < 1 ? 'crop' : 'squash');
   if (fit !== 'crop' && fit !== 'squash') fail('input.fit', 'must be "crop" or "squash"');
 
-  const normalize = input.mean === undefined && input.std === undefined ? undefined : { mean: triple(input.mean, 'input.mean'), std: triple(input.std, 'input.std') };
+  const normalize =
+    input.mean === undefined && input.std === undefined
+      ? undefined
+      : { mean: triple(input.mean, 'input.mean'), std: triple(input.std, 'input.std') };
   if (normalize && normalize.std.some((s) => s === 0)) fail('input.std', 'must not be 0');
 
   const activation = output.activation ?? 'softmax';
   if (activation !== 'softmax' && activation !== 'none') fail('output.activation', 'must be "softmax" or "none"');
 
   const classOffset = output.classOffset ?? 0;
-  if (!Number.isInteger(classOffset) || (classOffset as number) < 0) fail('output.classOffset', 'must be a whole number ≥ 0');
+  if (!Number.isInteger(classOffset) || (classOffset as number) < 0)
+    fail('output.classOffset', 'must be a whole number ≥ 0');
 
   const temperature = output.temperature;
-  if (temperature !== undefined && !(isFiniteNumber(temperature) && temperature >= TEMPERATURE_RANGE[0] && temperature <= TEMPERATURE_RANGE[1])) {
+  if (
+    temperature !== undefined &&
+    !(isFiniteNumber(temperature) && temperature >= TEMPERATURE_RANGE[0] && temperature <= TEMPERATURE_RANGE[1])
+  ) {
     fail('output.temperature', `must be a number from ${TEMPERATURE_RANGE[0]} to ${TEMPERATURE_RANGE[1]}`);
   }
 
   const features = meta.features === undefined ? undefined : record(meta.features, 'features');
-  if (features && (typeof features.node !== 'string' || !Number.isInteger(features.size) || (features.size as number) < 1)) fail('features', 'must be {node, size}');
+  if (
+    features &&
+    (typeof features.node !== 'string' || !Number.isInteger(features.size) || (features.size as number) < 1)
+  )
+    fail('features', 'must be {node, size}');
   return {
     ...(features ? { features: { node: features.node as string, size: features.size as number } } : {}),
     name: typeof meta.name === 'string' && meta.name ? meta.name : 'model',
@@ -134,13 +158,17 @@ export function parseModelSpec(json: unknown): ModelSpec {
 
 /** A trial run's answer must hold one number per label (after a dropped background class): anything else is not a classifier for them. */
 export function checkOutputCount(outputs: number, labels: number, classOffset = 0): void {
-  if (outputs !== labels + classOffset) throw new ModelFormatError(`the model answers with ${outputs} numbers, but it has ${labels} labels: it is not a classifier for them (a detection or segmentation model?)`);
+  if (outputs !== labels + classOffset)
+    throw new ModelFormatError(
+      `the model answers with ${outputs} numbers, but it has ${labels} labels: it is not a classifier for them (a detection or segmentation model?)`,
+    );
 }
 
 export function parseLabels(json: unknown): string[] {
   if (!Array.isArray(json) || json.length === 0 || !json.every((l) => typeof l === 'string')) {
     throw new ModelFormatError('labels.json must be a non-empty array of strings');
   }
-  if (json.length > MAX_CLASSES) throw new ModelFormatError(`labels.json: ${json.length} labels, over ${MAX_CLASSES} classes`);
+  if (json.length > MAX_CLASSES)
+    throw new ModelFormatError(`labels.json: ${json.length} labels, over ${MAX_CLASSES} classes`);
   return json as string[];
 }

@@ -58,17 +58,26 @@ export function checkTrialOutputs(outputs: readonly Float32Array[], labels: numb
   for (const output of outputs) {
     checkOutputCount(output.length, labels, classOffset);
     if (!output.every(Number.isFinite)) {
-      throw new ModelFormatError('the model answers with numbers that are not finite (NaN or infinity) on a test image: its preprocessing (mean, std, scale) or its weights are broken');
+      throw new ModelFormatError(
+        'the model answers with numbers that are not finite (NaN or infinity) on a test image: its preprocessing (mean, std, scale) or its weights are broken',
+      );
     }
   }
   const [first, ...others] = outputs;
   if (first && others.length > 0 && others.every((output) => output.every((value, i) => value === first[i]))) {
-    throw new ModelFormatError(`the model gives the same scores for each of ${outputs.length} different test images: it does not look at the image`);
+    throw new ModelFormatError(
+      `the model gives the same scores for each of ${outputs.length} different test images: it does not look at the image`,
+    );
   }
 }
 
 /** Runs the trial's images one by one through `run`, checks the answers, and returns them. */
-export async function trialModel(run: (pixels: Pixels) => Promise<Float32Array>, spec: Pick<ModelSpec, 'inputSize'>, labels: number, classOffset = 0): Promise<Float32Array[]> {
+export async function trialModel(
+  run: (pixels: Pixels) => Promise<Float32Array>,
+  spec: Pick<ModelSpec, 'inputSize'>,
+  labels: number,
+  classOffset = 0,
+): Promise<Float32Array[]> {
   const outputs: Float32Array[] = [];
   for (const probe of probeImages(spec)) outputs.push(await run(probe));
   checkTrialOutputs(outputs, labels, classOffset);
@@ -95,7 +104,11 @@ export interface RuntimeCheck {
 export const RUNTIME_TOLERANCE = 0.25;
 
 /** Compares two runtimes' class probabilities for the same probe images. */
-export function compareRuntimes(runtime: string, converted: readonly Float32Array[], original: readonly Float32Array[]): RuntimeCheck {
+export function compareRuntimes(
+  runtime: string,
+  converted: readonly Float32Array[],
+  original: readonly Float32Array[],
+): RuntimeCheck {
   let largest = 0;
   converted.forEach((a, i) => {
     const b = original[i]!;

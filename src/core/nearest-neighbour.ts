@@ -52,7 +52,14 @@ function softmax(logits: readonly number[]): Float32Array {
 }
 
 /** Per class, the highest similarity to any of its examples, then the threshold: the logits before scaling. */
-function similarities(unit: readonly Float32Array[], labels: readonly number[], classes: number, query: Float32Array, skip: number, threshold: number): number[] {
+function similarities(
+  unit: readonly Float32Array[],
+  labels: readonly number[],
+  classes: number,
+  query: Float32Array,
+  skip: number,
+  threshold: number,
+): number[] {
   const best = new Array<number>(classes).fill(-1);
   unit.forEach((example, i) => {
     if (i !== skip) best[labels[i]!] = Math.max(best[labels[i]!]!, dot(example, query));
@@ -74,7 +81,9 @@ function fitThreshold(own: number[], other: number[]): number {
   let best = { t: candidates[0]!, right: -1 };
   for (let i = 0; i < candidates.length; i++) {
     const t = i === 0 ? candidates[0]! - 1e-6 : (candidates[i - 1]! + candidates[i]!) / 2;
-    const right = own.filter((s) => s >= t).length / own.length + (other.length > 0 ? other.filter((s) => s < t).length / other.length : 0);
+    const right =
+      own.filter((s) => s >= t).length / own.length +
+      (other.length > 0 ? other.filter((s) => s < t).length / other.length : 0);
     if (right > best.right) best = { t, right };
   }
   const sorted = [...own].sort((a, b) => a - b);
@@ -85,7 +94,10 @@ export function fitNearest(features: readonly Float32Array[], labels: readonly n
   const counts = new Array<number>(classes).fill(0);
   for (const label of labels) counts[label]!++;
   const largest = Math.max(...counts);
-  if (largest > MAX_EXAMPLES_PER_CLASS) throw new BadRequestError(`nearest neighbour keeps at most ${MAX_EXAMPLES_PER_CLASS} photos a class (one has ${largest}): train a head instead`);
+  if (largest > MAX_EXAMPLES_PER_CLASS)
+    throw new BadRequestError(
+      `nearest neighbour keeps at most ${MAX_EXAMPLES_PER_CLASS} photos a class (one has ${largest}): train a head instead`,
+    );
   const unit = features.map(unitLength);
   const own: number[] = [];
   const other: number[] = [];
@@ -100,7 +112,14 @@ export function fitNearest(features: readonly Float32Array[], labels: readonly n
   const first = 10;
   const fitOn = labels.flatMap((label, i) => (counts[label]! > 1 ? [i] : []));
   const classOnly = fitOn.map((i) => softmax(nearest[i]!.map((s) => s * first)));
-  const fitted = fitOn.length > 0 ? first / fitTemperature(classOnly, fitOn.map((i) => labels[i]!)) : first;
+  const fitted =
+    fitOn.length > 0
+      ? first /
+        fitTemperature(
+          classOnly,
+          fitOn.map((i) => labels[i]!),
+        )
+      : first;
   const perClass = largest;
   const exemplars: Float32Array[] = [];
   for (let c = 0; c < classes; c++) {

@@ -35,7 +35,11 @@ export interface Heatmap {
 }
 
 /** The part of the photo the model sees, in pixels: the central square it crops, or all of it. */
-export function seenRegion(width: number, height: number, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>): { x: number; y: number; w: number; h: number } {
+export function seenRegion(
+  width: number,
+  height: number,
+  spec: Pick<ModelSpec, 'fit' | 'centralCrop'>,
+): { x: number; y: number; w: number; h: number } {
   if (spec.fit === 'squash') return { x: 0, y: 0, w: width, h: height };
   const side = spec.centralCrop * Math.min(width, height);
   return { x: (width - side) / 2, y: (height - side) / 2, w: side, h: side };
@@ -53,7 +57,13 @@ export interface OcclusionOptions {
  * The occlusion map of class `classIndex` (its probability from `probability`, one model run per
  * call) for `pixels`, in the photo's own coordinates.
  */
-export async function occlusionMap(pixels: Pixels, spec: Pick<ModelSpec, 'fit' | 'centralCrop'>, classIndex: number, probability: (pixels: Pixels) => Promise<number>, options: OcclusionOptions = {}): Promise<Heatmap> {
+export async function occlusionMap(
+  pixels: Pixels,
+  spec: Pick<ModelSpec, 'fit' | 'centralCrop'>,
+  classIndex: number,
+  probability: (pixels: Pixels) => Promise<number>,
+  options: OcclusionOptions = {},
+): Promise<Heatmap> {
   const { width, height, channels, data } = pixels;
   const region = seenRegion(width, height, spec);
   const places = OCCLUSION_PATCHES.map((share) => Math.round((1 - share) / (share / 2)) + 1);
@@ -75,8 +85,11 @@ export async function occlusionMap(pixels: Pixels, spec: Pick<ModelSpec, 'fit' |
         const x1 = Math.round(region.x + (u0 + share) * region.w);
         const y1 = Math.round(region.y + (v0 + share) * region.h);
         masked.set(data);
-        for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) masked.fill(GREY, (y * width + Math.max(0, x0)) * channels, (y * width + Math.min(width, x1)) * channels);
-        if (channels === 4) for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) for (let x = Math.max(0, x0); x < Math.min(width, x1); x++) masked[(y * width + x) * 4 + 3] = 255;
+        for (let y = Math.max(0, y0); y < Math.min(height, y1); y++)
+          masked.fill(GREY, (y * width + Math.max(0, x0)) * channels, (y * width + Math.min(width, x1)) * channels);
+        if (channels === 4)
+          for (let y = Math.max(0, y0); y < Math.min(height, y1); y++)
+            for (let x = Math.max(0, x0); x < Math.min(width, x1); x++) masked[(y * width + x) * 4 + 3] = 255;
         const drop = base - (await probability({ data: masked, width, height, channels }));
         runs++;
         options.onProgress?.(runs, total);
@@ -106,5 +119,15 @@ export async function occlusionMap(pixels: Pixels, spec: Pick<ModelSpec, 'fit' |
     x: box.left + (((peakCell % HEATMAP_CELLS) + 0.5) / HEATMAP_CELLS) * box.width,
     y: box.top + ((Math.floor(peakCell / HEATMAP_CELLS) + 0.5) / HEATMAP_CELLS) * box.height,
   };
-  return { method: 'occlusion', classIndex, rows: HEATMAP_CELLS, cols: HEATMAP_CELLS, values, box, peak, probability: base, runs };
+  return {
+    method: 'occlusion',
+    classIndex,
+    rows: HEATMAP_CELLS,
+    cols: HEATMAP_CELLS,
+    values,
+    box,
+    peak,
+    probability: base,
+    runs,
+  };
 }

@@ -169,7 +169,8 @@ interface Walk {
 }
 
 function counted(wire: Wire, walk: Walk): void {
-  if (++walk.entries > MAX_ENTRIES) wire.fail(`over ${MAX_ENTRIES} nodes, initializers and values (subgraphs included)`);
+  if (++walk.entries > MAX_ENTRIES)
+    wire.fail(`over ${MAX_ENTRIES} nodes, initializers and values (subgraphs included)`);
 }
 
 function readNode(wire: Wire, walk: Walk, depth: number): OnnxNode {
@@ -271,7 +272,15 @@ function readGraph(wire: Wire, graph: OnnxGraph): void {
 
 /** Reads an ONNX ModelProto's graph interface; a ModelFormatError names what is wrong. */
 export function readOnnx(bytes: Uint8Array, fileName = 'model.onnx'): OnnxGraph {
-  const graph: OnnxGraph = { irVersion: 0, producer: '', opsets: {}, inputs: [], outputs: [], nodes: [], externalFiles: [] };
+  const graph: OnnxGraph = {
+    irVersion: 0,
+    producer: '',
+    opsets: {},
+    inputs: [],
+    outputs: [],
+    nodes: [],
+    externalFiles: [],
+  };
   const model = new Wire(bytes, 0, bytes.byteLength, fileName);
   let graphs = 0;
   model.fields((n, t) => {
@@ -294,6 +303,9 @@ export function readOnnx(bytes: Uint8Array, fileName = 'model.onnx'): OnnxGraph 
     } else return false;
     return true;
   });
-  if (graphs !== 1 || graph.irVersion === 0) throw new ModelFormatError(`${fileName} is not an ONNX model (${graphs === 0 ? 'no graph' : `${graphs} graphs`}${graph.irVersion === 0 ? ', no IR version' : ''})`);
+  if (graphs !== 1 || graph.irVersion === 0)
+    throw new ModelFormatError(
+      `${fileName} is not an ONNX model (${graphs === 0 ? 'no graph' : `${graphs} graphs`}${graph.irVersion === 0 ? ', no IR version' : ''})`,
+    );
   return graph;
 }

@@ -37,7 +37,12 @@ function softmax(logits: Float32Array): Float32Array {
 }
 
 /** Class scores for labels[i], dropping a leading background class and applying softmax if the model outputs logits. */
-export function classProbabilities(output: Float32Array, labelCount: number, classOffset: number, isLogits: boolean): Float32Array {
+export function classProbabilities(
+  output: Float32Array,
+  labelCount: number,
+  classOffset: number,
+  isLogits: boolean,
+): Float32Array {
   if (output.length < classOffset + labelCount) {
     throw new RangeError(`model outputs ${output.length} scores, labels need ${classOffset + labelCount}`);
   }
@@ -50,7 +55,9 @@ export function topK(probabilities: Float32Array, labels: readonly string[], k: 
   const n = Math.min(Math.max(1, Math.floor(k)), probabilities.length);
   const order = Array.from(probabilities.keys());
   order.sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
-  return order.slice(0, n).map((index) => ({ label: labels[index] ?? `class ${index}`, index, probability: probabilities[index]! }));
+  return order
+    .slice(0, n)
+    .map((index) => ({ label: labels[index] ?? `class ${index}`, index, probability: probabilities[index]! }));
 }
 
 /**
@@ -70,7 +77,8 @@ export function zeroTail(predictions: readonly Prediction[]): number {
 export function averagePredictions(frames: readonly (readonly Prediction[])[], k: number): Prediction[] {
   const sums = new Map<number, Prediction>();
   for (const frame of frames) {
-    for (const p of frame) sums.set(p.index, { ...p, probability: (sums.get(p.index)?.probability ?? 0) + p.probability });
+    for (const p of frame)
+      sums.set(p.index, { ...p, probability: (sums.get(p.index)?.probability ?? 0) + p.probability });
   }
   return [...sums.values()]
     .map((p) => ({ ...p, probability: p.probability / frames.length }))

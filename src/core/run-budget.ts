@@ -44,7 +44,10 @@ const GIB = 1024 ** 3;
  * 60 MB; a phone with 4 GB is left 1 GiB.
  */
 export function browserMemoryBound(deviceMemoryGb: number | undefined): number {
-  const quarter = typeof deviceMemoryGb === 'number' && Number.isFinite(deviceMemoryGb) && deviceMemoryGb > 0 ? (deviceMemoryGb * GIB) / 4 : 2 * GIB;
+  const quarter =
+    typeof deviceMemoryGb === 'number' && Number.isFinite(deviceMemoryGb) && deviceMemoryGb > 0
+      ? (deviceMemoryGb * GIB) / 4
+      : 2 * GIB;
   return Math.min(2 * GIB, Math.max(GIB, quarter));
 }
 

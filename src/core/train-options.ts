@@ -19,7 +19,18 @@ export interface TrainOptions {
   method: 'head' | 'nearest';
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 20, learningRate: 0.001, batchSize: 16, validation: 0.2, seed: 42, patience: 5, hidden: 0, flip: false, cropJitter: false, method: 'head' };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  epochs: 20,
+  learningRate: 0.001,
+  batchSize: 16,
+  validation: 0.2,
+  seed: 42,
+  patience: 5,
+  hidden: 0,
+  flip: false,
+  cropJitter: false,
+  method: 'head',
+};
 
 export interface EpochFigures {
   epoch: number;

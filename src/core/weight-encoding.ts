@@ -67,7 +67,8 @@ export function dequantize(q: Quantized, length: number): Float32Array {
     return out;
   }
   const { scale, min, dtype } = q.quantization;
-  for (let i = 0; i < length; i++) out[i] = (dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true)) * scale + min;
+  for (let i = 0; i < length; i++)
+    out[i] = (dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true)) * scale + min;
   return out;
 }
 

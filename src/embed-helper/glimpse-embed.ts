@@ -1,6 +1,13 @@
 import type { ErrorCode } from '../core/errors';
 import type { Prediction } from '../core/predictions';
-import { isFrameMessage, PROTOCOL_VERSION, type EmbedImage, type EmbedModel, type FrameMessage, type HostMessage } from '../core/embed-protocol';
+import {
+  isFrameMessage,
+  PROTOCOL_VERSION,
+  type EmbedImage,
+  type EmbedModel,
+  type FrameMessage,
+  type HostMessage,
+} from '../core/embed-protocol';
 
 /**
  * embed.js: what a host page loads from the Glimpse site to put the classifier in an
@@ -68,7 +75,10 @@ type Ready = { model: EmbedModel; backend: string };
 
 /** One Glimpse frame and the conversation with it: requests waiting for answers, events, its lifecycle. */
 class Connection implements GlimpseEmbed {
-  private readonly listeners: { [E in keyof Events]: Set<(detail: Events[E]) => void> } = { progress: new Set(), ready: new Set() };
+  private readonly listeners: { [E in keyof Events]: Set<(detail: Events[E]) => void> } = {
+    progress: new Set(),
+    ready: new Set(),
+  };
   private readonly pending = new Map<string, { resolve: (answer: Answer) => void; reject: (e: Error) => void }>();
   private readonly readyWaiters: ((info: Ready) => void)[] = [];
   private info: Ready | null = null;
@@ -115,7 +125,8 @@ class Connection implements GlimpseEmbed {
   }
 
   private receive(event: MessageEvent): void {
-    if (event.source !== this.frame.contentWindow || event.origin !== this.origin || !isFrameMessage(event.data)) return;
+    if (event.source !== this.frame.contentWindow || event.origin !== this.origin || !isFrameMessage(event.data))
+      return;
     const message: FrameMessage = event.data;
     if (message.type === 'ready') {
       this.gone = false;
@@ -123,12 +134,14 @@ class Connection implements GlimpseEmbed {
       for (const resolve of this.readyWaiters.splice(0)) resolve(this.info);
       for (const listener of this.listeners.ready) listener(this.info);
     } else if (message.type === 'progress') {
-      for (const listener of this.listeners.progress) listener({ phase: message.phase, loaded: message.loaded, total: message.total });
+      for (const listener of this.listeners.progress)
+        listener({ phase: message.phase, loaded: message.loaded, total: message.total });
     } else {
       const request = this.pending.get(message.id);
       if (!request) return;
       this.pending.delete(message.id);
-      if (message.type === 'result') request.resolve(Object.assign(message.predictions, { sure: message.sure !== false }));
+      if (message.type === 'result')
+        request.resolve(Object.assign(message.predictions, { sure: message.sure !== false }));
       else request.reject(new GlimpseEmbedError(message.code, message.message));
     }
   }
@@ -139,12 +152,23 @@ class Connection implements GlimpseEmbed {
     this.pending.clear();
   }
 
-  classify(image: EmbedImage, { topK = this.topK, minConfidence = this.minConfidence }: ClassifyOptions = {}): Promise<Answer> {
+  classify(
+    image: EmbedImage,
+    { topK = this.topK, minConfidence = this.minConfidence }: ClassifyOptions = {},
+  ): Promise<Answer> {
     const id = `glimpse-${++nextId}`;
     return new Promise<Answer>((resolve, reject) => {
-      if (this.gone || !this.frame.isConnected) return reject(new GlimpseEmbedError('model-unavailable', 'the Glimpse frame is gone'));
+      if (this.gone || !this.frame.isConnected)
+        return reject(new GlimpseEmbedError('model-unavailable', 'the Glimpse frame is gone'));
       this.pending.set(id, { resolve, reject });
-      this.send({ glimpse: PROTOCOL_VERSION, type: 'classify', id, image, ...(topK === undefined ? {} : { topK }), ...(minConfidence === undefined ? {} : { minConfidence }) });
+      this.send({
+        glimpse: PROTOCOL_VERSION,
+        type: 'classify',
+        id,
+        image,
+        ...(topK === undefined ? {} : { topK }),
+        ...(minConfidence === undefined ? {} : { minConfidence }),
+      });
     });
   }
 
@@ -163,7 +187,12 @@ class Connection implements GlimpseEmbed {
 export function embed(element: HTMLElement, options: EmbedOptions): Promise<GlimpseEmbed> {
   const origin = new URL(options.origin).origin;
   if (options.model !== undefined && !(typeof options.model === 'string' && MODEL_ID.test(options.model))) {
-    return Promise.reject(new GlimpseEmbedError('bad-request', `model must be a shipped model's id (its folder's name), not ${JSON.stringify(options.model)}`));
+    return Promise.reject(
+      new GlimpseEmbedError(
+        'bad-request',
+        `model must be a shipped model's id (its folder's name), not ${JSON.stringify(options.model)}`,
+      ),
+    );
   }
   const frame = document.createElement('iframe');
   frame.src = `${origin}/embed.html${options.model ? `?model=${encodeURIComponent(options.model)}` : ''}`;

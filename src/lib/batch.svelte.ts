@@ -42,7 +42,12 @@ class Batch {
     for (const old of this.replaced) if (old.previewUrl) URL.revokeObjectURL(old.previewUrl);
     this.replaced = this.results.filter((r) => r.status !== 'pending');
     for (const old of this.results) if (old.status === 'pending' && old.previewUrl) URL.revokeObjectURL(old.previewUrl);
-    const items = files.map((file) => ({ id: this.nextId++, name: file.name || 'pasted image', status: 'pending' as const, source: file }));
+    const items = files.map((file) => ({
+      id: this.nextId++,
+      name: file.name || 'pasted image',
+      status: 'pending' as const,
+      source: file,
+    }));
     this.results = items;
     this.progressOf = { done: 0, total: files.length, startedAt: performance.now() };
     // Two images in flight: the next one decodes on the page while the worker runs the current one.
@@ -53,7 +58,11 @@ class Batch {
       inFlight.push(
         classifier
           // The preview appears only once the file's bytes have passed the checks.
-          .classifyImage(file, topK, (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }))
+          .classifyImage(
+            file,
+            topK,
+            (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }),
+          )
           .then(
             (result) => this.settle(batch, id, { status: 'done', result }),
             (error: unknown) => this.settle(batch, id, { status: 'error', error }),
@@ -71,7 +80,11 @@ class Batch {
     this.results = [...this.results, { id, name: file.name, status: 'pending', source: file }];
     this.progressOf = { ...this.progressOf, total: this.progressOf.total + 1 };
     return classifier
-      .classifyImage(file, topK, (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }))
+      .classifyImage(
+        file,
+        topK,
+        (header) => batch === this.batch && this.update(id, { previewUrl: previewUrl(file, header) }),
+      )
       .then(
         (result) => this.settle(batch, id, { status: 'done', result }),
         (error: unknown) => this.settle(batch, id, { status: 'error', error }),
@@ -96,7 +109,9 @@ class Batch {
   /** Stops the running batch: images not yet classified are marked cancelled. */
   cancel(): void {
     this.batch++;
-    this.results = this.results.map((r) => (r.status === 'pending' ? { ...r, status: 'error', error: new CancelledError('cancelled') } : r));
+    this.results = this.results.map((r) =>
+      r.status === 'pending' ? { ...r, status: 'error', error: new CancelledError('cancelled') } : r,
+    );
   }
 }
 

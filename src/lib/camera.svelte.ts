@@ -26,7 +26,8 @@ function cameraError(error: unknown): Error {
   const message = (error as Error | null)?.message ?? String(error);
   if (name === 'NotAllowedError' || name === 'SecurityError') return new CameraDeniedError(message);
   if (name === 'NotFoundError' || name === 'OverconstrainedError') return new NoCameraError(message);
-  if (name === 'NotReadableError' || name === 'AbortError' || name === 'TrackStartError') return new CameraBusyError(message);
+  if (name === 'NotReadableError' || name === 'AbortError' || name === 'TrackStartError')
+    return new CameraBusyError(message);
   return error instanceof Error ? error : new CameraBusyError(message);
 }
 
@@ -38,9 +39,13 @@ function cameraAllowedByPolicy(): boolean {
 
 /** A camera stream, after the checks that name why there is none: insecure page, blocked by the embedder, denied, missing, busy. */
 export async function openCamera(choice: { deviceId?: string; facing?: Facing } = {}): Promise<MediaStream> {
-  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) throw new InsecureContextError('getUserMedia needs a secure context');
-  if (!cameraAllowedByPolicy()) throw new CameraBlockedError('the Permissions-Policy of this page does not allow the camera');
-  const constraints = choice.deviceId ? { deviceId: { exact: choice.deviceId } } : { facingMode: choice.facing ?? 'user' };
+  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia)
+    throw new InsecureContextError('getUserMedia needs a secure context');
+  if (!cameraAllowedByPolicy())
+    throw new CameraBlockedError('the Permissions-Policy of this page does not allow the camera');
+  const constraints = choice.deviceId
+    ? { deviceId: { exact: choice.deviceId } }
+    : { facingMode: choice.facing ?? 'user' };
   return navigator.mediaDevices.getUserMedia({ video: constraints, audio: false }).catch((error: unknown) => {
     throw cameraError(error);
   });
@@ -110,11 +115,17 @@ class LiveCamera {
       const stream = await openCamera(choice);
       if (session !== this.session) return void stream.getTracks().forEach((t) => t.stop());
       this.stream = stream;
-      for (const track of stream.getVideoTracks()) track.addEventListener('ended', () => session === this.session && this.fail(new CameraLostError('the camera track ended')));
+      for (const track of stream.getVideoTracks())
+        track.addEventListener(
+          'ended',
+          () => session === this.session && this.fail(new CameraLostError('the camera track ended')),
+        );
       video.srcObject = stream;
       await video.play();
       const devices = await navigator.mediaDevices.enumerateDevices();
-      this.devices = devices.filter((d) => d.kind === 'videoinput').map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` }));
+      this.devices = devices
+        .filter((d) => d.kind === 'videoinput')
+        .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` }));
       if (session !== this.session) return;
       this.state = 'live';
       this.nextFrame(session);
@@ -183,7 +194,11 @@ class LiveCamera {
     if (info.fit === 'crop') {
       const side = Math.min(w, h);
       const target = Math.ceil(Math.max(inH, inW) / info.crop);
-      return createImageBitmap(video, (w - side) / 2, (h - side) / 2, side, side, { resizeWidth: target, resizeHeight: target, resizeQuality: 'high' });
+      return createImageBitmap(video, (w - side) / 2, (h - side) / 2, side, side, {
+        resizeWidth: target,
+        resizeHeight: target,
+        resizeQuality: 'high',
+      });
     }
     return createImageBitmap(video, { resizeWidth: inW, resizeHeight: inH, resizeQuality: 'high' });
   }

@@ -1,7 +1,21 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { ClassifierApi } from '../../workers/api';
 import type { BackendName, BackendPreference } from '../core/backends';
-import { BUILTIN_MODEL, TRIAL_MODEL, type ClassifyResult, type ImportStep, type InputCorrection, type LoadOptions, type LoadProgress, type ModelInfo, type StoredModel, type TrainEvent, type TrainImageInput, type TrainSummary, type WorkerDiagnostics } from '../core/classifier-types';
+import {
+  BUILTIN_MODEL,
+  TRIAL_MODEL,
+  type ClassifyResult,
+  type ImportStep,
+  type InputCorrection,
+  type LoadOptions,
+  type LoadProgress,
+  type ModelInfo,
+  type StoredModel,
+  type TrainEvent,
+  type TrainImageInput,
+  type TrainSummary,
+  type WorkerDiagnostics,
+} from '../core/classifier-types';
 import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
@@ -206,33 +220,40 @@ class Classifier {
    * photo with the preview painted meanwhile, 21–28 ms with it painted after).
    */
   classifyImage(image: Blob | ImageBitmap, topK = 5, checked?: (header: ImageHeader) => void): Promise<ClassifyResult> {
-    return this.activity.track(async () => {
-      if (!(image instanceof Blob)) return this.call((remote) => remote.classify(transfer(checkBitmap(image), [image]), topK));
-      const { bitmap, header } = await decodeImage(image, this.info?.model);
-      let shown = false;
-      const show = () => {
-        if (shown) return;
-        shown = true;
-        checked?.(header);
-      };
-      const timer = setTimeout(show, PREVIEW_DELAY_MS);
-      try {
-        return await this.call((remote) => remote.classify(transfer(bitmap, [bitmap]), topK));
-      } finally {
-        clearTimeout(timer);
-        show();
-      }
-    }).then(
-      (result) => (diagnostics.recordResult(result), result),
-      (error: unknown) => {
-        diagnostics.recordError(error);
-        throw error;
-      },
-    );
+    return this.activity
+      .track(async () => {
+        if (!(image instanceof Blob))
+          return this.call((remote) => remote.classify(transfer(checkBitmap(image), [image]), topK));
+        const { bitmap, header } = await decodeImage(image, this.info?.model);
+        let shown = false;
+        const show = () => {
+          if (shown) return;
+          shown = true;
+          checked?.(header);
+        };
+        const timer = setTimeout(show, PREVIEW_DELAY_MS);
+        try {
+          return await this.call((remote) => remote.classify(transfer(bitmap, [bitmap]), topK));
+        } finally {
+          clearTimeout(timer);
+          show();
+        }
+      })
+      .then(
+        (result) => (diagnostics.recordResult(result), result),
+        (error: unknown) => {
+          diagnostics.recordError(error);
+          throw error;
+        },
+      );
   }
 
   /** Where the model looked in a photo for a class (its top-1 when null): an occlusion map from the worker. */
-  async explain(image: Blob, classIndex: number | null, onProgress: (done: number, total: number) => void): Promise<Heatmap> {
+  async explain(
+    image: Blob,
+    classIndex: number | null,
+    onProgress: (done: number, total: number) => void,
+  ): Promise<Heatmap> {
     const { bitmap } = await decodeImage(image);
     return this.call((remote) => remote.explain(transfer(bitmap, [bitmap]), classIndex, proxy(onProgress)));
   }
@@ -250,12 +271,24 @@ class Classifier {
    * and makes the model active; the current model keeps running if anything is wrong.
    */
   async importModel(files: readonly File[], options: ImportOptions = {}): Promise<void> {
-    const source = files.length === 1 ? files[0]!.name : `${files.length} files (${files.map((f) => f.name).slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`;
+    const source =
+      files.length === 1
+        ? files[0]!.name
+        : `${files.length} files (${files
+            .map((f) => f.name)
+            .slice(0, 3)
+            .join(', ')}${files.length > 3 ? ', …' : ''})`;
     this.importStep = 'reading';
     try {
       const info = await this.activity.track(async () => {
         const prepared = await this.prepared(files, options);
-        return this.call((remote) => remote.importModel(prepared, source, proxy((step: ImportStep) => void (this.importStep = step))));
+        return this.call((remote) =>
+          remote.importModel(
+            prepared,
+            source,
+            proxy((step: ImportStep) => void (this.importStep = step)),
+          ),
+        );
       });
       this.ready(info);
       await this.refreshModels();
@@ -279,7 +312,10 @@ class Classifier {
     const blocked = () => this.watchdog.busyMs(id) > SWITCH_PAST_RUN_MS;
     if (!blocked()) {
       const switching = this.activity.track(() => this.call((remote) => remote.useModel(id)));
-      const settled = switching.then(() => true, () => true);
+      const settled = switching.then(
+        () => true,
+        () => true,
+      );
       const waited = () => new Promise<false>((done) => setTimeout(() => done(false), SWITCH_CHECK_MS));
       while (!blocked()) if (await Promise.race([settled, waited()])) return this.ready(await switching);
       switching.catch(() => undefined);
@@ -305,7 +341,9 @@ class Classifier {
   /** Gives a stored model the labels in `file` (one that came without labels, or with wrong ones). */
   async relabelModel(id: string, file: File): Promise<void> {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    this.ready(await this.call((remote) => remote.relabelModel(id, transfer({ name: file.name, bytes }, [bytes.buffer]))));
+    this.ready(
+      await this.call((remote) => remote.relabelModel(id, transfer({ name: file.name, bytes }, [bytes.buffer]))),
+    );
     await this.refreshModels();
   }
 
@@ -314,9 +352,15 @@ class Classifier {
    * over in slices first: posting a File costs the page a fraction of a millisecond, so
    * thousands in one message would freeze it for a second or more.
    */
-  train(images: TrainImageInput[], options: Partial<TrainOptions>, onProgress: (event: TrainEvent) => void, keepFeatures: boolean): Promise<TrainSummary> {
+  train(
+    images: TrainImageInput[],
+    options: Partial<TrainOptions>,
+    onProgress: (event: TrainEvent) => void,
+    keepFeatures: boolean,
+  ): Promise<TrainSummary> {
     return this.activity.track(async () => {
-      for (let from = 0; from === 0 || from < images.length; from += STAGE_SLICE) await this.call((remote) => remote.stageTraining(images.slice(from, from + STAGE_SLICE), from === 0));
+      for (let from = 0; from === 0 || from < images.length; from += STAGE_SLICE)
+        await this.call((remote) => remote.stageTraining(images.slice(from, from + STAGE_SLICE), from === 0));
       return this.call((remote) => remote.train(options, proxy(onProgress), keepFeatures));
     });
   }

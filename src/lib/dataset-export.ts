@@ -33,7 +33,8 @@ function entryNames(photos: readonly CuratedPhoto[]): string[] {
     const base = folderName(p.file.name);
     const dot = base.lastIndexOf('.');
     let name = `${folder}/${base}`;
-    for (let n = 2; used.has(name); n++) name = dot > 0 ? `${folder}/${base.slice(0, dot)}-${n}${base.slice(dot)}` : `${folder}/${base}-${n}`;
+    for (let n = 2; used.has(name); n++)
+      name = dot > 0 ? `${folder}/${base.slice(0, dot)}-${n}${base.slice(dot)}` : `${folder}/${base}-${n}`;
     used.add(name);
     return name;
   });
@@ -42,7 +43,10 @@ function entryNames(photos: readonly CuratedPhoto[]): string[] {
 /** Bytes gathered before they move into the Blob. */
 const FLUSH = 32 * 1024 * 1024;
 
-export async function datasetZip(photos: readonly CuratedPhoto[], onProgress: (done: number) => void = () => undefined): Promise<Blob> {
+export async function datasetZip(
+  photos: readonly CuratedPhoto[],
+  onProgress: (done: number) => void = () => undefined,
+): Promise<Blob> {
   const { Zip, ZipPassThrough } = await import('fflate');
   let blob = new Blob([]);
   let pending: Uint8Array<ArrayBuffer>[] = [];

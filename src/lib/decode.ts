@@ -10,12 +10,19 @@ import type { ModelSpec } from '../core/model-spec';
  * it to (a JPEG decoder skips most of the work at a fraction of its size): 48 MB less for
  * a 12 MP photo, and no resampling in the worker.
  */
-export async function decodeImage(file: Blob, model?: Pick<ModelSpec, 'inputSize'>): Promise<{ bitmap: ImageBitmap; header: ImageHeader }> {
-  if (file.size > LIMITS.maxBytes) throw new ImageTooLargeError(`the file is ${file.size} bytes; the limit is ${LIMITS.maxBytes}`);
+export async function decodeImage(
+  file: Blob,
+  model?: Pick<ModelSpec, 'inputSize'>,
+): Promise<{ bitmap: ImageBitmap; header: ImageHeader }> {
+  if (file.size > LIMITS.maxBytes)
+    throw new ImageTooLargeError(`the file is ${file.size} bytes; the limit is ${LIMITS.maxBytes}`);
   const header = inspectImage(new Uint8Array(await file.arrayBuffer()));
   const [width, height] = header.turned ? [header.height, header.width] : [header.width, header.height];
   const target = model ? downscaleTarget(width, height, model) : { width, height };
-  const resize = target.width < width ? { resizeWidth: target.width, resizeHeight: target.height, resizeQuality: 'high' as const } : {};
+  const resize =
+    target.width < width
+      ? { resizeWidth: target.width, resizeHeight: target.height, resizeQuality: 'high' as const }
+      : {};
   try {
     const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', ...resize });
     return { bitmap, header };

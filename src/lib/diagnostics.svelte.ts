@@ -52,7 +52,8 @@ class Diagnostics {
 
   /** Counts main-thread long tasks from now on. */
   observeLongTasks(): void {
-    if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('longtask')) return;
+    if (typeof PerformanceObserver === 'undefined' || !PerformanceObserver.supportedEntryTypes?.includes('longtask'))
+      return;
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) this.tasks.push(entry.duration);
       this.longTaskCount = this.tasks.length;
@@ -83,12 +84,21 @@ class Diagnostics {
       release: __GLIMPSE_RELEASE__,
       model: info ? { name: reportedName(info.model), version: info.model.version, classes: info.model.classes } : null,
       backend: info?.choice ?? null,
-      device: { cores: navigator.hardwareConcurrency, crossOriginIsolated: globalThis.crossOriginIsolated === true, userAgent: navigator.userAgent },
+      device: {
+        cores: navigator.hardwareConcurrency,
+        crossOriginIsolated: globalThis.crossOriginIsolated === true,
+        userAgent: navigator.userAgent,
+      },
       worker,
       figures: {
         classifications: this.classifications,
         errors: this.errors,
-        workerMs: { p50: percentile(this.ms, 0.5), p95: percentile(this.ms, 0.95), max: largest(this.ms), histogram: this.histogram() },
+        workerMs: {
+          p50: percentile(this.ms, 0.5),
+          p95: percentile(this.ms, 0.95),
+          max: largest(this.ms),
+          histogram: this.histogram(),
+        },
         longTasks: { count: this.tasks.length, maxMs: largest(this.tasks) },
         memory: this.memory,
       },

@@ -1,5 +1,14 @@
 import { evaluate, MAX_EVALUATED_CLASSES, type EvaluationReport, type Sample } from '../core/metrics';
-import { accuracyCoverage, calibration, fitOnHalf, judgedAt, untempered, type Calibration, type CoveragePoint, type TemperatureFit } from '../core/calibration';
+import {
+  accuracyCoverage,
+  calibration,
+  fitOnHalf,
+  judgedAt,
+  untempered,
+  type Calibration,
+  type CoveragePoint,
+  type TemperatureFit,
+} from '../core/calibration';
 import { isImageFileName } from '../core/image-files';
 import { resolveLabel, wnidLabeller } from '../core/labels';
 import { classifier } from './classifier.svelte';
@@ -19,7 +28,10 @@ export function labelFiles(
   labels: readonly string[],
   folderOf: (file: File) => string | undefined = (file) => file.webkitRelativePath.split('/').slice(-2, -1)[0],
 ): { items: { file: File; truth: number }[]; skipped: Skipped[] } {
-  const byWnid = wnidLabeller(files.map((f) => f.name), labels);
+  const byWnid = wnidLabeller(
+    files.map((f) => f.name),
+    labels,
+  );
   const items: { file: File; truth: number }[] = [];
   const skipped: Skipped[] = [];
   for (const file of files) {

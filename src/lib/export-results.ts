@@ -12,7 +12,17 @@ export function resultsToCsv(results: readonly ImageResult[], minConfidence = 0)
     if (r.status === 'done' && r.result) {
       const sure = String(isSure(r.result.predictions, minConfidence));
       r.result.predictions.forEach((p, rank) =>
-        rows.push([r.name, String(rank + 1), p.label, String(p.index), p.probability.toFixed(6), r.result!.backend, r.result!.ms.toFixed(1), '', sure]),
+        rows.push([
+          r.name,
+          String(rank + 1),
+          p.label,
+          String(p.index),
+          p.probability.toFixed(6),
+          r.result!.backend,
+          r.result!.ms.toFixed(1),
+          '',
+          sure,
+        ]),
       );
     } else if (r.status === 'error') {
       rows.push([r.name, '', '', '', '', '', '', (r.error as Error | undefined)?.name ?? 'UnknownError', '']);
@@ -25,8 +35,17 @@ export function resultsToJson(results: readonly ImageResult[], minConfidence = 0
   return JSON.stringify(
     results.map((r) =>
       r.status === 'done' && r.result
-        ? { image: r.name, predictions: r.result.predictions, sure: isSure(r.result.predictions, minConfidence), backend: r.result.backend, ms: r.result.ms }
-        : { image: r.name, error: r.status === 'error' ? ((r.error as Error | undefined)?.name ?? 'UnknownError') : 'pending' },
+        ? {
+            image: r.name,
+            predictions: r.result.predictions,
+            sure: isSure(r.result.predictions, minConfidence),
+            backend: r.result.backend,
+            ms: r.result.ms,
+          }
+        : {
+            image: r.name,
+            error: r.status === 'error' ? ((r.error as Error | undefined)?.name ?? 'UnknownError') : 'pending',
+          },
     ),
     null,
     2,

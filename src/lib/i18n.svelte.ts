@@ -6,7 +6,6 @@ import { fillTemplate } from './template';
 
 const STORAGE_KEY = 'glimpse-locale';
 
-
 function initialLocale(): Locale {
   const saved = localStore()?.getItem(STORAGE_KEY);
   if (saved === 'en' || saved === 'zh') return saved;

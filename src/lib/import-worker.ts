@@ -17,7 +17,10 @@ export const IMPORT_TIMEOUT_MS = 120_000;
  * bounds every count by the bytes present instead: src/core/tflite/reader.ts.)
  */
 export async function prepareModelFiles(files: readonly File[], options: ImportOptions = {}): Promise<PreparedModel> {
-  const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-import' });
+  const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'glimpse-import',
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const unreadable = (why: string) => new ModelFormatError(`this model file could not be read: ${why}`);
   const runs = new MessageChannel();
@@ -28,14 +31,20 @@ export async function prepareModelFiles(files: readonly File[], options: ImportO
       fail(unreadable(event.message || 'its reader stopped'));
     });
     worker.addEventListener('messageerror', () => fail(unreadable('its reader sent back something unreadable')));
-    timer = setTimeout(() => fail(unreadable(`its reader did not finish in ${IMPORT_TIMEOUT_MS / 1000} s`)), IMPORT_TIMEOUT_MS);
+    timer = setTimeout(
+      () => fail(unreadable(`its reader did not finish in ${IMPORT_TIMEOUT_MS / 1000} s`)),
+      IMPORT_TIMEOUT_MS,
+    );
     // The trial's runs (an ONNX model's) under the same budget as every model run.
     watchdog = new RunWatchdog(runs.port1, (trip) => fail(trialError(trip)));
   });
   try {
     // A chosen folder's relative paths name the model (an ONNX folder's name is its model's).
     const named = files.map((f) => ({ name: f.webkitRelativePath || f.name, data: f }));
-    return await Promise.race([wrap<ImportApi>(worker).prepare(named, options, transfer(runs.port2, [runs.port2])), lost]);
+    return await Promise.race([
+      wrap<ImportApi>(worker).prepare(named, options, transfer(runs.port2, [runs.port2])),
+      lost,
+    ]);
   } finally {
     clearTimeout(timer);
     watchdog?.dispose();

@@ -49,7 +49,34 @@ export interface Messages {
   evaluate: string;
   evaluateHint: string;
   evaluateTooManyClasses: string;
-  calibration: Record<'title' | 'diagram' | 'accuracy' | 'confidence' | 'ece' | 'coverageCurve' | 'threshold' | 'coverage' | 'temperature' | 'calibrate' | 'fitted' | 'notKept' | 'reset' | 'confidenceAxis' | 'accuracyAxis' | 'coverageAxis' | 'answeredAccuracyAxis' | 'binLegend' | 'idealLegend' | 'curveLegend' | 'pointLegend' | 'asTable' | 'bin' | 'thresholdColumn' | 'coverageColumn', string>;
+  calibration: Record<
+    | 'title'
+    | 'diagram'
+    | 'accuracy'
+    | 'confidence'
+    | 'ece'
+    | 'coverageCurve'
+    | 'threshold'
+    | 'coverage'
+    | 'temperature'
+    | 'calibrate'
+    | 'fitted'
+    | 'notKept'
+    | 'reset'
+    | 'confidenceAxis'
+    | 'accuracyAxis'
+    | 'coverageAxis'
+    | 'answeredAccuracyAxis'
+    | 'binLegend'
+    | 'idealLegend'
+    | 'curveLegend'
+    | 'pointLegend'
+    | 'asTable'
+    | 'bin'
+    | 'thresholdColumn'
+    | 'coverageColumn',
+    string
+  >;
   chooseFolder: string;
   chooseLabelledFiles: string;
   skippedFiles: string;
@@ -81,9 +108,157 @@ export interface Messages {
   cameraStarting: string;
   cameraPaused: string;
   cameraHidden: string;
-  train: Record<'view' | 'hint' | 'base' | 'baseTrained' | 'baseBuiltin' | 'newClass' | 'addImages' | 'augment' | 'cropJitter' | 'keepFeatures' | 'forgetFeatures' | 'reused' | 'camera' | 'cameraStop' | 'capture' | 'paste' | 'pasteWhere' | 'headStorage' | 'chooseFolder' | 'chooseFiles' | 'images' | 'few' | 'remove' | 'removeClass' | 'unlabelled' | 'duplicates' | 'refused' | 'start' | 'cancel' | 'advanced' | 'epochs' | 'learningRate' | 'batchSize' | 'validation' | 'seed' | 'hidden' | 'features' | 'epoch' | 'done' | 'loss' | 'accuracy' | 'lossAxis' | 'accuracyAxis' | 'epochAxis' | 'trainingSeries' | 'validationSeries' | 'chartTable' | 'use' | 'download' | 'needTwo' | 'reading' | 'progress' | 'method' | 'methodAuto' | 'methodHead' | 'methodNearest' | 'doneNearest' | 'noneMeans' | 'timing' | 'photosOf' | 'allPhotos' | 'review' | 'reviewHint' | 'sideTraining' | 'sideValidation' | 'reviewDoubtful' | 'reviewCell' | 'reviewShowDoubtful' | 'reviewClass' | 'reviewAllClasses' | 'reviewItem' | 'reviewEmpty' | 'moveTo' | 'moveFile' | 'drop' | 'retrain' | 'exportCsv' | 'exportZip' | 'exporting', string>;
-  models: { steps: Record<ImportStep, string> } & Record<'view' | 'hint' | 'shipped' | 'import' | 'importFolder' | 'importing' | 'builtin' | 'active' | 'use' | 'delete' | 'classes' | 'preprocessing' | 'range' | 'fit' | 'fitCrop' | 'fitSquash' | 'crop' | 'save' | 'problem' | 'stopped' | 'added' | 'failed' | 'variant' | 'variantAuto' | 'variantQuantized' | 'variantFp16' | 'variantFull' | 'preset' | 'presetCustom' | 'normalize' | 'labelsFile' | 'labelsChoose' | 'numbered' | 'addLabels' | 'author' | 'license' | 'threshold' | 'color' | 'colorGrey' | 'checkAgreed' | 'checkRefused' | 'checkSkipped', string>;
-  diag: Record<'title' | 'privacy' | 'copy' | 'download' | 'copied' | 'model' | 'backend' | 'trials' | 'probes' | 'device' | 'cores' | 'isolated' | 'wasm' | 'classifications' | 'errors' | 'none' | 'workerMs' | 'longTasks' | 'memory' | 'yes' | 'no', string>;
+  train: Record<
+    | 'view'
+    | 'hint'
+    | 'base'
+    | 'baseTrained'
+    | 'baseBuiltin'
+    | 'newClass'
+    | 'addImages'
+    | 'augment'
+    | 'cropJitter'
+    | 'keepFeatures'
+    | 'forgetFeatures'
+    | 'reused'
+    | 'camera'
+    | 'cameraStop'
+    | 'capture'
+    | 'paste'
+    | 'pasteWhere'
+    | 'headStorage'
+    | 'chooseFolder'
+    | 'chooseFiles'
+    | 'images'
+    | 'few'
+    | 'remove'
+    | 'removeClass'
+    | 'unlabelled'
+    | 'duplicates'
+    | 'refused'
+    | 'start'
+    | 'cancel'
+    | 'advanced'
+    | 'epochs'
+    | 'learningRate'
+    | 'batchSize'
+    | 'validation'
+    | 'seed'
+    | 'hidden'
+    | 'features'
+    | 'epoch'
+    | 'done'
+    | 'loss'
+    | 'accuracy'
+    | 'lossAxis'
+    | 'accuracyAxis'
+    | 'epochAxis'
+    | 'trainingSeries'
+    | 'validationSeries'
+    | 'chartTable'
+    | 'use'
+    | 'download'
+    | 'needTwo'
+    | 'reading'
+    | 'progress'
+    | 'method'
+    | 'methodAuto'
+    | 'methodHead'
+    | 'methodNearest'
+    | 'doneNearest'
+    | 'noneMeans'
+    | 'timing'
+    | 'photosOf'
+    | 'allPhotos'
+    | 'review'
+    | 'reviewHint'
+    | 'sideTraining'
+    | 'sideValidation'
+    | 'reviewDoubtful'
+    | 'reviewCell'
+    | 'reviewShowDoubtful'
+    | 'reviewClass'
+    | 'reviewAllClasses'
+    | 'reviewItem'
+    | 'reviewEmpty'
+    | 'moveTo'
+    | 'moveFile'
+    | 'drop'
+    | 'retrain'
+    | 'exportCsv'
+    | 'exportZip'
+    | 'exporting',
+    string
+  >;
+  models: { steps: Record<ImportStep, string> } & Record<
+    | 'view'
+    | 'hint'
+    | 'shipped'
+    | 'import'
+    | 'importFolder'
+    | 'importing'
+    | 'builtin'
+    | 'active'
+    | 'use'
+    | 'delete'
+    | 'classes'
+    | 'preprocessing'
+    | 'range'
+    | 'fit'
+    | 'fitCrop'
+    | 'fitSquash'
+    | 'crop'
+    | 'save'
+    | 'problem'
+    | 'stopped'
+    | 'added'
+    | 'failed'
+    | 'variant'
+    | 'variantAuto'
+    | 'variantQuantized'
+    | 'variantFp16'
+    | 'variantFull'
+    | 'preset'
+    | 'presetCustom'
+    | 'normalize'
+    | 'labelsFile'
+    | 'labelsChoose'
+    | 'numbered'
+    | 'addLabels'
+    | 'author'
+    | 'license'
+    | 'threshold'
+    | 'color'
+    | 'colorGrey'
+    | 'checkAgreed'
+    | 'checkRefused'
+    | 'checkSkipped',
+    string
+  >;
+  diag: Record<
+    | 'title'
+    | 'privacy'
+    | 'copy'
+    | 'download'
+    | 'copied'
+    | 'model'
+    | 'backend'
+    | 'trials'
+    | 'probes'
+    | 'device'
+    | 'cores'
+    | 'isolated'
+    | 'wasm'
+    | 'classifications'
+    | 'errors'
+    | 'none'
+    | 'workerMs'
+    | 'longTasks'
+    | 'memory'
+    | 'yes'
+    | 'no',
+    string
+  >;
   backendNames: Record<BackendName, string>;
   reasons: Record<ChoiceReason, string>;
   errors: Record<ErrorName | 'UnknownError', string>;
@@ -113,7 +288,8 @@ const en: Messages = {
     legend: 'How much hiding each part lowers the class’s probability',
     less: 'less',
     more: 'more important',
-    caption: 'Occlusion sensitivity: {runs} copies of the photo, each with a patch hidden; red is where hiding it lowered the answer most.',
+    caption:
+      'Occlusion sensitivity: {runs} copies of the photo, each with a patch hidden; red is where hiding it lowered the answer most.',
   },
   results: 'Results',
   classifying: 'Classifying…',
@@ -123,7 +299,8 @@ const en: Messages = {
   reload: 'Reload',
   updating: 'Updating…',
   offline: 'Offline',
-  offlineUnavailable: 'Offline use is unavailable here (the browser would not store the app, perhaps for lack of space). Glimpse still works online.',
+  offlineUnavailable:
+    'Offline use is unavailable here (the browser would not store the app, perhaps for lack of space). Glimpse still works online.',
   storage: 'Storage and version',
   release: 'App',
   modelVersion: 'Model version',
@@ -139,7 +316,8 @@ const en: Messages = {
   cancel: 'Cancel',
   classifyView: 'Classify',
   evaluate: 'Evaluate',
-  evaluateTooManyClasses: 'This model has {classes} classes; the Evaluate view scores models of up to {max} (its confusion matrix, classes × classes, would not fit in memory).',
+  evaluateTooManyClasses:
+    'This model has {classes} classes; the Evaluate view scores models of up to {max} (its confusion matrix, classes × classes, would not fit in memory).',
   calibration: {
     title: 'How far to trust its confidence',
     diagram: 'Reliability diagram: accuracy per confidence bin, against the diagonal of perfect calibration',
@@ -151,8 +329,10 @@ const en: Messages = {
     coverage: 'Answering only at confidence ≥ {t} covers {coverage} of the photos at {accuracy} accuracy.',
     temperature: 'Temperature now: {t} (1 = as the model answers).',
     calibrate: 'Calibrate this model',
-    fitted: 'Temperature {t}, fitted on {fitOn} photos; on the other {heldOut}, the calibration error went from {before} to {after}. Kept with this model on this device.',
-    notKept: 'Temperature {t}, fitted on {fitOn} photos, did not help: on the other {heldOut}, the calibration error would go from {before} to {after}. The model was left as it was.',
+    fitted:
+      'Temperature {t}, fitted on {fitOn} photos; on the other {heldOut}, the calibration error went from {before} to {after}. Kept with this model on this device.',
+    notKept:
+      'Temperature {t}, fitted on {fitOn} photos, did not help: on the other {heldOut}, the calibration error would go from {before} to {after}. The model was left as it was.',
     reset: 'Forget the calibration',
     confidenceAxis: 'Confidence of the answer (%)',
     accuracyAxis: 'Accuracy (%)',
@@ -167,7 +347,8 @@ const en: Messages = {
     thresholdColumn: 'Threshold',
     coverageColumn: 'Answered',
   },
-  evaluateHint: 'Measure the model on your own labelled images: choose or drop a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
+  evaluateHint:
+    'Measure the model on your own labelled images: choose or drop a folder with one sub-folder per class (named after the class), or ImageNet samples named <wnid>_<name>. Nothing leaves this device.',
   chooseFolder: 'Choose a folder',
   chooseLabelledFiles: 'Choose labelled files',
   skippedFiles: '{n} {n|file|files} skipped',
@@ -202,7 +383,8 @@ const en: Messages = {
   train: {
     base: 'Training uses the features of the active model, “{name}”.',
     baseTrained: 'Training uses the built-in model’s features, which “{name}” was trained on.',
-    baseBuiltin: '“{name}” cannot give the features training needs (only TF.js graph models with a feature layer can), so training uses the built-in model’s features.',
+    baseBuiltin:
+      '“{name}” cannot give the features training needs (only TF.js graph models with a feature layer can), so training uses the built-in model’s features.',
     view: 'Train',
     hint: 'Teach Glimpse your own classes: choose a folder with one sub-folder of images per class (or files named class__anything.jpg). The built-in model extracts features and a new head is trained here, in this browser.',
     newClass: 'New class name',
@@ -225,7 +407,8 @@ const en: Messages = {
     remove: 'Remove',
     removeClass: 'Remove class',
     unlabelled: '{n} {n|file|files} had no class (put them in a folder named after it)',
-    duplicates: '{n} {n|photo was an exact copy|photos were exact copies} of one already added, and {n|was|were} left out: a copy would be trained on and validated against at once.',
+    duplicates:
+      '{n} {n|photo was an exact copy|photos were exact copies} of one already added, and {n|was|were} left out: a copy would be trained on and validated against at once.',
     refused: '{n} refused',
     start: 'Train',
     cancel: 'Cancel',
@@ -256,13 +439,16 @@ const en: Messages = {
     methodAuto: 'Automatic (nearest neighbour below {n} photos a class)',
     methodHead: 'Train a head',
     methodNearest: 'Nearest neighbour (a few photos a class, no training)',
-    noneMeans: '“none of these” is the answer for a photo less like every class’s photos than your photos of one class are like each other: the model then does not force it into a class. It knows only your photos: something that looks like one of your classes can still be given that class.',
-    doneNearest: 'Nearest neighbour on {n} photos: leave-one-out accuracy {acc} (a photo far from every class is "none of these")',
+    noneMeans:
+      '“none of these” is the answer for a photo less like every class’s photos than your photos of one class are like each other: the model then does not force it into a class. It knows only your photos: something that looks like one of your classes can still be given that class.',
+    doneNearest:
+      'Nearest neighbour on {n} photos: leave-one-out accuracy {acc} (a photo far from every class is "none of these")',
     timing: 'Features: {computed} computed at {rate} photos/s; ready {seconds} s after Train',
     photosOf: 'Photos of {label}',
     allPhotos: 'All photos',
     review: 'Review',
-    reviewHint: 'Every photo, answered by a model that did not learn from it: validation photos by the new model, training photos by models trained without them. First the wrong answers, most confident first (likely mislabelled), then each class’s least sure ones. Move a photo to its right class or drop it, then retrain: the features are kept, so it takes seconds.',
+    reviewHint:
+      'Every photo, answered by a model that did not learn from it: validation photos by the new model, training photos by models trained without them. First the wrong answers, most confident first (likely mislabelled), then each class’s least sure ones. Move a photo to its right class or drop it, then retrain: the features are kept, so it takes seconds.',
     sideTraining: 'training photo',
     sideValidation: 'validation photo',
     reviewDoubtful: 'Wrong and least sure',
@@ -307,7 +493,8 @@ const en: Messages = {
     crop: 'share of the square kept',
     save: 'Save',
     problem: 'The stored model “{name}” could not be loaded, so the built-in model runs instead: {message}',
-    stopped: 'The model “{name}” was stopped, so the built-in model runs instead: {message}. It stays off until you choose it again.',
+    stopped:
+      'The model “{name}” was stopped, so the built-in model runs instead: {message}. It stays off until you choose it again.',
     added: 'added {date}',
     failed: 'Something went wrong while reading this model.',
     variant: 'ONNX file',
@@ -320,20 +507,24 @@ const en: Messages = {
     normalize: 'then per channel (R, G, B): minus mean, divided by std',
     labelsFile: 'Labels file',
     labelsChoose: 'choose one…',
-    numbered: 'This model came without labels: its answers are numbered ("class 3"). Add a labels file (a name a line, in the model\'s output order) to name them.',
+    numbered:
+      'This model came without labels: its answers are numbered ("class 3"). Add a labels file (a name a line, in the model\'s output order) to name them.',
     addLabels: 'Add labels',
     author: 'By',
     license: 'Licence',
     threshold: 'its publisher counts scores under {percent}% as no answer',
     color: 'Channel order',
     colorGrey: 'one grey channel (luma)',
-    checkAgreed: 'Checked against {runtime} running the file itself: its converted copy agrees within {points} points on {n} test images.',
-    checkRefused: 'Its converted copy answered differently from {runtime} running the file itself (up to {points} points on {n} test images), so Glimpse runs this model on {runtime} only.',
+    checkAgreed:
+      'Checked against {runtime} running the file itself: its converted copy agrees within {points} points on {n} test images.',
+    checkRefused:
+      'Its converted copy answered differently from {runtime} running the file itself (up to {points} points on {n} test images), so Glimpse runs this model on {runtime} only.',
     checkSkipped: 'Not checked against {runtime}, which cannot run this file: {why}',
   },
   diag: {
     title: 'Diagnostics',
-    privacy: 'Measured on this device since the page opened. Nothing is sent anywhere: copy or download the report to share it. It holds no image, file name or label.',
+    privacy:
+      'Measured on this device since the page opened. Nothing is sent anywhere: copy or download the report to share it. It holds no image, file name or label.',
     copy: 'Copy report',
     download: 'Download report',
     copied: 'Copied',
@@ -354,7 +545,16 @@ const en: Messages = {
     yes: 'yes',
     no: 'no',
   },
-  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT (WebAssembly, integer kernels)', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)', 'onnx-webgpu': 'ONNX Runtime (WebGPU)', 'onnx-webnn': 'ONNX Runtime (WebNN)', 'onnx-wasm': 'ONNX Runtime (WebAssembly)' },
+  backendNames: {
+    webgpu: 'WebGPU',
+    webgl: 'WebGL',
+    litert: 'LiteRT (WebAssembly, integer kernels)',
+    wasm: 'WebAssembly',
+    cpu: 'CPU (JavaScript)',
+    'onnx-webgpu': 'ONNX Runtime (WebGPU)',
+    'onnx-webnn': 'ONNX Runtime (WebNN)',
+    'onnx-wasm': 'ONNX Runtime (WebAssembly)',
+  },
   reasons: {
     forced: 'chosen in settings',
     remembered: 'fastest on this device last time',
@@ -368,7 +568,8 @@ const en: Messages = {
     NotAnImageError: 'This file is not an image.',
     UnsupportedFormatError: 'This image format is not supported. Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
     CorruptImageError: 'This image is damaged or incomplete and cannot be read.',
-    ImageTooLargeError: 'This image is too large to open safely (limit: {megabytes} MB, {megapixels} megapixels, {side} pixels a side).',
+    ImageTooLargeError:
+      'This image is too large to open safely (limit: {megabytes} MB, {megapixels} megapixels, {side} pixels a side).',
     ImageShapeError: 'This image is too long and thin to classify.',
     ModelLoadError: 'The model could not be downloaded. Check your connection and try again.',
     ModelFormatError: 'The model files are damaged or in a format Glimpse cannot run.',
@@ -377,15 +578,19 @@ const en: Messages = {
     BusyError: 'Too many images are waiting. Try again in a moment.',
     BadRequestError: 'That request was not understood.',
     CancelledError: 'Cancelled.',
-    CameraDeniedError: 'Camera access was denied. Allow the camera for this site in your browser settings, then start again.',
+    CameraDeniedError:
+      'Camera access was denied. Allow the camera for this site in your browser settings, then start again.',
     CameraBlockedError: 'The page embedding Glimpse does not allow the camera (it needs allow="camera" on its iframe).',
     NoCameraError: 'No camera was found on this device.',
     CameraBusyError: 'The camera is in use by another app or could not be started.',
     InsecureContextError: 'The camera works only on a secure (https) page.',
     CameraLostError: 'The camera was disconnected.',
-    StorageFullError: 'There is not enough storage on this device to keep the model. Delete a model or free some space, then try again.',
-    ModelTimeoutError: 'The model stopped answering (it ran far longer than it does on other images), so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
-    ModelMemoryError: 'The model used more memory than this device can spare, so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
+    StorageFullError:
+      'There is not enough storage on this device to keep the model. Delete a model or free some space, then try again.',
+    ModelTimeoutError:
+      'The model stopped answering (it ran far longer than it does on other images), so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
+    ModelMemoryError:
+      'The model used more memory than this device can spare, so Glimpse stopped it and switched back to the built-in model. Choose the model again in Models to retry it.',
     LabelsChoiceError: 'Several of the files could be the labels. Choose the one to use below.',
     UnknownError: 'Something went wrong while classifying this image.',
   },
@@ -441,7 +646,8 @@ const zh: Messages = {
   cancel: '取消',
   classifyView: '分类',
   evaluate: '评估',
-  evaluateTooManyClasses: '此模型有 {classes} 个类别；评估视图最多评估 {max} 个类别的模型（类别 × 类别的混淆矩阵会超出内存）。',
+  evaluateTooManyClasses:
+    '此模型有 {classes} 个类别；评估视图最多评估 {max} 个类别的模型（类别 × 类别的混淆矩阵会超出内存）。',
   calibration: {
     title: '它的置信度有多可信',
     diagram: '可靠性图：每个置信度区间的准确率，对照完美校准的对角线',
@@ -453,8 +659,10 @@ const zh: Messages = {
     coverage: '仅在置信度 ≥ {t} 时作答，可覆盖 {coverage} 的照片，准确率 {accuracy}。',
     temperature: '当前温度：{t}（1 = 模型原样输出）。',
     calibrate: '校准此模型',
-    fitted: '温度 {t}，在 {fitOn} 张照片上拟合；在另外 {heldOut} 张上，校准误差从 {before} 变为 {after}。已在本设备上随此模型保存。',
-    notKept: '在 {fitOn} 张照片上拟合的温度 {t} 没有帮助：在另外 {heldOut} 张上，校准误差会从 {before} 变为 {after}。模型保持原样。',
+    fitted:
+      '温度 {t}，在 {fitOn} 张照片上拟合；在另外 {heldOut} 张上，校准误差从 {before} 变为 {after}。已在本设备上随此模型保存。',
+    notKept:
+      '在 {fitOn} 张照片上拟合的温度 {t} 没有帮助：在另外 {heldOut} 张上，校准误差会从 {before} 变为 {after}。模型保持原样。',
     reset: '取消校准',
     confidenceAxis: '回答的置信度（%）',
     accuracyAxis: '准确率（%）',
@@ -469,7 +677,8 @@ const zh: Messages = {
     thresholdColumn: '阈值',
     coverageColumn: '作答比例',
   },
-  evaluateHint: '用您自己的带标签图片评估模型：选择或拖入一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
+  evaluateHint:
+    '用您自己的带标签图片评估模型：选择或拖入一个文件夹，每个类别一个以类别命名的子文件夹；或命名为 <wnid>_<名称> 的 ImageNet 样本。数据不会离开此设备。',
   chooseFolder: '选择文件夹',
   chooseLabelledFiles: '选择带标签的文件',
   skippedFiles: '跳过了 {n} 个文件',
@@ -558,13 +767,15 @@ const zh: Messages = {
     methodAuto: '自动（每类少于 {n} 张时用最近邻）',
     methodHead: '训练分类头',
     methodNearest: '最近邻（每类几张照片，无需训练）',
-    noneMeans: '当一张照片与每个类别的照片都不如同类照片彼此那样相像时，答案是“none of these”（以上都不是）：模型不会硬把它归入某个类别。它只认识您的照片：看起来像您某个类别的东西，仍可能被归入该类别。',
+    noneMeans:
+      '当一张照片与每个类别的照片都不如同类照片彼此那样相像时，答案是“none of these”（以上都不是）：模型不会硬把它归入某个类别。它只认识您的照片：看起来像您某个类别的东西，仍可能被归入该类别。',
     doneNearest: '{n} 张照片上的最近邻：留一法准确率 {acc}（与所有类别都相距很远的照片为“none of these”）',
     timing: '特征：计算了 {computed} 个，每秒 {rate} 张；点击训练后 {seconds} 秒完成',
     photosOf: '{label} 的照片',
     allPhotos: '全部照片',
     review: '复查',
-    reviewHint: '每张照片都由没有学过它的模型判断：验证照片由新模型判断，训练照片由不含它们训练出的模型判断。先列出判断错误的照片（最有把握的在前，可能标错了），然后是每个类别最没把握的照片。把照片移到正确的类别或删除，然后重新训练：特征会保留，只需几秒。',
+    reviewHint:
+      '每张照片都由没有学过它的模型判断：验证照片由新模型判断，训练照片由不含它们训练出的模型判断。先列出判断错误的照片（最有把握的在前，可能标错了），然后是每个类别最没把握的照片。把照片移到正确的类别或删除，然后重新训练：特征会保留，只需几秒。',
     sideTraining: '训练照片',
     sideValidation: '验证照片',
     reviewDoubtful: '错误和最没把握的',
@@ -622,7 +833,8 @@ const zh: Messages = {
     normalize: '然后按通道（R、G、B）减去均值、除以标准差',
     labelsFile: '标签文件',
     labelsChoose: '请选择…',
-    numbered: '此模型没有附带标签：它的回答只是编号（如“class 3”）。添加一个标签文件（每行一个名称，按模型输出的顺序）即可为其命名。',
+    numbered:
+      '此模型没有附带标签：它的回答只是编号（如“class 3”）。添加一个标签文件（每行一个名称，按模型输出的顺序）即可为其命名。',
     addLabels: '添加标签',
     author: '作者',
     license: '许可证',
@@ -630,12 +842,14 @@ const zh: Messages = {
     color: '通道顺序',
     colorGrey: '单个灰度通道（亮度）',
     checkAgreed: '已与直接运行该文件的 {runtime} 对照：转换后的副本在 {n} 张测试图片上的差异不超过 {points} 个百分点。',
-    checkRefused: '转换后的副本与直接运行该文件的 {runtime} 结果不一致（在 {n} 张测试图片上最多相差 {points} 个百分点），因此 Glimpse 只用 {runtime} 运行此模型。',
+    checkRefused:
+      '转换后的副本与直接运行该文件的 {runtime} 结果不一致（在 {n} 张测试图片上最多相差 {points} 个百分点），因此 Glimpse 只用 {runtime} 运行此模型。',
     checkSkipped: '未与 {runtime} 对照，它无法运行此文件：{why}',
   },
   diag: {
     title: '诊断',
-    privacy: '自页面打开以来在本设备上测得。不会发送到任何地方：如需分享，请复制或下载报告。报告不含任何图片、文件名或标签。',
+    privacy:
+      '自页面打开以来在本设备上测得。不会发送到任何地方：如需分享，请复制或下载报告。报告不含任何图片、文件名或标签。',
     copy: '复制报告',
     download: '下载报告',
     copied: '已复制',
@@ -656,7 +870,16 @@ const zh: Messages = {
     yes: '是',
     no: '否',
   },
-  backendNames: { webgpu: 'WebGPU', webgl: 'WebGL', litert: 'LiteRT（WebAssembly，整数内核）', wasm: 'WebAssembly', cpu: 'CPU（JavaScript）', 'onnx-webgpu': 'ONNX Runtime（WebGPU）', 'onnx-webnn': 'ONNX Runtime（WebNN）', 'onnx-wasm': 'ONNX Runtime（WebAssembly）' },
+  backendNames: {
+    webgpu: 'WebGPU',
+    webgl: 'WebGL',
+    litert: 'LiteRT（WebAssembly，整数内核）',
+    wasm: 'WebAssembly',
+    cpu: 'CPU（JavaScript）',
+    'onnx-webgpu': 'ONNX Runtime（WebGPU）',
+    'onnx-webnn': 'ONNX Runtime（WebNN）',
+    'onnx-wasm': 'ONNX Runtime（WebAssembly）',
+  },
   reasons: {
     forced: '在设置中选择',
     remembered: '上次在此设备上最快',
@@ -686,8 +909,10 @@ const zh: Messages = {
     InsecureContextError: '摄像头只能在安全（https）页面上使用。',
     CameraLostError: '摄像头已断开。',
     StorageFullError: '此设备的存储空间不足，无法保存模型。请删除一个模型或释放空间后重试。',
-    ModelTimeoutError: '模型停止响应（运行时间远超处理其他图片时），Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
-    ModelMemoryError: '模型占用的内存超出此设备可承受的范围，Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
+    ModelTimeoutError:
+      '模型停止响应（运行时间远超处理其他图片时），Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
+    ModelMemoryError:
+      '模型占用的内存超出此设备可承受的范围，Glimpse 已将其停止并切换回内置模型。如需重试，请在“模型”中再次选择它。',
     LabelsChoiceError: '有多个文件都可能是标签文件。请在下方选择要使用的那个。',
     UnknownError: '分类此图片时出错。',
   },

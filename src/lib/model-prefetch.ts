@@ -12,7 +12,11 @@ export function prefetchModel(baseUrl: string): void {
   if (navigator.serviceWorker?.controller) {
     // The page's <link rel=preload> of the model files, answered from the offline copy: taken up here,
     // unread, or the browser warns on every visit that they went unused.
-    for (const link of document.querySelectorAll<HTMLLinkElement>('link[rel="preload"][as="fetch"]')) void fetch(link.href).then((r) => r.body?.cancel(), () => undefined);
+    for (const link of document.querySelectorAll<HTMLLinkElement>('link[rel="preload"][as="fetch"]'))
+      void fetch(link.href).then(
+        (r) => r.body?.cancel(),
+        () => undefined,
+      );
     return;
   }
   const read = async (url: URL) => (await fetch(url, { priority: 'high' })).arrayBuffer();

@@ -11,7 +11,9 @@ export interface Trip {
 
 /** The error a stopped model's pending calls end with: it ran, and was stopped. */
 export function stoppedError({ kind, detail }: Trip): Error {
-  return kind === 'timeout' ? new ModelTimeoutError(`${detail}; it was stopped`) : new ModelMemoryError(`${detail}; it was stopped`);
+  return kind === 'timeout'
+    ? new ModelTimeoutError(`${detail}; it was stopped`)
+    : new ModelMemoryError(`${detail}; it was stopped`);
 }
 
 /** The error an import ends with when its trial trips the watchdog: the model is not stored. */
@@ -42,14 +44,22 @@ export class RunWatchdog {
     if (this.tripped) return;
     if (message.type === 'run') {
       const timer = setTimeout(() => {
-        this.fire({ kind: 'timeout', detail: `one image ran for over ${seconds(message.budgetMs)}, far longer than the model's other runs`, model: message.model });
+        this.fire({
+          kind: 'timeout',
+          detail: `one image ran for over ${seconds(message.budgetMs)}, far longer than the model's other runs`,
+          model: message.model,
+        });
       }, message.budgetMs);
       this.runs.set(message.id, { since: performance.now(), model: message.model, timer });
     } else if (message.type === 'idle') {
       clearTimeout(this.runs.get(message.id)?.timer);
       this.runs.delete(message.id);
     } else {
-      this.fire({ kind: 'memory', detail: `after one image its runtime held ${megabytes(message.bytes)}, over the ${megabytes(message.boundBytes)} this device allows`, model: message.model });
+      this.fire({
+        kind: 'memory',
+        detail: `after one image its runtime held ${megabytes(message.bytes)}, over the ${megabytes(message.boundBytes)} this device allows`,
+        model: message.model,
+      });
     }
   }
 

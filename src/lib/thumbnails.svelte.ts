@@ -50,7 +50,11 @@ class Thumbnails {
 
 /** Decoded and scaled by the browser off the main thread (only the width given: the height keeps the aspect), then cropped square. */
 async function thumbnail(file: Blob): Promise<Blob> {
-  const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', resizeWidth: 2 * SIDE, resizeQuality: 'medium' });
+  const bitmap = await createImageBitmap(file, {
+    imageOrientation: 'from-image',
+    resizeWidth: 2 * SIDE,
+    resizeQuality: 'medium',
+  });
   try {
     const side = Math.min(bitmap.width, bitmap.height);
     const canvas = new OffscreenCanvas(SIDE, SIDE);

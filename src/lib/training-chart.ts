@@ -13,11 +13,14 @@ export const MIN_LOSS_SPAN = 0.01;
 
 /** Loss and accuracy are never negative, so both axes start at 0; accuracy ends at 1, loss just above its largest value. */
 export function yRange(keys: ChartKeys): uPlot.Range.Function {
-  return keys[0] === 'accuracy' ? () => [0, 1] : (_u, _min, max) => [0, Number.isFinite(max) ? Math.max(max * 1.1, MIN_LOSS_SPAN) : 1];
+  return keys[0] === 'accuracy'
+    ? () => [0, 1]
+    : (_u, _min, max) => [0, Number.isFinite(max) ? Math.max(max * 1.1, MIN_LOSS_SPAN) : 1];
 }
 
 /** Epochs from the first on, at least one wide, for the same reason. */
-export const xRange: uPlot.Range.Function = (_u, min, max) => (Number.isFinite(min) && Number.isFinite(max) ? [min, Math.max(max, min + 1)] : [1, 2]);
+export const xRange: uPlot.Range.Function = (_u, min, max) =>
+  Number.isFinite(min) && Number.isFinite(max) ? [min, Math.max(max, min + 1)] : [1, 2];
 
 /** The chart's series; a figure that is not a number (a diverged loss) is a gap, not a point uPlot cannot place. */
 export function chartData(history: readonly EpochFigures[], keys: ChartKeys): uPlot.AlignedData {
@@ -48,8 +51,16 @@ export function chartOptions(text: ChartText, keys: ChartKeys, width: number): u
     scales: { x: { time: false, range: xRange }, y: { range: yRange(keys) } },
     axes: [
       { label: text.xAxis, incrs: [1, 2, 5, 10, 20, 50, 100] },
-      { label: text.yAxis, size: 48, values: percent ? (_u, ticks) => ticks.map((t) => `${Math.round(100 * t)}%`) : undefined },
+      {
+        label: text.yAxis,
+        size: 48,
+        values: percent ? (_u, ticks) => ticks.map((t) => `${Math.round(100 * t)}%`) : undefined,
+      },
     ],
-    series: [{ label: text.xAxis }, { label: text.training, stroke: '#2456d6', width: 2 }, { label: text.validation, stroke: '#d6572a', width: 2, dash: [6, 3] }],
+    series: [
+      { label: text.xAxis },
+      { label: text.training, stroke: '#2456d6', width: 2 },
+      { label: text.validation, stroke: '#d6572a', width: 2, dash: [6, 3] },
+    ],
   };
 }

@@ -112,15 +112,17 @@ class Training {
     this.unlabelled += files.length - added.length;
     const all = [...this.images, ...added];
     // A camera capture is a new photo even when the scene stood still (a frame can repeat byte for byte).
-    const later = captured ? new Set<number>() : await laterDuplicates(
-      all.map((i) => i.file.size),
-      async (at) => {
-        const { id, file } = all[at]!;
-        const known = this.digests.get(id) ?? (await sha256(await file.arrayBuffer()));
-        this.digests.set(id, known);
-        return known;
-      },
-    );
+    const later = captured
+      ? new Set<number>()
+      : await laterDuplicates(
+          all.map((i) => i.file.size),
+          async (at) => {
+            const { id, file } = all[at]!;
+            const known = this.digests.get(id) ?? (await sha256(await file.arrayBuffer()));
+            this.digests.set(id, known);
+            return known;
+          },
+        );
     const first = all.length - added.length;
     added = added.filter((_, k) => !later.has(first + k));
     this.duplicates += later.size;
@@ -131,7 +133,11 @@ class Training {
       const batch = added.slice(from, from + CHECK_BATCH);
       const refused = new Map<number, unknown>();
       for (let i = 0; i < batch.length; i += READ_AHEAD) {
-        await Promise.all(batch.slice(i, i + READ_AHEAD).map((image) => inspectImageFile(image.file).catch((error: unknown) => refused.set(image.id, error))));
+        await Promise.all(
+          batch
+            .slice(i, i + READ_AHEAD)
+            .map((image) => inspectImageFile(image.file).catch((error: unknown) => refused.set(image.id, error))),
+        );
         // A task of its own for each few: the page stays responsive while a run uses every core.
         await new Promise((resume) => setTimeout(resume));
       }
@@ -205,7 +211,11 @@ class Training {
             const seconds = (performance.now() - this.featureClock.at) / 1000;
             if (seconds > 0.5) this.featureRate = (event.done - this.featureClock.done) / seconds;
           } else if (event.phase === 'refused') {
-            this.refuse(new Map([[this.ran[event.index]!.id, Object.assign(new Error(event.error.message), { name: event.error.name })]]));
+            this.refuse(
+              new Map([
+                [this.ran[event.index]!.id, Object.assign(new Error(event.error.message), { name: event.error.name })],
+              ]),
+            );
           } else {
             this.state = 'training';
             const { phase: _, ...figures } = event;
@@ -238,7 +248,17 @@ class Training {
     return summary.review.flatMap((entry) => {
       const ran = this.ran[entry.index];
       const image = ran && now.get(ran.id);
-      return image ? [{ image, truth: ran.label, side: entry.side, predicted: summary.labels[entry.predicted]!, confidence: entry.confidence }] : [];
+      return image
+        ? [
+            {
+              image,
+              truth: ran.label,
+              side: entry.side,
+              predicted: summary.labels[entry.predicted]!,
+              confidence: entry.confidence,
+            },
+          ]
+        : [];
     });
   }
 
@@ -266,7 +286,11 @@ class Training {
   headStorage = $state<'float32' | 'float16' | 'uint8'>('float32');
 
   async download(): Promise<void> {
-    download('glimpse-trained-model.zip', 'application/zip', (await classifier.exportTrained(this.headStorage)) as Uint8Array<ArrayBuffer>);
+    download(
+      'glimpse-trained-model.zip',
+      'application/zip',
+      (await classifier.exportTrained(this.headStorage)) as Uint8Array<ArrayBuffer>,
+    );
   }
 
   /** The photos as they are now (moved, dropped), without refused ones. */

@@ -4,7 +4,10 @@
  * answer) while the page compiles its own. classifier.svelte.ts is its one owner.
  */
 export function startClassifierWorker(): Worker {
-  return new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), { type: 'module', name: 'glimpse-classifier' });
+  return new Worker(new URL('../../workers/classifier.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'glimpse-classifier',
+  });
 }
 
 /** The first one; the watchdog starts another when it ends one (src/lib/classifier.svelte.ts). */

@@ -6,7 +6,13 @@ import { parse, parseAllDocuments } from 'yaml';
 import { headersFor, metaContentSecurityPolicy } from '../../build/headers';
 import { HEALTH_PATH, renderNginxConf } from '../../host/nginx';
 import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
-import { renderFirebaseJson, renderHeadersFile, renderVercelJson, siteRoutes, type Route } from '../../build/static-hosts';
+import {
+  renderFirebaseJson,
+  renderHeadersFile,
+  renderVercelJson,
+  siteRoutes,
+  type Route,
+} from '../../build/static-hosts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist');
@@ -27,7 +33,12 @@ describe('static-host header files (generated from build/headers.ts)', () => {
 
   it('cover every top-level file and folder of the site once, with no two rules matching one path', () => {
     const top = readdirSync(DIST).filter((n) => !n.startsWith('.') && n !== '_headers');
-    expect(routes.map((r) => r.path.replace(/^\/|\/$/g, '')).filter(Boolean).sort()).toEqual(top.sort());
+    expect(
+      routes
+        .map((r) => r.path.replace(/^\/|\/$/g, ''))
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(top.sort());
     expect(new Set(routes.map((r) => r.path)).size).toBe(routes.length);
   });
 
@@ -40,25 +51,41 @@ describe('static-host header files (generated from build/headers.ts)', () => {
       else rules.get(current)![line.slice(2, line.indexOf(':'))] = line.slice(line.indexOf(':') + 2);
     }
     expect(rules.size).toBe(routes.length);
-    for (const route of routes) expect(rules.get(route.folder ? `${route.path}*` : route.path), route.path).toEqual(expected(route));
+    for (const route of routes)
+      expect(rules.get(route.folder ? `${route.path}*` : route.path), route.path).toEqual(expected(route));
   });
 
   it('vercel.json and firebase.json give each route exactly the header list', () => {
-    const vercel = JSON.parse(read('deploy/vercel.json')) as { outputDirectory: string; headers: { source: string; headers: Header[] }[] };
-    const firebase = JSON.parse(read('deploy/firebase.json')) as { hosting: { public: string; headers: { source: string; headers: Header[] }[] } };
+    const vercel = JSON.parse(read('deploy/vercel.json')) as {
+      outputDirectory: string;
+      headers: { source: string; headers: Header[] }[];
+    };
+    const firebase = JSON.parse(read('deploy/firebase.json')) as {
+      hosting: { public: string; headers: { source: string; headers: Header[] }[] };
+    };
     expect(vercel.outputDirectory).toBe('dist');
     expect(firebase.hosting.public).toBe('dist');
     const asRecord = (list: Header[]) => Object.fromEntries(list.map((h) => [h.key, h.value]));
     for (const route of routes) {
-      expect(asRecord(vercel.headers.find((h) => h.source === (route.folder ? `${route.path}:path*` : route.path))!.headers), route.path).toEqual(expected(route));
-      expect(asRecord(firebase.hosting.headers.find((h) => h.source === (route.folder ? `${route.path}**` : route.path))!.headers), route.path).toEqual(expected(route));
+      expect(
+        asRecord(vercel.headers.find((h) => h.source === (route.folder ? `${route.path}:path*` : route.path))!.headers),
+        route.path,
+      ).toEqual(expected(route));
+      expect(
+        asRecord(
+          firebase.hosting.headers.find((h) => h.source === (route.folder ? `${route.path}**` : route.path))!.headers,
+        ),
+        route.path,
+      ).toEqual(expected(route));
     }
   });
 
   it('every page carries the CSP as a <meta> too, for hosts without headers', () => {
     for (const page of ['index.html', 'embed.html']) {
       const html = readFileSync(join(DIST, page), 'utf8').replace(/&#39;/g, "'");
-      expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${metaContentSecurityPolicy(DEFAULT_SETTINGS)}">`);
+      expect(html).toContain(
+        `<meta http-equiv="Content-Security-Policy" content="${metaContentSecurityPolicy(DEFAULT_SETTINGS)}">`,
+      );
     }
   });
 });
@@ -67,7 +94,12 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   const dir = join(ROOT, 'deploy/k8s');
   const docs = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS() as Record<string, any> })));
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => ({
+        file: f,
+        doc: d.toJS() as Record<string, any>,
+      })),
+    );
   const kind = (k: string) => docs.find((d) => d.doc.kind === k)!.doc;
   const deployment = kind('Deployment');
   const pod = deployment.spec.template.spec;
@@ -86,16 +118,27 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.automountServiceAccountToken).toBe(false);
     for (const container of pod.containers) {
-      expect(container.securityContext, container.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-      expect(container.resources.requests, container.name).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
-      expect(container.resources.limits, container.name).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(container.securityContext, container.name).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(container.resources.requests, container.name).toMatchObject({
+        cpu: expect.any(String),
+        memory: expect.any(String),
+      });
+      expect(container.resources.limits, container.name).toMatchObject({
+        cpu: expect.any(String),
+        memory: expect.any(String),
+      });
     }
     // nginx writes its pid and temporary files under /tmp, which is the one writable mount.
     expect(app.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
   });
 
   it('probes readiness and liveness on the static health path that nginx serves', () => {
-    for (const probe of [app.readinessProbe, app.livenessProbe]) expect(probe.httpGet).toEqual({ path: HEALTH_PATH, port: 'http' });
+    for (const probe of [app.readinessProbe, app.livenessProbe])
+      expect(probe.httpGet).toEqual({ path: HEALTH_PATH, port: 'http' });
     expect(app.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
     expect(renderNginxConf(DEFAULT_SETTINGS)).toContain(`location = ${HEALTH_PATH} {`);
   });
@@ -110,20 +153,31 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   });
 
   it('scales and survives disruptions on the same pods', () => {
-    expect(kind('HorizontalPodAutoscaler').spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: deployment.metadata.name }, minReplicas: 2 });
+    expect(kind('HorizontalPodAutoscaler').spec).toMatchObject({
+      scaleTargetRef: { kind: 'Deployment', name: deployment.metadata.name },
+      minReplicas: 2,
+    });
     expect(kind('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
-    expect(kind('Ingress').spec.rules[0].http.paths[0].backend.service).toEqual({ name: kind('Service').metadata.name, port: { name: 'http' } });
+    expect(kind('Ingress').spec.rules[0].http.paths[0].backend.service).toEqual({
+      name: kind('Service').metadata.name,
+      port: { name: 'http' },
+    });
   });
 
-  it.skipIf(spawnSync('kubectl', ['version', '--client']).status !== 0)('renders with kubectl kustomize (client side; a dry-run apply needs a cluster)', () => {
-    const rendered = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
-    expect(rendered.status, rendered.stderr).toBe(0);
-    expect(rendered.stdout).toContain('image: ghcr.io/example/glimpse:0.1.0');
-  });
+  it.skipIf(spawnSync('kubectl', ['version', '--client']).status !== 0)(
+    'renders with kubectl kustomize (client side; a dry-run apply needs a cluster)',
+    () => {
+      const rendered = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+      expect(rendered.status, rendered.stderr).toBe(0);
+      expect(rendered.stdout).toContain('image: ghcr.io/example/glimpse:0.1.0');
+    },
+  );
 });
 
 describe('Dockerfile', () => {
-  const lines = read('Dockerfile').split('\n').filter((l) => l && !l.startsWith('#'));
+  const lines = read('Dockerfile')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   const stages = lines.filter((l) => l.startsWith('FROM '));
   const final = lines.slice(lines.lastIndexOf(stages.at(-1)!));
 
@@ -152,17 +206,24 @@ describe('Dockerfile', () => {
 });
 
 const PIPELINE = 'deploy/ci/pipeline.sh';
-const steps = (flow: Record<string, any>) => Object.values(flow.jobs).flatMap((job: any) => job.steps as Record<string, any>[]);
+const steps = (flow: Record<string, any>) =>
+  Object.values(flow.jobs).flatMap((job: any) => job.steps as Record<string, any>[]);
 
 describe('GitHub workflows for adopters', () => {
   const scripts = Object.keys(JSON.parse(read('package.json')).scripts);
-  const workflows = readdirSync(join(ROOT, '.github/workflows')).map((f) => ({ file: f, flow: parse(read(`.github/workflows/${f}`)) as Record<string, any> }));
+  const workflows = readdirSync(join(ROOT, '.github/workflows')).map((f) => ({
+    file: f,
+    flow: parse(read(`.github/workflows/${f}`)) as Record<string, any>,
+  }));
 
   it('call only npm scripts that exist, and pin every action to a major version', () => {
     for (const { file, flow } of workflows) {
       for (const step of steps(flow)) {
         for (const [, script] of String(step.run ?? '').matchAll(/npm (?:run )?([\w:-]+)/g)) {
-          if (script !== 'ci') expect(script === 'test' ? 'test' : scripts.find((s) => s === script), `${file}: npm ${script}`).toBe(script);
+          if (script !== 'ci')
+            expect(script === 'test' ? 'test' : scripts.find((s) => s === script), `${file}: npm ${script}`).toBe(
+              script,
+            );
         }
         if (step.uses) expect(step.uses, file).toMatch(/^[\w-]+\/[\w-]+@v\d+$/);
       }
@@ -172,12 +233,16 @@ describe('GitHub workflows for adopters', () => {
   it('CI runs the README test command on pushes and pull requests; deploy publishes dist/ and the image on tags', () => {
     const ci = workflows.find((w) => w.file === 'ci.yml')!.flow;
     expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['pull_request', 'push']));
-    expect(steps(ci).map((s) => s.run)).toEqual(expect.arrayContaining([`bash ${PIPELINE} test`, `bash ${PIPELINE} site`]));
+    expect(steps(ci).map((s) => s.run)).toEqual(
+      expect.arrayContaining([`bash ${PIPELINE} test`, `bash ${PIPELINE} site`]),
+    );
     expect(steps(ci).find((s) => s.uses?.startsWith('actions/setup-node'))?.with.cache).toBe('npm');
     const deploy = workflows.find((w) => w.file === 'deploy.yml')!.flow;
     expect(deploy.on.push.tags).toEqual(['v*']);
     expect(steps(deploy).find((s) => s.uses?.startsWith('actions/upload-pages-artifact'))?.with.path).toBe('dist');
-    expect(steps(deploy).find((s) => s.uses?.startsWith('docker/build-push-action'))?.with.tags).toContain('${{ vars.REGISTRY }}');
+    expect(steps(deploy).find((s) => s.uses?.startsWith('docker/build-push-action'))?.with.tags).toContain(
+      '${{ vars.REGISTRY }}',
+    );
     expect(existsSync(join(ROOT, '.ci/run'))).toBe(true);
     expect(read('.ci/run')).toContain('npm test');
   });
@@ -213,9 +278,18 @@ describe('GitLab CI and Jenkins run the same pipeline script as GitHub', () => {
     expect(jenkins).toContain(`sh 'bash ${PIPELINE} site'`);
     expect(jenkins).toMatch(/archiveArtifacts artifacts: 'dist\/\*\*'/);
     expect(jenkins.indexOf(`${PIPELINE} test`)).toBeLessThan(jenkins.indexOf(`${PIPELINE} site`));
-    expect(steps(github).find((s: Record<string, any>) => s.uses?.startsWith('actions/upload-artifact'))?.with.path).toBe('dist');
+    expect(
+      steps(github).find((s: Record<string, any>) => s.uses?.startsWith('actions/upload-artifact'))?.with.path,
+    ).toBe('dist');
     // No pipeline runs test commands of its own beside the script's, so they cannot drift.
-    const runs = [...steps(github).map((s: Record<string, any>) => s.run).filter(Boolean), ...gitlab.test.script, ...gitlab.site.script, ...[...jenkins.matchAll(/sh '([^']+)'/g)].map((m) => m[1])];
+    const runs = [
+      ...steps(github)
+        .map((s: Record<string, any>) => s.run)
+        .filter(Boolean),
+      ...gitlab.test.script,
+      ...gitlab.site.script,
+      ...[...jenkins.matchAll(/sh '([^']+)'/g)].map((m) => m[1]),
+    ];
     for (const run of runs) expect(run, run).toMatch(new RegExp(`^bash ${PIPELINE} (test|site)$`));
   });
 });
@@ -225,8 +299,12 @@ describe('Docker Compose with Prometheus and Grafana (the files only: no Docker 
   const services = compose.services as Record<string, any>;
   const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as Record<string, any>;
   const dockerfile = read('Dockerfile');
-  const mounts = (service: string) => (services[service].volumes as string[]).map((v) => ({ from: v.split(':')[0]!, to: v.split(':')[1]! }));
-  const targets = (job: string) => prometheus.scrape_configs.find((c: { job_name: string }) => c.job_name === job).static_configs.flatMap((c: { targets: string[] }) => c.targets);
+  const mounts = (service: string) =>
+    (services[service].volumes as string[]).map((v) => ({ from: v.split(':')[0]!, to: v.split(':')[1]! }));
+  const targets = (job: string) =>
+    prometheus.scrape_configs
+      .find((c: { job_name: string }) => c.job_name === job)
+      .static_configs.flatMap((c: { targets: string[] }) => c.targets);
 
   it('runs the Dockerfile site on its port, and Prometheus, Grafana and the exporter only under the monitoring profile', () => {
     expect(services.site.build.context).toBe('.');
@@ -234,14 +312,18 @@ describe('Docker Compose with Prometheus and Grafana (the files only: no Docker 
     expect(services.site.ports).toEqual(['127.0.0.1:8080:8080']);
     expect(dockerfile).toContain('EXPOSE 8080');
     expect(services.site.read_only).toBe(true);
-    for (const name of ['prometheus', 'grafana', 'nginx-exporter']) expect(services[name].profiles, name).toEqual(['monitoring']);
+    for (const name of ['prometheus', 'grafana', 'nginx-exporter'])
+      expect(services[name].profiles, name).toEqual(['monitoring']);
     expect(services['node-host'].build.target).toBe('node-host');
     expect(dockerfile).toMatch(/^FROM build AS node-host$/m);
-    for (const service of Object.values(services)) if (service.image && !service.build) expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
+    for (const service of Object.values(services))
+      if (service.image && !service.build) expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
   });
 
   it("scrapes the ports the hosts serve metrics on: the nginx exporter in the site's namespace, the Node host's METRICS_PORT", () => {
-    const k8sExporterPort = (parseAllDocuments(read('deploy/k8s/deployment.yaml'))[0]!.toJS() as any).spec.template.spec.containers.find((c: { name: string }) => c.name === 'metrics').ports[0].containerPort;
+    const k8sExporterPort = (
+      parseAllDocuments(read('deploy/k8s/deployment.yaml'))[0]!.toJS() as any
+    ).spec.template.spec.containers.find((c: { name: string }) => c.name === 'metrics').ports[0].containerPort;
     expect(targets('glimpse-nginx')).toEqual([`site:${k8sExporterPort}`]);
     expect(services['nginx-exporter'].network_mode).toBe('service:site');
     expect(services['nginx-exporter'].command.join(' ')).toContain('http://127.0.0.1:8081/stub_status');
@@ -249,24 +331,35 @@ describe('Docker Compose with Prometheus and Grafana (the files only: no Docker 
     const nodePort = dockerfile.match(/METRICS_PORT=(\d+)/)![1];
     expect(dockerfile).toMatch(/METRICS_HOST=0\.0\.0\.0/);
     expect(targets('glimpse-node')).toEqual([`node-host:${nodePort}`]);
-    expect(mounts('prometheus')).toEqual([{ from: './deploy/prometheus/prometheus.yml', to: '/etc/prometheus/prometheus.yml' }]);
+    expect(mounts('prometheus')).toEqual([
+      { from: './deploy/prometheus/prometheus.yml', to: '/etc/prometheus/prometheus.yml' },
+    ]);
   });
 
   it('provisions Grafana with Prometheus and the dashboard from files that exist', () => {
-    for (const { from } of [...mounts('prometheus'), ...mounts('grafana')]) expect(existsSync(join(ROOT, from)), from).toBe(true);
+    for (const { from } of [...mounts('prometheus'), ...mounts('grafana')])
+      expect(existsSync(join(ROOT, from)), from).toBe(true);
     const provisioning = mounts('grafana').find((m) => m.to === '/etc/grafana/provisioning')!;
-    const datasource = parse(readFileSync(join(ROOT, provisioning.from, 'datasources/prometheus.yml'), 'utf8')).datasources[0];
+    const datasource = parse(readFileSync(join(ROOT, provisioning.from, 'datasources/prometheus.yml'), 'utf8'))
+      .datasources[0];
     expect(datasource.url).toBe(`http://prometheus:${services.prometheus.ports[0].split(':').at(-1)}`);
     const provider = parse(readFileSync(join(ROOT, provisioning.from, 'dashboards/glimpse.yml'), 'utf8')).providers[0];
     const dashboardMount = mounts('grafana').find((m) => m.from === './deploy/grafana/glimpse.json')!;
     expect(dashboardMount.to.startsWith(`${provider.options.path}/`)).toBe(true);
     const dashboard = JSON.parse(read('deploy/grafana/glimpse.json'));
-    const sources = dashboard.panels.filter((p: { type: string }) => p.type !== 'row').flatMap((p: any) => [p.datasource, ...p.targets.map((t: any) => t.datasource)]);
+    const sources = dashboard.panels
+      .filter((p: { type: string }) => p.type !== 'row')
+      .flatMap((p: any) => [p.datasource, ...p.targets.map((t: any) => t.datasource)]);
     for (const source of sources) expect(source).toEqual({ type: 'prometheus', uid: datasource.uid });
   });
 
-  it.skipIf(spawnSync('promtool', ['--version']).status !== 0)('the Prometheus config passes promtool check config', () => {
-    const checked = spawnSync('promtool', ['check', 'config', join(ROOT, 'deploy/prometheus/prometheus.yml')], { encoding: 'utf8' });
-    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
-  });
+  it.skipIf(spawnSync('promtool', ['--version']).status !== 0)(
+    'the Prometheus config passes promtool check config',
+    () => {
+      const checked = spawnSync('promtool', ['check', 'config', join(ROOT, 'deploy/prometheus/prometheus.yml')], {
+        encoding: 'utf8',
+      });
+      expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    },
+  );
 });

@@ -22,21 +22,36 @@ describe('dist/', () => {
 
   it('ships the model byte for byte as it is in public/model', () => {
     for (const name of readdirSync(join(ROOT, 'public/model'))) {
-      expect(readFileSync(join(DIST, 'model', name)).equals(readFileSync(join(ROOT, 'public/model', name))), name).toBe(true);
+      expect(readFileSync(join(DIST, 'model', name)).equals(readFileSync(join(ROOT, 'public/model', name))), name).toBe(
+        true,
+      );
     }
   });
 
   it('preloads from the app page every model file a load reads, at the versioned URLs the app asks for, and nothing from the embed page', () => {
-    const manifest = JSON.parse(text(join(DIST, 'model/manifest.json'))) as { version: string; files: Record<string, unknown> };
-    const preloads = (page: string) => [...text(join(DIST, page)).matchAll(/<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)">/g)].map((m) => m[1]).sort();
-    const read = Object.keys(manifest.files).filter((name) => name !== 'model.tflite' && !/^LICENSE|^README/i.test(name));
-    expect(preloads('index.html')).toEqual(['model/manifest.json', ...read.map((name) => `model/${name}?v=${manifest.version}`)].sort());
+    const manifest = JSON.parse(text(join(DIST, 'model/manifest.json'))) as {
+      version: string;
+      files: Record<string, unknown>;
+    };
+    const preloads = (page: string) =>
+      [...text(join(DIST, page)).matchAll(/<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)">/g)]
+        .map((m) => m[1])
+        .sort();
+    const read = Object.keys(manifest.files).filter(
+      (name) => name !== 'model.tflite' && !/^LICENSE|^README/i.test(name),
+    );
+    expect(preloads('index.html')).toEqual(
+      ['model/manifest.json', ...read.map((name) => `model/${name}?v=${manifest.version}`)].sort(),
+    );
     expect(preloads('embed.html')).toEqual([]);
   });
 
   it('self-hosts all three tfjs wasm binaries under content-hashed names', () => {
     for (const flavour of ['tfjs-backend-wasm', 'tfjs-backend-wasm-simd', 'tfjs-backend-wasm-threaded-simd']) {
-      expect(assets().some((a) => new RegExp(`^${flavour}-[\\w-]{8}\\.wasm$`).test(a)), flavour).toBe(true);
+      expect(
+        assets().some((a) => new RegExp(`^${flavour}-[\\w-]{8}\\.wasm$`).test(a)),
+        flavour,
+      ).toBe(true);
     }
   });
 
@@ -55,7 +70,19 @@ describe('dist/', () => {
   });
 
   it('names no outside host the app could load from: only documentation links in library messages', () => {
-    const DOC_HOSTS = new Set(['www.w3.org', 'svelte.dev', 'github.com', 'www.shadertoy.com', 'arxiv.org', 'developer.mozilla.org', 'emscripten.org', 'en.wikipedia.org', 'bit.ly', 'web.dev', 'rolldown.rs']);
+    const DOC_HOSTS = new Set([
+      'www.w3.org',
+      'svelte.dev',
+      'github.com',
+      'www.shadertoy.com',
+      'arxiv.org',
+      'developer.mozilla.org',
+      'emscripten.org',
+      'en.wikipedia.org',
+      'bit.ly',
+      'web.dev',
+      'rolldown.rs',
+    ]);
     const hosts = new Set<string>();
     for (const file of files(DIST).filter((f) => /\.(js|html|css|json|webmanifest)$/.test(f))) {
       for (const [, host] of text(file).matchAll(/https?:\/\/([a-z0-9.-]+)/gi)) hosts.add(host!);
@@ -66,6 +93,7 @@ describe('dist/', () => {
   it('ships the third-party licence notices of the page and of the worker', () => {
     expect(text(join(DIST, 'licenses.md'))).toMatch(/svelte/);
     const worker = text(join(DIST, 'licenses-worker.md'));
-    for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink']) expect(worker).toContain(`Name: ${name}`);
+    for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink'])
+      expect(worker).toContain(`Name: ${name}`);
   });
 });

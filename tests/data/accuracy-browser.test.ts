@@ -16,7 +16,10 @@ describe('the app in Chromium on the shared images (real worker pipeline)', () =
     const { page, close } = await openPage(baseUrl);
     try {
       await waitReady(page);
-      await classify(page, Object.keys(expected).map((f) => resolve(CORAL, f)));
+      await classify(
+        page,
+        Object.keys(expected).map((f) => resolve(CORAL, f)),
+      );
       for (const [file, { index, margin }] of Object.entries(expected)) {
         const shown = (await shownPredictions(page, file)).map((p) => p.index);
         if (margin >= 10) expect(shown[0], file).toBe(index);
@@ -32,40 +35,54 @@ describe('the app in Chromium on the shared images (real worker pipeline)', () =
 
   // tfjs's wasm (float kernels on the dequantized model) and LiteRT (integer kernels on the .tflite)
   // are the two engines the automatic choice picks from here: both are held to the reference.
-  it.each(['wasm', 'litert'])('scores imagenet-sample-1000 on %s as the Node reference (npm run eval) does, within half a point', async (backend) => {
-    requireShared();
-    const files = sampleFiles();
-    expect(files).toHaveLength(1000);
-    // The one source of the figures the README quotes: npm run eval on the shipped model.
-    const reference = await runEval({ model: resolve(import.meta.dirname, '../../public/model/model.json'), images: SAMPLE_1000 });
-    const navigation = Date.now();
-    const { page, close } = await openPage(`${baseUrl}?backend=${backend}`);
-    try {
-      expect(await waitReady(page)).toBe(backend);
-      const readyMs = Date.now() - navigation;
-      await classify(page, files.map((f) => resolve(SAMPLE_1000, f)));
-      let top1 = 0;
-      let top5 = 0;
-      top1s[backend] = [];
-      for (const [index, file] of files.entries()) {
-        const predictions = await shownPredictions(page, file, 300_000);
-        top1s[backend].push(predictions[0]!.index);
-        if (predictions[0]!.index === index) top1++;
-        if (predictions.some((p) => p.index === index)) top5++;
+  it.each(['wasm', 'litert'])(
+    'scores imagenet-sample-1000 on %s as the Node reference (npm run eval) does, within half a point',
+    async (backend) => {
+      requireShared();
+      const files = sampleFiles();
+      expect(files).toHaveLength(1000);
+      // The one source of the figures the README quotes: npm run eval on the shipped model.
+      const reference = await runEval({
+        model: resolve(import.meta.dirname, '../../public/model/model.json'),
+        images: SAMPLE_1000,
+      });
+      const navigation = Date.now();
+      const { page, close } = await openPage(`${baseUrl}?backend=${backend}`);
+      try {
+        expect(await waitReady(page)).toBe(backend);
+        const readyMs = Date.now() - navigation;
+        await classify(
+          page,
+          files.map((f) => resolve(SAMPLE_1000, f)),
+        );
+        let top1 = 0;
+        let top5 = 0;
+        top1s[backend] = [];
+        for (const [index, file] of files.entries()) {
+          const predictions = await shownPredictions(page, file, 300_000);
+          top1s[backend].push(predictions[0]!.index);
+          if (predictions[0]!.index === index) top1++;
+          if (predictions.some((p) => p.index === index)) top5++;
+        }
+        const ms = await page
+          .locator('[data-testid="predictions"]')
+          .evaluateAll((lists) => lists.map((l) => Number(l.getAttribute('data-ms'))));
+        const perImage = ms.filter(Number.isFinite).sort((a, b) => a - b);
+        console.log(
+          `imagenet-sample-1000 in Chromium on ${backend}: top-1 ${(top1 / 10).toFixed(1)}%, top-5 ${(top5 / 10).toFixed(1)}% ` +
+            `(Node reference ${(100 * reference.top1).toFixed(1)}% / ${(100 * reference.top5).toFixed(1)}%), ` +
+            `median ${perImage[perImage.length >> 1]?.toFixed(1)} ms/image in the worker, ready ${readyMs} ms after navigation`,
+        );
+        if (top1s.wasm && top1s.litert)
+          console.log(
+            `wasm and LiteRT agree on the top-1 of ${top1s.wasm.filter((t, i) => t === top1s.litert![i]).length} of 1000 photos`,
+          );
+        // The canvas resample in the browser and sharp in Node differ by a pixel here and there.
+        expect(Math.abs(top1 / 1000 - reference.top1)).toBeLessThanOrEqual(0.005);
+        expect(Math.abs(top5 / 1000 - reference.top5)).toBeLessThanOrEqual(0.005);
+      } finally {
+        await close();
       }
-      const ms = await page.locator('[data-testid="predictions"]').evaluateAll((lists) => lists.map((l) => Number(l.getAttribute('data-ms'))));
-      const perImage = ms.filter(Number.isFinite).sort((a, b) => a - b);
-      console.log(
-        `imagenet-sample-1000 in Chromium on ${backend}: top-1 ${(top1 / 10).toFixed(1)}%, top-5 ${(top5 / 10).toFixed(1)}% ` +
-          `(Node reference ${(100 * reference.top1).toFixed(1)}% / ${(100 * reference.top5).toFixed(1)}%), ` +
-          `median ${perImage[perImage.length >> 1]?.toFixed(1)} ms/image in the worker, ready ${readyMs} ms after navigation`,
-      );
-      if (top1s.wasm && top1s.litert) console.log(`wasm and LiteRT agree on the top-1 of ${top1s.wasm.filter((t, i) => t === top1s.litert![i]).length} of 1000 photos`);
-      // The canvas resample in the browser and sharp in Node differ by a pixel here and there.
-      expect(Math.abs(top1 / 1000 - reference.top1)).toBeLessThanOrEqual(0.005);
-      expect(Math.abs(top5 / 1000 - reference.top5)).toBeLessThanOrEqual(0.005);
-    } finally {
-      await close();
-    }
-  });
+    },
+  );
 });

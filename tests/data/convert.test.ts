@@ -14,8 +14,16 @@ const TFLITE_DIR = resolve(SHARED, 'models/tflite');
 
 describe('TFLite reader on the shared files', () => {
   it.each([
-    ['mobilenet_v2_1.0_224_quant.tflite', { CONV_2D: 36, DEPTHWISE_CONV_2D: 17, ADD: 10, AVERAGE_POOL_2D: 1, RESHAPE: 1, SOFTMAX: 1 }, [1, 224, 224, 3]],
-    ['mobilenet_v1_0.75_192_quant.tflite', { CONV_2D: 15, DEPTHWISE_CONV_2D: 13, AVERAGE_POOL_2D: 1, RESHAPE: 1, SOFTMAX: 1 }, [1, 192, 192, 3]],
+    [
+      'mobilenet_v2_1.0_224_quant.tflite',
+      { CONV_2D: 36, DEPTHWISE_CONV_2D: 17, ADD: 10, AVERAGE_POOL_2D: 1, RESHAPE: 1, SOFTMAX: 1 },
+      [1, 224, 224, 3],
+    ],
+    [
+      'mobilenet_v1_0.75_192_quant.tflite',
+      { CONV_2D: 15, DEPTHWISE_CONV_2D: 13, AVERAGE_POOL_2D: 1, RESHAPE: 1, SOFTMAX: 1 },
+      [1, 192, 192, 3],
+    ],
   ])('%s', (file, ops, inputShape) => {
     requireShared();
     const model = readTflite(new Uint8Array(readFileSync(join(TFLITE_DIR, file))));
@@ -31,13 +39,16 @@ describe('npm run model:build reproduces the shipped model from its TFLite sourc
   it('writes public/model byte for byte, and the two agree on every sample image', async () => {
     requireShared();
     const out = mkdtempSync(join(tmpdir(), 'glimpse-model-build-'));
-    const converted = convert(readTflite(new Uint8Array(readFileSync(join(TFLITE_DIR, 'mobilenet_v2_1.0_224_quant.tflite')))), {
-      name: 'mobilenet-v2-1.0-224-quant',
-      source: 'mobilenet_v2_1.0_224_quant.tflite',
-      labels: JSON.parse(readFileSync(join(SHARED, 'labels/imagenet1000_labels.json'), 'utf8')),
-      dropBackground: true,
-      crop: 0.875,
-    });
+    const converted = convert(
+      readTflite(new Uint8Array(readFileSync(join(TFLITE_DIR, 'mobilenet_v2_1.0_224_quant.tflite')))),
+      {
+        name: 'mobilenet-v2-1.0-224-quant',
+        source: 'mobilenet_v2_1.0_224_quant.tflite',
+        labels: JSON.parse(readFileSync(join(SHARED, 'labels/imagenet1000_labels.json'), 'utf8')),
+        dropBackground: true,
+        crop: 0.875,
+      },
+    );
     const source = new Uint8Array(readFileSync(join(TFLITE_DIR, 'mobilenet_v2_1.0_224_quant.tflite')));
     await writeConverted(out, converted, readFileSync(join(TFLITE_DIR, 'LICENSE'), 'utf8'), source);
     for (const name of readdirSync(join(ROOT, 'public/model'))) {

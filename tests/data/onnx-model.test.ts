@@ -15,7 +15,11 @@ import { requireShared, SAMPLE_1000, SHARED, sampleFiles } from './shared';
 const baseUrl = inject('baseUrl');
 const HF = resolve(SHARED, 'models/onnx/mobilenetv2-12-int8-hf');
 const HF_FILES = ['config.json', 'preprocessor_config.json', 'onnx/model_quantized.onnx'];
-const upload = (name: string) => ({ name: name.split('/').pop()!, mimeType: 'application/octet-stream', buffer: readFileSync(resolve(HF, name)) });
+const upload = (name: string) => ({
+  name: name.split('/').pop()!,
+  mimeType: 'application/octet-stream',
+  buffer: readFileSync(resolve(HF, name)),
+});
 /** Every 25th photo of the sample: 40 photos of 40 classes. */
 const photos = () => sampleFiles().filter((_, i) => i % 25 === 0);
 
@@ -34,11 +38,23 @@ async function reference(session: ort.InferenceSession, input: Float32Array<Arra
 describe('the ONNX Model Zoo MobileNetV2 int8, as a Hugging Face folder, in Chromium', () => {
   it('answers as onnxruntime-node does on the same pixels (within 1e-3), and agrees on top-1 for real photos', async () => {
     requireShared();
-    const prepared = prepareImport(HF_FILES.map((name) => ({ name, bytes: new Uint8Array(readFileSync(resolve(HF, name))) })));
+    const prepared = prepareImport(
+      HF_FILES.map((name) => ({ name, bytes: new Uint8Array(readFileSync(resolve(HF, name))) })),
+    );
     const session = await ort.InferenceSession.create(prepared.files['model.onnx']!, NODE_ORT_OPTIONS);
     // Photos already at the model's size: the engine is compared, not two resizers.
     const atSize = await Promise.all(
-      photos().slice(0, 10).map(async (name) => ({ name: `${name}.224.png`, mimeType: 'image/png', buffer: await sharp(resolve(SAMPLE_1000, name)).resize(224, 224, { fit: 'cover' }).removeAlpha().png().toBuffer() })),
+      photos()
+        .slice(0, 10)
+        .map(async (name) => ({
+          name: `${name}.224.png`,
+          mimeType: 'image/png',
+          buffer: await sharp(resolve(SAMPLE_1000, name))
+            .resize(224, 224, { fit: 'cover' })
+            .removeAlpha()
+            .png()
+            .toBuffer(),
+        })),
     );
     const whole = photos();
     const { page, close } = await openPage(`${baseUrl}?view=models`);
@@ -46,8 +62,12 @@ describe('the ONNX Model Zoo MobileNetV2 int8, as a Hugging Face folder, in Chro
       await waitReady(page);
       const started = Date.now();
       await page.getByTestId('model-import').setInputFiles(HF_FILES.map(upload));
-      await expect.poll(() => page.getByTestId('model-status').getAttribute('data-backend'), { timeout: 120_000 }).toBe('onnx-wasm');
-      console.log(`ONNX import of ${HF_FILES.join(', ')}: ${Date.now() - started} ms to active, as ${await page.getByTestId('model-status').getAttribute('data-model')}`);
+      await expect
+        .poll(() => page.getByTestId('model-status').getAttribute('data-backend'), { timeout: 120_000 })
+        .toBe('onnx-wasm');
+      console.log(
+        `ONNX import of ${HF_FILES.join(', ')}: ${Date.now() - started} ms to active, as ${await page.getByTestId('model-status').getAttribute('data-model')}`,
+      );
       await page.getByTestId('view-classify').click();
 
       await classify(page, atSize);
@@ -55,13 +75,22 @@ describe('the ONNX Model Zoo MobileNetV2 int8, as a Hugging Face folder, in Chro
       for (const photo of atSize) {
         const { data, info } = await sharp(photo.buffer).raw().toBuffer({ resolveWithObject: true });
         // At 224 on both sides with a 0.875 crop the app resizes the central 196 pixels up: so does the reference, through the same modelInput.
-        const expected = await reference(session, modelInput({ data, width: info.width, height: info.height, channels: info.channels as 3 }, prepared.spec));
-        for (const p of await shownPredictions(page, photo.name)) worst = Math.max(worst, Math.abs(p.probability - expected[p.index]!));
+        const expected = await reference(
+          session,
+          modelInput({ data, width: info.width, height: info.height, channels: info.channels as 3 }, prepared.spec),
+        );
+        for (const p of await shownPredictions(page, photo.name))
+          worst = Math.max(worst, Math.abs(p.probability - expected[p.index]!));
       }
-      console.log(`largest difference from onnxruntime-node over ${atSize.length} photos × top-5: ${worst.toExponential(2)}`);
+      console.log(
+        `largest difference from onnxruntime-node over ${atSize.length} photos × top-5: ${worst.toExponential(2)}`,
+      );
       expect(worst).toBeLessThan(1e-3);
 
-      await classify(page, whole.map((name) => resolve(SAMPLE_1000, name)));
+      await classify(
+        page,
+        whole.map((name) => resolve(SAMPLE_1000, name)),
+      );
       let agree = 0;
       for (const name of whole) {
         const shown = await shownPredictions(page, name);
@@ -69,7 +98,9 @@ describe('the ONNX Model Zoo MobileNetV2 int8, as a Hugging Face folder, in Chro
         const expected = await reference(session, modelInput(pixels, prepared.spec));
         if (shown[0]!.index === expected.indexOf(Math.max(...expected))) agree++;
       }
-      console.log(`top-1 agreement with onnxruntime-node (browser decode and resize vs sharp): ${agree} / ${whole.length}`);
+      console.log(
+        `top-1 agreement with onnxruntime-node (browser decode and resize vs sharp): ${agree} / ${whole.length}`,
+      );
       expect(agree / whole.length).toBeGreaterThanOrEqual(0.95);
     } finally {
       await session.release();
@@ -80,7 +111,9 @@ describe('the ONNX Model Zoo MobileNetV2 int8, as a Hugging Face folder, in Chro
   it('npm run eval scores the Hugging Face folder as it is (no conversion step)', async () => {
     requireShared();
     const report = await runEval({ model: HF, images: SAMPLE_1000, limit: 200 });
-    console.log(`npm run eval on ${HF}: top-1 ${(100 * report.top1).toFixed(1)}%, top-5 ${(100 * report.top5).toFixed(1)}% on ${report.n} photos, ${report.msPerImage.toFixed(1)} ms per photo`);
+    console.log(
+      `npm run eval on ${HF}: top-1 ${(100 * report.top1).toFixed(1)}%, top-5 ${(100 * report.top5).toFixed(1)}% on ${report.n} photos, ${report.msPerImage.toFixed(1)} ms per photo`,
+    );
     expect(report.n).toBe(200);
     expect(report.top1).toBeGreaterThan(0.75);
   });

@@ -25,19 +25,31 @@ describe('the runtime check on real TFLite files', () => {
     try {
       await waitReady(page);
       for (const file of MODELS) {
-        const name = file.split('/').pop()!.replace(/\.tflite$/, '');
+        const name = file
+          .split('/')
+          .pop()!
+          .replace(/\.tflite$/, '');
         await page.getByTestId('model-import').setInputFiles(file);
-        await expect.poll(() => page.getByTestId('model-status').getAttribute('data-model'), { timeout: 120_000 }).toBe(name);
+        await expect
+          .poll(() => page.getByTestId('model-status').getAttribute('data-model'), { timeout: 120_000 })
+          .toBe(name);
         const check = page.locator(`[data-testid="model-item"][data-model-name="${name}"]`).getByTestId('model-check');
-        const [agreed, largest] = [await check.getAttribute('data-agreed'), Number(await check.getAttribute('data-largest'))];
-        figures.push(`${name}: ${agreed === 'unknown' ? `not checked (${await check.innerText()})` : `largest difference ${largest.toFixed(4)}`}`);
+        const [agreed, largest] = [
+          await check.getAttribute('data-agreed'),
+          Number(await check.getAttribute('data-largest')),
+        ];
+        figures.push(
+          `${name}: ${agreed === 'unknown' ? `not checked (${await check.innerText()})` : `largest difference ${largest.toFixed(4)}`}`,
+        );
         if (agreed !== 'unknown') {
           expect(agreed, name).toBe('true');
           expect(largest).toBeLessThanOrEqual(RUNTIME_TOLERANCE);
         }
       }
     } finally {
-      console.log(`runtime check (converted tfjs graph vs LiteRT, ${MODELS.length} files, 6 probe images each, tolerance ${RUNTIME_TOLERANCE}):\n  ${figures.join('\n  ')}`);
+      console.log(
+        `runtime check (converted tfjs graph vs LiteRT, ${MODELS.length} files, 6 probe images each, tolerance ${RUNTIME_TOLERANCE}):\n  ${figures.join('\n  ')}`,
+      );
       await close();
     }
   });

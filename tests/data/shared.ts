@@ -6,7 +6,8 @@ export const SAMPLE_1000 = resolve(SHARED, 'images/imagenet-sample-1000');
 export const CORAL = resolve(SHARED, 'images/coral');
 
 export function requireShared(): void {
-  if (!existsSync(SAMPLE_1000)) throw new Error(`${SHARED} is missing: npm run test:data needs the team's shared data beside the repo`);
+  if (!existsSync(SAMPLE_1000))
+    throw new Error(`${SHARED} is missing: npm run test:data needs the team's shared data beside the repo`);
 }
 
 /** The sample's files in sorted order: file i is an image of class i. */

@@ -8,7 +8,9 @@ import { EXPECTED_TOP1 } from '../helpers/model';
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 /** Where the automatic choice lands without a GPU: wasm at first, LiteRT once measured clearly faster. */
 export const NO_GPU_BACKENDS = ['wasm', 'litert'];
-export const LABELS: string[] = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../public/model/labels.json'), 'utf8'));
+export const LABELS: string[] = JSON.parse(
+  readFileSync(resolve(import.meta.dirname, '../../public/model/labels.json'), 'utf8'),
+);
 
 /** Waits until the model status reports ready and returns the backend it names. */
 export async function waitReady(page: Page, timeout = 120_000): Promise<string> {
@@ -47,12 +49,18 @@ export function expectWellFormed(predictions: ShownPrediction[]): void {
   expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
 }
 
-export async function classify(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[] | string[]): Promise<void> {
+export async function classify(
+  page: Page,
+  files: { name: string; mimeType: string; buffer: Buffer }[] | string[],
+): Promise<void> {
   await page.getByTestId('image-input').setInputFiles(files as never);
 }
 
 /** A fresh browser on `url` with the model ready. */
-export async function readyPage(url: string, options: BrowserOptions = {}): Promise<{ page: Page; close: () => Promise<void> }> {
+export async function readyPage(
+  url: string,
+  options: BrowserOptions = {},
+): Promise<{ page: Page; close: () => Promise<void> }> {
   const { page, close } = await openPage(url, options);
   await waitReady(page);
   return { page, close };
@@ -60,16 +68,22 @@ export async function readyPage(url: string, options: BrowserOptions = {}): Prom
 
 /** Ready, and the automatic choice done measuring (so LiteRT's files, if tried, were fetched). */
 export async function waitSettled(page: Page): Promise<void> {
-  await page.locator('[data-testid="model-status"][data-state="ready"]:not([data-reason="measuring"])').waitFor({ timeout: 120_000 });
+  await page
+    .locator('[data-testid="model-status"][data-state="ready"]:not([data-reason="measuring"])')
+    .waitFor({ timeout: 120_000 });
 }
 
 /** Ready, settled, controlled by the service worker, and everything precached. */
 export async function installed(page: Page): Promise<void> {
   await waitSettled(page);
   await page.evaluate(() => navigator.serviceWorker.ready);
-  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 })
+    .toBe(true);
   await page.getByTestId('storage-panel').locator('summary').click();
-  await expect.poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 }).toMatch(/works without a network/);
+  await expect
+    .poll(() => page.getByTestId('storage-panel').innerText(), { timeout: 60_000 })
+    .toMatch(/works without a network/);
 }
 
 /** Records every main-thread long task of the page from its first script on (read with `longTasks`). */

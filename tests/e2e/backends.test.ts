@@ -21,17 +21,23 @@ describe.each(FORCED)('?backend=$backend', ({ backend, images }) => {
     try {
       expect(await waitReady(page, 170_000)).toBe(backend);
       await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/chosen in settings/);
-      await classify(page, images.map((n) => resolve(FIXTURES, n)));
+      await classify(
+        page,
+        images.map((n) => resolve(FIXTURES, n)),
+      );
       for (const name of images) {
         const predictions = await shownPredictions(page, name, 170_000);
         expectWellFormed(predictions);
         expect(predictions[0]!.index, `${name} on ${backend}`).toBe(EXPECTED_TOP1[name]);
         // Answers with no probability (a uint8 model's exact zeros) are one line, not rows listed by index.
         const list = page.locator(`[data-testid="predictions"][data-image-name="${name}"]`);
-        const hidden = await list.locator('[data-testid="prediction"][hidden]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-probability'))));
+        const hidden = await list
+          .locator('[data-testid="prediction"][hidden]')
+          .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-probability'))));
         expect(hidden.every((p) => p === 0)).toBe(true);
         expect(await list.getByTestId('predictions-rest-zero').isVisible()).toBe(hidden.length > 0);
-        if (backend === 'litert' && name === 'parrot.jpg') expect(hidden.length, 'LiteRT’s uint8 answer for the parrot has exact zeros').toBeGreaterThan(0);
+        if (backend === 'litert' && name === 'parrot.jpg')
+          expect(hidden.length, 'LiteRT’s uint8 answer for the parrot has exact zeros').toBeGreaterThan(0);
       }
     } finally {
       await close();
@@ -63,7 +69,9 @@ describe('fallback and the settings control', () => {
       await waitSettled(page);
       const downloads = modelRequests.length;
       await page.getByTestId('backend-select').selectOption('cpu');
-      await expect.poll(() => page.getByTestId('model-status').getAttribute('data-backend'), { timeout: 60_000 }).toBe('cpu');
+      await expect
+        .poll(() => page.getByTestId('model-status').getAttribute('data-backend'), { timeout: 60_000 })
+        .toBe('cpu');
       await classify(page, [resolve(FIXTURES, 'dragonfly.png')]);
       const predictions = await shownPredictions(page, 'dragonfly.png');
       expect(predictions[0]!.index).toBe(EXPECTED_TOP1['dragonfly.png']);

@@ -31,7 +31,10 @@ describe('bad input gets a clear message and the app keeps working', () => {
   });
 
   it('refuses a real 20000×20000 JPEG from its header, without decoding it', async () => {
-    const buffer = await sharp({ create: { width: 20_000, height: 20_000, channels: 3, background: '#808080' }, limitInputPixels: false })
+    const buffer = await sharp({
+      create: { width: 20_000, height: 20_000, channels: 3, background: '#808080' },
+      limitInputPixels: false,
+    })
       .jpeg({ quality: 10 })
       .toBuffer();
     await classify(page, [{ name: 'huge.jpg', mimeType: 'image/jpeg', buffer }]);

@@ -10,7 +10,15 @@ describe('benchmark smoke run', () => {
   afterAll(() => baseline.close());
 
   it('measures Glimpse and the baseline and prints the table with ratios and targets', async () => {
-    const report = await runBench({ glimpseUrl: inject('baseUrl'), baselineUrl: baseline.url, peerUrls: {}, runs: 1, images: 3, batch: 3, backends: ['wasm'] });
+    const report = await runBench({
+      glimpseUrl: inject('baseUrl'),
+      baselineUrl: baseline.url,
+      peerUrls: {},
+      runs: 1,
+      images: 3,
+      batch: 3,
+      backends: ['wasm'],
+    });
     for (const target of [report.glimpse, report.baseline]) {
       expect(target.cold.firstResult).toBeGreaterThan(target.cold.ready);
       expect(target.cold.ready).toBeGreaterThan(target.cold.jsStarted);
@@ -28,7 +36,9 @@ describe('benchmark smoke run', () => {
     // Every target was measured (an unmeasured one is NaN and meets nothing) and is printed with its verdict.
     for (const target of report.targets) {
       expect(Number.isFinite(target.value), target.name).toBe(true);
-      expect(table).toContain(`| ${target.name} | ${target.value.toFixed(2)} | ${target.direction === 'at-most' ? '≤' : '≥'} ${target.limit} | ${target.met ? 'yes' : '**no**'} |`);
+      expect(table).toContain(
+        `| ${target.name} | ${target.value.toFixed(2)} | ${target.direction === 'at-most' ? '≤' : '≥'} ${target.limit} | ${target.met ? 'yes' : '**no**'} |`,
+      );
     }
   });
 });

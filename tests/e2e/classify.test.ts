@@ -24,17 +24,26 @@ describe('automatic backend, the way a visitor meets it', () => {
     expect(['wasm', 'litert']).toContain(await waitReady(page));
     await expect.poll(() => page.getByTestId('model-status').innerText()).toMatch(/measured fastest on this device/);
     await page.getByTestId('diagnostics').locator('summary').click();
-    const trials = Object.fromEntries(await page.getByTestId('diag-trial').evaluateAll((chips) => chips.map((c) => [c.getAttribute('data-backend'), Number(c.getAttribute('data-ms'))])));
+    const trials = Object.fromEntries(
+      await page
+        .getByTestId('diag-trial')
+        .evaluateAll((chips) => chips.map((c) => [c.getAttribute('data-backend'), Number(c.getAttribute('data-ms'))])),
+    );
     expect(Object.keys(trials).sort()).toEqual(['litert', 'wasm']);
     console.log(`automatic choice on this machine: warm ms per image ${JSON.stringify(trials)}`);
-    expect(await page.getByTestId('model-status').getAttribute('data-backend')).toBe(trials.litert < 0.9 * trials.wasm ? 'litert' : 'wasm');
+    expect(await page.getByTestId('model-status').getAttribute('data-backend')).toBe(
+      trials.litert < 0.9 * trials.wasm ? 'litert' : 'wasm',
+    );
     await page.getByTestId('diagnostics').locator('summary').click();
   });
 
   it('classifies every fixture photo with the expected top-1, without long main-thread tasks', async () => {
     const names = Object.keys(EXPECTED_TOP1);
     await longTasks(page, true);
-    await classify(page, names.map((n) => resolve(FIXTURES, n)));
+    await classify(
+      page,
+      names.map((n) => resolve(FIXTURES, n)),
+    );
     for (const name of names) {
       const predictions = await shownPredictions(page, name);
       expectWellFormed(predictions);
@@ -46,7 +55,12 @@ describe('automatic backend, the way a visitor meets it', () => {
   it('decodes a big photo turned by its EXIF straight to the size the model needs, upright, with the answer of the photo itself', async () => {
     const parrot = readFileSync(resolve(FIXTURES, 'parrot.jpg'));
     // Stored on its side at 4× the size, shown upright by its orientation tag (6: turn a quarter clockwise).
-    const big = await sharp(parrot).rotate(-90).resize({ width: 929 * 4 }).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    const big = await sharp(parrot)
+      .rotate(-90)
+      .resize({ width: 929 * 4 })
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 92 })
+      .toBuffer();
     await classify(page, [
       { name: 'parrot.jpg', mimeType: 'image/jpeg', buffer: parrot },
       { name: 'big-parrot.jpg', mimeType: 'image/jpeg', buffer: big },
@@ -65,7 +79,11 @@ describe('automatic backend, the way a visitor meets it', () => {
           const transfer = new DataTransfer();
           transfer.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' }));
           const init = { bubbles: true, cancelable: true };
-          document.body.dispatchEvent(event === 'paste' ? new ClipboardEvent('paste', { ...init, clipboardData: transfer }) : new DragEvent('drop', { ...init, dataTransfer: transfer }));
+          document.body.dispatchEvent(
+            event === 'paste'
+              ? new ClipboardEvent('paste', { ...init, clipboardData: transfer })
+              : new DragEvent('drop', { ...init, dataTransfer: transfer }),
+          );
         },
         { bytes, event, name },
       );

@@ -30,7 +30,10 @@ describe('deploying your own model', () => {
     writeFileSync(join(exportDir, 'LICENSE'), 'My model, my licence.\n');
     // A second model the site ships beside its own: a .tflite with its labels, in models/v1/.
     mkdirSync(join(modelsDir, 'v1'), { recursive: true });
-    copyFileSync(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'), join(modelsDir, 'v1', 'mobilenet_v1_0.75_192_quant.tflite'));
+    copyFileSync(
+      resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'),
+      join(modelsDir, 'v1', 'mobilenet_v1_0.75_192_quant.tflite'),
+    );
     writeFileSync(join(modelsDir, 'v1', 'labels.json'), JSON.stringify(LABELS));
     // And an ONNX model as Hugging Face lays one out, in models/onnx1/.
     const { config, preprocessor } = huggingFaceFiles(['red', 'green', 'blue']);
@@ -38,7 +41,11 @@ describe('deploying your own model', () => {
     writeFileSync(join(modelsDir, 'onnx1', 'config.json'), JSON.stringify(config));
     writeFileSync(join(modelsDir, 'onnx1', 'preprocessor_config.json'), JSON.stringify(preprocessor));
     writeFileSync(join(modelsDir, 'onnx1', 'onnx', 'model_quantized.onnx'), tinyOnnx());
-    const built = spawnSync('npx', ['tsx', 'build/app.ts', '--out-dir', outDir, '--model', exportDir, '--models', modelsDir], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    const built = spawnSync(
+      'npx',
+      ['tsx', 'build/app.ts', '--out-dir', outDir, '--model', exportDir, '--models', modelsDir],
+      { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' },
+    );
     expect(built.status, built.stderr).toBe(0);
     expect(built.stdout).toMatch(new RegExp(`model model: ${TM_NAME} \\(layers-model, 3 classes`));
     expect(built.stdout).toMatch(/model v1: mobilenet_v1_0\.75_192_quant \(graph-model, 1000 classes/);
@@ -54,19 +61,33 @@ describe('deploying your own model', () => {
 
   it('ships the model with its manifest and licence, and the site runs it', async () => {
     const manifest = JSON.parse(readFileSync(join(outDir, 'model/manifest.json'), 'utf8'));
-    expect(Object.keys(manifest.files).sort()).toEqual(['LICENSE', 'labels.json', 'metadata.json', 'model.json', 'weights.bin']);
+    expect(Object.keys(manifest.files).sort()).toEqual([
+      'LICENSE',
+      'labels.json',
+      'metadata.json',
+      'model.json',
+      'weights.bin',
+    ]);
     expect(readFileSync(join(outDir, 'model/LICENSE'), 'utf8')).toBe('My model, my licence.\n');
     expect(readFileSync(join(outDir, 'sw.js'), 'utf8')).toContain(`"url":"model/weights.bin?v=${manifest.version}"`);
     const { page, close } = await openPage(url);
     try {
       await waitReady(page);
       expect(await page.getByTestId('model-status').getAttribute('data-model')).toBe(TM_NAME);
-      const green = await sharp({ create: { width: 120, height: 90, channels: 3, background: { r: 30, g: 200, b: 50 } } }).png().toBuffer();
+      const green = await sharp({
+        create: { width: 120, height: 90, channels: 3, background: { r: 30, g: 200, b: 50 } },
+      })
+        .png()
+        .toBuffer();
       await classify(page, [{ name: 'green.png', mimeType: 'image/png', buffer: green }]);
       expect((await shownPredictions(page, 'green.png'))[0]!.label).toBe('green');
       await page.getByTestId('view-models').click();
-      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getAttribute('data-model-name')).toBe('mobilenet_v1_0.75_192_quant');
-      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getByTestId('model-delete').count()).toBe(0);
+      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getAttribute('data-model-name')).toBe(
+        'mobilenet_v1_0.75_192_quant',
+      );
+      expect(
+        await page.locator('[data-testid="model-item"][data-model-id="v1"]').getByTestId('model-delete').count(),
+      ).toBe(0);
     } finally {
       await close();
     }
@@ -78,7 +99,9 @@ describe('deploying your own model', () => {
     try {
       expect(app.output).not.toContain('Building');
       expect(app.output).toContain(`model: ${TM_NAME} (from ${exportDir})`);
-      expect(app.output).toContain(`shipped model v1: mobilenet_v1_0.75_192_quant (from ${join(modelsDir, 'v1')}; embed.html?model=v1)`);
+      expect(app.output).toContain(
+        `shipped model v1: mobilenet_v1_0.75_192_quant (from ${join(modelsDir, 'v1')}; embed.html?model=v1)`,
+      );
       await waitReady(page);
       expect(await page.getByTestId('model-status').getAttribute('data-model')).toBe(TM_NAME);
     } finally {
@@ -88,7 +111,11 @@ describe('deploying your own model', () => {
   });
 
   it('npm start builds with GLIMPSE_MODELS as it does with GLIMPSE_MODEL', async () => {
-    const app = await startApp({ GLIMPSE_MODEL: '', GLIMPSE_MODELS: modelsDir }, ['--out-dir', join(work, 'dist-models')], 300_000);
+    const app = await startApp(
+      { GLIMPSE_MODEL: '', GLIMPSE_MODELS: modelsDir },
+      ['--out-dir', join(work, 'dist-models')],
+      300_000,
+    );
     const { page, close } = await openPage(app.url);
     try {
       expect(app.output).toContain('Building');
@@ -97,7 +124,9 @@ describe('deploying your own model', () => {
       await waitReady(page);
       expect(await page.getByTestId('model-status').getAttribute('data-model')).toBe('mobilenet-v2-1.0-224-quant');
       await page.getByTestId('view-models').click();
-      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getAttribute('data-model-name')).toBe('mobilenet_v1_0.75_192_quant');
+      expect(await page.locator('[data-testid="model-item"][data-model-id="v1"]').getAttribute('data-model-name')).toBe(
+        'mobilenet_v1_0.75_192_quant',
+      );
     } finally {
       await close();
       await app.stop();
@@ -108,7 +137,12 @@ describe('deploying your own model', () => {
     const catalogue = JSON.parse(readFileSync(join(outDir, 'models/catalogue.json'), 'utf8'));
     expect(catalogue).toEqual([
       { id: 'onnx1', name: 'onnx1', classes: 3, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
-      { id: 'v1', name: 'mobilenet_v1_0.75_192_quant', classes: 1000, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      {
+        id: 'v1',
+        name: 'mobilenet_v1_0.75_192_quant',
+        classes: 1000,
+        manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
     ]);
     const host = await startHostPage(url);
     const { page, close } = await openPage(host.url);
@@ -125,7 +159,12 @@ describe('deploying your own model', () => {
         while (!received.some((m) => m.id === 'p')) await new Promise((done) => setTimeout(done, 50));
         return received;
       }, url);
-      expect(replies.find((m) => m.type === 'ready')!.model).toEqual({ id: 'v1', name: 'mobilenet_v1_0.75_192_quant', version: expect.any(String), classes: 1000 });
+      expect(replies.find((m) => m.type === 'ready')!.model).toEqual({
+        id: 'v1',
+        name: 'mobilenet_v1_0.75_192_quant',
+        version: expect.any(String),
+        classes: 1000,
+      });
       expect(replies.find((m) => m.id === 'p')!.predictions![0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
     } finally {
       await close();
@@ -138,13 +177,21 @@ describe('deploying your own model', () => {
     const { page, close } = await openPage(host.url);
     try {
       const result = await page.evaluate(async (app) => {
-        const Glimpse = (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }).Glimpse;
-        const refused = await Glimpse.embed(document.getElementById('slot')!, { origin: app, model: '../v1' }).catch((e: { code: string }) => e.code);
+        const Glimpse = (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') })
+          .Glimpse;
+        const refused = await Glimpse.embed(document.getElementById('slot')!, { origin: app, model: '../v1' }).catch(
+          (e: { code: string }) => e.code,
+        );
         const g = await Glimpse.embed(document.getElementById('slot')!, { origin: app, model: 'v1' });
         const answer = await g.classify(await (await fetch('/fixtures/parrot.jpg')).blob());
         return { refused, model: g.model, top: answer[0]!.index, frames: document.querySelectorAll('iframe').length };
       }, new URL(url).origin);
-      expect(result).toEqual({ refused: 'bad-request', model: { id: 'v1', name: 'mobilenet_v1_0.75_192_quant', version: expect.any(String), classes: 1000 }, top: EXPECTED_TOP1['parrot.jpg'], frames: 1 });
+      expect(result).toEqual({
+        refused: 'bad-request',
+        model: { id: 'v1', name: 'mobilenet_v1_0.75_192_quant', version: expect.any(String), classes: 1000 },
+        top: EXPECTED_TOP1['parrot.jpg'],
+        frames: 1,
+      });
     } finally {
       await close();
       await host.close();
@@ -152,12 +199,20 @@ describe('deploying your own model', () => {
   });
 
   it('ships an ONNX model (a Hugging Face folder) that the embed runs on ONNX Runtime with ?model=<id>', async () => {
-    expect(Object.keys(JSON.parse(readFileSync(join(outDir, 'models/onnx1/manifest.json'), 'utf8')).files).sort()).toEqual(['labels.json', 'metadata.json', 'model.onnx']);
+    expect(
+      Object.keys(JSON.parse(readFileSync(join(outDir, 'models/onnx1/manifest.json'), 'utf8')).files).sort(),
+    ).toEqual(['labels.json', 'metadata.json', 'model.onnx']);
     const host = await startHostPage(url);
     const { page, close } = await openPage(host.url);
     try {
       const replies = await page.evaluate(async (app) => {
-        const received: { type: string; id?: string; model?: unknown; backend?: string; predictions?: { index: number; label: string }[] }[] = [];
+        const received: {
+          type: string;
+          id?: string;
+          model?: unknown;
+          backend?: string;
+          predictions?: { index: number; label: string }[];
+        }[] = [];
         addEventListener('message', (e) => e.origin === new URL(app).origin && received.push(e.data));
         const frame = document.createElement('iframe');
         frame.src = `${app}embed.html?model=onnx1`;
@@ -172,7 +227,12 @@ describe('deploying your own model', () => {
         while (!received.some((m) => m.id === 'b')) await new Promise((done) => setTimeout(done, 50));
         return received;
       }, url);
-      expect(replies.find((m) => m.type === 'ready')!.model).toEqual({ id: 'onnx1', name: 'onnx1', version: expect.any(String), classes: 3 });
+      expect(replies.find((m) => m.type === 'ready')!.model).toEqual({
+        id: 'onnx1',
+        name: 'onnx1',
+        version: expect.any(String),
+        classes: 3,
+      });
       const answer = replies.find((m) => m.id === 'b')!;
       expect(answer.predictions![0]!.label).toBe('blue');
       expect(answer.backend).toBe('onnx-wasm');

@@ -13,7 +13,11 @@ describe('Diagnostics panel', () => {
     try {
       await waitSettled(page);
       const photo = (name: string) => ({ name, mimeType: 'image/png', buffer: readFileSync(resolve(FIXTURES, name)) });
-      await classify(page, [photo('parrot.jpg'), photo('cat.png'), { name: 'secret-holiday.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') }]);
+      await classify(page, [
+        photo('parrot.jpg'),
+        photo('cat.png'),
+        { name: 'secret-holiday.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') },
+      ]);
       await shownPredictions(page, 'cat.png');
       await expect.poll(() => page.getByTestId('image-error').count()).toBe(1);
       const panel = page.getByTestId('diagnostics');
@@ -25,11 +29,17 @@ describe('Diagnostics panel', () => {
       expect(await panel.getByTestId('diag-device').innerText()).toMatch(/WebAssembly SIMD \/ threads: yes \/ no/);
       expect(await panel.innerText()).toMatch(/Nothing is sent anywhere/);
 
-      const [download] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('diagnostics-download').click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        panel.getByTestId('diagnostics-download').click(),
+      ]);
       const text = await readFile((await download.path())!, 'utf8');
       const report = JSON.parse(text);
       expect(report.model).toMatchObject({ name: 'mobilenet-v2-1.0-224-quant', classes: 1000 });
-      expect(report.backend).toMatchObject({ backend: expect.stringMatching(/^(wasm|litert)$/), reason: expect.stringMatching(/no-gpu|measuring|measured/) });
+      expect(report.backend).toMatchObject({
+        backend: expect.stringMatching(/^(wasm|litert)$/),
+        reason: expect.stringMatching(/no-gpu|measuring|measured/),
+      });
       expect(report.worker.wasm).toEqual({ simd: true, threads: false });
       expect(report.figures.classifications).toBe(2);
       expect(report.figures.errors).toEqual({ NotAnImageError: 1 });
@@ -39,7 +49,8 @@ describe('Diagnostics panel', () => {
       if (report.backend.backend === 'litert') expect(report.figures.memory.tensors).toBe(0);
       else expect(report.figures.memory.tensors).toBeGreaterThan(0);
       // Nothing the user classified: no file name, no label.
-      for (const secret of ['parrot', 'cat.png', 'secret-holiday', 'macaw', 'Egyptian']) expect(text).not.toContain(secret);
+      for (const secret of ['parrot', 'cat.png', 'secret-holiday', 'macaw', 'Egyptian'])
+        expect(text).not.toContain(secret);
     } finally {
       await close();
     }

@@ -49,13 +49,23 @@ async function readyFrame(hostUrl: string, app = appUrl): Promise<{ page: Page; 
 const received = (page: Page) => page.evaluate(() => (window as unknown as { received: Reply[] }).received);
 
 /** Posts classify requests from the host page; `image` names a fixture (fetched from the host's origin) or 'random'. */
-async function post(page: Page, requests: { id: string; image: string; as?: 'blob' | 'buffer' }[], app = appOrigin): Promise<void> {
+async function post(
+  page: Page,
+  requests: { id: string; image: string; as?: 'blob' | 'buffer' }[],
+  app = appOrigin,
+): Promise<void> {
   await page.evaluate(
     async ({ requests, app }) => {
       const frame = document.getElementById('glimpse') as HTMLIFrameElement;
       for (const { id, image, as } of requests) {
-        const bytes = image === 'random' ? crypto.getRandomValues(new Uint8Array(2048)).buffer : await (await fetch(`/fixtures/${image}`)).arrayBuffer();
-        frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id, image: as === 'blob' ? new Blob([bytes]) : bytes }, app);
+        const bytes =
+          image === 'random'
+            ? crypto.getRandomValues(new Uint8Array(2048)).buffer
+            : await (await fetch(`/fixtures/${image}`)).arrayBuffer();
+        frame.contentWindow!.postMessage(
+          { glimpse: 1, type: 'classify', id, image: as === 'blob' ? new Blob([bytes]) : bytes },
+          app,
+        );
       }
     },
     { requests, app },
@@ -73,7 +83,9 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     const { page, close } = await openPage(host.url);
     try {
       await page.goto(`${host.url}example.html?glimpse=${encodeURIComponent(appOrigin)}`);
-      await expect.poll(() => page.locator('#out').innerText(), { timeout: 60_000 }).toMatch(/^Ready: mobilenet-v2-1.0-224-quant \(1000 classes\)/);
+      await expect
+        .poll(() => page.locator('#out').innerText(), { timeout: 60_000 })
+        .toMatch(/^Ready: mobilenet-v2-1.0-224-quant \(1000 classes\)/);
       await page.locator('#photo').setInputFiles(resolve(import.meta.dirname, '../fixtures/parrot.jpg'));
       await expect.poll(() => page.locator('#out').innerText(), { timeout: 60_000 }).toMatch(/^macaw: \d/);
     } finally {
@@ -86,7 +98,9 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     try {
       const result = await page.evaluate(
         async ({ app, names }) => {
-          const g = await (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }).Glimpse.embed(document.getElementById('slot')!, { origin: app });
+          const g = await (
+            window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }
+          ).Glimpse.embed(document.getElementById('slot')!, { origin: app });
           const out: Record<string, number[]> = {};
           const start = performance.now();
           for (const name of names) {
@@ -97,10 +111,17 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
         },
         { app: appOrigin, names: Object.keys(EXPECTED_TOP1) },
       );
-      expect(result.model).toEqual({ id: 'builtin', name: 'mobilenet-v2-1.0-224-quant', classes: 1000, version: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(result.model).toEqual({
+        id: 'builtin',
+        name: 'mobilenet-v2-1.0-224-quant',
+        classes: 1000,
+        version: expect.stringMatching(/^[0-9a-f]{16}$/),
+      });
       expect(NO_GPU_BACKENDS).toContain(result.backend);
       for (const [name, top1] of Object.entries(EXPECTED_TOP1)) expect(result.out[name]![0], name).toBe(top1);
-      console.log(`embed.js round trip: ${result.msPerImage.toFixed(0)} ms per image (fetch, postMessage, decode, classify, reply)`);
+      console.log(
+        `embed.js round trip: ${result.msPerImage.toFixed(0)} ms per image (fetch, postMessage, decode, classify, reply)`,
+      );
     } finally {
       await close();
     }
@@ -110,11 +131,16 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     const { page, close } = await openPage(host.url);
     try {
       const answers = await page.evaluate(async (app) => {
-        const g = await (window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }).Glimpse.embed(document.getElementById('slot')!, { origin: app, minConfidence: 0.999999 });
+        const g = await (
+          window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') }
+        ).Glimpse.embed(document.getElementById('slot')!, { origin: app, minConfidence: 0.999999 });
         const blob = await (await fetch('/fixtures/cat.png')).blob();
         const strict = await g.classify(blob);
         const lenient = await g.classify(blob, { minConfidence: 0.01 });
-        return { strict: { sure: strict.sure, top: strict[0]!.probability, length: strict.length }, lenient: { sure: lenient.sure, top: lenient[0]!.probability } };
+        return {
+          strict: { sure: strict.sure, top: strict[0]!.probability, length: strict.length },
+          lenient: { sure: lenient.sure, top: lenient[0]!.probability },
+        };
       }, appOrigin);
       expect(answers.strict).toEqual({ sure: false, top: answers.lenient.top, length: 5 });
       expect(answers.strict.top).toBeLessThan(0.999999);
@@ -143,8 +169,17 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
       expect(replies[2]!.predictions![0]!.index).toBe(EXPECTED_TOP1['hot_dog.jpg']);
 
       const readyBefore = (await received(page)).filter((m) => m.type === 'ready').length;
-      await page.evaluate((app) => (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage({ glimpse: 1, type: 'status' }, app), appOrigin);
-      await expect.poll(async () => (await received(page)).filter((m) => m.type === 'ready').length).toBe(readyBefore + 1);
+      await page.evaluate(
+        (app) =>
+          (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage(
+            { glimpse: 1, type: 'status' },
+            app,
+          ),
+        appOrigin,
+      );
+      await expect
+        .poll(async () => (await received(page)).filter((m) => m.type === 'ready').length)
+        .toBe(readyBefore + 1);
     } finally {
       await close();
     }
@@ -153,7 +188,14 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
   it('answers a flood of 100 requests each exactly once: in order, or busy', async () => {
     const { page, close } = await readyFrame(host.url);
     try {
-      await post(page, Array.from({ length: 100 }, (_, i) => ({ id: `f${String(i).padStart(3, '0')}`, image: 'cat.png', as: 'blob' as const })));
+      await post(
+        page,
+        Array.from({ length: 100 }, (_, i) => ({
+          id: `f${String(i).padStart(3, '0')}`,
+          image: 'cat.png',
+          as: 'blob' as const,
+        })),
+      );
       await expect.poll(async () => (await received(page)).filter((m) => m.id).length, { timeout: 120_000 }).toBe(100);
       const replies = (await received(page)).filter((m) => m.id);
       expect(new Set(replies.map((m) => m.id)).size).toBe(100);
@@ -171,7 +213,11 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     try {
       await page.evaluate(async (app) => {
         const frame = document.getElementById('glimpse') as HTMLIFrameElement;
-        for (const [id, width, height] of [['wide', 16_384, 1], ['huge', 16_385, 16], ['fine', 300, 200]] as const) {
+        for (const [id, width, height] of [
+          ['wide', 16_384, 1],
+          ['huge', 16_385, 16],
+          ['fine', 300, 200],
+        ] as const) {
           const image = await createImageBitmap(new ImageData(width, height));
           frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id, image }, app, [image]);
         }
@@ -202,7 +248,10 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
         const start = performance.now();
         while (performance.now() - start < 1_500) {
           w.sentAt.push(performance.timeOrigin + performance.now());
-          frame.contentWindow!.postMessage({ glimpse: 1, type: 'classify', id: `early-${w.sentAt.length - 1}`, image: 'not an image' }, new URL(app).origin);
+          frame.contentWindow!.postMessage(
+            { glimpse: 1, type: 'classify', id: `early-${w.sentAt.length - 1}`, image: 'not an image' },
+            new URL(app).origin,
+          );
           await new Promise((done) => setTimeout(done, 2));
         }
       }, appUrl);
@@ -216,9 +265,16 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
       });
       const sentAt = await page.evaluate(() => (window as unknown as { sentAt: number[] }).sentAt);
       const due = sentAt.flatMap((t, i) => (t > timing.listening ? [`early-${i}`] : []));
-      expect(sentAt.filter((t) => t > timing.listening && t < timing.app).length, 'messages sent before the app code listened').toBeGreaterThan(0);
-      await expect.poll(async () => (await received(page)).filter((m) => due.includes(m.id!)).length, { timeout: 30_000 }).toBe(due.length);
-      expect((await received(page)).filter((m) => m.id).every((m) => m.type === 'error' && m.code === 'bad-request')).toBe(true);
+      expect(
+        sentAt.filter((t) => t > timing.listening && t < timing.app).length,
+        'messages sent before the app code listened',
+      ).toBeGreaterThan(0);
+      await expect
+        .poll(async () => (await received(page)).filter((m) => due.includes(m.id!)).length, { timeout: 30_000 })
+        .toBe(due.length);
+      expect(
+        (await received(page)).filter((m) => m.id).every((m) => m.type === 'error' && m.code === 'bad-request'),
+      ).toBe(true);
     } finally {
       await close();
     }
@@ -227,29 +283,56 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
   it('embed.js settles every request when the frame goes away, and leaves nothing behind on a timeout', async () => {
     const { page, close } = await openPage(host.url);
     try {
-      const outcome = await page.evaluate(async ({ app, host }) => {
-        const { Glimpse } = window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') };
-        let messageListeners = 0;
-        const add = window.addEventListener.bind(window);
-        const remove = window.removeEventListener.bind(window);
-        window.addEventListener = ((type: string, ...rest: [never]) => (type === 'message' && messageListeners++, add(type, ...rest))) as typeof window.addEventListener;
-        window.removeEventListener = ((type: string, ...rest: [never]) => (type === 'message' && messageListeners--, remove(type, ...rest))) as typeof window.removeEventListener;
+      const outcome = await page.evaluate(
+        async ({ app, host }) => {
+          const { Glimpse } = window as unknown as { Glimpse: typeof import('../../src/embed-helper/glimpse-embed') };
+          let messageListeners = 0;
+          const add = window.addEventListener.bind(window);
+          const remove = window.removeEventListener.bind(window);
+          window.addEventListener = ((type: string, ...rest: [never]) => (
+            type === 'message' && messageListeners++,
+            add(type, ...rest)
+          )) as typeof window.addEventListener;
+          window.removeEventListener = ((type: string, ...rest: [never]) => (
+            type === 'message' && messageListeners--,
+            remove(type, ...rest)
+          )) as typeof window.removeEventListener;
 
-        const slot = document.getElementById('slot')!;
-        const g = await Glimpse.embed(slot, { origin: app });
-        const image = await (await fetch('/fixtures/cat.png')).blob();
-        const loaded = new Promise((done) => g.frame.addEventListener('load', done, { once: true }));
-        g.frame.src = 'about:blank';
-        await loaded;
-        const afterNavigation = await g.classify(image).then(() => 'resolved', (e: { code: string }) => e.code);
-        g.destroy();
-        const listenersAfterDestroy = messageListeners;
+          const slot = document.getElementById('slot')!;
+          const g = await Glimpse.embed(slot, { origin: app });
+          const image = await (await fetch('/fixtures/cat.png')).blob();
+          const loaded = new Promise((done) => g.frame.addEventListener('load', done, { once: true }));
+          g.frame.src = 'about:blank';
+          await loaded;
+          const afterNavigation = await g.classify(image).then(
+            () => 'resolved',
+            (e: { code: string }) => e.code,
+          );
+          g.destroy();
+          const listenersAfterDestroy = messageListeners;
 
-        // This host page has no /embed.html, so nothing there ever becomes ready.
-        const timedOut = await Glimpse.embed(slot, { origin: host, timeoutMs: 1_000 }).then(() => 'resolved', (e: { code: string }) => e.code);
-        return { afterNavigation, listenersAfterDestroy, timedOut, framesLeft: slot.querySelectorAll('iframe').length, listenersLeft: messageListeners };
-      }, { app: appOrigin, host: new URL(host.url).origin });
-      expect(outcome).toEqual({ afterNavigation: 'model-unavailable', listenersAfterDestroy: 0, timedOut: 'timeout', framesLeft: 0, listenersLeft: 0 });
+          // This host page has no /embed.html, so nothing there ever becomes ready.
+          const timedOut = await Glimpse.embed(slot, { origin: host, timeoutMs: 1_000 }).then(
+            () => 'resolved',
+            (e: { code: string }) => e.code,
+          );
+          return {
+            afterNavigation,
+            listenersAfterDestroy,
+            timedOut,
+            framesLeft: slot.querySelectorAll('iframe').length,
+            listenersLeft: messageListeners,
+          };
+        },
+        { app: appOrigin, host: new URL(host.url).origin },
+      );
+      expect(outcome).toEqual({
+        afterNavigation: 'model-unavailable',
+        listenersAfterDestroy: 0,
+        timedOut: 'timeout',
+        framesLeft: 0,
+        listenersLeft: 0,
+      });
     } finally {
       await close();
     }
@@ -272,7 +355,9 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
       }, appOrigin);
       // Requests are answered in order, so once the parent's later request is answered, the sibling's would have been.
       await post(page, [{ id: 'from-parent', image: 'parrot.jpg' }]);
-      await expect.poll(async () => (await received(page)).some((m) => m.id === 'from-parent'), { timeout: 60_000 }).toBe(true);
+      await expect
+        .poll(async () => (await received(page)).some((m) => m.id === 'from-parent'), { timeout: 60_000 })
+        .toBe(true);
       expect((await received(page)).some((m) => m.id === 'from-sibling')).toBe(false);
     } finally {
       await close();
@@ -283,7 +368,10 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
     const { page, close } = await openPage(host.url);
     try {
       await page.evaluate((app) => {
-        for (const [id, path] of [['full', ''], ['embed', 'embed.html']]) {
+        for (const [id, path] of [
+          ['full', ''],
+          ['embed', 'embed.html'],
+        ]) {
           const frame = document.createElement('iframe');
           frame.id = id!;
           frame.src = `${app}${path}`;
@@ -291,7 +379,9 @@ describe('embedding on another origin (127.0.0.2 hosts, 127.0.0.1 serves Glimpse
         }
       }, appUrl);
       const embedFrame = page.frameLocator('#embed');
-      await expect.poll(() => embedFrame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
+      await expect
+        .poll(() => embedFrame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 })
+        .toBe('ready');
       await expect.poll(() => page.frames().map((f) => f.url())).toContain('chrome-error://chromewebdata/');
       expect(await page.frameLocator('#full').getByTestId('model-status').count()).toBe(0);
     } finally {
@@ -317,7 +407,12 @@ describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
     });
     expect(built.status, built.stderr).toBe(0);
     const port = await freePort();
-    server = await serve({ dir: outDir, host: '127.0.0.1', port, settings: { embedOrigins: [origins], isolate: false } });
+    server = await serve({
+      dir: outDir,
+      host: '127.0.0.1',
+      port,
+      settings: { embedOrigins: [origins], isolate: false },
+    });
     app = `http://127.0.0.1:${port}/`;
     allowed = await startHostPage(app, '127.0.0.2', allowedPort);
     stranger = await startHostPage(app, '127.0.0.3');
@@ -336,7 +431,9 @@ describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
     const { page, close } = await readyFrame(allowed.url, app);
     try {
       await post(page, [{ id: 'ok', image: 'hot_dog.jpg' }], new URL(app).origin);
-      await expect.poll(async () => (await received(page)).find((m) => m.id === 'ok')?.type, { timeout: 60_000 }).toBe('result');
+      await expect
+        .poll(async () => (await received(page)).find((m) => m.id === 'ok')?.type, { timeout: 60_000 })
+        .toBe('result');
     } finally {
       await close();
     }
@@ -356,14 +453,25 @@ describe('with an allow-list set at build time (GLIMPSE_EMBED_ORIGINS)', () => {
     try {
       await frameWithRawProtocol(page, app);
       const frame = page.frameLocator('#glimpse');
-      await expect.poll(() => frame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
-      await page.evaluate((origin) => (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage({ glimpse: 1, type: 'status' }, origin), new URL(app).origin);
+      await expect
+        .poll(() => frame.getByTestId('model-status').getAttribute('data-state'), { timeout: 60_000 })
+        .toBe('ready');
+      await page.evaluate(
+        (origin) =>
+          (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!.postMessage(
+            { glimpse: 1, type: 'status' },
+            origin,
+          ),
+        new URL(app).origin,
+      );
       await post(page, [{ id: 'stranger', image: 'hot_dog.jpg' }], new URL(app).origin);
       // Silence proven by order, not by a wait: one window's messages to another arrive in order, and
       // a frame that let them through would answer a malformed request (and status) at once. Once the
       // frame has seen a later marker, and said so on the channel its answers take, they would be in.
       const embed = page.frames().find((f) => f.url().startsWith(`${app}embed.html`))!;
-      await embed.evaluate(() => addEventListener('message', (e) => e.data === 'marker' && parent.postMessage('marker seen', '*')));
+      await embed.evaluate(() =>
+        addEventListener('message', (e) => e.data === 'marker' && parent.postMessage('marker seen', '*')),
+      );
       await page.evaluate((origin) => {
         const frame = (document.getElementById('glimpse') as HTMLIFrameElement).contentWindow!;
         frame.postMessage({ glimpse: 1, type: 'classify', id: 'malformed', image: 42 }, origin);

@@ -8,11 +8,14 @@ const baseUrl = inject('baseUrl');
 describe('a first visit', () => {
   it('asks for the model from the page while the worker starts, and downloads its weights once', async () => {
     const requests: Request[] = [];
-    const { page, close } = await openPage(baseUrl, { init: async (p) => p.on('requestfinished', (r) => void requests.push(r)) });
+    const { page, close } = await openPage(baseUrl, {
+      init: async (p) => p.on('requestfinished', (r) => void requests.push(r)),
+    });
     try {
       await waitReady(page);
       const started = (r: Request) => r.timing().startTime;
-      const model = (pattern: RegExp) => requests.filter((r) => pattern.test(r.url())).sort((a, b) => started(a) - started(b));
+      const model = (pattern: RegExp) =>
+        requests.filter((r) => pattern.test(r.url())).sort((a, b) => started(a) - started(b));
       const SHARD = /\/model\/[^/?]+\.bin\?v=/;
       const MANIFEST = /\/model\/manifest\.json$/;
       // The page reads the manifest and asks for the weights; the worker, once started, reads the manifest again…

@@ -24,7 +24,11 @@ function routes(): { path: string; status: number; type?: RegExp }[] {
     { path: asset(/^index-.*\.js$/), status: 200, type: /javascript/ },
     { path: asset(/^classifier\.worker-.*\.js$/), status: 200, type: /javascript/ },
     // The app page's own stylesheet, whatever chunk it is named after.
-    { path: readFileSync(join(DIST, 'index.html'), 'utf8').match(/href="(\/assets\/[^"]+\.css)"/)![1]!, status: 200, type: /^text\/css/ },
+    {
+      path: readFileSync(join(DIST, 'index.html'), 'utf8').match(/href="(\/assets\/[^"]+\.css)"/)![1]!,
+      status: 200,
+      type: /^text\/css/,
+    },
     { path: asset(/-simd-.*\.wasm$/), status: 200, type: /^application\/wasm/ },
     { path: '/model/model.json', status: 200, type: /^application\/json/ },
     { path: '/model/group1-shard1of1.bin', status: 200 },
@@ -49,7 +53,9 @@ async function expectHeaders(base: string): Promise<void> {
   }
   const post = await fetch(base, { method: 'POST', body: 'x' });
   expect(post.status).toBe(405);
-  expect(post.headers.get('content-security-policy')).toBe(headersFor('/', DEFAULT_SETTINGS)['Content-Security-Policy']);
+  expect(post.headers.get('content-security-policy')).toBe(
+    headersFor('/', DEFAULT_SETTINGS)['Content-Security-Policy'],
+  );
 }
 
 /**
@@ -60,7 +66,8 @@ async function expectHeaders(base: string): Promise<void> {
 async function expectHostileRefused(base: string): Promise<void> {
   const port = Number(new URL(base).port);
   const csp = headersFor('/', DEFAULT_SETTINGS)['Content-Security-Policy'];
-  const raw = (line: string, headers: string[] = ['Host: 127.0.0.1']) => rawRequest(port, Buffer.from([line, ...headers, 'Connection: close', '', ''].join('\r\n'), 'latin1'));
+  const raw = (line: string, headers: string[] = ['Host: 127.0.0.1']) =>
+    rawRequest(port, Buffer.from([line, ...headers, 'Connection: close', '', ''].join('\r\n'), 'latin1'));
   const cases: [string, Promise<Awaited<ReturnType<typeof rawRequest>>>, number[]][] = [
     ['//x:99999/', raw('GET //x:99999/ HTTP/1.1'), [404]],
     ['dotfile', raw('GET /.glimpse-settings.json HTTP/1.1'), [404]],
@@ -76,7 +83,11 @@ async function expectHostileRefused(base: string): Promise<void> {
     ['OPTIONS *', raw('OPTIONS * HTTP/1.1'), [400]],
     ['100 KB URL', raw(`GET /${'a'.repeat(100_000)} HTTP/1.1`), [414, 431]],
     ['20 KB header', raw('GET / HTTP/1.1', ['Host: 127.0.0.1', `X-Big: ${'b'.repeat(20_000)}`]), [400, 431, 494]],
-    ['reversed range', raw('GET /model/group1-shard1of1.bin HTTP/1.1', ['Host: 127.0.0.1', 'Range: bytes=500-100']), [416]],
+    [
+      'reversed range',
+      raw('GET /model/group1-shard1of1.bin HTTP/1.1', ['Host: 127.0.0.1', 'Range: bytes=500-100']),
+      [416],
+    ],
   ];
   for (const [name, pending, statuses] of cases) {
     const answer = await pending;
@@ -115,12 +126,25 @@ describe('response headers', () => {
         statusListen: `127.0.0.1:${statusPort}`,
       });
       writeFileSync(join(prefix, 'nginx.conf'), conf);
-      const started = spawnSync('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { encoding: 'utf8' });
+      const started = spawnSync(
+        'nginx',
+        ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')],
+        { encoding: 'utf8' },
+      );
       expect(started.status, started.stderr).toBe(0);
       base = `http://127.0.0.1:${port}/`;
     });
     afterAll(() => {
-      spawnSync('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log'), '-s', 'quit']);
+      spawnSync('nginx', [
+        '-p',
+        prefix,
+        '-c',
+        join(prefix, 'nginx.conf'),
+        '-e',
+        join(prefix, 'error.log'),
+        '-s',
+        'quit',
+      ]);
       rmSync(prefix, { recursive: true, force: true });
     });
 
@@ -147,7 +171,9 @@ describe('response headers', () => {
     it('answers the health probe, and keeps its request counters off the public port', async () => {
       const health = await fetch(new URL(HEALTH_PATH, base));
       expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
-      expect(health.headers.get('content-security-policy')).toBe(headersFor(HEALTH_PATH, DEFAULT_SETTINGS)['Content-Security-Policy']);
+      expect(health.headers.get('content-security-policy')).toBe(
+        headersFor(HEALTH_PATH, DEFAULT_SETTINGS)['Content-Security-Policy'],
+      );
       expect((await fetch(new URL('/stub_status', base))).status).toBe(404);
       const counters = await fetch(`http://127.0.0.1:${statusPort}/stub_status`);
       expect(await counters.text()).toMatch(/^Active connections: \d+/);

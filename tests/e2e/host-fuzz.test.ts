@@ -25,7 +25,11 @@ describe('npm start under hostile requests', () => {
   });
   afterAll(() => app?.stop());
 
-  const get = (target: string, headers: string[] = []) => rawRequest(port, Buffer.from([`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers, 'Connection: close', '', ''].join('\r\n')));
+  const get = (target: string, headers: string[] = []) =>
+    rawRequest(
+      port,
+      Buffer.from([`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers, 'Connection: close', '', ''].join('\r\n')),
+    );
 
   it('survives the requests that used to kill it, answering 4xx with the security headers', async () => {
     for (const target of ['//x:99999/', '//[/']) {
@@ -61,7 +65,8 @@ describe('npm start under hostile requests', () => {
       const answer = await get(SHARD, [`Range: ${range}`]);
       expect(answer?.status, range).toBe(status);
       if (body) expect(answer!.body.equals(body), range).toBe(true);
-      if (status === 206) expect(answer?.headers.get('content-range'), range).toMatch(new RegExp(`^bytes \\d+-\\d+/${n}$`));
+      if (status === 206)
+        expect(answer?.headers.get('content-range'), range).toMatch(new RegExp(`^bytes \\d+-\\d+/${n}$`));
     }
   });
 
@@ -75,7 +80,8 @@ describe('npm start under hostile requests', () => {
         const seed = sent++;
         const answer = await rawRequest(port, randomRequest(seededRandom(seed), SHARD, shard.length));
         if (!answer) unanswered.push(seed);
-        else if (answer.status >= 400 && !answer.headers.get('content-security-policy')?.includes("default-src 'none'")) bare.push(`seed ${seed}: ${answer.status}`);
+        else if (answer.status >= 400 && !answer.headers.get('content-security-policy')?.includes("default-src 'none'"))
+          bare.push(`seed ${seed}: ${answer.status}`);
       }
     }
     await Promise.all(Array.from({ length: 16 }, lane));

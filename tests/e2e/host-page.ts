@@ -22,12 +22,16 @@ export async function startHostPage(
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end(`<!doctype html><title>host</title><div id="slot"></div><script src="${appUrl}embed.js"></script>`);
     } else if (path === '/example.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end(readFileSync(resolve(import.meta.dirname, '../../examples/host.html')));
+      res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(readFileSync(resolve(import.meta.dirname, '../../examples/host.html')));
     } else if (path === '/blank.html') {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>sibling</title>');
     } else if (path.startsWith('/fixtures/')) {
       try {
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(resolve(FIXTURES, path.slice('/fixtures/'.length))));
+        res
+          .writeHead(200, { 'Content-Type': 'application/octet-stream' })
+          .end(readFileSync(resolve(FIXTURES, path.slice('/fixtures/'.length))));
       } catch {
         res.writeHead(404).end();
       }

@@ -14,7 +14,11 @@ import { MESSAGES } from '../../src/lib/messages';
 
 const baseUrl = inject('baseUrl');
 const SPECIES = ['Apis mellifera', 'Danaus plexippus', 'Coccinella septempunctata', 'Anax junius'];
-const upload = (name: string, bytes: Uint8Array | string) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+const upload = (name: string, bytes: Uint8Array | string) => ({
+  name,
+  mimeType: 'application/octet-stream',
+  buffer: Buffer.from(bytes),
+});
 const status = (page: Page) => page.getByTestId('model-status');
 const item = (page: Page, name: string) => page.locator(`[data-testid="model-item"][data-model-name="${name}"]`);
 
@@ -36,7 +40,13 @@ describe('a model’s labels wherever they come from', () => {
       await page.getByTestId('model-import').setInputFiles(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'));
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('mobilenet_v1_0.75_192_quant');
       await expect.poll(() => page.getByTestId('model-import-step').count()).toBe(0);
-      expect(await page.evaluate(() => (window as unknown as { steps: string[] }).steps)).toEqual(['reading', 'trial', 'check', 'storing', 'warming']);
+      expect(await page.evaluate(() => (window as unknown as { steps: string[] }).steps)).toEqual([
+        'reading',
+        'trial',
+        'check',
+        'storing',
+        'warming',
+      ]);
       const stored = item(page, 'mobilenet_v1_0.75_192_quant');
       expect(await stored.getByTestId('model-numbered').count()).toBe(0);
       expect(await stored.innerText()).toMatch(/labels from its metadata \(imagenet_labels\.txt\)/);
@@ -53,7 +63,12 @@ describe('a model’s labels wherever they come from', () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
       await waitReady(page);
-      const metadata = tfliteMetadata({ name: 'Insect spotter', author: 'Garden Lab', license: 'Apache-2.0', description: 'Four garden insects.' });
+      const metadata = tfliteMetadata({
+        name: 'Insect spotter',
+        author: 'Garden Lab',
+        license: 'Apache-2.0',
+        description: 'Four garden insects.',
+      });
       await page.getByTestId('model-import').setInputFiles([upload('insects.tflite', tinyTflite({ metadata }))]);
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('insects');
       const stored = item(page, 'insects');
@@ -80,14 +95,26 @@ describe('a model’s labels wherever they come from', () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
       await waitReady(page);
-      await page.getByTestId('model-import').setInputFiles([upload('colours.onnx', tinyOnnx()), upload('synset.txt', ['n01 red', 'n02 green', 'n03 blue'].join('\n'))]);
+      await page
+        .getByTestId('model-import')
+        .setInputFiles([
+          upload('colours.onnx', tinyOnnx()),
+          upload('synset.txt', ['n01 red', 'n02 green', 'n03 blue'].join('\n')),
+        ]);
       await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 }).toBe('colours');
       expect(await item(page, 'colours').innerText()).toMatch(/labels from synset\.txt/);
-      await page.getByTestId('model-import').setInputFiles([...tm.map((f) => upload(f.name, f.bytes)), upload('class_names.json', JSON.stringify(TM_LABELS))]);
+      await page
+        .getByTestId('model-import')
+        .setInputFiles([
+          ...tm.map((f) => upload(f.name, f.bytes)),
+          upload('class_names.json', JSON.stringify(TM_LABELS)),
+        ]);
       await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 }).toBe('model');
       expect(await item(page, 'model').getByTestId('model-numbered').count()).toBe(0);
       await page.getByTestId('view-classify').click();
-      const blue = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 20, g: 40, b: 210 } } }).png().toBuffer();
+      const blue = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 20, g: 40, b: 210 } } })
+        .png()
+        .toBuffer();
       await classify(page, [{ name: 'blue.png', mimeType: 'image/png', buffer: blue }]);
       expect(TM_LABELS).toContain((await shownPredictions(page, 'blue.png'))[0]!.label);
     } finally {
@@ -99,7 +126,13 @@ describe('a model’s labels wherever they come from', () => {
     const { page, close } = await openPage(`${baseUrl}?view=models`);
     try {
       await waitReady(page);
-      await page.getByTestId('model-import').setInputFiles([upload('bugs.tflite', tinyTflite()), upload('names_a.txt', SPECIES.join('\n')), upload('names_b.txt', [...SPECIES].reverse().join('\n'))]);
+      await page
+        .getByTestId('model-import')
+        .setInputFiles([
+          upload('bugs.tflite', tinyTflite()),
+          upload('names_a.txt', SPECIES.join('\n')),
+          upload('names_b.txt', [...SPECIES].reverse().join('\n')),
+        ]);
       await expect.poll(() => page.getByTestId('model-error').getAttribute('data-error')).toBe('LabelsChoiceError');
       await page.getByTestId('labels-choice').selectOption('names_b.txt');
       await expect.poll(() => status(page).getAttribute('data-model')).toBe('bugs');
@@ -133,38 +166,49 @@ self.postMessage = (message, transfer) => { glimpsePerturb(message); glimpsePost
 `;
 
 describe('the runtime check against a broken conversion', () => {
-  it('refuses a converted copy that answers differently from LiteRT, and runs the file on LiteRT only', { timeout: 180_000 }, async () => {
-    let served = 0;
-    const { page, close } = await openPage(`${baseUrl}?view=models`, {
-      init: (p) =>
-        p.route('**/assets/import.worker-*.js', async (route) => {
-          const response = await route.fetch();
-          served++;
-          return route.fulfill({ response, body: PERTURB + (await response.text()) });
-        }),
-    });
-    try {
-      await waitReady(page);
-      await page.getByTestId('model-import').setInputFiles(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'));
-      await expect.poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 }).toBe('mobilenet_v1_0.75_192_quant');
-      expect(served).toBe(1);
-      const stored = item(page, 'mobilenet_v1_0.75_192_quant');
-      const check = stored.getByTestId('model-check');
-      expect(await check.getAttribute('data-agreed')).toBe('false');
-      console.log(`a perturbed conversion against LiteRT: largest difference ${Number(await check.getAttribute('data-largest')).toFixed(3)}`);
-      expect(Number(await check.getAttribute('data-largest'))).toBeGreaterThan(0.25);
-      expect(await check.innerText()).toMatch(/answered differently from LiteRT .* runs this model on LiteRT only/);
-      expect(await stored.innerText()).toMatch(/· tflite ·/);
-      await expect.poll(() => status(page).getAttribute('data-backend')).toBe('litert');
-      await page.getByTestId('view-classify').click();
-      await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
-      expect((await shownPredictions(page, 'parrot.jpg'))[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
-      // Stored as the .tflite alone: a reload runs it from storage, on LiteRT again.
-      await page.reload();
-      await waitReady(page);
-      expect([await status(page).getAttribute('data-model'), await status(page).getAttribute('data-backend')]).toEqual(['mobilenet_v1_0.75_192_quant', 'litert']);
-    } finally {
-      await close();
-    }
-  });
+  it(
+    'refuses a converted copy that answers differently from LiteRT, and runs the file on LiteRT only',
+    { timeout: 180_000 },
+    async () => {
+      let served = 0;
+      const { page, close } = await openPage(`${baseUrl}?view=models`, {
+        init: (p) =>
+          p.route('**/assets/import.worker-*.js', async (route) => {
+            const response = await route.fetch();
+            served++;
+            return route.fulfill({ response, body: PERTURB + (await response.text()) });
+          }),
+      });
+      try {
+        await waitReady(page);
+        await page.getByTestId('model-import').setInputFiles(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'));
+        await expect
+          .poll(() => status(page).getAttribute('data-model'), { timeout: 120_000 })
+          .toBe('mobilenet_v1_0.75_192_quant');
+        expect(served).toBe(1);
+        const stored = item(page, 'mobilenet_v1_0.75_192_quant');
+        const check = stored.getByTestId('model-check');
+        expect(await check.getAttribute('data-agreed')).toBe('false');
+        console.log(
+          `a perturbed conversion against LiteRT: largest difference ${Number(await check.getAttribute('data-largest')).toFixed(3)}`,
+        );
+        expect(Number(await check.getAttribute('data-largest'))).toBeGreaterThan(0.25);
+        expect(await check.innerText()).toMatch(/answered differently from LiteRT .* runs this model on LiteRT only/);
+        expect(await stored.innerText()).toMatch(/· tflite ·/);
+        await expect.poll(() => status(page).getAttribute('data-backend')).toBe('litert');
+        await page.getByTestId('view-classify').click();
+        await classify(page, [resolve(FIXTURES, 'parrot.jpg')]);
+        expect((await shownPredictions(page, 'parrot.jpg'))[0]!.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+        // Stored as the .tflite alone: a reload runs it from storage, on LiteRT again.
+        await page.reload();
+        await waitReady(page);
+        expect([
+          await status(page).getAttribute('data-model'),
+          await status(page).getAttribute('data-backend'),
+        ]).toEqual(['mobilenet_v1_0.75_192_quant', 'litert']);
+      } finally {
+        await close();
+      }
+    },
+  );
 });

@@ -29,23 +29,38 @@ const overflow = (page: Page) =>
       const box = el.getBoundingClientRect();
       return box.width > 0 && box.right > width + 0.5 && el.closest('[data-scroll-x]') === null;
     };
-    const name = (el: HTMLElement) => `${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
-    const causes = [...document.querySelectorAll<HTMLElement>('body *')].filter((el) => past(el) && ![...el.children].some(past));
-    return { scrollWidth: document.documentElement.scrollWidth, width, widest: causes.slice(0, 3).map(name).join(' | ') };
+    const name = (el: HTMLElement) =>
+      `${el.tagName.toLowerCase()}${el.dataset.testid ? `[${el.dataset.testid}]` : ''}.${el.className} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+    const causes = [...document.querySelectorAll<HTMLElement>('body *')].filter(
+      (el) => past(el) && ![...el.children].some(past),
+    );
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      width,
+      widest: causes.slice(0, 3).map(name).join(' | '),
+    };
   });
 
 async function fitsAndShoot(page: Page, name: string, locale: string): Promise<void> {
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, `${name}-${locale}.png`), fullPage: true });
   const { scrollWidth, width, widest } = await overflow(page);
-  expect.soft(scrollWidth, `${name} (${locale}) is ${scrollWidth} px wide at ${width} px: ${widest}`).toBeLessThanOrEqual(width);
+  expect
+    .soft(scrollWidth, `${name} (${locale}) is ${scrollWidth} px wide at ${width} px: ${widest}`)
+    .toBeLessThanOrEqual(width);
   expect.soft(widest, `${name} (${locale}): ${widest} reaches past the edge`).toBe('');
 }
 
 /** Words each language's charts must show: axis titles, series names, and the tables' summary. */
 const CHART_WORDS: Record<string, { evaluate: RegExp[]; train: RegExp[] }> = {
-  en: { evaluate: [/Confidence of the answer \(%\)/, /Accuracy \(%\)/, /Photos answered \(%\)/, /Perfect calibration/], train: [/Epoch/, /training/, /validation/] },
-  'zh-CN': { evaluate: [/回答的置信度（%）/, /准确率（%）/, /作答的图片（%）/, /完美校准/], train: [/轮次/, /训练/, /验证/] },
+  en: {
+    evaluate: [/Confidence of the answer \(%\)/, /Accuracy \(%\)/, /Photos answered \(%\)/, /Perfect calibration/],
+    train: [/Epoch/, /training/, /validation/],
+  },
+  'zh-CN': {
+    evaluate: [/回答的置信度（%）/, /准确率（%）/, /作答的图片（%）/, /完美校准/],
+    train: [/轮次/, /训练/, /验证/],
+  },
 };
 
 /**
@@ -54,7 +69,10 @@ const CHART_WORDS: Record<string, { evaluate: RegExp[]; train: RegExp[] }> = {
  */
 async function chartsSpeak(page: Page, locale: string): Promise<void> {
   const training = (await page.getByTestId('training-chart').count()) > 0;
-  const charts = page.getByTestId(training ? 'training-chart' : 'reliability').locator('..').locator(training ? '[data-testid=training-chart]' : 'figure');
+  const charts = page
+    .getByTestId(training ? 'training-chart' : 'reliability')
+    .locator('..')
+    .locator(training ? '[data-testid=training-chart]' : 'figure');
   expect(await charts.count()).toBe(2);
   const text = (await charts.evaluateAll((els) => els.map((e) => e.textContent ?? ''))).join(' ');
   for (const word of CHART_WORDS[locale]![training ? 'train' : 'evaluate']) expect(text).toMatch(word);
@@ -64,13 +82,20 @@ async function chartsSpeak(page: Page, locale: string): Promise<void> {
     expect(names).toHaveLength(2);
     expect(names.join(' ')).not.toMatch(/--/);
     expect(await chart.locator('details table tbody tr').count()).toBeGreaterThan(0);
-    if (!training) expect(await chart.getByTestId('chart-tick-y').allTextContents()).toEqual(['0%', '25%', '50%', '75%', '100%']);
+    if (!training)
+      expect(await chart.getByTestId('chart-tick-y').allTextContents()).toEqual(['0%', '25%', '50%', '75%', '100%']);
   }
 }
 
 /** A folder per class, named by label, for the Evaluate view. */
 function evalFolder(): string {
-  const labels: Record<string, string> = { 'parrot.jpg': 'macaw', 'hot_dog.jpg': 'hotdog', 'cat.png': 'Egyptian cat', 'dragonfly.png': 'dragonfly', 'bird.png': 'chickadee' };
+  const labels: Record<string, string> = {
+    'parrot.jpg': 'macaw',
+    'hot_dog.jpg': 'hotdog',
+    'cat.png': 'Egyptian cat',
+    'dragonfly.png': 'dragonfly',
+    'bird.png': 'chickadee',
+  };
   const root = join(dir, 'eval-set');
   for (const [file, label] of Object.entries(labels)) {
     mkdirSync(join(root, label), { recursive: true });
@@ -96,13 +121,20 @@ describe('on a phone (360 × 740)', () => {
       const { page, close } = await openPage(baseUrl, {
         viewport: PHONE,
         locale,
-        extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+        extraArgs: [
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-video-capture=${video}`,
+        ],
       });
       try {
         await waitReady(page);
         await fitsAndShoot(page, 'start', locale);
 
-        await classify(page, PHOTOS.map((p) => resolve(FIXTURES, p)));
+        await classify(
+          page,
+          PHOTOS.map((p) => resolve(FIXTURES, p)),
+        );
         await expect.poll(() => page.getByTestId('predictions').count(), { timeout: 120_000 }).toBe(PHOTOS.length);
         await fitsAndShoot(page, 'classify', locale);
         // A long label shows its first name; the rest is one tap away.
@@ -126,7 +158,9 @@ describe('on a phone (360 × 740)', () => {
         // A trained head, so that its loss and accuracy curves are drawn.
         await page.getByTestId('train-method').selectOption('head');
         await page.getByTestId('train-start').click();
-        await expect.poll(() => page.getByTestId('train-status').getAttribute('data-state'), { timeout: 240_000 }).toBe('done');
+        await expect
+          .poll(() => page.getByTestId('train-status').getAttribute('data-state'), { timeout: 240_000 })
+          .toBe('done');
         await page.getByTestId('train-review').waitFor();
         await fitsAndShoot(page, 'train', locale);
         await chartsSpeak(page, locale);

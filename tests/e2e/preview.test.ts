@@ -42,9 +42,12 @@ describe('image previews never run script in the app origin', () => {
   });
 
   it('gives a refused file no preview at all', async () => {
-    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>localStorage.setItem("pwned", "1")</script></svg>';
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>localStorage.setItem("pwned", "1")</script></svg>';
     await classify(page, [{ name: 'script.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(svg) }]);
-    await expect.poll(() => page.getByTestId('image-error').getAttribute('data-error'), { timeout: 30_000 }).toBe('UnsupportedFormatError');
+    await expect
+      .poll(() => page.getByTestId('image-error').getAttribute('data-error'), { timeout: 30_000 })
+      .toBe('UnsupportedFormatError');
     expect(await page.locator('article', { hasText: 'script.svg' }).locator('img').count()).toBe(0);
   });
 });

@@ -35,7 +35,12 @@ class Host {
     this.server.on('request', (req, res) => {
       this.requests.push(req.url ?? '');
       // A HEAD response names the file's length but sends no body.
-      res.on('finish', () => this.sent.push({ url: req.url ?? '', bytes: req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0) }));
+      res.on('finish', () =>
+        this.sent.push({
+          url: req.url ?? '',
+          bytes: req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0),
+        }),
+      );
     });
   }
   /** Body bytes sent since the `from`th response, for URLs that `match`. */
@@ -67,7 +72,10 @@ async function rewriteCache(page: Page, bodies: Record<string, string | 'garbage
         const key = Object.keys(bodies).find((k) => path === k);
         if (!key) continue;
         const good = (await cache.match(request))!;
-        const body = bodies[key] === 'garbage-of-same-size' ? new Uint8Array((await good.arrayBuffer()).byteLength).fill(7) : bodies[key]!;
+        const body =
+          bodies[key] === 'garbage-of-same-size'
+            ? new Uint8Array((await good.arrayBuffer()).byteLength).fill(7)
+            : bodies[key]!;
         await cache.put(request, new Response(body, { headers: good.headers }));
         rewritten.push(path);
       }
@@ -109,7 +117,8 @@ describe('offline PWA', () => {
       init: (p) =>
         p.addInitScript(() => {
           Object.defineProperty(Navigator.prototype, 'onLine', { get: () => true });
-          for (const type of ['online', 'offline']) addEventListener(type, (e) => e.stopImmediatePropagation(), { capture: true });
+          for (const type of ['online', 'offline'])
+            addEventListener(type, (e) => e.stopImmediatePropagation(), { capture: true });
         }),
     });
     const indicator = () => page.getByTestId('offline-indicator').isVisible();
@@ -142,7 +151,9 @@ describe('offline PWA', () => {
       await expectClassifies(page, 'parrot.jpg');
       const size = readFileSync(join(host.dir, SHARD)).byteLength;
       const shard = (url: string) => url.startsWith(`/${SHARD}`);
-      console.log(`first visit: the shard (${size} bytes) asked for ${host.sent.slice(before).filter((r) => shard(r.url)).length} times, ${host.bytesSince(before, shard)} bytes sent`);
+      console.log(
+        `first visit: the shard (${size} bytes) asked for ${host.sent.slice(before).filter((r) => shard(r.url)).length} times, ${host.bytesSince(before, shard)} bytes sent`,
+      );
       // The page's prefetch downloads it; the worker and the precache revalidate that copy (304s).
       expect(host.bytesSince(before, shard)).toBe(size);
       // Offline, the precache answers the worker's versioned request.
@@ -168,7 +179,9 @@ describe('offline PWA', () => {
       await second.waitForTimeout(4000);
       expect(warnings.filter((w) => w.includes('preload'))).toEqual([]);
       const sent = host.bytesSince(sentBefore);
-      console.log(`second visit: ${host.requests.length - requests} request(s) to the server, ${sent} bytes: ${host.requests.slice(requests).join(' ')}`);
+      console.log(
+        `second visit: ${host.requests.length - requests} request(s) to the server, ${sent} bytes: ${host.requests.slice(requests).join(' ')}`,
+      );
       expect(sent).toBeLessThan(20_000);
       expect(host.requests.slice(requests).filter((r) => !r.startsWith('/sw.js'))).toEqual([]);
     } finally {
@@ -185,7 +198,9 @@ describe('offline PWA', () => {
     });
     try {
       await expectClassifies(page, 'bird.png');
-      await expect.poll(() => page.getByText(/Offline use is unavailable/).count(), { timeout: 60_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(() => page.getByText(/Offline use is unavailable/).count(), { timeout: 60_000 })
+        .toBeGreaterThan(0);
       await classify(page, [resolve(FIXTURES, 'cat.png')]);
       expect((await shownPredictions(page, 'cat.png'))[0]!.index).toBe(EXPECTED_TOP1['cat.png']);
     } finally {
@@ -216,7 +231,9 @@ describe('offline PWA', () => {
     try {
       await installed(page);
       const injected = '<!doctype html><title>pwned</title><p id="pwned">pwned</p>';
-      expect(await rewriteCache(page, { '/index.html': injected, '/embed.html': injected })).toEqual(expect.arrayContaining(['/index.html', '/embed.html']));
+      expect(await rewriteCache(page, { '/index.html': injected, '/embed.html': injected })).toEqual(
+        expect.arrayContaining(['/index.html', '/embed.html']),
+      );
       const before = host.requests.length;
       await page.reload();
       await expectClassifies(page, 'cat.png');
@@ -241,8 +258,15 @@ describe('offline PWA', () => {
       await installed(page);
       const manifest = JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8'));
       const size = manifest.files['group1-shard1of1.bin'].bytes;
-      manifest.files['group1-shard1of1.bin'].sha256 = createHash('sha256').update(new Uint8Array(size).fill(7)).digest('hex');
-      expect(await rewriteCache(page, { [`/${SHARD}`]: 'garbage-of-same-size', '/model/manifest.json': JSON.stringify(manifest) })).toHaveLength(2);
+      manifest.files['group1-shard1of1.bin'].sha256 = createHash('sha256')
+        .update(new Uint8Array(size).fill(7))
+        .digest('hex');
+      expect(
+        await rewriteCache(page, {
+          [`/${SHARD}`]: 'garbage-of-same-size',
+          '/model/manifest.json': JSON.stringify(manifest),
+        }),
+      ).toHaveLength(2);
       const before = host.requests.length;
       await page.reload();
       await expectClassifies(page, 'cat.png');
@@ -258,21 +282,32 @@ describe('offline PWA', () => {
     const { page, close } = await openPage(`${host.url}?backend=litert`);
     const onLiteRt = async (name: string) => {
       await expectClassifies(page, name);
-      expect(await page.locator(`[data-testid="predictions"][data-image-name="${name}"]`).getAttribute('data-backend')).toBe('litert');
+      expect(
+        await page.locator(`[data-testid="predictions"][data-image-name="${name}"]`).getAttribute('data-backend'),
+      ).toBe('litert');
     };
     try {
       await installed(page);
       await onLiteRt('parrot.jpg');
       // Kept in the background, once verified: the first photos on LiteRT do not wait for the write.
-      const keptPaths = () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname));
+      const keptPaths = () =>
+        page.evaluate(async () =>
+          (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname),
+        );
       await expect.poll(async () => (await keptPaths()).length).toBe(2);
       const kept = await keptPaths();
       const wasm = kept.find((p) => /\/litert_wasm_[\w-]+\.wasm$/.test(p))!;
       expect(kept.sort()).toEqual([wasm, '/model/model.tflite'].sort());
-      const keptUrls = async () => page.evaluate(async () => (await (await caches.open('glimpse-litert')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
+      const keptUrls = async () =>
+        page.evaluate(async () =>
+          (await (await caches.open('glimpse-litert')).keys()).map(
+            (r) => new URL(r.url).pathname + new URL(r.url).search,
+          ),
+        );
       // Only the app's own requests are kept: not another query string, not a navigation another site can start.
       await page.evaluate(async (wasm) => {
-        for (const url of ['/model/model.tflite?x=1', '/model/model.tflite', `${wasm}?x=2`]) await (await fetch(url)).arrayBuffer();
+        for (const url of ['/model/model.tflite?x=1', '/model/model.tflite', `${wasm}?x=2`])
+          await (await fetch(url)).arrayBuffer();
       }, wasm);
       const other = await page.context().newPage();
       await other.goto(`${host.url}model/model.tflite?evil=1`).catch(() => undefined);
@@ -280,32 +315,56 @@ describe('offline PWA', () => {
       expect((await keptUrls()).filter((u) => /x=1|x=2|evil/.test(u))).toEqual([]);
 
       // A copy of another model version's .tflite (left by an earlier deployment) is let go when this one is kept again.
-      await page.evaluate(async () => (await caches.open('glimpse-litert')).put('/model/model.tflite?v=0123456789abcdef', new Response('an older model')));
+      await page.evaluate(async () =>
+        (await caches.open('glimpse-litert')).put(
+          '/model/model.tflite?v=0123456789abcdef',
+          new Response('an older model'),
+        ),
+      );
       // The copies already kept are not written again (megabytes on every visit): marked here, the marks must survive.
       const marked = () =>
         page.evaluate(async () => {
           const cache = await caches.open('glimpse-litert');
-          const all = await Promise.all((await cache.keys()).map(async (r) => [new URL(r.url).pathname, (await cache.match(r))!.headers.get('x-kept-before')] as const));
-          return all.filter(([, mark]) => mark).map(([path]) => path).sort();
+          const all = await Promise.all(
+            (await cache.keys()).map(
+              async (r) => [new URL(r.url).pathname, (await cache.match(r))!.headers.get('x-kept-before')] as const,
+            ),
+          );
+          return all
+            .filter(([, mark]) => mark)
+            .map(([path]) => path)
+            .sort();
         });
       await page.evaluate(async () => {
         const cache = await caches.open('glimpse-litert');
         for (const request of await cache.keys()) {
           if (request.url.includes('0123456789abcdef')) continue;
           const kept = (await cache.match(request))!;
-          await cache.put(request, new Response(await kept.arrayBuffer(), { headers: { 'content-type': kept.headers.get('content-type')!, 'x-kept-before': '1' } }));
+          await cache.put(
+            request,
+            new Response(await kept.arrayBuffer(), {
+              headers: { 'content-type': kept.headers.get('content-type')!, 'x-kept-before': '1' },
+            }),
+          );
         }
       });
       expect(await marked()).toEqual([wasm, '/model/model.tflite'].sort());
       await host.stop();
       await page.reload();
       await onLiteRt('hot_dog.jpg');
-      await expect.poll(async () => (await keptUrls()).filter((u) => u.startsWith('/model/model.tflite'))).toEqual([`/model/model.tflite?v=${JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8')).version}`]);
+      await expect
+        .poll(async () => (await keptUrls()).filter((u) => u.startsWith('/model/model.tflite')))
+        .toEqual([
+          `/model/model.tflite?v=${JSON.parse(readFileSync(join(host.dir, 'model/manifest.json'), 'utf8')).version}`,
+        ]);
       expect(await marked()).toEqual([wasm, '/model/model.tflite'].sort());
 
       await host.start();
-      expect(await rewriteCache(page, { [wasm]: 'garbage-of-same-size', '/model/model.tflite': 'garbage-of-same-size' })).toHaveLength(2);
-      const fetched = () => host.requests.filter((r) => r.startsWith(wasm) || r.startsWith('/model/model.tflite')).length;
+      expect(
+        await rewriteCache(page, { [wasm]: 'garbage-of-same-size', '/model/model.tflite': 'garbage-of-same-size' }),
+      ).toHaveLength(2);
+      const fetched = () =>
+        host.requests.filter((r) => r.startsWith(wasm) || r.startsWith('/model/model.tflite')).length;
       const before = fetched();
       await page.reload();
       await onLiteRt('cat.png');
@@ -351,17 +410,43 @@ describe('updates', () => {
       await expectClassifies(page, 'dragonfly.png');
       // Accepting during a batch reloads only once the batch is done: the page notes, as it
       // unloads, how many results it shows.
-      await page.evaluate(() => addEventListener('pagehide', () => sessionStorage.setItem('results-at-unload', String(document.querySelectorAll('[data-testid="predictions"]').length))));
-      const photos = Object.keys(EXPECTED_TOP1).flatMap((name) => Array.from({ length: 10 }, (_, i) => ({ name: `${i}-${name}`, mimeType: 'image/png', buffer: readFileSync(resolve(FIXTURES, name)) })));
+      await page.evaluate(() =>
+        addEventListener('pagehide', () =>
+          sessionStorage.setItem(
+            'results-at-unload',
+            String(document.querySelectorAll('[data-testid="predictions"]').length),
+          ),
+        ),
+      );
+      const photos = Object.keys(EXPECTED_TOP1).flatMap((name) =>
+        Array.from({ length: 10 }, (_, i) => ({
+          name: `${i}-${name}`,
+          mimeType: 'image/png',
+          buffer: readFileSync(resolve(FIXTURES, name)),
+        })),
+      );
       await classify(page, photos);
       await prompt.getByTestId('update-reload').click();
-      await expect.poll(() => page.getByTestId('release').textContent({ timeout: 1_000 }).catch(() => ''), { timeout: 60_000 }).toBe('next-release');
+      await expect
+        .poll(
+          () =>
+            page
+              .getByTestId('release')
+              .textContent({ timeout: 1_000 })
+              .catch(() => ''),
+          { timeout: 60_000 },
+        )
+        .toBe('next-release');
       expect(await page.evaluate(() => sessionStorage.getItem('results-at-unload'))).toBe(String(photos.length));
       await expectClassifies(page, 'parrot.jpg');
       const updateRequests = host.requests.slice(mark);
       expect(updateRequests.some((r) => r.startsWith('/assets/'))).toBe(true);
-      expect(updateRequests.filter((r) => r.startsWith('/model/') && !r.startsWith('/model/manifest.json'))).toEqual([]);
-      expect(readFileSync(join(nextBuild, 'model/manifest.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'dist/model/manifest.json'), 'utf8'));
+      expect(updateRequests.filter((r) => r.startsWith('/model/') && !r.startsWith('/model/manifest.json'))).toEqual(
+        [],
+      );
+      expect(readFileSync(join(nextBuild, 'model/manifest.json'), 'utf8')).toBe(
+        readFileSync(join(ROOT, 'dist/model/manifest.json'), 'utf8'),
+      );
     } finally {
       await close();
     }

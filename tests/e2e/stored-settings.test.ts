@@ -45,38 +45,50 @@ async function answer(page: Page): Promise<{ index: number; probability: number;
 }
 
 describe('stored settings are checked as they are read', () => {
-  it('ignores a stored temperature that is no temperature (-1, 0, NaN, a string, 1e308)', { timeout: 240_000 }, async () => {
-    const { version } = (await (await fetch(new URL('model/manifest.json', baseUrl))).json()) as { version: string };
-    const { page, close } = await openPage(baseUrl);
-    try {
-      await waitReady(page);
-      const honest = await answer(page);
-      expect(honest.index).toBe(EXPECTED_TOP1['parrot.jpg']);
-      for (const stored of [-1, 0, Number.NaN, '2', 1e308]) {
-        await storeTemperature(page, version, stored);
-        await page.reload();
+  it(
+    'ignores a stored temperature that is no temperature (-1, 0, NaN, a string, 1e308)',
+    { timeout: 240_000 },
+    async () => {
+      const { version } = (await (await fetch(new URL('model/manifest.json', baseUrl))).json()) as { version: string };
+      const { page, close } = await openPage(baseUrl);
+      try {
         await waitReady(page);
-        const shown = await answer(page);
-        expect(shown.index, String(stored)).toBe(EXPECTED_TOP1['parrot.jpg']);
-        expect(shown.probability, String(stored)).toBeCloseTo(honest.probability, 2);
+        const honest = await answer(page);
+        expect(honest.index).toBe(EXPECTED_TOP1['parrot.jpg']);
+        for (const stored of [-1, 0, Number.NaN, '2', 1e308]) {
+          await storeTemperature(page, version, stored);
+          await page.reload();
+          await waitReady(page);
+          const shown = await answer(page);
+          expect(shown.index, String(stored)).toBe(EXPECTED_TOP1['parrot.jpg']);
+          expect(shown.probability, String(stored)).toBeCloseTo(honest.probability, 2);
+        }
+      } finally {
+        await close();
       }
-    } finally {
-      await close();
-    }
-  });
+    },
+  );
 
-  it("ignores a stored minimum confidence that is no decimal share ('0x1' would make every answer 'not sure')", { timeout: 120_000 }, async () => {
-    const { page, close } = await openPage(baseUrl);
-    try {
-      await waitReady(page);
-      for (const [stored, sure] of [['0x1', 'true'], ['1e0', 'true'], ['100%', 'false']] as const) {
-        await page.evaluate((value) => localStorage.setItem('glimpse-min-confidence', value), stored);
-        await page.reload();
+  it(
+    "ignores a stored minimum confidence that is no decimal share ('0x1' would make every answer 'not sure')",
+    { timeout: 120_000 },
+    async () => {
+      const { page, close } = await openPage(baseUrl);
+      try {
         await waitReady(page);
-        expect((await answer(page)).sure, stored).toBe(sure);
+        for (const [stored, sure] of [
+          ['0x1', 'true'],
+          ['1e0', 'true'],
+          ['100%', 'false'],
+        ] as const) {
+          await page.evaluate((value) => localStorage.setItem('glimpse-min-confidence', value), stored);
+          await page.reload();
+          await waitReady(page);
+          expect((await answer(page)).sure, stored).toBe(sure);
+        }
+      } finally {
+        await close();
       }
-    } finally {
-      await close();
-    }
-  });
+    },
+  );
 });

@@ -22,7 +22,7 @@ function pngHeader(width: number, height: number): Uint8Array {
 /** The parrot JPEG with its SOF0 frame size rewritten. */
 function jpegClaiming(width: number, height: number): Uint8Array {
   const jpeg = new Uint8Array(readFileSync(resolve(FIXTURES, 'parrot.jpg')));
-  for (let i = 2; i < jpeg.length - 9; ) {
+  for (let i = 2; i < jpeg.length - 9;) {
     const marker = jpeg[i + 1]!;
     const length = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
     if (marker >= 0xc0 && marker <= 0xc2) {
@@ -59,9 +59,21 @@ export function badImages(): BadImage[] {
     { name: 'empty.jpg', bytes: new Uint8Array(0), error: 'EmptyFileError' },
     { name: 'one-byte.png', bytes: new Uint8Array([0x89]), error: 'CorruptImageError' },
     { name: 'random.jpg', bytes: seededBytes(4096), error: 'NotAnImageError' },
-    { name: 'page.png', bytes: text('<!doctype html><html><body>not an image</body></html>'), error: 'NotAnImageError' },
-    { name: 'script.svg', bytes: text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'), error: 'UnsupportedFormatError' },
-    { name: 'photo.heic', bytes: new Uint8Array([0, 0, 0, 0x18, ...text('ftypheic'), 0, 0, 0, 0, ...text('mif1heic')]), error: 'UnsupportedFormatError' },
+    {
+      name: 'page.png',
+      bytes: text('<!doctype html><html><body>not an image</body></html>'),
+      error: 'NotAnImageError',
+    },
+    {
+      name: 'script.svg',
+      bytes: text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'),
+      error: 'UnsupportedFormatError',
+    },
+    {
+      name: 'photo.heic',
+      bytes: new Uint8Array([0, 0, 0, 0x18, ...text('ftypheic'), 0, 0, 0, 0, ...text('mif1heic')]),
+      error: 'UnsupportedFormatError',
+    },
     { name: 'truncated.jpg', bytes: new Uint8Array(jpeg.subarray(0, jpeg.length >> 1)), error: 'CorruptImageError' },
     { name: 'truncated.png', bytes: new Uint8Array(png.subarray(0, png.length >> 1)), error: 'CorruptImageError' },
     { name: 'bomb.png', bytes: pngHeader(100_000, 100_000), error: 'ImageTooLargeError' },

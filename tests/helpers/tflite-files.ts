@@ -29,7 +29,8 @@ export function tinyTflite({ metadata, channels = 3, fullyConnected }: TinyTflit
     for (const x of [...xs].reverse()) b.addInt32(x);
     return b.endVector();
   };
-  const floatBytes = (n: number, seed: number) => new Uint8Array(Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i) / 4).buffer);
+  const floatBytes = (n: number, seed: number) =>
+    new Uint8Array(Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i) / 4).buffer);
   const buffer = (data?: Uint8Array) => {
     const vector = data ? b.createByteVector(data) : 0;
     b.startObject(1);
@@ -37,7 +38,13 @@ export function tinyTflite({ metadata, channels = 3, fullyConnected }: TinyTflit
     return b.endObject();
   };
   const head = fullyConnected ? [buffer(floatBytes(4 * depth, 3)), buffer(floatBytes(4, 4))] : [];
-  const buffers = [buffer(), buffer(floatBytes(depth * 3 * 3 * channels, 1)), buffer(floatBytes(depth, 2)), ...head, ...(metadata ? [buffer(metadata)] : [])];
+  const buffers = [
+    buffer(),
+    buffer(floatBytes(depth * 3 * 3 * channels, 1)),
+    buffer(floatBytes(depth, 2)),
+    ...head,
+    ...(metadata ? [buffer(metadata)] : []),
+  ];
   const metadataBuffer = 3 + head.length;
   const tensor = (name: string, shape: number[], bufferIndex: number) => {
     const [n, s] = [b.createString(name), ints(shape)];
@@ -85,9 +92,31 @@ export function tinyTflite({ metadata, channels = 3, fullyConnected }: TinyTflit
   };
   const operators = [
     // Conv2DOptions: padding SAME, stride 1 × 1, no activation.
-    operator(0, [0, 1, 2], [3], options([[0, 'byte', 0], [1, 'int', 1], [2, 'int', 1], [3, 'byte', 0]])),
+    operator(
+      0,
+      [0, 1, 2],
+      [3],
+      options([
+        [0, 'byte', 0],
+        [1, 'int', 1],
+        [2, 'int', 1],
+        [3, 'byte', 0],
+      ]),
+    ),
     // Pool2DOptions: padding VALID, stride and filter 8 × 8.
-    operator(1, [3], [4], options([[0, 'byte', 1], [1, 'int', 8], [2, 'int', 8], [3, 'int', 8], [4, 'int', 8], [5, 'byte', 0]])),
+    operator(
+      1,
+      [3],
+      [4],
+      options([
+        [0, 'byte', 1],
+        [1, 'int', 8],
+        [2, 'int', 8],
+        [3, 'int', 8],
+        [4, 'int', 8],
+        [5, 'byte', 0],
+      ]),
+    ),
     fullyConnected ? operator(2, [4, 7, 8], [5], null) : operator(2, [4], [5], null),
     // SoftmaxOptions: beta 1.
     operator(3, [5], [6], options([[0, 'float', 1]])),
@@ -130,11 +159,31 @@ export interface FieldPlace {
   where: string;
 }
 
-type Shape = Record<number, { name: string; kind: 'tables'; of: Shape } | { name: string; kind: 'table'; of: Shape } | { name: string; kind: 'scalars'; size: number; shape?: true }>;
-const QUANTIZATION: Shape = { 2: { name: 'scale', kind: 'scalars', size: 4 }, 3: { name: 'zero_point', kind: 'scalars', size: 8 } };
-const TENSOR: Shape = { 0: { name: 'shape', kind: 'scalars', size: 4, shape: true }, 3: { name: 'name', kind: 'scalars', size: 1 }, 4: { name: 'quantization', kind: 'table', of: QUANTIZATION } };
-const OPERATOR: Shape = { 1: { name: 'inputs', kind: 'scalars', size: 4 }, 2: { name: 'outputs', kind: 'scalars', size: 4 } };
-const SUBGRAPH: Shape = { 0: { name: 'tensors', kind: 'tables', of: TENSOR }, 1: { name: 'inputs', kind: 'scalars', size: 4 }, 2: { name: 'outputs', kind: 'scalars', size: 4 }, 3: { name: 'operators', kind: 'tables', of: OPERATOR } };
+type Shape = Record<
+  number,
+  | { name: string; kind: 'tables'; of: Shape }
+  | { name: string; kind: 'table'; of: Shape }
+  | { name: string; kind: 'scalars'; size: number; shape?: true }
+>;
+const QUANTIZATION: Shape = {
+  2: { name: 'scale', kind: 'scalars', size: 4 },
+  3: { name: 'zero_point', kind: 'scalars', size: 8 },
+};
+const TENSOR: Shape = {
+  0: { name: 'shape', kind: 'scalars', size: 4, shape: true },
+  3: { name: 'name', kind: 'scalars', size: 1 },
+  4: { name: 'quantization', kind: 'table', of: QUANTIZATION },
+};
+const OPERATOR: Shape = {
+  1: { name: 'inputs', kind: 'scalars', size: 4 },
+  2: { name: 'outputs', kind: 'scalars', size: 4 },
+};
+const SUBGRAPH: Shape = {
+  0: { name: 'tensors', kind: 'tables', of: TENSOR },
+  1: { name: 'inputs', kind: 'scalars', size: 4 },
+  2: { name: 'outputs', kind: 'scalars', size: 4 },
+  3: { name: 'operators', kind: 'tables', of: OPERATOR },
+};
 const MODEL: Shape = {
   1: { name: 'operator_codes', kind: 'tables', of: {} },
   2: { name: 'subgraphs', kind: 'tables', of: SUBGRAPH },
@@ -253,7 +302,13 @@ export function tfliteMetadata(fields: MetadataFields): Uint8Array {
   b.addFieldOffset(2, inputs, 0);
   b.addFieldOffset(3, outputs, 0);
   const graph = tables([b.endObject()]);
-  const [name, description, version, author, license] = [text(fields.name), text(fields.description), text(fields.version), text(fields.author), text(fields.license)];
+  const [name, description, version, author, license] = [
+    text(fields.name),
+    text(fields.description),
+    text(fields.version),
+    text(fields.author),
+    text(fields.license),
+  ];
   b.startObject(8);
   if (name) b.addFieldOffset(0, name, 0);
   if (description) b.addFieldOffset(1, description, 0);
@@ -267,7 +322,9 @@ export function tfliteMetadata(fields: MetadataFields): Uint8Array {
 
 /** A .tflite with files packed after it as a .zip, as TFLite Metadata's writer packs associated files. */
 export function withPackedFiles(tflite: Uint8Array, files: Record<string, string>): Uint8Array {
-  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, new TextEncoder().encode(text)])));
+  const zip = zipSync(
+    Object.fromEntries(Object.entries(files).map(([name, text]) => [name, new TextEncoder().encode(text)])),
+  );
   const out = new Uint8Array(tflite.length + zip.length);
   out.set(tflite);
   out.set(zip, tflite.length);

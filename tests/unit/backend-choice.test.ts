@@ -24,7 +24,9 @@ describe('backend choice', () => {
   it('trials hardware GPUs in probe order, and skips unavailable ones', () => {
     expect(trialCandidates(realGpu)).toEqual(['webgpu', 'webgl']);
     expect(trialCandidates([...realGpu].reverse())).toEqual(['webgl', 'webgpu']);
-    expect(trialCandidates([{ backend: 'webgpu', kind: 'unavailable', device: 'no adapter' }, realGpu[1]!])).toEqual(['webgl']);
+    expect(trialCandidates([{ backend: 'webgpu', kind: 'unavailable', device: 'no adapter' }, realGpu[1]!])).toEqual([
+      'webgl',
+    ]);
   });
 
   it('keeps the current backend unless a candidate is clearly faster', () => {

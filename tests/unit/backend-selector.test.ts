@@ -1,7 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendChoice, BackendName, GpuProbe } from '../../src/core/backends';
 import { BackendSelector, type ChoiceMemory, type SelectableEngine } from '../../workers/backend-selector';
-import { CANDIDATE_WARM_RUNS, fallbackOrder, PAIRED_RUNS, trialCandidates, TRIAL_FIRST_RUN_CAP_MS, TRIAL_QUIET_MS } from '../../model/backend-choice';
+import {
+  CANDIDATE_WARM_RUNS,
+  fallbackOrder,
+  PAIRED_RUNS,
+  trialCandidates,
+  TRIAL_FIRST_RUN_CAP_MS,
+  TRIAL_QUIET_MS,
+} from '../../model/backend-choice';
 
 const NO_GPU: GpuProbe[] = [
   { backend: 'webgpu', kind: 'software', device: 'google swiftshader' },
@@ -98,7 +105,13 @@ function fakeMemory(initial?: BackendName): ChoiceMemory & { value: BackendName 
 
 function selector(engine: FakeEngine, probes: GpuProbe[], memory = fakeMemory()) {
   const notified: BackendChoice[] = [];
-  const s = new BackendSelector({ engine, probe: async () => probes, memory: () => memory, warming: () => undefined, notify: (c) => notified.push(c) });
+  const s = new BackendSelector({
+    engine,
+    probe: async () => probes,
+    memory: () => memory,
+    warming: () => undefined,
+    notify: (c) => notified.push(c),
+  });
   return { s, notified, memory };
 }
 
@@ -110,7 +123,14 @@ describe('BackendSelector', () => {
     const { s, notified } = selector(engine, NO_GPU);
     expect(await s.start('auto')).toMatchObject({ backend: 'wasm', reason: 'measuring' });
     await s.settled();
-    expect(notified).toEqual([{ backend: 'wasm', reason: 'no-gpu', timings: {}, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
+    expect(notified).toEqual([
+      {
+        backend: 'wasm',
+        reason: 'no-gpu',
+        timings: {},
+        skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' },
+      },
+    ]);
     expect(engine.log).toEqual(['prepare wasm']);
   });
 
@@ -119,23 +139,41 @@ describe('BackendSelector', () => {
     const { s, notified, memory } = selector(engine, NO_GPU);
     await s.start('auto');
     await s.settled();
-    expect(notified).toEqual([{ backend: 'litert', reason: 'measured', timings: { wasm: 50, litert: 27 }, skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' } }]);
+    expect(notified).toEqual([
+      {
+        backend: 'litert',
+        reason: 'measured',
+        timings: { wasm: 50, litert: 27 },
+        skipped: { webgpu: 'software: google swiftshader', webgl: 'software: SwiftShader' },
+      },
+    ]);
     expect(engine.selected).toBe('litert');
     expect(memory.value).toBe('litert');
     // Its runtime started loading at once; then a few more runs of it, and its runs alternate with wasm's, so that a busy moment slows both alike.
     expect(engine.preloaded).toEqual(['litert']);
-    expect(engine.timed).toEqual([...Array.from({ length: CANDIDATE_WARM_RUNS }, () => 'litert'), ...Array.from({ length: PAIRED_RUNS }, () => ['wasm', 'litert'] as const).flat()]);
+    expect(engine.timed).toEqual([
+      ...Array.from({ length: CANDIDATE_WARM_RUNS }, () => 'litert'),
+      ...Array.from({ length: PAIRED_RUNS }, () => ['wasm', 'litert'] as const).flat(),
+    ]);
   });
 
   it('probes and times LiteRT right after the first answer, between photos, and a GPU only once the user pauses', async () => {
-    const engine = new FakeEngine({ wasm: fast, litert: { first: 120, warm: 27 }, webgpu: { first: 900, warm: 5 } }, ['litert']);
+    const engine = new FakeEngine({ wasm: fast, litert: { first: 120, warm: 27 }, webgpu: { first: 900, warm: 5 } }, [
+      'litert',
+    ]);
     let answer = () => undefined as void;
     engine.firstAnswer = new Promise((done) => (answer = done));
     let pause = () => undefined as void;
     engine.busy = new Promise((done) => (pause = done));
     let probed = false;
     const notified: BackendChoice[] = [];
-    const s = new BackendSelector({ engine, probe: async () => ((probed = true), REAL_GPU.slice(0, 1)), memory: () => fakeMemory(), warming: () => undefined, notify: (c) => notified.push(c) });
+    const s = new BackendSelector({
+      engine,
+      probe: async () => ((probed = true), REAL_GPU.slice(0, 1)),
+      memory: () => fakeMemory(),
+      warming: () => undefined,
+      notify: (c) => notified.push(c),
+    });
     await s.start('auto');
     await new Promise((done) => setTimeout(done, 10));
     // No first answer yet: a first visit's photo waits for nothing.
@@ -143,13 +181,21 @@ describe('BackendSelector', () => {
     expect(engine.log).toEqual(['prepare wasm']);
     answer();
     // LiteRT is timed and chosen while photos are still queued; the GPU waits for a pause.
-    await vi.waitFor(() => expect(notified).toEqual([{ backend: 'litert', reason: 'measuring', timings: { wasm: 50, litert: 27 }, skipped: {} }]));
+    await vi.waitFor(() =>
+      expect(notified).toEqual([
+        { backend: 'litert', reason: 'measuring', timings: { wasm: 50, litert: 27 }, skipped: {} },
+      ]),
+    );
     expect(engine.selected).toBe('litert');
     expect(engine.quiet).toEqual([TRIAL_QUIET_MS]);
     expect(engine.log).toEqual(['prepare wasm', 'prepare litert']);
     pause();
     await s.settled();
-    expect(notified.at(-1)).toMatchObject({ backend: 'webgpu', reason: 'measured', timings: { wasm: 50, litert: 27, webgpu: 5 } });
+    expect(notified.at(-1)).toMatchObject({
+      backend: 'webgpu',
+      reason: 'measured',
+      timings: { wasm: 50, litert: 27, webgpu: 5 },
+    });
   });
 
   it('keeps wasm when LiteRT is not clearly faster, or fails to start', async () => {
@@ -165,11 +211,23 @@ describe('BackendSelector', () => {
   });
 
   it('times LiteRT next to the hardware GPUs, and the fastest of all wins', async () => {
-    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 5 }, webgl: { first: 900, warm: 10 }, litert: { first: 120, warm: 27 } }, ['litert']);
+    const engine = new FakeEngine(
+      {
+        wasm: fast,
+        webgpu: { first: 900, warm: 5 },
+        webgl: { first: 900, warm: 10 },
+        litert: { first: 120, warm: 27 },
+      },
+      ['litert'],
+    );
     const { s, notified } = selector(engine, REAL_GPU);
     await s.start('auto');
     await s.settled();
-    expect(notified.at(-1)).toMatchObject({ backend: 'webgpu', reason: 'measured', timings: { wasm: 50, webgpu: 5, webgl: 10, litert: 27 } });
+    expect(notified.at(-1)).toMatchObject({
+      backend: 'webgpu',
+      reason: 'measured',
+      timings: { wasm: 50, webgpu: 5, webgl: 10, litert: 27 },
+    });
   });
 
   it('switches to a remembered backend without a trial', async () => {
@@ -197,7 +255,9 @@ describe('BackendSelector', () => {
     const { s, notified, memory } = selector(engine, REAL_GPU);
     await s.start('auto');
     await s.settled();
-    expect(notified).toEqual([{ backend: 'webgpu', reason: 'measured', timings: { wasm: 50, webgpu: 8, webgl: 20 }, skipped: {} }]);
+    expect(notified).toEqual([
+      { backend: 'webgpu', reason: 'measured', timings: { wasm: 50, webgpu: 8, webgl: 20 }, skipped: {} },
+    ]);
     expect(memory.value).toBe('webgpu');
     expect(engine.prepared).toEqual(new Set(['webgpu']));
   });
@@ -212,16 +272,29 @@ describe('BackendSelector', () => {
   });
 
   it('skips a candidate whose compiling first run is already too slow, saying why', async () => {
-    const engine = new FakeEngine({ wasm: fast, webgpu: { first: TRIAL_FIRST_RUN_CAP_MS + 1, warm: 1 }, webgl: { first: 900, warm: 20 } });
+    const engine = new FakeEngine({
+      wasm: fast,
+      webgpu: { first: TRIAL_FIRST_RUN_CAP_MS + 1, warm: 1 },
+      webgl: { first: 900, warm: 20 },
+    });
     const { s, notified } = selector(engine, REAL_GPU);
     await s.start('auto');
     await s.settled();
-    expect(notified[0]).toMatchObject({ backend: 'webgl', reason: 'measured', skipped: { webgpu: `first run took ${TRIAL_FIRST_RUN_CAP_MS + 1} ms` } });
+    expect(notified[0]).toMatchObject({
+      backend: 'webgl',
+      reason: 'measured',
+      skipped: { webgpu: `first run took ${TRIAL_FIRST_RUN_CAP_MS + 1} ms` },
+    });
     expect(notified[0]!.timings.webgpu).toBeUndefined();
   });
 
   it('lets an explicit choice made during a trial win over the trial', async () => {
-    const engine = new FakeEngine({ wasm: fast, webgpu: { first: 900, warm: 5 }, webgl: { first: 900, warm: 10 }, cpu: { first: 2000, warm: 900 } });
+    const engine = new FakeEngine({
+      wasm: fast,
+      webgpu: { first: 900, warm: 5 },
+      webgl: { first: 900, warm: 10 },
+      cpu: { first: 2000, warm: 900 },
+    });
     const { s, notified } = selector(engine, REAL_GPU);
     await s.start('auto');
     const trial = s.settled();

@@ -3,7 +3,14 @@ import type { TargetResult } from '../../bench/run';
 import { benchTargets, judge, PEERS } from '../../bench/targets';
 
 function result(p50: number, firstResult: number, js: number, imagesPerSecond: number, longTasks = 0): TargetResult {
-  const timing = { jsStarted: 100, modelDownloaded: 200, ready: 300, warmup: 50, firstResult, bytes: { js, wasm: 400_000, model: 3_500_000 } };
+  const timing = {
+    jsStarted: 100,
+    modelDownloaded: 200,
+    ready: 300,
+    warmup: 50,
+    firstResult,
+    bytes: { js, wasm: 400_000, model: 3_500_000 },
+  };
   return {
     userWait: { singleP50: p50 * 1.4, batchMs: p50 * 12, n: 10 },
     cold: timing,
@@ -27,23 +34,37 @@ describe('bench targets', () => {
   it('compute each ratio from the two pages of one run', () => {
     const targets = benchTargets(result(45, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50);
     const byName = Object.fromEntries(targets.map((t) => [t.name, t]));
-    expect(byName['warm latency, automatic / baseline best backend (ratio)']).toMatchObject({ value: 45 / 43, met: true });
+    expect(byName['warm latency, automatic / baseline best backend (ratio)']).toMatchObject({
+      value: 45 / 43,
+      met: true,
+    });
     expect(byName['cold start / baseline (ratio)']).toMatchObject({ value: 0.7, met: true });
     expect(byName['JS before first result / baseline (ratio)']).toMatchObject({ value: 0.2, met: true });
     // A batch is held to its own photos' time (45 × 1.2 ms here), not to one photo's.
-    expect(byName['batch throughput / (0.9 × 1000 / warm latency in a batch) (ratio)']!.value).toBeCloseTo(20 / (900 / 54));
+    expect(byName['batch throughput / (0.9 × 1000 / warm latency in a batch) (ratio)']!.value).toBeCloseTo(
+      20 / (900 / 54),
+    );
     expect(byName['batch throughput / (0.9 × 1000 / warm latency in a batch) (ratio)']!.met).toBe(true);
     expect(byName['long tasks > 50 ms during 50 classifications']!.met).toBe(true);
   });
 
   it('fail when Glimpse is slower, heavier or janky', () => {
-    const failed = benchTargets(result(90, 2000, 900_000, 5, 3), result(43, 1000, 1_000_000, 17), 50).filter((t) => !t.met).map((t) => t.name);
+    const failed = benchTargets(result(90, 2000, 900_000, 5, 3), result(43, 1000, 1_000_000, 17), 50)
+      .filter((t) => !t.met)
+      .map((t) => t.name);
     expect(failed).toHaveLength(9);
   });
 
   it('hold the cold start over the slow link to 0.8× the plain page, and a batch right after the first result to the fastest engine within 2 s', () => {
-    const glimpse = { ...result(27, 700, 200_000, 20), coldOverLink: { firstResult: 2400 }, earlyBatch: { from: 'wasm', to: 'wasm', onLastEngineMs: 1500, n: 50 } } as unknown as TargetResult;
-    const baseline = { ...result(43, 1000, 1_000_000, 17), coldOverLink: { firstResult: 3200 } } as unknown as TargetResult;
+    const glimpse = {
+      ...result(27, 700, 200_000, 20),
+      coldOverLink: { firstResult: 2400 },
+      earlyBatch: { from: 'wasm', to: 'wasm', onLastEngineMs: 1500, n: 50 },
+    } as unknown as TargetResult;
+    const baseline = {
+      ...result(43, 1000, 1_000_000, 17),
+      coldOverLink: { firstResult: 3200 },
+    } as unknown as TargetResult;
     const byName = Object.fromEntries(benchTargets(glimpse, baseline, 50).map((t) => [t.name, t]));
     expect(byName['cold start over the slow link / baseline (ratio)']).toMatchObject({ value: 0.75, met: true });
     const early = 'a batch right after the first result: change → first result on the fastest engine (ms)';
@@ -54,12 +75,24 @@ describe('bench targets', () => {
   });
 
   it('hold the automatic choice to LiteRT.js, and an isolated build to LiteRT.js with threads, when those peers ran', () => {
-    const peer = (name: string, p50: number) => ({ name, warm: { backend: 'litert', n: 20, p50, p95: p50, batchP50: p50 }, cold: result(p50, 700, 0, 0).cold });
+    const peer = (name: string, p50: number) => ({
+      name,
+      warm: { backend: 'litert', n: 20, p50, p95: p50, batchP50: p50 },
+      cold: result(p50, 700, 0, 0).cold,
+    });
     const peers = [peer(PEERS.liteRt, 30), peer(PEERS.liteRtThreads, 20), peer(PEERS.glimpseIsolated, 25)];
-    const byName = Object.fromEntries(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, peers).map((t) => [t.name, t]));
+    const byName = Object.fromEntries(
+      benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, peers).map((t) => [t.name, t]),
+    );
     expect(byName[`warm latency, automatic / ${PEERS.liteRt} (ratio)`]).toMatchObject({ value: 27 / 30, met: true });
-    expect(byName[`warm latency, isolated Glimpse / ${PEERS.liteRtThreads} (ratio)`]).toMatchObject({ value: 25 / 20, met: false });
-    expect(byName[`warm latency in a batch, automatic / ${PEERS.liteRt} (ratio)`]).toMatchObject({ value: (27 * 1.2) / 30, met: false });
+    expect(byName[`warm latency, isolated Glimpse / ${PEERS.liteRtThreads} (ratio)`]).toMatchObject({
+      value: 25 / 20,
+      met: false,
+    });
+    expect(byName[`warm latency in a batch, automatic / ${PEERS.liteRt} (ratio)`]).toMatchObject({
+      value: (27 * 1.2) / 30,
+      met: false,
+    });
     expect(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, [])).toHaveLength(9);
   });
 });

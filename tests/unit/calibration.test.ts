@@ -1,12 +1,19 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accuracyCoverage, calibration, coverageAt, fitOnHalf, fitTemperature, judgedAt, withTemperature } from '../../src/core/calibration';
+import {
+  accuracyCoverage,
+  calibration,
+  coverageAt,
+  fitOnHalf,
+  fitTemperature,
+  judgedAt,
+  withTemperature,
+} from '../../src/core/calibration';
 import { parseModelSpec } from '../../src/core/model-spec';
 import { decodeImageFile } from '../../tools/node-io';
 import { nodeEngine } from '../../tools/node-model';
 import { FIXTURES, loadShippedModel } from '../helpers/model';
 import { seededRandom } from '../../src/core/stats';
-
 
 const softmax = (z: number[]) => {
   const top = Math.max(...z);
@@ -107,7 +114,8 @@ describe('calibration figures', () => {
     const meta = { input: { shape: [1, 4, 4, 3], range: [0, 1] } };
     expect(parseModelSpec({ ...meta, output: { temperature: 1.7 } }).temperature).toBe(1.7);
     expect(parseModelSpec(meta).temperature).toBeUndefined();
-    for (const temperature of [0, -1, 50, '2']) expect(() => parseModelSpec({ ...meta, output: { temperature } })).toThrow(/output\.temperature/);
+    for (const temperature of [0, -1, 50, '2'])
+      expect(() => parseModelSpec({ ...meta, output: { temperature } })).toThrow(/output\.temperature/);
   });
 
   it('is applied by the engine to every answer: the same ranking, probabilities at the temperature', async () => {

@@ -37,7 +37,9 @@ describe('TFLite reader', () => {
   });
 
   it('refuses a file that is not TFLite', () => {
-    expect(() => readTflite(new Uint8Array(readFileSync(join(FIXTURES, 'cat.png'))))).toThrow(/not a TFLite flatbuffer/);
+    expect(() => readTflite(new Uint8Array(readFileSync(join(FIXTURES, 'cat.png'))))).toThrow(
+      /not a TFLite flatbuffer/,
+    );
   });
 
   it('names unsupported ops in its error', () => {
@@ -49,7 +51,13 @@ describe('TFLite reader', () => {
 describe('npm run convert', () => {
   it('writes a graph model that tfjs loads and that classifies the photos, copying uint8 weights losslessly', async () => {
     const model = readTflite(new Uint8Array(readFileSync(TFLITE)));
-    const converted = convert(model, { name: 'mobilenet-v1-0.75-192-quant', source: 'fixture', labels: ['background', ...labels], dropBackground: true, crop: 0.875 });
+    const converted = convert(model, {
+      name: 'mobilenet-v1-0.75-192-quant',
+      source: 'fixture',
+      labels: ['background', ...labels],
+      dropBackground: true,
+      crop: 0.875,
+    });
     expect(converted.labels).toHaveLength(1000);
     const kernels = converted.weights.filter((w) => w.quantization?.dtype === 'uint8');
     expect(kernels).toHaveLength(28);
@@ -57,15 +65,23 @@ describe('npm run convert', () => {
     const tfliteKernel = model.tensors[model.operators[0]!.inputs[1]!]!;
     const first = kernels[0]!;
     expect(first.shape).toEqual([3, 3, 3, 24]);
-    expect(first.bytes[(((1 * 3 + 2) * 3 + 0) * 24) + 5]).toBe(tfliteKernel.data[((5 * 3 + 1) * 3 + 2) * 3 + 0]);
-    expect(first.quantization).toEqual({ dtype: 'uint8', scale: tfliteKernel.scale[0], min: -tfliteKernel.scale[0]! * tfliteKernel.zeroPoint[0]! });
+    expect(first.bytes[((1 * 3 + 2) * 3 + 0) * 24 + 5]).toBe(tfliteKernel.data[((5 * 3 + 1) * 3 + 2) * 3 + 0]);
+    expect(first.quantization).toEqual({
+      dtype: 'uint8',
+      scale: tfliteKernel.scale[0],
+      min: -tfliteKernel.scale[0]! * tfliteKernel.zeroPoint[0]!,
+    });
 
     const out = mkdtempSync(join(tmpdir(), 'glimpse-convert-'));
     await writeConverted(out, converted);
     const files = await loadModelDir(out);
     expect(files.spec).toMatchObject({ inputSize: [192, 192], range: [-1, 1], centralCrop: 0.875 });
     const engine = await nodeEngine(files);
-    for (const [photo, index] of [['parrot.jpg', 88], ['hot_dog.jpg', 934], ['bird.png', 19]] as const) {
+    for (const [photo, index] of [
+      ['parrot.jpg', 88],
+      ['hot_dog.jpg', 934],
+      ['bird.png', 19],
+    ] as const) {
       const { predictions } = await engine.classify(await decodeImageFile(join(FIXTURES, photo), files.spec), 1);
       expect(predictions[0]!.index, photo).toBe(index);
     }
@@ -78,8 +94,17 @@ describe('a FULLY_CONNECTED head (MobileNet V2 exports such as Coral’s iNat in
     const tflite = tinyTflite({ fullyConnected: 300 });
     const model = readTflite(tflite);
     const prepared = prepareImport([{ name: 'fc.tflite', bytes: tflite }]);
-    const files = await fetchModelFiles('https://glimpse.test/fc/', () => undefined, recordFetcher(await withManifest(prepared.files)));
-    const pixels = { data: Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i * 37) % 256), width: 8, height: 8, channels: 3 as const };
+    const files = await fetchModelFiles(
+      'https://glimpse.test/fc/',
+      () => undefined,
+      recordFetcher(await withManifest(prepared.files)),
+    );
+    const pixels = {
+      data: Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i * 37) % 256),
+      width: 8,
+      height: 8,
+      channels: 3 as const,
+    };
     const answers: Record<string, Float32Array> = {};
     for (const backend of ['cpu', 'wasm'] as const) {
       const engine = new Engine(files, nodeActivate);
@@ -90,10 +115,14 @@ describe('a FULLY_CONNECTED head (MobileNet V2 exports such as Coral’s iNat in
       // softmax(pooled · Wᵀ + b), W and b as the file holds them.
       const weights = new Float32Array(model.tensors[7]!.data.slice().buffer);
       const bias = new Float32Array(model.tensors[8]!.data.slice().buffer);
-      const logits = [0, 1, 2, 3].map((c) => bias[c]! + pooled.reduce((sum, v, k) => sum + v * weights[c * 300 + k]!, 0));
+      const logits = [0, 1, 2, 3].map(
+        (c) => bias[c]! + pooled.reduce((sum, v, k) => sum + v * weights[c * 300 + k]!, 0),
+      );
       const top = Math.max(...logits);
       const total = logits.reduce((sum, l) => sum + Math.exp(l - top), 0);
-      logits.forEach((l, c) => expect(answers[backend]![c], `${backend} class ${c}`).toBeCloseTo(Math.exp(l - top) / total, 4));
+      logits.forEach((l, c) =>
+        expect(answers[backend]![c], `${backend} class ${c}`).toBeCloseTo(Math.exp(l - top) / total, 4),
+      );
       engine.dispose();
     }
   });

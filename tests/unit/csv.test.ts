@@ -5,7 +5,15 @@ import { resultsToCsv, resultsToJson } from '../../src/lib/export-results';
 import type { ImageResult } from '../../src/lib/batch.svelte';
 
 /** File names an attacker chooses so that opening the export in a spreadsheet runs them. */
-const HOSTILE = ['=HYPERLINK("http://x").jpg', '=1+1.jpg', '@SUM(1+1).jpg', "+cmd|' /C calc'!A0.jpg", '-2+3.jpg', '\t=1+1.jpg', '\r=1+1.jpg'];
+const HOSTILE = [
+  '=HYPERLINK("http://x").jpg',
+  '=1+1.jpg',
+  '@SUM(1+1).jpg',
+  "+cmd|' /C calc'!A0.jpg",
+  '-2+3.jpg',
+  '\t=1+1.jpg',
+  '\r=1+1.jpg',
+];
 
 /** RFC 4180 reader, enough to see each cell as a spreadsheet would. */
 function cells(text: string): string[][] {
@@ -15,12 +23,12 @@ function cells(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') rows.at(-1)!.push(cell), (cell = '');
-    else if (c === '\n') rows.at(-1)!.push(cell), (cell = ''), rows.push([]);
+    else if (c === ',') (rows.at(-1)!.push(cell), (cell = ''));
+    else if (c === '\n') (rows.at(-1)!.push(cell), (cell = ''), rows.push([]));
     else cell += c;
   }
   return rows.filter((row) => row.length > 0);
@@ -34,7 +42,12 @@ describe('CSV exports', () => {
       id,
       name,
       status: 'done',
-      result: { predictions: [{ label: name, index: 1, probability: 0.5 }], backend: 'wasm', ms: 12, memory: { tensors: 1, bytes: 4 } },
+      result: {
+        predictions: [{ label: name, index: 1, probability: 0.5 }],
+        backend: 'wasm',
+        ms: 12,
+        memory: { tensors: 1, bytes: 4 },
+      },
     }));
     const table = cells(resultsToCsv(results));
     expect(table.flat().filter(isFormula)).toEqual([]);
@@ -45,8 +58,15 @@ describe('CSV exports', () => {
   });
 
   it('neutralise hostile class labels in the per-class and confusion exports', () => {
-    const report = evaluate([{ truth: 0, ranked: [1], ms: 1 }, { truth: 1, ranked: [1], ms: 1 }], HOSTILE.slice(0, 2));
-    for (const text of [perClassCsv(report), confusionCsv(report)]) expect(cells(text).flat().filter(isFormula)).toEqual([]);
+    const report = evaluate(
+      [
+        { truth: 0, ranked: [1], ms: 1 },
+        { truth: 1, ranked: [1], ms: 1 },
+      ],
+      HOSTILE.slice(0, 2),
+    );
+    for (const text of [perClassCsv(report), confusionCsv(report)])
+      expect(cells(text).flat().filter(isFormula)).toEqual([]);
   });
 
   it('leave numbers, negative ones too, as numbers', () => {

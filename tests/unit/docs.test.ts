@@ -36,10 +36,20 @@ function linksIn(markdown: string): string[] {
   return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
 }
 
-const headingsOf = (markdown: string) => markdown.replace(/```[\s\S]*?```/g, '').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => anchorOf(l.replace(/^#+ /, '')));
+const headingsOf = (markdown: string) =>
+  markdown
+    .replace(/```[\s\S]*?```/g, '')
+    .split('\n')
+    .filter((l) => /^#{1,6} /.test(l))
+    .map((l) => anchorOf(l.replace(/^#+ /, '')));
 
 describe('the README and docs/', () => {
-  const pages = ['README.md', ...readdirSync(resolve(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(resolve(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
 
   it('fit the README on one screen: what Glimpse is, the two commands, what you can do, where to read more', () => {
     const readme = read('README.md');
@@ -58,7 +68,8 @@ describe('the README and docs/', () => {
         const [path, anchor] = link.split('#') as [string, string | undefined];
         const target = path ? relative(ROOT, resolve(ROOT, dirname(page), path)) : page;
         if (!existsSync(resolve(ROOT, target))) broken.push(`${page}: ${link} (no ${target})`);
-        else if (anchor && target.endsWith('.md') && !headingsOf(read(target)).includes(anchor)) broken.push(`${page}: ${link} (no heading #${anchor} in ${target})`);
+        else if (anchor && target.endsWith('.md') && !headingsOf(read(target)).includes(anchor))
+          broken.push(`${page}: ${link} (no heading #${anchor} in ${target})`);
       }
     }
     expect(broken).toEqual([]);

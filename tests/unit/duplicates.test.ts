@@ -22,6 +22,8 @@ describe('exact duplicates among training photos', () => {
   it('finds nothing in a set without copies, and a copy of a copy is still one photo', async () => {
     expect((await laterDuplicates([3, 3], (i) => sha256(bytes(i, 0, 0)))).size).toBe(0);
     expect([...(await laterDuplicates([1, 1, 1], () => sha256(bytes(5))))]).toEqual([1, 2]);
-    expect(await sha256(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await sha256(new TextEncoder().encode('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 });

@@ -22,7 +22,9 @@ describe('warm-up and timing', () => {
     // A clock the test moves: each run takes what `took` says, the real runs' times never matter.
     const took = [900, 30, 10, 20];
     let [reads, now] = [0, 0];
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (reads++ % 2 === 0 ? now : (now += took.shift()!)));
+    const clock = vi
+      .spyOn(performance, 'now')
+      .mockImplementation(() => (reads++ % 2 === 0 ? now : (now += took.shift()!)));
     try {
       expect(await fresh.prepare('wasm')).toBe(900);
       expect(await fresh.time('wasm', 3)).toBe(20);
@@ -74,7 +76,9 @@ describe('answered', () => {
       const answer = fresh.classify(pixels, 1);
       await fresh.answered(60_000);
       // The answer is out (its promise settles in this same turn), long before the quiet period.
-      await expect(Promise.race([answer.then(() => 'answered'), new Promise((done) => setTimeout(() => done('pending'), 0))])).resolves.toBe('answered');
+      await expect(
+        Promise.race([answer.then(() => 'answered'), new Promise((done) => setTimeout(() => done('pending'), 0))]),
+      ).resolves.toBe('answered');
     } finally {
       fresh.dispose();
     }
@@ -85,7 +89,11 @@ describe('preload', () => {
   it('builds a LiteRT runner ahead of its trial once, and a dropped one is disposed when it arrives', async () => {
     const made: { disposed: boolean }[] = [];
     const factory = async () => {
-      const runner = { disposed: false, run: async () => new Float32Array(files.labels.length + files.spec.classOffset), dispose: () => void (runner.disposed = true) };
+      const runner = {
+        disposed: false,
+        run: async () => new Float32Array(files.labels.length + files.spec.classOffset),
+        dispose: () => void (runner.disposed = true),
+      };
       made.push(runner);
       return runner;
     };
@@ -139,7 +147,9 @@ describe('Engine on the shipped model (tfjs wasm in Node)', () => {
   it('reports a backend that will not start as BackendUnavailableError', async () => {
     const broken = new Engine(files, async () => false);
     await expect(broken.prepare('webgl')).rejects.toMatchObject({ name: 'BackendUnavailableError' });
-    await expect(broken.classify({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 1)).rejects.toMatchObject({
+    await expect(
+      broken.classify({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 1),
+    ).rejects.toMatchObject({
       name: 'BackendUnavailableError',
     });
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ERROR_NAMES, errorCodeOf, errorNameOf, GlimpseError, ImageTooLargeError, BusyError } from '../../src/core/errors';
+import {
+  ERROR_NAMES,
+  errorCodeOf,
+  errorNameOf,
+  GlimpseError,
+  ImageTooLargeError,
+  BusyError,
+} from '../../src/core/errors';
 import { MESSAGES } from '../../src/lib/messages';
 
 describe('named errors', () => {

@@ -25,7 +25,10 @@ describe('label resolution', () => {
   });
 
   it("splits a label into its first name and the rest, for a phone's narrow column", () => {
-    expect(labelNames("dragonfly, darning needle, devil's darning needle")).toEqual({ first: 'dragonfly', rest: "darning needle, devil's darning needle" });
+    expect(labelNames("dragonfly, darning needle, devil's darning needle")).toEqual({
+      first: 'dragonfly',
+      rest: "darning needle, devil's darning needle",
+    });
     expect(labelNames('蜻蜓，豆娘')).toEqual({ first: '蜻蜓', rest: '豆娘' });
     expect(labelNames('macaw')).toEqual({ first: 'macaw', rest: '' });
   });
@@ -43,13 +46,19 @@ describe('datasets', () => {
   });
 
   it('reads RFC 4180 quoting: a quoted label with commas, a quoted path, doubled quotes', () => {
-    writeFileSync(join(dir, 'quoted.csv'), 'path,label\r\n"images/a, b.jpg","goldfish, Carassius auratus"\r\nc.jpg,"hotdog, hot dog, red hot"\r\nd.jpg,tench, Tinca tinca\r\n');
+    writeFileSync(
+      join(dir, 'quoted.csv'),
+      'path,label\r\n"images/a, b.jpg","goldfish, Carassius auratus"\r\nc.jpg,"hotdog, hot dog, red hot"\r\nd.jpg,tench, Tinca tinca\r\n',
+    );
     expect(readManifest(join(dir, 'quoted.csv'), labels)).toEqual([
       { path: join(dir, 'images/a, b.jpg'), truth: 1 },
       { path: join(dir, 'c.jpg'), truth: 4 },
       { path: join(dir, 'd.jpg'), truth: 0 },
     ]);
-    expect(parseCsv('a,"say ""hi""",\n\n"two\nlines",x')).toEqual([['a', 'say "hi"', ''], ['two\nlines', 'x']]);
+    expect(parseCsv('a,"say ""hi""",\n\n"two\nlines",x')).toEqual([
+      ['a', 'say "hi"', ''],
+      ['two\nlines', 'x'],
+    ]);
     writeFileSync(join(dir, 'open.csv'), 'a.jpg,"goldfish\n');
     expect(() => readManifest(join(dir, 'open.csv'), labels)).toThrow(/open.csv: a quoted field is not closed/);
   });
@@ -59,7 +68,13 @@ describe('datasets', () => {
     expect(() => resolveLabel('polecat', imagenet)).toThrow(/ambiguous/);
     const flat = join(dir, 'imagenet');
     mkdirSync(flat);
-    for (const f of ['n02443114_polecat.JPEG', 'n02445715_skunk.JPEG', 'n01910747_jellyfish.JPEG', 'n01440764_tench.JPEG']) writeFileSync(join(flat, f), '');
+    for (const f of [
+      'n02443114_polecat.JPEG',
+      'n02445715_skunk.JPEG',
+      'n01910747_jellyfish.JPEG',
+      'n01440764_tench.JPEG',
+    ])
+      writeFileSync(join(flat, f), '');
     expect(readImageFolder(flat, imagenet).map((i) => [i.path.split('/').pop(), i.truth])).toEqual([
       ['n01440764_tench.JPEG', 0],
       ['n01910747_jellyfish.JPEG', 107],
@@ -95,7 +110,18 @@ describe('npm run eval on the committed photos', () => {
     expect(report.n).toBe(5);
     expect(report.top1).toBe(1);
     expect(report.perClass.filter((c) => c.support > 0).every((c) => c.f1 === 1)).toBe(true);
-    expect(Object.keys(report).sort()).toEqual(['calibration', 'confusion', 'images', 'macro', 'msPerImage', 'n', 'perClass', 'top1', 'top5', 'weighted']);
+    expect(Object.keys(report).sort()).toEqual([
+      'calibration',
+      'confusion',
+      'images',
+      'macro',
+      'msPerImage',
+      'n',
+      'perClass',
+      'top1',
+      'top5',
+      'weighted',
+    ]);
     // One record per image, in input order, with class indices and the top-1 probability.
     expect(report.images).toHaveLength(5);
     for (const image of report.images) {
@@ -106,6 +132,12 @@ describe('npm run eval on the committed photos', () => {
     }
     expect(report.calibration.bins).toHaveLength(15);
     expect(report.calibration.bins.reduce((n, b) => n + b.count, 0)).toBe(5);
-    expect(Object.keys(report.calibration.bins[0]!).sort()).toEqual(['accuracy', 'confidence', 'count', 'lower', 'upper']);
+    expect(Object.keys(report.calibration.bins[0]!).sort()).toEqual([
+      'accuracy',
+      'confidence',
+      'count',
+      'lower',
+      'upper',
+    ]);
   });
 });

@@ -3,7 +3,16 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostMetrics, metricsPort, modelDownloaded, routeOf, ROUTES, serveMetrics, shippedModels, type HostMetrics } from '../../host/metrics';
+import {
+  createHostMetrics,
+  metricsPort,
+  modelDownloaded,
+  routeOf,
+  ROUTES,
+  serveMetrics,
+  shippedModels,
+  type HostMetrics,
+} from '../../host/metrics';
 import { serve } from '../../host/serve';
 import { DEFAULT_SETTINGS } from '../../build/deploy-settings';
 import { seededRandom } from '../../src/core/stats';
@@ -16,7 +25,10 @@ function site(): string {
   writeFileSync(join(dir, 'sw.js'), '// service worker');
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'assets', 'tfjs-backend-wasm-simd-0123abcd.wasm'), Buffer.alloc(1000));
-  for (const [folder, version] of [['model', 'aaaaaaaaaaaaaaaa'], ['models/birds', 'bbbbbbbbbbbbbbbb']] as const) {
+  for (const [folder, version] of [
+    ['model', 'aaaaaaaaaaaaaaaa'],
+    ['models/birds', 'bbbbbbbbbbbbbbbb'],
+  ] as const) {
     mkdirSync(join(dir, folder), { recursive: true });
     writeFileSync(join(dir, folder, 'manifest.json'), JSON.stringify({ version, files: {} }));
     writeFileSync(join(dir, folder, 'model.json'), '{"format":"graph-model"}');
@@ -33,7 +45,9 @@ function samples(text: string): { name: string; labels: Record<string, string>; 
     .filter((line) => line && !line.startsWith('#'))
     .map((line) => {
       const [, name, labelText = '', value] = line.match(/^([\w:]+)(?:\{(.*)\})? (\S+)$/)!;
-      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k!, v!]));
+      const labels = Object.fromEntries(
+        [...labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k!, v!]),
+      );
       return { name: name!, labels, value: Number(value) };
     });
 }
@@ -45,8 +59,20 @@ const value = (text: string, name: string, labels: Record<string, string>) =>
 
 describe('host metrics: routes and models', () => {
   it('files every path under one of the fixed routes', () => {
-    expect(['/', '/index.html', '/manifest.webmanifest', '/favicon.svg', '/icons/icon-192.png', '/assets/app-1234.js', '/assets/app-1234.css'].map(routeOf)).toEqual(Array(7).fill('shell'));
-    expect(['/model/model.json', '/models/birds/model.onnx', '/model/group1-shard1of1.bin'].map(routeOf)).toEqual(Array(3).fill('model'));
+    expect(
+      [
+        '/',
+        '/index.html',
+        '/manifest.webmanifest',
+        '/favicon.svg',
+        '/icons/icon-192.png',
+        '/assets/app-1234.js',
+        '/assets/app-1234.css',
+      ].map(routeOf),
+    ).toEqual(Array(7).fill('shell'));
+    expect(['/model/model.json', '/models/birds/model.onnx', '/model/group1-shard1of1.bin'].map(routeOf)).toEqual(
+      Array(3).fill('model'),
+    );
     expect(routeOf('/assets/tfjs-backend-wasm-simd-0123abcd.wasm')).toBe('engine-wasm');
     expect(['/embed.html', '/embed.js', '/embed-early.js'].map(routeOf)).toEqual(Array(3).fill('embed'));
     expect(routeOf('/sw.js')).toBe('service-worker');
@@ -61,7 +87,10 @@ describe('host metrics: routes and models', () => {
         ['/model/', { id: 'default', version: 'aaaaaaaaaaaaaaaa' }],
         ['/models/birds/', { id: 'birds', version: 'bbbbbbbbbbbbbbbb' }],
       ]);
-      expect(modelDownloaded('/models/birds/model.json', 200, models)).toEqual({ id: 'birds', version: 'bbbbbbbbbbbbbbbb' });
+      expect(modelDownloaded('/models/birds/model.json', 200, models)).toEqual({
+        id: 'birds',
+        version: 'bbbbbbbbbbbbbbbb',
+      });
       expect(modelDownloaded('/model/model.json', 304, models)).toBeNull();
       expect(modelDownloaded('/model/model.json', 206, models)).toBeNull();
       expect(modelDownloaded('/model/group1-shard1of1.bin', 200, models)).toBeNull();
@@ -74,7 +103,8 @@ describe('host metrics: routes and models', () => {
   it('takes METRICS_PORT only as a port of its own', () => {
     expect(metricsPort(undefined, 4173)).toBeNull();
     expect(metricsPort('9464', 4173)).toBe(9464);
-    for (const bad of ['0x10', '-1', '70000', '9464 ', 'abc', '1e3']) expect(() => metricsPort(bad, 4173), bad).toThrow(/METRICS_PORT/);
+    for (const bad of ['0x10', '-1', '70000', '9464 ', 'abc', '1e3'])
+      expect(() => metricsPort(bad, 4173), bad).toThrow(/METRICS_PORT/);
     expect(() => metricsPort('4173', 4173)).toThrow(/own port/);
   });
 });
@@ -104,12 +134,23 @@ describe('host metrics under hostile requests', () => {
 
   it('rises by exactly the requests served, by route and status, with the bytes sent', async () => {
     const before = await exposition();
-    const gets = ['/', '/model/model.json', '/model/model.json', '/models/birds/model.json', '/model/group1-shard1of1.bin', '/assets/tfjs-backend-wasm-simd-0123abcd.wasm', '/sw.js', '/missing', '/x?token=secret'];
+    const gets = [
+      '/',
+      '/model/model.json',
+      '/model/model.json',
+      '/models/birds/model.json',
+      '/model/group1-shard1of1.bin',
+      '/assets/tfjs-backend-wasm-simd-0123abcd.wasm',
+      '/sw.js',
+      '/missing',
+      '/x?token=secret',
+    ];
     for (const path of gets) await (await fetch(`http://127.0.0.1:${port}${path}`)).arrayBuffer();
     await fetch(`http://127.0.0.1:${port}/model/model.json`, { method: 'HEAD' });
     await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' });
     const after = await exposition();
-    const rise = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels);
+    const rise = (name: string, labels: Record<string, string> = {}) =>
+      value(after, name, labels) - value(before, name, labels);
 
     expect(rise('glimpse_http_requests_total')).toBe(gets.length + 2);
     expect(rise('glimpse_http_requests_total', { route: 'model', status: '200' })).toBe(5);
@@ -127,13 +168,22 @@ describe('host metrics under hostile requests', () => {
   it('never takes a label value from a path, query, header or address', async () => {
     const rand = seededRandom(33);
     for (let i = 0; i < 300; i++) await rawRequest(port, randomRequest(rand, '/model/group1-shard1of1.bin', 2048));
-    const get = (target: string, headers: string[] = []) => rawRequest(port, Buffer.from([`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers, 'Connection: close', '', ''].join('\r\n')));
+    const get = (target: string, headers: string[] = []) =>
+      rawRequest(
+        port,
+        Buffer.from(
+          [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', ...headers, 'Connection: close', '', ''].join('\r\n'),
+        ),
+      );
     await get('/model/model.json?v=evil"}\nglimpse_injected 1');
     await get('/models/..hidden/model.json');
     await get('/models/birds/../../model/model.json');
     await get(`/${'a'.repeat(3000)}`, ['X-Forwarded-For: 203.0.113.9', 'User-Agent: secret-agent']);
     await rawRequest(port, Buffer.from('CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example\r\n\r\n'));
-    await rawRequest(port, Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+    await rawRequest(
+      port,
+      Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'),
+    );
 
     const text = await exposition();
     const ours = samples(text).filter((s) => s.name.startsWith('glimpse_'));
@@ -145,11 +195,14 @@ describe('host metrics under hostile requests', () => {
       version: (v) => ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'].includes(v),
     };
     for (const sample of ours) {
-      for (const [label, v] of Object.entries(sample.labels)) expect(allowed[label]?.(v), `${sample.name} ${label}="${v}"`).toBe(true);
+      for (const [label, v] of Object.entries(sample.labels))
+        expect(allowed[label]?.(v), `${sample.name} ${label}="${v}"`).toBe(true);
     }
     expect(text).not.toMatch(/evil|secret|203\.0\.113|127\.0\.0\.1|injected|hidden|a{20}/);
     // Series stay few whatever was asked: routes × statuses seen, not paths.
-    expect(new Set(ours.filter((s) => s.name === 'glimpse_http_requests_total').map((s) => JSON.stringify(s.labels))).size).toBeLessThan(ROUTES.length * 12);
+    expect(
+      new Set(ours.filter((s) => s.name === 'glimpse_http_requests_total').map((s) => JSON.stringify(s.labels))).size,
+    ).toBeLessThan(ROUTES.length * 12);
   });
 
   it('serves only /metrics on its own port, and nothing of them on the site', async () => {

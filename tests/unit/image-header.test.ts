@@ -16,9 +16,20 @@ describe('inspectImage', () => {
 
   it('says when EXIF turns a photo a quarter, as the decoder will, so that its shown width and height are known', async () => {
     const photo = readFileSync(resolve(FIXTURES, 'parrot.jpg'));
-    for (const [orientation, turned] of [[1, false], [3, false], [6, true], [8, true]] as const) {
+    for (const [orientation, turned] of [
+      [1, false],
+      [3, false],
+      [6, true],
+      [8, true],
+    ] as const) {
       const bytes = new Uint8Array(await sharp(photo).withMetadata({ orientation }).jpeg().toBuffer());
-      expect(inspectImage(bytes)).toEqual({ type: 'jpg', mime: 'image/jpeg', width: 512, height: 929, ...(turned ? { turned: true } : {}) });
+      expect(inspectImage(bytes)).toEqual({
+        type: 'jpg',
+        mime: 'image/jpeg',
+        width: 512,
+        height: 929,
+        ...(turned ? { turned: true } : {}),
+      });
     }
   });
 
@@ -48,7 +59,10 @@ describe('inspectImageFile (the start and end of a file only)', () => {
 
   it('refuses a big file cut short, and every bad image, as inspectImage does', async () => {
     const whole = await padded(300_000).arrayBuffer();
-    await expect(inspectImageFile(new Blob([whole.slice(0, whole.byteLength - 5000)]))).rejects.toMatchObject({ name: 'CorruptImageError' });
-    for (const bad of badImages()) await expect(inspectImageFile(new Blob([new Uint8Array(bad.bytes)]))).rejects.toMatchObject({ name: bad.error });
+    await expect(inspectImageFile(new Blob([whole.slice(0, whole.byteLength - 5000)]))).rejects.toMatchObject({
+      name: 'CorruptImageError',
+    });
+    for (const bad of badImages())
+      await expect(inspectImageFile(new Blob([new Uint8Array(bad.bytes)]))).rejects.toMatchObject({ name: bad.error });
   });
 });

@@ -60,9 +60,13 @@ describe('evaluate', () => {
 describe('how many classes a report covers', () => {
   it('refuses a model whose classes × classes confusion matrix would not fit, before counting anything', () => {
     const labels = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`);
-    expect(evaluate([{ truth: 0, ranked: [0], ms: 1 }], labels(MAX_EVALUATED_CLASSES)).confusion).toHaveLength(MAX_EVALUATED_CLASSES);
+    expect(evaluate([{ truth: 0, ranked: [0], ms: 1 }], labels(MAX_EVALUATED_CLASSES)).confusion).toHaveLength(
+      MAX_EVALUATED_CLASSES,
+    );
     const started = performance.now();
-    expect(() => evaluate([{ truth: 0, ranked: [0], ms: 1 }], labels(45_000))).toThrow(/a model of 45000 classes cannot be evaluated/);
+    expect(() => evaluate([{ truth: 0, ranked: [0], ms: 1 }], labels(45_000))).toThrow(
+      /a model of 45000 classes cannot be evaluated/,
+    );
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_FILE, manifestVersion, sha256Hex, shardNames, type ModelManifest } from '../../src/core/model-manifest';
+import {
+  MANIFEST_FILE,
+  manifestVersion,
+  sha256Hex,
+  shardNames,
+  type ModelManifest,
+} from '../../src/core/model-manifest';
 import { fetchModelFiles } from '../../model/model-files';
 import { modelManifest } from '../../build/model-manifest';
 import { MODEL_DIR } from '../helpers/model';
@@ -16,14 +22,17 @@ type Serve = (name: string, attempt: number) => Response | undefined;
  * An in-memory model server. `files` changes what is served; with `rehash` the
  * manifest is recomputed to match, so only the model.json checks can catch it.
  */
-async function server(options: { files?: (files: Map<string, Uint8Array>) => void; rehash?: boolean; serve?: Serve } = {}) {
+async function server(
+  options: { files?: (files: Map<string, Uint8Array>) => void; rehash?: boolean; serve?: Serve } = {},
+) {
   const files = new Map(real);
   const original = JSON.parse(new TextDecoder().decode(files.get(MANIFEST_FILE))) as ModelManifest;
   options.files?.(files);
   let manifest = original;
   if (options.rehash) {
     const entries: ModelManifest['files'] = {};
-    for (const [name, bytes] of files) if (name !== MANIFEST_FILE) entries[name] = { bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+    for (const [name, bytes] of files)
+      if (name !== MANIFEST_FILE) entries[name] = { bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
     manifest = { version: await manifestVersion(entries), files: entries };
   }
   files.set(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest)));
@@ -60,8 +69,20 @@ describe('the committed model manifest', () => {
 describe('which files a load reads at once', () => {
   it('is every listed file but the JSON files, the .tflite and licence texts: the shards the page may prefetch', () => {
     const entry = { bytes: 1, sha256: '0'.repeat(64) };
-    const names = ['model.json', 'metadata.json', 'labels.json', 'group1-shard1of2.bin', 'group1-shard2of2.bin', 'model.tflite', 'LICENSE', 'README.md'];
-    expect(shardNames({ version: '0'.repeat(16), files: Object.fromEntries(names.map((n) => [n, entry])) })).toEqual(['group1-shard1of2.bin', 'group1-shard2of2.bin']);
+    const names = [
+      'model.json',
+      'metadata.json',
+      'labels.json',
+      'group1-shard1of2.bin',
+      'group1-shard2of2.bin',
+      'model.tflite',
+      'LICENSE',
+      'README.md',
+    ];
+    expect(shardNames({ version: '0'.repeat(16), files: Object.fromEntries(names.map((n) => [n, entry])) })).toEqual([
+      'group1-shard1of2.bin',
+      'group1-shard2of2.bin',
+    ]);
   });
 });
 
@@ -81,7 +102,11 @@ describe('verified model loading', () => {
     const files = await load(fetcher);
     await files.tflite!();
     expect(urls[0]).toBe(`${BASE}${MANIFEST_FILE}`);
-    expect(urls.slice(1).sort()).toEqual(['group1-shard1of1.bin', 'labels.json', 'metadata.json', 'model.json', 'model.tflite'].map((name) => `${BASE}${name}?v=${files.version}`));
+    expect(urls.slice(1).sort()).toEqual(
+      ['group1-shard1of1.bin', 'labels.json', 'metadata.json', 'model.json', 'model.tflite'].map(
+        (name) => `${BASE}${name}?v=${files.version}`,
+      ),
+    );
   });
 
   const tampered = new Uint8Array(shard());
@@ -91,10 +116,14 @@ describe('verified model loading', () => {
     ['truncated', () => new Response(shard().slice(0, 1000))],
     ['extended', () => new Response(new Uint8Array([...shard(), 0, 0, 0, 0]))],
     ['empty', () => new Response(new Uint8Array(0))],
-    ['HTML with status 200', () => new Response('<!doctype html><title>app</title>', { headers: { 'content-type': 'text/html' } })],
+    [
+      'HTML with status 200',
+      () => new Response('<!doctype html><title>app</title>', { headers: { 'content-type': 'text/html' } }),
+    ],
     [
       'redirected to another origin',
-      () => Object.defineProperty(new Response(shard()), 'url', { value: 'https://evil.test/model/group1-shard1of1.bin' }),
+      () =>
+        Object.defineProperty(new Response(shard()), 'url', { value: 'https://evil.test/model/group1-shard1of1.bin' }),
     ],
   ])('refuses a %s shard with ModelIntegrityError, after exactly one refetch', async (_, bad) => {
     const { fetcher, requests } = await server({ serve: (name) => (name === SHARD ? bad() : undefined) });
@@ -103,19 +132,25 @@ describe('verified model loading', () => {
   });
 
   it('repairs a bad cached copy with one fresh download', async () => {
-    const { fetcher, requests } = await server({ serve: (name, attempt) => (name === SHARD && attempt === 1 ? new Response(tampered) : undefined) });
+    const { fetcher, requests } = await server({
+      serve: (name, attempt) => (name === SHARD && attempt === 1 ? new Response(tampered) : undefined),
+    });
     const files = await load(fetcher);
     expect(files.labels).toHaveLength(1000);
     expect(requests.filter((r) => r === SHARD)).toHaveLength(2);
   });
 
   it('reports a missing file or a server error as ModelLoadError', async () => {
-    const { fetcher } = await server({ serve: (name) => (name === SHARD ? new Response('gone', { status: 404 }) : undefined) });
+    const { fetcher } = await server({
+      serve: (name) => (name === SHARD ? new Response('gone', { status: 404 }) : undefined),
+    });
     await expect(load(fetcher)).rejects.toMatchObject({ name: 'ModelLoadError' });
   });
 
   it('refuses a manifest that is not one', async () => {
-    const { fetcher } = await server({ serve: (name) => (name === MANIFEST_FILE ? new Response('{"version":"x"}') : undefined) });
+    const { fetcher } = await server({
+      serve: (name) => (name === MANIFEST_FILE ? new Response('{"version":"x"}') : undefined),
+    });
     await expect(load(fetcher)).rejects.toMatchObject({ name: 'ModelIntegrityError' });
   });
 });
@@ -124,16 +159,44 @@ describe('model.json validation (manifest recomputed, so only these checks stand
   // Shards are fetched alongside model.json (they are listed in the manifest), but no
   // tensor is built until model.json has passed: a refused model.json never loads.
   it.each([
-    ['a ../ weight path', withModelJson((j) => (j.weightsManifest[0].paths = ['../secrets.bin'])), 'ModelIntegrityError'],
-    ['an absolute URL weight path', withModelJson((j) => (j.weightsManifest[0].paths = ['https://evil.test/w.bin'])), 'ModelIntegrityError'],
-    ['a weight path missing from the manifest', withModelJson((j) => (j.weightsManifest[0].paths = ['other.bin'])), 'ModelIntegrityError'],
-    ['an unknown dtype', withModelJson((j) => (j.weightsManifest[0].weights[1].dtype = 'complex128')), 'ModelFormatError'],
-    ['an unknown quantization dtype', withModelJson((j) => (j.weightsManifest[0].weights[0].quantization.dtype = 'int4')), 'ModelFormatError'],
+    [
+      'a ../ weight path',
+      withModelJson((j) => (j.weightsManifest[0].paths = ['../secrets.bin'])),
+      'ModelIntegrityError',
+    ],
+    [
+      'an absolute URL weight path',
+      withModelJson((j) => (j.weightsManifest[0].paths = ['https://evil.test/w.bin'])),
+      'ModelIntegrityError',
+    ],
+    [
+      'a weight path missing from the manifest',
+      withModelJson((j) => (j.weightsManifest[0].paths = ['other.bin'])),
+      'ModelIntegrityError',
+    ],
+    [
+      'an unknown dtype',
+      withModelJson((j) => (j.weightsManifest[0].weights[1].dtype = 'complex128')),
+      'ModelFormatError',
+    ],
+    [
+      'an unknown quantization dtype',
+      withModelJson((j) => (j.weightsManifest[0].weights[0].quantization.dtype = 'int4')),
+      'ModelFormatError',
+    ],
     ['a negative shape', withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [-32])), 'ModelFormatError'],
     ['a huge shape', withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [1e9, 1e9])), 'ModelFormatError'],
-    ['shapes that need more bytes than the shard holds', withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [33])), 'ModelIntegrityError'],
+    [
+      'shapes that need more bytes than the shard holds',
+      withModelJson((j) => (j.weightsManifest[0].weights[1].shape = [33])),
+      'ModelIntegrityError',
+    ],
     ['an unknown format', withModelJson((j) => (j.format = 'keras-h5')), 'ModelFormatError'],
-    ['a 10 MB model.json', (files: Map<string, Uint8Array>) => files.set('model.json', new Uint8Array(10 * 1024 * 1024).fill(32)), 'ModelIntegrityError'],
+    [
+      'a 10 MB model.json',
+      (files: Map<string, Uint8Array>) => files.set('model.json', new Uint8Array(10 * 1024 * 1024).fill(32)),
+      'ModelIntegrityError',
+    ],
   ])('refuses %s', async (_, edit, name) => {
     const { fetcher } = await server({ files: edit, rehash: true });
     await expect(load(fetcher)).rejects.toMatchObject({ name });
@@ -142,14 +205,17 @@ describe('model.json validation (manifest recomputed, so only these checks stand
   it('refuses seeded random mutations of model.json without crashing (fuzz)', async () => {
     const source = new TextDecoder().decode(real.get('model.json'));
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const outcomes: Record<string, number> = {};
     // Aimed at the weights manifest, which the loader validates (the topology is tfjs's to parse).
     const from = source.indexOf('"weightsManifest"');
     for (let i = 0; i < 40; i++) {
       const at = from + Math.floor(random() * (source.length - from));
       const mutated = source.slice(0, at) + '"]9-{'[Math.floor(random() * 5)] + source.slice(at + 1);
-      const { fetcher } = await server({ files: (f) => f.set('model.json', new TextEncoder().encode(mutated)), rehash: true });
+      const { fetcher } = await server({
+        files: (f) => f.set('model.json', new TextEncoder().encode(mutated)),
+        rehash: true,
+      });
       const outcome = await load(fetcher).then(
         () => 'loaded',
         (error: Error) => error.name,
@@ -158,18 +224,31 @@ describe('model.json validation (manifest recomputed, so only these checks stand
     }
     // Only named refusals, never a crash. The seed is fixed: 25 of these 40 break a rule the loader checks
     // (a mutation inside a weight's name or a scale may still be a valid model.json).
-    expect(Object.keys(outcomes).filter((k) => !['loaded', 'ModelFormatError', 'ModelIntegrityError'].includes(k))).toEqual([]);
-    expect((outcomes.ModelFormatError ?? 0) + (outcomes.ModelIntegrityError ?? 0), JSON.stringify(outcomes)).toBeGreaterThanOrEqual(25);
+    expect(
+      Object.keys(outcomes).filter((k) => !['loaded', 'ModelFormatError', 'ModelIntegrityError'].includes(k)),
+    ).toEqual([]);
+    expect(
+      (outcomes.ModelFormatError ?? 0) + (outcomes.ModelIntegrityError ?? 0),
+      JSON.stringify(outcomes),
+    ).toBeGreaterThanOrEqual(25);
   });
 });
 
 describe('a manifest pinned by its sha256 (the built-in model)', () => {
   const pin = () => sha256Hex(real.get(MANIFEST_FILE)!);
-  const rewriteShard = (files: Map<string, Uint8Array>) => files.set(SHARD, shard().map((b) => b ^ 1));
+  const rewriteShard = (files: Map<string, Uint8Array>) =>
+    files.set(
+      SHARD,
+      shard().map((b) => b ^ 1),
+    );
   const realVersion = () => (JSON.parse(new TextDecoder().decode(real.get(MANIFEST_FILE))) as ModelManifest).version;
 
   it('catches a shard and manifest rewritten to agree, and repairs each with one fresh download', async () => {
-    const { fetcher, requests } = await server({ files: rewriteShard, rehash: true, serve: (name, attempt) => (attempt > 1 ? new Response(real.get(name)) : undefined) });
+    const { fetcher, requests } = await server({
+      files: rewriteShard,
+      rehash: true,
+      serve: (name, attempt) => (attempt > 1 ? new Response(real.get(name)) : undefined),
+    });
     const files = await fetchModelFiles(BASE, () => undefined, fetcher, await pin());
     expect(files.version).toBe(realVersion());
     expect(requests.filter((r) => r === MANIFEST_FILE)).toHaveLength(2);
@@ -178,7 +257,9 @@ describe('a manifest pinned by its sha256 (the built-in model)', () => {
 
   it('fails closed when the fresh download is rewritten too', async () => {
     const { fetcher, requests } = await server({ files: rewriteShard, rehash: true });
-    await expect(fetchModelFiles(BASE, () => undefined, fetcher, await pin())).rejects.toMatchObject({ name: 'ModelIntegrityError' });
+    await expect(fetchModelFiles(BASE, () => undefined, fetcher, await pin())).rejects.toMatchObject({
+      name: 'ModelIntegrityError',
+    });
     expect(requests.filter((r) => r === MANIFEST_FILE)).toHaveLength(2);
   });
 

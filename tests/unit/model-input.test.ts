@@ -27,8 +27,18 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
   });
 
   it('handles squashing, RGBA and another range', () => {
-    const pixels = { data: Uint8ClampedArray.from({ length: 5 * 3 * 4 }, (_, i) => (i * 37) % 256), width: 5, height: 3, channels: 4 as const };
-    const other = { ...spec, fit: 'squash' as const, range: [0, 255] as [number, number], inputSize: [4, 6] as [number, number] };
+    const pixels = {
+      data: Uint8ClampedArray.from({ length: 5 * 3 * 4 }, (_, i) => (i * 37) % 256),
+      width: 5,
+      height: 3,
+      channels: 4 as const,
+    };
+    const other = {
+      ...spec,
+      fit: 'squash' as const,
+      range: [0, 255] as [number, number],
+      inputSize: [4, 6] as [number, number],
+    };
     const theirs = opsInputTensor(pixels, other);
     const expected = theirs.dataSync();
     theirs.dispose();
@@ -39,11 +49,19 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
   it('writes a uint8-quantized input as TFLite defines it: round(v / scale) + zero point, clamped', async () => {
     const pixels = await decodeImageFile(join(FIXTURES, 'parrot.jpg'), spec);
     const values = modelInput(pixels, spec);
-    for (const q of [{ scale: 1 / 128, zeroPoint: 128 }, { scale: 0.02, zeroPoint: 100 }, { scale: 1 / 256, zeroPoint: 128 }]) {
+    for (const q of [
+      { scale: 1 / 128, zeroPoint: 128 },
+      { scale: 0.02, zeroPoint: 100 },
+      { scale: 1 / 256, zeroPoint: 128 },
+    ]) {
       const quantized = modelInput(pixels, spec, q);
       expect(quantized).toBeInstanceOf(Uint8Array);
       let worst = 0;
-      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(quantized[i]! - Math.max(0, Math.min(255, Math.round(values[i]! / q.scale) + q.zeroPoint))));
+      for (let i = 0; i < values.length; i++)
+        worst = Math.max(
+          worst,
+          Math.abs(quantized[i]! - Math.max(0, Math.min(255, Math.round(values[i]! / q.scale) + q.zeroPoint))),
+        );
       // Rounding the same value computed in float32 or float64 may differ by one step at a .5.
       expect(worst).toBeLessThanOrEqual(1);
     }
@@ -74,7 +92,9 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
   });
 
   it('reads mean, std and layout from metadata.json, and refuses a zero std', () => {
-    const meta = { input: { shape: [1, 3, 224, 224], layout: 'NCHW', range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
+    const meta = {
+      input: { shape: [1, 3, 224, 224], layout: 'NCHW', range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+    };
     const parsed = parseModelSpec(meta);
     expect(parsed.layout).toBe('nchw');
     expect(parsed.inputSize).toEqual([224, 224]);

@@ -15,8 +15,16 @@ import { tinyOnnx } from '../helpers/onnx-files';
 
 const text = (name: string, value: string): ImportFile => ({ name, bytes: new TextEncoder().encode(value) });
 const IMAGENET: string[] = JSON.parse(readFileSync(resolve(MODEL_DIR, 'labels.json'), 'utf8'));
-const coral = (): ImportFile => ({ name: 'mobilenet_v1_0.75_192_quant.tflite', bytes: new Uint8Array(readFileSync(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'))) });
-const SPECIES = ['Apis mellifera (Western Honey Bee)', 'Danaus plexippus (Monarch)', 'Coccinella septempunctata (Seven-spot Ladybird)', 'Anax junius (Common Green Darner)'];
+const coral = (): ImportFile => ({
+  name: 'mobilenet_v1_0.75_192_quant.tflite',
+  bytes: new Uint8Array(readFileSync(resolve(FIXTURES, 'mobilenet_v1_0.75_192_quant.tflite'))),
+});
+const SPECIES = [
+  'Apis mellifera (Western Honey Bee)',
+  'Danaus plexippus (Monarch)',
+  'Coccinella septempunctata (Seven-spot Ladybird)',
+  'Anax junius (Common Green Darner)',
+];
 const CHINESE = ['西方蜜蜂', '帝王蝶', '七星瓢虫', '碧伟蜓'];
 let tm: ImportFile[];
 
@@ -28,13 +36,21 @@ beforeAll(async () => {
 describe('TFLite Metadata', () => {
   it('reads a real Coral export: the label file packed in the .tflite, with its background class dropped', () => {
     const metadata = readTfliteMetadata(readTflite(coral().bytes).metadata!);
-    expect(metadata).toMatchObject({ name: 'ImageClassifier', labelFiles: [{ name: 'imagenet_labels.txt', type: 2, locale: '' }], normalization: { mean: [127.5], std: [127.5] }, colorSpace: 'rgb' });
+    expect(metadata).toMatchObject({
+      name: 'ImageClassifier',
+      labelFiles: [{ name: 'imagenet_labels.txt', type: 2, locale: '' }],
+      normalization: { mean: [127.5], std: [127.5] },
+      colorSpace: 'rgb',
+    });
     const prepared = prepareImport([coral()]);
     // Coral's list spells class 107 "jellyfish"; the built-in model's labels say "jelly fish".
     expect(prepared.labels).toEqual(IMAGENET.map((l, i) => (i === 107 ? 'jellyfish' : l)));
     expect(prepared.numbered).toBeUndefined();
     expect(prepared.preprocessing).toMatch(/labels from its metadata \(imagenet_labels\.txt\)/);
-    expect(prepared.about).toMatchObject({ name: 'ImageClassifier', description: expect.stringMatching(/most prominent object/) });
+    expect(prepared.about).toMatchObject({
+      name: 'ImageClassifier',
+      description: expect.stringMatching(/most prominent object/),
+    });
   });
 
   it('shows the publisher, licence and version; takes the label file of the app’s language; normalises a float input as the metadata says', () => {
@@ -48,10 +64,19 @@ describe('TFLite Metadata', () => {
       mean: [0],
       std: [255],
     });
-    const tflite = withPackedFiles(tinyTflite({ metadata }), { 'labels_en.txt': SPECIES.join('\n'), 'labels_zh.txt': CHINESE.join('\n') });
+    const tflite = withPackedFiles(tinyTflite({ metadata }), {
+      'labels_en.txt': SPECIES.join('\n'),
+      'labels_zh.txt': CHINESE.join('\n'),
+    });
     const english = prepareImport([{ name: 'insects.tflite', bytes: tflite }]);
     expect(english.labels).toEqual(SPECIES);
-    expect(english.about).toEqual({ name: 'Insect spotter', description: 'Four garden insects.', version: 'v2', author: 'Garden Lab', license: 'Apache-2.0' });
+    expect(english.about).toEqual({
+      name: 'Insect spotter',
+      description: 'Four garden insects.',
+      version: 'v2',
+      author: 'Garden Lab',
+      license: 'Apache-2.0',
+    });
     expect(english.spec.range).toEqual([0, 1]);
     expect(english.preprocessing).toMatch(/from the TFLite metadata: \(pixel − 0\) \/ 255/);
     expect(JSON.parse(new TextDecoder().decode(english.files['metadata.json'])).about.author).toBe('Garden Lab');
@@ -59,15 +84,22 @@ describe('TFLite Metadata', () => {
   });
 
   it('takes a float input’s value range from its Stats where no normalisation is given', () => {
-    const prepared = prepareImport([{ name: 'ranged.tflite', bytes: tinyTflite({ metadata: tfliteMetadata({ valueRange: [-2, 2] }) }) }]);
+    const prepared = prepareImport([
+      { name: 'ranged.tflite', bytes: tinyTflite({ metadata: tfliteMetadata({ valueRange: [-2, 2] }) }) },
+    ]);
     expect(prepared.spec.range).toEqual([-2, 2]);
     expect(prepared.preprocessing).toMatch(/the input's value range \[-2,2\]/);
   });
 
   it('lets a label file chosen beside the model win over the metadata’s, whatever its name', () => {
-    const tflite = withPackedFiles(tinyTflite({ metadata: tfliteMetadata({ labelFiles: [{ name: 'labels_en.txt' }] }) }), { 'labels_en.txt': SPECIES.join('\n') });
+    const tflite = withPackedFiles(
+      tinyTflite({ metadata: tfliteMetadata({ labelFiles: [{ name: 'labels_en.txt' }] }) }),
+      { 'labels_en.txt': SPECIES.join('\n') },
+    );
     const mine = ['bee', 'butterfly', 'ladybird', 'dragonfly'];
-    expect(prepareImport([{ name: 'insects.tflite', bytes: tflite }, text('my_insects.txt', mine.join('\n'))]).labels).toEqual(mine);
+    expect(
+      prepareImport([{ name: 'insects.tflite', bytes: tflite }, text('my_insects.txt', mine.join('\n'))]).labels,
+    ).toEqual(mine);
   });
 
   it('imports a model whose metadata cannot be read on its guesses, and says why', () => {
@@ -88,18 +120,34 @@ describe('labels by any name', () => {
       ['imagenet_class_index.json', JSON.stringify(Object.fromEntries(SPECIES.map((s, i) => [i, [`n0${i}`, s]])))],
       ['labels_en.txt', ['background', ...SPECIES].join('\n')],
     ] as const) {
-      expect(prepareImport([tiny, text(name, value), text('README.txt', 'a model\nof insects\nfrom the garden\nby us')]).labels, name).toEqual(SPECIES);
+      expect(
+        prepareImport([tiny, text(name, value), text('README.txt', 'a model\nof insects\nfrom the garden\nby us')])
+          .labels,
+        name,
+      ).toEqual(SPECIES);
     }
     const keras = tm.filter((f) => f.name !== 'metadata.json').concat(text('classes.txt', TM_LABELS.join('\n')));
     expect(prepareImport(keras).labels).toEqual(TM_LABELS);
-    const onnx = prepareImport([{ name: 'colours.onnx', bytes: tinyOnnx() }, text('synset.txt', TM_LABELS.map((l, i) => `n0${i}000000 ${l}`).join('\n'))]);
+    const onnx = prepareImport([
+      { name: 'colours.onnx', bytes: tinyOnnx() },
+      text('synset.txt', TM_LABELS.map((l, i) => `n0${i}000000 ${l}`).join('\n')),
+    ]);
     expect([onnx.labels, onnx.numbered]).toEqual([TM_LABELS, undefined]);
     expect(onnx.preprocessing).toMatch(/labels from synset\.txt/);
   });
 
   it('asks when several files could be the labels, and takes the one chosen', () => {
-    const files = [{ name: 'tiny.tflite', bytes: tinyTflite() }, text('a_labels.txt', SPECIES.join('\n')), text('b_labels.txt', CHINESE.join('\n'))];
-    expect(() => prepareImport(files)).toThrow(expect.objectContaining({ name: 'LabelsChoiceError', message: 'several files could be the labels: ["a_labels.txt","b_labels.txt"]' }));
+    const files = [
+      { name: 'tiny.tflite', bytes: tinyTflite() },
+      text('a_labels.txt', SPECIES.join('\n')),
+      text('b_labels.txt', CHINESE.join('\n')),
+    ];
+    expect(() => prepareImport(files)).toThrow(
+      expect.objectContaining({
+        name: 'LabelsChoiceError',
+        message: 'several files could be the labels: ["a_labels.txt","b_labels.txt"]',
+      }),
+    );
     expect(prepareImport(files, { labels: 'b_labels.txt' }).labels).toEqual(CHINESE);
     // labels.json still wins among several, as it always has.
     expect(prepareImport([...files, text('labels.json', JSON.stringify(SPECIES))]).labels).toEqual(SPECIES);
@@ -116,7 +164,9 @@ describe('labels by any name', () => {
   it('checks labels added later against the stored model’s classes', () => {
     expect(labelsFor(text('x.txt', SPECIES.join('\n')), 4)).toEqual(SPECIES);
     expect(labelsFor(text('x.txt', ['background', ...SPECIES].join('\n')), 4)).toEqual(SPECIES);
-    expect(() => labelsFor(text('x.txt', SPECIES.slice(1).join('\n')), 4)).toThrow(/x\.txt has 3 labels, but the model has 4 classes/);
+    expect(() => labelsFor(text('x.txt', SPECIES.slice(1).join('\n')), 4)).toThrow(
+      /x\.txt has 3 labels, but the model has 4 classes/,
+    );
     expect(() => labelsFor(text('x.json', '{"a": 1}'), 4)).toThrow(/holds no labels/);
   });
 });

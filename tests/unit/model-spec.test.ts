@@ -22,12 +22,20 @@ describe('parseModelSpec', () => {
   });
 
   it('defaults to squashing the whole image when a model names no crop (the nsfwjs-style [0, 1] case)', () => {
-    const spec = parseModelSpec({ input: { shape: [1, 224, 224, 3], range: [0, 1] }, output: { activation: 'softmax' } });
+    const spec = parseModelSpec({
+      input: { shape: [1, 224, 224, 3], range: [0, 1] },
+      output: { activation: 'softmax' },
+    });
     expect(spec.centralCrop).toBe(1);
     expect(spec.fit).toBe('squash');
     expect(spec.range).toEqual([0, 1]);
-    expect(parseModelSpec({ input: { shape: [1, 64, 64, 3], range: [0, 1], fit: 'crop' } })).toMatchObject({ fit: 'crop', centralCrop: 1 });
-    expect(() => parseModelSpec({ input: { shape: [1, 64, 64, 3], range: [0, 1], fit: 'stretch' } })).toThrow(/input.fit/);
+    expect(parseModelSpec({ input: { shape: [1, 64, 64, 3], range: [0, 1], fit: 'crop' } })).toMatchObject({
+      fit: 'crop',
+      centralCrop: 1,
+    });
+    expect(() => parseModelSpec({ input: { shape: [1, 64, 64, 3], range: [0, 1], fit: 'stretch' } })).toThrow(
+      /input.fit/,
+    );
   });
 
   it('reads a crop described in words when there is no centralCrop field', () => {
@@ -40,10 +48,18 @@ describe('parseModelSpec', () => {
     ['no input', {}, /input must be an object/],
     ['a two-channel input', { input: { shape: [1, 28, 28, 2], range: [0, 1] } }, /input.shape/],
     ['an unknown colour', { input: { shape: [1, 28, 28, 3], range: [0, 1], color: 'cmyk' } }, /input.color/],
-    ['a grey colour on three channels', { input: { shape: [1, 28, 28, 3], range: [0, 1], color: 'grayscale' } }, /input.color/],
+    [
+      'a grey colour on three channels',
+      { input: { shape: [1, 28, 28, 3], range: [0, 1], color: 'grayscale' } },
+      /input.color/,
+    ],
     ['a range of equal ends', { input: { shape: [1, 8, 8, 3], range: [1, 1] } }, /input.range/],
     ['a crop over 1', { input: { shape: [1, 8, 8, 3], range: [0, 1], centralCrop: 1.5 } }, /centralCrop/],
-    ['an unknown activation', { input: { shape: [1, 8, 8, 3], range: [0, 1] }, output: { activation: 'sigmoid' } }, /activation/],
+    [
+      'an unknown activation',
+      { input: { shape: [1, 8, 8, 3], range: [0, 1] }, output: { activation: 'sigmoid' } },
+      /activation/,
+    ],
     ['a huge input', { input: { shape: [1, 100000, 8, 3], range: [0, 1] } }, /4096/],
   ])('refuses %s with a ModelFormatError', (_, json, message) => {
     expect(() => parseModelSpec(json)).toThrow(message);

@@ -31,7 +31,10 @@ describe('topK', () => {
 describe('classProbabilities', () => {
   it('passes softmax outputs through and drops a leading background class', () => {
     const out = new Float32Array([0.9, 0.05, 0.05]);
-    expect(Array.from(classProbabilities(out, 2, 1, false))).toEqual([expect.closeTo(0.05, 6), expect.closeTo(0.05, 6)]);
+    expect(Array.from(classProbabilities(out, 2, 1, false))).toEqual([
+      expect.closeTo(0.05, 6),
+      expect.closeTo(0.05, 6),
+    ]);
   });
 
   it('applies a numerically stable softmax to logits', () => {
@@ -49,7 +52,10 @@ describe('classProbabilities', () => {
 describe('averagePredictions (live smoothing)', () => {
   const p = (index: number, probability: number) => ({ label: `c${index}`, index, probability });
   it('averages each class over the frames, counting a missing class as 0, best first', () => {
-    const frames = [[p(1, 0.6), p(2, 0.4)], [p(2, 0.9), p(3, 0.1)]];
+    const frames = [
+      [p(1, 0.6), p(2, 0.4)],
+      [p(2, 0.9), p(3, 0.1)],
+    ];
     expect(averagePredictions(frames, 5)).toEqual([p(2, 0.65), p(1, 0.3), p(3, 0.05)]);
     expect(averagePredictions(frames, 1)).toEqual([p(2, 0.65)]);
   });

@@ -7,7 +7,16 @@ import { toInputTensor } from '../../model/preprocess';
 import type { Pixels } from '../../src/core/model-input';
 import { downscaleTarget } from '../../src/core/model-input';
 
-const spec: ModelSpec = { name: 't', inputSize: [224, 224], range: [-1, 1], fit: 'crop', centralCrop: 0.875, layout: 'nhwc', outputIsLogits: false, classOffset: 0 };
+const spec: ModelSpec = {
+  name: 't',
+  inputSize: [224, 224],
+  range: [-1, 1],
+  fit: 'crop',
+  centralCrop: 0.875,
+  layout: 'nhwc',
+  outputIsLogits: false,
+  classOffset: 0,
+};
 
 /** An image whose left half is black and right half white; alpha 255 (RGBA) or RGB. */
 function halves(width: number, height: number, channels: 3 | 4): Pixels {
@@ -56,7 +65,10 @@ describe('geometry', () => {
 
 describe('toInputTensor', () => {
   it('normalises pixel 0 to range[0] and 255 to range[1], per the spec', () => {
-    for (const range of [[-1, 1], [0, 1]] as const) {
+    for (const range of [
+      [-1, 1],
+      [0, 1],
+    ] as const) {
       const input = toInputTensor(halves(300, 200, 4), { ...spec, range });
       expect(input.shape).toEqual([1, 224, 224, 3]);
       const values = input.arraySync()[0]!;
@@ -84,7 +96,9 @@ describe('toInputTensor', () => {
   });
 
   it('refuses a buffer that does not match its dimensions', () => {
-    expect(() => toInputTensor({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 }, spec)).toThrow(RangeError);
+    expect(() => toInputTensor({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 }, spec)).toThrow(
+      RangeError,
+    );
   });
 
   it('leaves no tensors behind', () => {

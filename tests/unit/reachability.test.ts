@@ -47,7 +47,10 @@ describe('the offline indicator’s state', () => {
   });
 
   it('is cleared by any answered request, and a failed ask counts as unreachable', async () => {
-    const reach = new Reachability(() => Promise.reject(new TypeError('Failed to fetch')), () => true);
+    const reach = new Reachability(
+      () => Promise.reject(new TypeError('Failed to fetch')),
+      () => true,
+    );
     await reach.check();
     expect(reach.online).toBe(false);
     reach.reached();
@@ -64,9 +67,15 @@ describe('the offline indicator’s state', () => {
 describe('hostAnswers', () => {
   it('counts any HTTP answer, a 404 too, and a network error as none', async () => {
     const seen: RequestInit[] = [];
-    const answering = (async (_url: string, init: RequestInit) => (seen.push(init), new Response(null, { status: 404 }))) as typeof fetch;
+    const answering = (async (_url: string, init: RequestInit) => (
+      seen.push(init),
+      new Response(null, { status: 404 })
+    )) as typeof fetch;
     expect(await hostAnswers('http://127.0.0.1/sw.js', answering)).toBe(true);
     expect(seen[0]).toMatchObject({ method: 'HEAD', cache: 'no-store' });
-    expect(await hostAnswers('http://127.0.0.1/sw.js', (async () => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch)).toBe(false);
+    expect(
+      await hostAnswers('http://127.0.0.1/sw.js', (async () =>
+        Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch),
+    ).toBe(false);
   });
 });

@@ -15,10 +15,17 @@ import { hostileOnnx, huggingFaceFiles, type HostileOnnxOptions } from '../helpe
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/eval.ts', ...args], { cwd: ROOT, env: { ...process.env, npm_lifecycle_event: 'eval', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/eval.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, npm_lifecycle_event: 'eval', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('exit', (code, signal) => done({ code, signal, stderr, ms: performance.now() - started }));
@@ -39,8 +46,13 @@ describe('the Node tools under a model that hangs or fills memory', () => {
     }
     mkdirSync(join(dir, 'images', 'red'), { recursive: true });
     // The first photo runs as the model should; the second (a mean red of 64) wakes it.
-    for (const [name, r] of [['a.png', 200], ['b.png', 64]] as const) {
-      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r, g: 30, b: 30 } } }).png().toFile(join(dir, 'images', 'red', name));
+    for (const [name, r] of [
+      ['a.png', 200],
+      ['b.png', 64],
+    ] as const) {
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r, g: 30, b: 30 } } })
+        .png()
+        .toFile(join(dir, 'images', 'red', name));
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,15 +60,23 @@ describe('the Node tools under a model that hangs or fills memory', () => {
   it('npm run eval stops a run past its budget and says why', { timeout: 120_000 }, async () => {
     const result = await run(['--model', model('hang'), '--images', join(dir, 'images')]);
     expect(result.signal).toBe('SIGKILL');
-    expect(result.stderr).toMatch(/npm run eval: a model run went on for over 10 s, far longer than its other runs \(ModelTimeoutError\)/);
+    expect(result.stderr).toMatch(
+      /npm run eval: a model run went on for over 10 s, far longer than its other runs \(ModelTimeoutError\)/,
+    );
     expect(result.ms).toBeGreaterThan(RUN_FLOOR_MS);
     expect(result.ms).toBeLessThan(RUN_FLOOR_MS + 60_000);
   });
 
-  it('npm run eval stops a process past its memory bound (GLIMPSE_MAX_MEMORY_MB) and says why', { timeout: 120_000 }, async () => {
-    const result = await run(['--model', model('memory'), '--images', join(dir, 'images')], { GLIMPSE_MAX_MEMORY_MB: '1200' });
-    expect(result.stderr).toMatch(/over the 1200 MB allowed/);
-    expect(result.stderr).toMatch(/ModelMemoryError/);
-    expect(result.code === 1 || result.signal === 'SIGKILL').toBe(true);
-  });
+  it(
+    'npm run eval stops a process past its memory bound (GLIMPSE_MAX_MEMORY_MB) and says why',
+    { timeout: 120_000 },
+    async () => {
+      const result = await run(['--model', model('memory'), '--images', join(dir, 'images')], {
+        GLIMPSE_MAX_MEMORY_MB: '1200',
+      });
+      expect(result.stderr).toMatch(/over the 1200 MB allowed/);
+      expect(result.stderr).toMatch(/ModelMemoryError/);
+      expect(result.code === 1 || result.signal === 'SIGKILL').toBe(true);
+    },
+  );
 });

@@ -1,6 +1,16 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { browserMemoryBound, nodeMemoryBound, RUN_BUDGET_FACTOR, RUN_CEILING_MS, RUN_FLOOR_MS, runBudgetMs, RunTimes, type RunMessage, type RunWatch } from '../../src/core/run-budget';
+import {
+  browserMemoryBound,
+  nodeMemoryBound,
+  RUN_BUDGET_FACTOR,
+  RUN_CEILING_MS,
+  RUN_FLOOR_MS,
+  runBudgetMs,
+  RunTimes,
+  type RunMessage,
+  type RunWatch,
+} from '../../src/core/run-budget';
 import { RunWatchdog, stoppedError, trialError, type Trip } from '../../src/lib/run-watchdog';
 import { PortRunWatch } from '../../workers/run-watch';
 import { trackWasmHeaps, wasmHeapBytes } from '../../workers/wasm-heaps';
@@ -9,7 +19,10 @@ import type { Runner } from '../../model/engine';
 
 const GIB = 1024 ** 3;
 /** `(module (memory (export "memory") 1))`: one 64 KiB page, exported. */
-const MEMORY_MODULE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x0a, 0x01, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00]);
+const MEMORY_MODULE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x0a, 0x01, 0x06, 0x6d, 0x65,
+  0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00,
+]);
 
 describe('run budgets', () => {
   it('gives a first run the ceiling, then a multiple of the slowest recent run between the floor and the ceiling', () => {
@@ -60,7 +73,14 @@ describe('a watched runner', () => {
     await runner.run(null);
     fail = true;
     await expect(runner.run(null)).rejects.toThrow('gave up');
-    expect(watch.told).toEqual([`start ${RUN_CEILING_MS}`, 'end', `start ${RUN_FLOOR_MS}`, 'end', `start ${RUN_FLOOR_MS}`, 'end']);
+    expect(watch.told).toEqual([
+      `start ${RUN_CEILING_MS}`,
+      'end',
+      `start ${RUN_FLOOR_MS}`,
+      'end',
+      `start ${RUN_FLOOR_MS}`,
+      'end',
+    ]);
   });
 
   it("watches a runtime's features too, and ends with the watch's memory error", async () => {
@@ -70,8 +90,13 @@ describe('a watched runner', () => {
         throw Object.assign(new Error('over the bound'), { name: 'ModelMemoryError' });
       },
     };
-    const runner = new WatchedRunner({ run: async () => new Float32Array(1), features: async () => new Float32Array(3), dispose: () => undefined }, watch);
-    await expect(runner.features!({ data: new Uint8Array(4), width: 1, height: 1, channels: 4 }, 'pool')).rejects.toMatchObject({ name: 'ModelMemoryError' });
+    const runner = new WatchedRunner(
+      { run: async () => new Float32Array(1), features: async () => new Float32Array(3), dispose: () => undefined },
+      watch,
+    );
+    await expect(
+      runner.features!({ data: new Uint8Array(4), width: 1, height: 1, channels: 4 }, 'pool'),
+    ).rejects.toMatchObject({ name: 'ModelMemoryError' });
   });
 });
 
@@ -101,7 +126,12 @@ describe("the worker's side: WebAssembly heaps and the port", () => {
     watch.ended();
     watch.started(5678);
     (instance.exports.memory as WebAssembly.Memory).grow(20);
-    expect(() => watch.ended()).toThrow(expect.objectContaining({ name: 'ModelMemoryError', message: expect.stringMatching(/MB after one image, over the \d+ MB this device allows/) }));
+    expect(() => watch.ended()).toThrow(
+      expect.objectContaining({
+        name: 'ModelMemoryError',
+        message: expect.stringMatching(/MB after one image, over the \d+ MB this device allows/),
+      }),
+    );
     await expect.poll(() => heard.length).toBe(4);
     expect(heard.map((m) => m.type)).toEqual(['run', 'idle', 'run', 'memory']);
     expect(heard[0]).toMatchObject({ budgetMs: 1234, model: 'stored-1' });
@@ -146,9 +176,19 @@ describe("the page's watchdog", () => {
     tell({ type: 'run', id: 1, budgetMs: 60_000, model: 'import-trial' });
     tell({ type: 'memory', id: 1, bytes: 3 * GIB, boundBytes: 2 * GIB, model: 'import-trial' });
     await expect.poll(() => trips.length).toBe(1);
-    expect(trips[0]).toEqual({ kind: 'memory', detail: 'after one image its runtime held 3072 MB, over the 2048 MB this device allows', model: 'import-trial' });
-    expect(stoppedError(trips[0]!)).toMatchObject({ name: 'ModelMemoryError', message: expect.stringMatching(/; it was stopped$/) });
-    expect(trialError(trips[0]!)).toMatchObject({ name: 'ModelFormatError', message: expect.stringMatching(/failed its trial.*not imported/) });
+    expect(trips[0]).toEqual({
+      kind: 'memory',
+      detail: 'after one image its runtime held 3072 MB, over the 2048 MB this device allows',
+      model: 'import-trial',
+    });
+    expect(stoppedError(trips[0]!)).toMatchObject({
+      name: 'ModelMemoryError',
+      message: expect.stringMatching(/; it was stopped$/),
+    });
+    expect(trialError(trips[0]!)).toMatchObject({
+      name: 'ModelFormatError',
+      message: expect.stringMatching(/failed its trial.*not imported/),
+    });
     expect(stoppedError({ kind: 'timeout', detail: 'x', model: 'm' }).name).toBe('ModelTimeoutError');
     close();
   });

@@ -33,7 +33,17 @@ describe('the training charts’ axes', () => {
   });
 
   it('plot a figure that is not a number as a gap', () => {
-    const data = chartData([{ epoch: 1, loss: NaN, accuracy: 0.5, valLoss: Infinity, valAccuracy: 0.25 }, { epoch: 2, loss: 0.7, accuracy: 0.75, valLoss: 0.9, valAccuracy: 0.5 }], ['loss', 'valLoss']);
-    expect(data).toEqual([[1, 2], [null, 0.7], [null, 0.9]]);
+    const data = chartData(
+      [
+        { epoch: 1, loss: NaN, accuracy: 0.5, valLoss: Infinity, valAccuracy: 0.25 },
+        { epoch: 2, loss: 0.7, accuracy: 0.75, valLoss: 0.9, valAccuracy: 0.5 },
+      ],
+      ['loss', 'valLoss'],
+    );
+    expect(data).toEqual([
+      [1, 2],
+      [null, 0.7],
+      [null, 0.9],
+    ]);
   });
 });

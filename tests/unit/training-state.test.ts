@@ -6,15 +6,27 @@ import type { TrainOptions } from '../../src/core/train-options';
  * The worker's progress events travel on the callback's own MessagePort, its result on the
  * worker's: the last epoch's event can land after the result. Here the fake worker sends it so.
  */
-const fake = vi.hoisted(() => ({ train: null as null | ((onProgress: (event: TrainEvent) => void, images: TrainImageInput[], options: TrainOptions) => Promise<unknown>) }));
+const fake = vi.hoisted(() => ({
+  train: null as
+    | null
+    | ((onProgress: (event: TrainEvent) => void, images: TrainImageInput[], options: TrainOptions) => Promise<unknown>),
+}));
 vi.mock('../../src/lib/classifier.svelte', () => ({
-  classifier: { train: (images: TrainImageInput[], options: TrainOptions, onProgress: (event: TrainEvent) => void) => fake.train!(onProgress, images, options) },
+  classifier: {
+    train: (images: TrainImageInput[], options: TrainOptions, onProgress: (event: TrainEvent) => void) =>
+      fake.train!(onProgress, images, options),
+  },
 }));
 
 const { training } = await import('../../src/lib/training.svelte');
 
 const epoch = (n: number) => ({ epoch: n, loss: 1 / n, accuracy: 0.5, valLoss: 1 / n, valAccuracy: 0.5 });
-const summary = { history: [epoch(1), epoch(2)], valAccuracy: 0.5, keys: ['k1', 'k2'], review: [] } as unknown as TrainSummary;
+const summary = {
+  history: [epoch(1), epoch(2)],
+  valAccuracy: 0.5,
+  keys: ['k1', 'k2'],
+  review: [],
+} as unknown as TrainSummary;
 const file = (name: string) => new File([new Uint8Array(8)], name, { type: 'image/png' });
 
 describe('the Train view’s run', () => {
@@ -114,7 +126,11 @@ describe('the Train view’s review loop', () => {
 
   it('chooses a trained head automatically once a class has enough photos, and keeps an explicit choice', () => {
     training.method = 'auto';
-    training.images = Array.from({ length: 20 }, (_, i) => ({ id: 100 + i, file: file(`p${i}.png`), label: i < 10 ? 'a' : 'b' }));
+    training.images = Array.from({ length: 20 }, (_, i) => ({
+      id: 100 + i,
+      file: file(`p${i}.png`),
+      label: i < 10 ? 'a' : 'b',
+    }));
     expect(training.resolvedMethod()).toBe('head');
     training.method = 'nearest';
     expect(training.resolvedMethod()).toBe('nearest');

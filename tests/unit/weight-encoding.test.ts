@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { dequantize, FLOAT16_MAX, fitsFloat16, quantize, quantizeAffine, type StoredDtype } from '../../src/core/weight-encoding';
+import {
+  dequantize,
+  FLOAT16_MAX,
+  fitsFloat16,
+  quantize,
+  quantizeAffine,
+  type StoredDtype,
+} from '../../src/core/weight-encoding';
 
 /** Relative RMS error of storing `values` as `dtype` and reading them back. */
 function relativeError(values: Float32Array, dtype: StoredDtype): number {
@@ -30,12 +37,17 @@ describe('affine quantization (tfjs format)', () => {
     const q = quantizeAffine(values, dtype);
     const back = dequantize(q, values.length);
     const step = 8 / qmax;
-    for (let i = 0; i < values.length; i++) expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(step * 0.51 + 1e-6);
+    for (let i = 0; i < values.length; i++)
+      expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(step * 0.51 + 1e-6);
     expect(q.bytes.byteLength).toBe(values.length * (dtype === 'uint8' ? 1 : 2));
   });
 
   it('represents zero exactly whenever the range spans it', () => {
-    for (const [lo, hi] of [[-3, 5], [-0.001, 7], [-9, 0.5]] as const) {
+    for (const [lo, hi] of [
+      [-3, 5],
+      [-0.001, 7],
+      [-9, 0.5],
+    ] as const) {
       const values = new Float32Array([...seeded(999, lo, hi), 0]);
       expect(dequantize(quantizeAffine(values, 'uint8'), values.length)[999]).toBe(0);
     }

@@ -6,7 +6,8 @@ vi.mock('../../workers/backends', () => ({ activate: async () => true, probeGpus
 
 /** The worker's API before and around loading: bad requests are refused by name, and a bitmap is always closed. */
 describe('the worker API', () => {
-  const bitmap = () => ({ close: vi.fn(), width: 10, height: 10 }) as unknown as ImageBitmap & { close: ReturnType<typeof vi.fn> };
+  const bitmap = () =>
+    ({ close: vi.fn(), width: 10, height: 10 }) as unknown as ImageBitmap & { close: ReturnType<typeof vi.fn> };
 
   it('refuses to classify before a model is loaded, closing the bitmap it was given', async () => {
     const image = bitmap();
@@ -16,7 +17,9 @@ describe('the worker API', () => {
 
   it('refuses an unknown backend by name, before fetching anything', async () => {
     const fetch = vi.spyOn(globalThis, 'fetch');
-    await expect(api.load('https://glimpse.test/model/', () => undefined, { backend: 'quantum' as never })).rejects.toMatchObject({ name: 'BadRequestError' });
+    await expect(
+      api.load('https://glimpse.test/model/', () => undefined, { backend: 'quantum' as never }),
+    ).rejects.toMatchObject({ name: 'BadRequestError' });
     expect(fetch).not.toHaveBeenCalled();
     fetch.mockRestore();
   });
@@ -29,8 +32,12 @@ describe('the worker API', () => {
 
   it('forgets a failed load, so that a retry starts afresh', async () => {
     const fetch = vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response('gone', { status: 404 }));
-    await expect(api.load('https://glimpse.test/model/', () => undefined)).rejects.toMatchObject({ name: 'ModelLoadError' });
-    await expect(api.load('https://glimpse.test/model/', () => undefined)).rejects.toMatchObject({ name: 'ModelLoadError' });
+    await expect(api.load('https://glimpse.test/model/', () => undefined)).rejects.toMatchObject({
+      name: 'ModelLoadError',
+    });
+    await expect(api.load('https://glimpse.test/model/', () => undefined)).rejects.toMatchObject({
+      name: 'ModelLoadError',
+    });
     expect(fetch.mock.calls.filter(([url]) => String(url).endsWith('manifest.json'))).toHaveLength(2);
     fetch.mockRestore();
   });

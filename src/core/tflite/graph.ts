@@ -42,7 +42,12 @@ function floatValues(t: TfliteTensor): Float32Array {
 }
 
 /** Reorders a row-major array from `shape` to the axis order `perm`, dropping index 0 of axis `drop` if asked. */
-function permute<A extends Uint8Array | Float32Array>(data: A, shape: number[], perm: number[], drop?: number): { data: A; shape: number[] } {
+function permute<A extends Uint8Array | Float32Array>(
+  data: A,
+  shape: number[],
+  perm: number[],
+  drop?: number,
+): { data: A; shape: number[] } {
   const kept = shape.map((d, axis) => (axis === drop ? d - 1 : d));
   const outShape = perm.map((p) => kept[p]!);
   const out = new (data.constructor as new (n: number) => A)(outShape.reduce((a, b) => a * b, 1));
@@ -102,44 +107,83 @@ export class GraphBuilder {
 
   addConst(w: Weight): string {
     const dtype = w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT';
-    this.nodes.push({ name: w.name, op: 'Const', attr: { value: { tensor: { dtype, tensorShape: { dim: w.shape.map((d) => ({ size: String(d) })) } } }, dtype: { type: dtype } } });
+    this.nodes.push({
+      name: w.name,
+      op: 'Const',
+      attr: {
+        value: { tensor: { dtype, tensorShape: { dim: w.shape.map((d) => ({ size: String(d) })) } } },
+        dtype: { type: dtype },
+      },
+    });
     this.weights.push(w);
     return w.name;
   }
 
   /** An int32 constant; `shape` defaults to a vector ([] makes a scalar, as ConcatV2's axis must be). */
   intConst(name: string, values: number[], shape = [values.length]): string {
-    return this.addConst({ name: this.unique(name), shape, dtype: 'int32', bytes: new Uint8Array(Int32Array.from(values).buffer) });
+    return this.addConst({
+      name: this.unique(name),
+      shape,
+      dtype: 'int32',
+      bytes: new Uint8Array(Int32Array.from(values).buffer),
+    });
   }
 
   intData(i: number | undefined): number[] {
     const t = this.tensor(i);
-    if (t.type !== 'int32' || t.data.byteLength === 0) throw new Error(`tensor ${t.index} (${t.name}) must be a constant int32 tensor`);
+    if (t.type !== 'int32' || t.data.byteLength === 0)
+      throw new Error(`tensor ${t.index} (${t.name}) must be a constant int32 tensor`);
     return Array.from(new Int32Array(t.data.slice().buffer));
   }
 
   /** A kernel in tfjs layout: uint8 bytes copied losslessly, int8 as float16, float32 as is. */
   kernel(i: number | undefined, perm: number[], reshape?: number[], dropAxis?: number): string {
     const t = this.tensor(i);
-    if (t.shape.length !== perm.length || t.data.byteLength === 0) throw new Error(`tensor ${t.index} (${t.name}) must be a constant of ${perm.length} dimensions, not ${JSON.stringify(t.shape)}`);
+    if (t.shape.length !== perm.length || t.data.byteLength === 0)
+      throw new Error(
+        `tensor ${t.index} (${t.name}) must be a constant of ${perm.length} dimensions, not ${JSON.stringify(t.shape)}`,
+      );
     const dropped = dropAxis !== undefined && t.shape[dropAxis] === this.drop ? dropAxis : undefined;
     const name = this.unique(`${this.nameOf(t.index)}/weights`);
     if (t.type === 'uint8' && t.scale.length === 1) {
       const { data, shape } = permute(t.data, t.shape, perm, dropped);
-      return this.addConst({ name, shape: reshape ?? shape, dtype: 'float32', bytes: data, quantization: { dtype: 'uint8', scale: t.scale[0]!, min: -t.scale[0]! * t.zeroPoint[0]! } });
+      return this.addConst({
+        name,
+        shape: reshape ?? shape,
+        dtype: 'float32',
+        bytes: data,
+        quantization: { dtype: 'uint8', scale: t.scale[0]!, min: -t.scale[0]! * t.zeroPoint[0]! },
+      });
     }
     const { data, shape } = permute(floatValues(t), t.shape, perm, dropped);
     const stored = t.type === 'float32' ? { bytes: new Uint8Array(data.buffer) } : quantize(data, 'float16');
-    return this.addConst({ name, shape: reshape ?? shape, dtype: 'float32', bytes: stored.bytes, ...(stored.quantization ? { quantization: stored.quantization as Weight['quantization'] } : {}) });
+    return this.addConst({
+      name,
+      shape: reshape ?? shape,
+      dtype: 'float32',
+      bytes: stored.bytes,
+      ...(stored.quantization ? { quantization: stored.quantization as Weight['quantization'] } : {}),
+    });
   }
 
   bias(i: number | undefined, outChannels: number): string {
-    if (i === undefined || i < 0) return this.addConst({ name: this.unique('bias'), shape: [outChannels], dtype: 'float32', bytes: new Uint8Array(new Float32Array(outChannels).buffer) });
+    if (i === undefined || i < 0)
+      return this.addConst({
+        name: this.unique('bias'),
+        shape: [outChannels],
+        dtype: 'float32',
+        bytes: new Uint8Array(new Float32Array(outChannels).buffer),
+      });
     const t = this.tensor(i);
     if (t.data.byteLength === 0) throw new Error(`the bias, tensor ${t.index} (${t.name}), is not a constant`);
     let values = floatValues(t);
     if (t.shape[0] === this.drop) values = values.slice(1);
-    return this.addConst({ name: this.unique(`${this.nameOf(i)}/bias`), shape: [values.length], dtype: 'float32', bytes: new Uint8Array(values.buffer) });
+    return this.addConst({
+      name: this.unique(`${this.nameOf(i)}/bias`),
+      shape: [values.length],
+      dtype: 'float32',
+      bytes: new Uint8Array(values.buffer),
+    });
   }
 
   /** Output channels of a kernel whose first axis counts them, less the dropped background class. */
@@ -157,7 +201,10 @@ export class GraphBuilder {
       return;
     }
     const out = node.name;
-    this.nodes.push({ ...node, name: this.unique(`${out}/pre_activation`) }, { name: out, op: act, input: [this.nodes.at(-1)!.name], attr: T });
+    this.nodes.push(
+      { ...node, name: this.unique(`${out}/pre_activation`) },
+      { name: out, op: act, input: [this.nodes.at(-1)!.name], attr: T },
+    );
   }
 }
 
@@ -165,7 +212,11 @@ export class GraphBuilder {
 function fused(activation: number): Attr {
   if (!(activation in ACTIVATIONS)) throw new Error(`unsupported fused activation ${activation}`);
   const act = ACTIVATIONS[activation];
-  return { fused_ops: { list: { s: [b64('BiasAdd'), ...(act ? [b64(act)] : [])] } }, num_args: { i: '1' }, epsilon: { f: 0 } };
+  return {
+    fused_ops: { list: { s: [b64('BiasAdd'), ...(act ? [b64(act)] : [])] } },
+    num_args: { i: '1' },
+    epsilon: { f: 0 },
+  };
 }
 
 function options(o: TfliteOperator): Options {
@@ -190,7 +241,21 @@ const pool =
   (op: string): OpBuilder =>
   (g, o, out, input) => {
     const opt = options(o);
-    g.withActivation({ name: out(), op, input: [input(0)], attr: { ...T, data_format: NHWC, ksize: ints([1, opt.int(4), opt.int(3), 1]), strides: ints([1, opt.int(2), opt.int(1), 1]), padding: padding(o) } }, opt.byte(5));
+    g.withActivation(
+      {
+        name: out(),
+        op,
+        input: [input(0)],
+        attr: {
+          ...T,
+          data_format: NHWC,
+          ksize: ints([1, opt.int(4), opt.int(3), 1]),
+          strides: ints([1, opt.int(2), opt.int(1), 1]),
+          padding: padding(o),
+        },
+      },
+      opt.byte(5),
+    );
   };
 
 const binary =
@@ -204,7 +269,21 @@ export const OP_BUILDERS: Record<string, OpBuilder> = {
     const opt = options(o);
     const filter = g.kernel(o.inputs[1], [1, 2, 3, 0], undefined, 0);
     const b = g.bias(o.inputs[2], g.outChannels(o.inputs[1]));
-    g.nodes.push({ name: out(), op: '_FusedConv2D', input: [input(0), filter, b], attr: { ...T, data_format: NHWC, strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]), dilations: ints([1, opt.int(5, 1), opt.int(4, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, use_cudnn_on_gpu: { b: true }, ...fused(opt.byte(3)) } });
+    g.nodes.push({
+      name: out(),
+      op: '_FusedConv2D',
+      input: [input(0), filter, b],
+      attr: {
+        ...T,
+        data_format: NHWC,
+        strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]),
+        dilations: ints([1, opt.int(5, 1), opt.int(4, 1), 1]),
+        padding: padding(o),
+        explicit_paddings: { list: {} },
+        use_cudnn_on_gpu: { b: true },
+        ...fused(opt.byte(3)),
+      },
+    });
   },
   DEPTHWISE_CONV_2D: (g, o, out, input) => {
     const opt = options(o);
@@ -213,7 +292,20 @@ export const OP_BUILDERS: Record<string, OpBuilder> = {
     // [1, H, W, C*M] and [H, W, C, M] share one memory order: only the shape changes.
     const filter = g.kernel(o.inputs[1], [0, 1, 2, 3], [h, wd, cm / multiplier, multiplier]);
     const b = g.bias(o.inputs[2], cm);
-    g.nodes.push({ name: out(), op: 'FusedDepthwiseConv2dNative', input: [input(0), filter, b], attr: { ...T, data_format: NHWC, strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]), dilations: ints([1, opt.int(6, 1), opt.int(5, 1), 1]), padding: padding(o), explicit_paddings: { list: {} }, ...fused(opt.byte(4)) } });
+    g.nodes.push({
+      name: out(),
+      op: 'FusedDepthwiseConv2dNative',
+      input: [input(0), filter, b],
+      attr: {
+        ...T,
+        data_format: NHWC,
+        strides: ints([1, opt.int(2, 1), opt.int(1, 1), 1]),
+        dilations: ints([1, opt.int(6, 1), opt.int(5, 1), 1]),
+        padding: padding(o),
+        explicit_paddings: { list: {} },
+        ...fused(opt.byte(4)),
+      },
+    });
   },
   FULLY_CONNECTED: (g, o, out, input) => {
     // TFLite keeps the matrix as [units, depth]; it is stored transposed, [depth, units]:
@@ -224,8 +316,18 @@ export const OP_BUILDERS: Record<string, OpBuilder> = {
     // TFLite flattens the input to [batch, depth] first (a pooling's [1, 1, 1, depth]).
     const depth = g.tensor(o.inputs[1]).shape[1]!;
     const flat = `${out()}/flatten`;
-    g.nodes.push({ name: flat, op: 'Reshape', input: [input(0), g.intConst(`${flat}/shape`, [-1, depth])], attr: { ...T, Tshape: { type: 'DT_INT32' } } });
-    g.nodes.push({ name: out(), op: '_FusedMatMul', input: [flat, matrix, b], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: false }, ...fused(o.options?.byte(0) ?? 0) } });
+    g.nodes.push({
+      name: flat,
+      op: 'Reshape',
+      input: [input(0), g.intConst(`${flat}/shape`, [-1, depth])],
+      attr: { ...T, Tshape: { type: 'DT_INT32' } },
+    });
+    g.nodes.push({
+      name: out(),
+      op: '_FusedMatMul',
+      input: [flat, matrix, b],
+      attr: { ...T, transpose_a: { b: false }, transpose_b: { b: false }, ...fused(o.options?.byte(0) ?? 0) },
+    });
   },
   ADD: binary('AddV2'),
   MUL: binary('Mul'),
@@ -233,23 +335,59 @@ export const OP_BUILDERS: Record<string, OpBuilder> = {
   MAX_POOL_2D: pool('MaxPool'),
   RESHAPE: (g, o, out, input) => {
     const declared = g.tensor(o.outputs[0]!).shape;
-    const target = (declared.length ? declared : g.intData(o.inputs[1])).map((d, i) => (i === 0 ? -1 : d === g.drop ? d - 1 : d));
-    g.nodes.push({ name: out(), op: 'Reshape', input: [input(0), g.intConst(`${out()}/shape`, target)], attr: { ...T, Tshape: { type: 'DT_INT32' } } });
+    const target = (declared.length ? declared : g.intData(o.inputs[1])).map((d, i) =>
+      i === 0 ? -1 : d === g.drop ? d - 1 : d,
+    );
+    g.nodes.push({
+      name: out(),
+      op: 'Reshape',
+      input: [input(0), g.intConst(`${out()}/shape`, target)],
+      attr: { ...T, Tshape: { type: 'DT_INT32' } },
+    });
   },
-  SQUEEZE: (g, o, out, input) => g.nodes.push({ name: out(), op: 'Squeeze', input: [input(0)], attr: { ...T, squeeze_dims: ints(o.options?.ints(0, 'squeeze_dims') ?? []) } }),
+  SQUEEZE: (g, o, out, input) =>
+    g.nodes.push({
+      name: out(),
+      op: 'Squeeze',
+      input: [input(0)],
+      attr: { ...T, squeeze_dims: ints(o.options?.ints(0, 'squeeze_dims') ?? []) },
+    }),
   SOFTMAX: (g, o, out, input) => {
     if ((o.options?.float(0, 1) ?? 1) !== 1) throw new Error('SOFTMAX with beta ≠ 1 is not supported');
     g.nodes.push({ name: out(), op: 'Softmax', input: [input(0)], attr: T });
   },
   MEAN: (g, o, out, input) =>
-    g.nodes.push({ name: out(), op: 'Mean', input: [input(0), g.intConst(`${out()}/axes`, g.intData(o.inputs[1]))], attr: { ...T, Tidx: { type: 'DT_INT32' }, keep_dims: { b: (o.options?.byte(0) ?? 0) !== 0 } } }),
+    g.nodes.push({
+      name: out(),
+      op: 'Mean',
+      input: [input(0), g.intConst(`${out()}/axes`, g.intData(o.inputs[1]))],
+      attr: { ...T, Tidx: { type: 'DT_INT32' }, keep_dims: { b: (o.options?.byte(0) ?? 0) !== 0 } },
+    }),
   PAD: (g, o, out, input) => {
-    const paddings = g.addConst({ name: g.unique(`${out()}/paddings`), shape: [4, 2], dtype: 'int32', bytes: new Uint8Array(Int32Array.from(g.intData(o.inputs[1])).buffer) });
-    g.nodes.push({ name: out(), op: 'Pad', input: [input(0), paddings], attr: { ...T, Tpaddings: { type: 'DT_INT32' } } });
+    const paddings = g.addConst({
+      name: g.unique(`${out()}/paddings`),
+      shape: [4, 2],
+      dtype: 'int32',
+      bytes: new Uint8Array(Int32Array.from(g.intData(o.inputs[1])).buffer),
+    });
+    g.nodes.push({
+      name: out(),
+      op: 'Pad',
+      input: [input(0), paddings],
+      attr: { ...T, Tpaddings: { type: 'DT_INT32' } },
+    });
   },
   CONCATENATION: (g, o, out, input) => {
     const opt = options(o);
-    g.withActivation({ name: out(), op: 'ConcatV2', input: [...o.inputs.map((_, k) => input(k)), g.intConst(`${out()}/axis`, [opt.int(0)], [])], attr: { ...T, N: { i: String(o.inputs.length) }, Tidx: { type: 'DT_INT32' } } }, opt.byte(1));
+    g.withActivation(
+      {
+        name: out(),
+        op: 'ConcatV2',
+        input: [...o.inputs.map((_, k) => input(k)), g.intConst(`${out()}/axis`, [opt.int(0)], [])],
+        attr: { ...T, N: { i: String(o.inputs.length) }, Tidx: { type: 'DT_INT32' } },
+      },
+      opt.byte(1),
+    );
   },
   RELU: simple('Relu'),
   RELU6: simple('Relu6'),

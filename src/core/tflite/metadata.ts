@@ -42,7 +42,11 @@ const UNION = { image: 2, normalization: 1, calibration: 2, thresholding: 3 } as
 const TRANSFORMATIONS = ['identity', 'log', 'inverse-logistic'] as const;
 
 function associatedFiles(table: Table | null | undefined, field: number): AssociatedFile[] {
-  return (table?.tables(field, 'associated_files') ?? []).map((f) => ({ name: f.string(0), type: f.byte(2), locale: f.string(3) }));
+  return (table?.tables(field, 'associated_files') ?? []).map((f) => ({
+    name: f.string(0),
+    type: f.byte(2),
+    locale: f.string(3),
+  }));
 }
 
 /** A process unit's options of one union type, from a list of them. */
@@ -59,7 +63,9 @@ export function readTfliteMetadata(bytes: Uint8Array): TfliteMetadata {
   const output = graph?.tables(3, 'output_tensor_metadata')[0];
 
   const outputFiles = [...associatedFiles(output, 6), ...associatedFiles(graph, 4)];
-  const labelFiles = outputFiles.filter((f) => f.type === AXIS_LABELS && f.name).sort((a, b) => Number(a.locale !== '') - Number(b.locale !== ''));
+  const labelFiles = outputFiles
+    .filter((f) => f.type === AXIS_LABELS && f.name)
+    .sort((a, b) => Number(a.locale !== '') - Number(b.locale !== ''));
 
   const inputUnits = [...(input?.tables(4, 'process_units') ?? []), ...(graph?.tables(5, 'input_process_units') ?? [])];
   const normalizationOptions = processUnit(inputUnits, UNION.normalization);
@@ -72,7 +78,10 @@ export function readTfliteMetadata(bytes: Uint8Array): TfliteMetadata {
   const image = content && content.byte(0) === UNION.image ? content.table(1) : null;
   const colorSpace = image ? ({ 1: 'rgb', 2: 'grayscale' } as const)[image.byte(0) as 1 | 2] : undefined;
 
-  const outputUnits = [...(output?.tables(4, 'process_units') ?? []), ...(graph?.tables(6, 'output_process_units') ?? [])];
+  const outputUnits = [
+    ...(output?.tables(4, 'process_units') ?? []),
+    ...(graph?.tables(6, 'output_process_units') ?? []),
+  ];
   const thresholding = processUnit(outputUnits, UNION.thresholding);
   const calibrationOptions = processUnit(outputUnits, UNION.calibration);
   const calibrationFile = outputFiles.find((f) => f.type === SCORE_CALIBRATION_FILE);
@@ -85,11 +94,19 @@ export function readTfliteMetadata(bytes: Uint8Array): TfliteMetadata {
     license: root.string(5),
     labelFiles,
     ...(mean.length > 0 && std.length > 0 ? { normalization: { mean, std } } : {}),
-    ...(max.length === 1 && min.length === 1 && min[0]! < max[0]! ? { valueRange: [min[0]!, max[0]!] as [number, number] } : {}),
+    ...(max.length === 1 && min.length === 1 && min[0]! < max[0]!
+      ? { valueRange: [min[0]!, max[0]!] as [number, number] }
+      : {}),
     ...(colorSpace ? { colorSpace } : {}),
     ...(thresholding ? { scoreThreshold: thresholding.float(0) } : {}),
     ...(calibrationOptions && calibrationFile
-      ? { calibration: { transformation: TRANSFORMATIONS[calibrationOptions.byte(0)] ?? 'identity', defaultScore: calibrationOptions.float(1), file: calibrationFile.name } }
+      ? {
+          calibration: {
+            transformation: TRANSFORMATIONS[calibrationOptions.byte(0)] ?? 'identity',
+            defaultScore: calibrationOptions.float(1),
+            file: calibrationFile.name,
+          },
+        }
       : {}),
   };
 }
@@ -97,6 +114,8 @@ export function readTfliteMetadata(bytes: Uint8Array): TfliteMetadata {
 /** The label file for a locale ("zh-CN" takes a "zh" file), else the default one. */
 export function labelFileFor(metadata: TfliteMetadata, locale: string | undefined): string | null {
   const language = locale?.toLowerCase().split('-')[0];
-  const localized = language ? metadata.labelFiles.find((f) => f.locale.toLowerCase().split(/[-_]/)[0] === language) : undefined;
+  const localized = language
+    ? metadata.labelFiles.find((f) => f.locale.toLowerCase().split(/[-_]/)[0] === language)
+    : undefined;
   return (localized ?? metadata.labelFiles[0])?.name ?? null;
 }

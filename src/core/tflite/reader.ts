@@ -31,7 +31,8 @@ class Bytes {
   }
   /** Checks that `length` bytes at `pos` are in the file. */
   check(pos: number, length: number, where: string): number {
-    if (!Number.isSafeInteger(pos) || pos < 0 || length < 0 || pos + length > this.size) bad(where, `points past the end of the file (byte ${pos} + ${length} of ${this.size})`);
+    if (!Number.isSafeInteger(pos) || pos < 0 || length < 0 || pos + length > this.size)
+      bad(where, `points past the end of the file (byte ${pos} + ${length} of ${this.size})`);
     return pos;
   }
   /** The position a uoffset at `pos` points to. */
@@ -95,7 +96,8 @@ export class Table {
     const length = this.file.bb.readUint32(this.file.check(header, 4, where));
     const room = Math.floor((this.file.size - header - 4) / ELEMENT_BYTES[kind]);
     if (length > room) bad(where, `claims ${length} entries, but the file has room for ${room}`);
-    if (kind !== 'byte' && length > TFLITE_LIMITS.maxCount) bad(where, `has ${length} entries, over ${TFLITE_LIMITS.maxCount}`);
+    if (kind !== 'byte' && length > TFLITE_LIMITS.maxCount)
+      bad(where, `has ${length} entries, over ${TFLITE_LIMITS.maxCount}`);
     return { start: header + 4, length };
   }
   tables(field: number, name: string): Table[] {
@@ -127,12 +129,41 @@ export type Options = Table;
 
 /** BuiltinOperator codes of the ops this reader names; others are reported by number. */
 export const BUILTIN_OPS: Record<number, string> = {
-  0: 'ADD', 1: 'AVERAGE_POOL_2D', 2: 'CONCATENATION', 3: 'CONV_2D', 4: 'DEPTHWISE_CONV_2D', 6: 'DEQUANTIZE', 9: 'FULLY_CONNECTED',
-  14: 'LOGISTIC', 17: 'MAX_POOL_2D', 18: 'MUL', 19: 'RELU', 21: 'RELU6', 22: 'RESHAPE', 23: 'RESIZE_BILINEAR', 25: 'SOFTMAX',
-  28: 'TANH', 34: 'PAD', 40: 'MEAN', 43: 'SQUEEZE', 114: 'QUANTIZE', 126: 'HARD_SWISH',
+  0: 'ADD',
+  1: 'AVERAGE_POOL_2D',
+  2: 'CONCATENATION',
+  3: 'CONV_2D',
+  4: 'DEPTHWISE_CONV_2D',
+  6: 'DEQUANTIZE',
+  9: 'FULLY_CONNECTED',
+  14: 'LOGISTIC',
+  17: 'MAX_POOL_2D',
+  18: 'MUL',
+  19: 'RELU',
+  21: 'RELU6',
+  22: 'RESHAPE',
+  23: 'RESIZE_BILINEAR',
+  25: 'SOFTMAX',
+  28: 'TANH',
+  34: 'PAD',
+  40: 'MEAN',
+  43: 'SQUEEZE',
+  114: 'QUANTIZE',
+  126: 'HARD_SWISH',
 };
 
-export const TENSOR_TYPES = ['float32', 'float16', 'int32', 'uint8', 'int64', 'string', 'bool', 'int16', 'complex64', 'int8'] as const;
+export const TENSOR_TYPES = [
+  'float32',
+  'float16',
+  'int32',
+  'uint8',
+  'int64',
+  'string',
+  'bool',
+  'int16',
+  'complex64',
+  'int8',
+] as const;
 export type TensorType = (typeof TENSOR_TYPES)[number];
 
 export interface TfliteTensor {
@@ -167,19 +198,31 @@ export interface TfliteModel {
 
 /** The root table of a flatbuffer with the given 4-character identifier, every read of it checked as readTflite's are. */
 export function flatbufferRoot(bytes: Uint8Array, identifier: string, where: string): Table {
-  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== identifier) throw new ModelFormatError(`${where}: not a flatbuffer with the identifier ${identifier}`);
+  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== identifier)
+    throw new ModelFormatError(`${where}: not a flatbuffer with the identifier ${identifier}`);
   const file = new Bytes(bytes);
   return new Table(file, file.follow(0, where), where);
 }
 
 /** Bytes per element of the types a constant can hold; others (string) are not checked. */
-const TYPE_BYTES: Partial<Record<TensorType, number>> = { float32: 4, float16: 2, int32: 4, uint8: 1, int64: 8, bool: 1, int16: 2, complex64: 8, int8: 1 };
+const TYPE_BYTES: Partial<Record<TensorType, number>> = {
+  float32: 4,
+  float16: 2,
+  int32: 4,
+  uint8: 1,
+  int64: 8,
+  bool: 1,
+  int16: 2,
+  complex64: 8,
+  int8: 1,
+};
 
 /** A tensor's shape: a few dimensions, none negative, and not too many elements in all. */
 function checkedShape(shape: number[], where: string): number[] {
   if (shape.length > TFLITE_LIMITS.maxRank) bad(where, `has ${shape.length} dimensions, over ${TFLITE_LIMITS.maxRank}`);
   if (shape.some((d) => d < 0)) bad(where, `has a negative dimension (${JSON.stringify(shape)})`);
-  if (shape.reduce((a, b) => a * b, 1) > TFLITE_LIMITS.maxElements) bad(where, `${JSON.stringify(shape)} is over ${TFLITE_LIMITS.maxElements} elements`);
+  if (shape.reduce((a, b) => a * b, 1) > TFLITE_LIMITS.maxElements)
+    bad(where, `${JSON.stringify(shape)} is over ${TFLITE_LIMITS.maxElements} elements`);
   return shape;
 }
 
@@ -196,7 +239,8 @@ function checkedIndices(indices: number[], tensors: number, where: string, optio
  * it indexes: a damaged or crafted file gets a ModelFormatError naming the field.
  */
 export function readTflite(bytes: Uint8Array): TfliteModel {
-  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'TFL3') throw new ModelFormatError('not a TFLite flatbuffer (no TFL3 identifier)');
+  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'TFL3')
+    throw new ModelFormatError('not a TFLite flatbuffer (no TFL3 identifier)');
   const file = new Bytes(bytes);
   const model = new Table(file, file.follow(0, 'root'), 'model');
   // The int8 code field caps at 127; newer files put larger codes in the int32 field.
@@ -211,22 +255,40 @@ export function readTflite(bytes: Uint8Array): TfliteModel {
     if (!type) bad(`${where}.type`, `unknown type ${t.byte(1)}`);
     const shape = checkedShape(t.ints(0, 'shape'), `${where}.shape`);
     const bufferIndex = t.uint(2);
-    if (bufferIndex >= buffers.length) bad(`${where}.buffer`, `is ${bufferIndex}, but there are ${buffers.length} buffers`);
+    if (bufferIndex >= buffers.length)
+      bad(`${where}.buffer`, `is ${bufferIndex}, but there are ${buffers.length} buffers`);
     const data = buffers[bufferIndex]?.bytes(0, 'data') ?? new Uint8Array(0);
     const elementBytes = TYPE_BYTES[type];
     const needed = shape.reduce((a, b) => a * b, 1) * (elementBytes ?? 0);
     if (data.byteLength > 0 && elementBytes !== undefined && data.byteLength !== needed) {
-      bad(`${where}.buffer`, `buffer ${bufferIndex} holds ${data.byteLength} bytes, but a ${type} tensor of shape ${JSON.stringify(shape)} needs ${needed}`);
+      bad(
+        `${where}.buffer`,
+        `buffer ${bufferIndex} holds ${data.byteLength} bytes, but a ${type} tensor of shape ${JSON.stringify(shape)} needs ${needed}`,
+      );
     }
     const q = t.table(4);
     const quantizedDimension = q?.int(6) ?? 0;
-    if (quantizedDimension < 0 || (shape.length > 0 && quantizedDimension >= shape.length)) bad(`${where}.quantization`, `quantized dimension ${quantizedDimension} is not an axis of ${JSON.stringify(shape)}`);
-    return { index, name: t.string(3), shape, type, data, scale: q?.floats(2, 'scale') ?? [], zeroPoint: q?.longs(3, 'zero_point') ?? [], quantizedDimension };
+    if (quantizedDimension < 0 || (shape.length > 0 && quantizedDimension >= shape.length))
+      bad(
+        `${where}.quantization`,
+        `quantized dimension ${quantizedDimension} is not an axis of ${JSON.stringify(shape)}`,
+      );
+    return {
+      index,
+      name: t.string(3),
+      shape,
+      type,
+      data,
+      scale: q?.floats(2, 'scale') ?? [],
+      zeroPoint: q?.longs(3, 'zero_point') ?? [],
+      quantizedDimension,
+    };
   });
   const operators = graph.tables(3, 'operators').map((o, index) => {
     const codeIndex = o.uint(0);
     const code = codes[codeIndex];
-    if (code === undefined) bad(`${o.where}.opcode_index`, `is ${codeIndex}, but there are ${codes.length} operator codes`);
+    if (code === undefined)
+      bad(`${o.where}.opcode_index`, `is ${codeIndex}, but there are ${codes.length} operator codes`);
     return {
       index,
       op: BUILTIN_OPS[code] ?? `BUILTIN_${code}`,
@@ -238,7 +300,8 @@ export function readTflite(bytes: Uint8Array): TfliteModel {
   // Model.metadata (field 6): named buffers; TFLite Metadata is the one named TFLITE_METADATA.
   const metadataEntry = model.tables(6, 'metadata').find((m) => m.string(0) === 'TFLITE_METADATA');
   const metadataBuffer = metadataEntry ? metadataEntry.uint(1) : -1;
-  if (metadataEntry && metadataBuffer >= buffers.length) bad(`${metadataEntry.where}.buffer`, `is ${metadataBuffer}, but there are ${buffers.length} buffers`);
+  if (metadataEntry && metadataBuffer >= buffers.length)
+    bad(`${metadataEntry.where}.buffer`, `is ${metadataBuffer}, but there are ${buffers.length} buffers`);
   const metadata = metadataEntry ? buffers[metadataBuffer]!.bytes(0, 'data') : undefined;
   return {
     tensors,

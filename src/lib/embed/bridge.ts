@@ -34,10 +34,12 @@ function originOf(url: string): string | null {
 }
 
 /** The classifier checks every kind of image alike: bytes by their header, bitmaps by their size. */
-const toClassifiable = (image: EmbedImage): Blob | ImageBitmap => (image instanceof ArrayBuffer ? new Blob([image]) : image);
+const toClassifiable = (image: EmbedImage): Blob | ImageBitmap =>
+  image instanceof ArrayBuffer ? new Blob([image]) : image;
 
 /** The memory a waiting image holds: a file's bytes, a bitmap's RGBA pixels. */
-const heldBytes = (image: EmbedImage): number => (image instanceof ArrayBuffer ? image.byteLength : image instanceof Blob ? image.size : image.width * image.height * 4);
+const heldBytes = (image: EmbedImage): number =>
+  image instanceof ArrayBuffer ? image.byteLength : image instanceof Blob ? image.size : image.width * image.height * 4;
 
 /**
  * Answers the parent page's messages. Only `window.parent` is listened to, only from
@@ -86,8 +88,13 @@ class Bridge {
 
   relay(event: LoadProgress): void {
     for (const origin of this.listeners) {
-      if (event.phase === 'download') this.post({ glimpse: 1, type: 'progress', phase: 'download', loaded: event.loaded, total: event.total }, origin);
-      else if (event.phase === 'warmup') this.post({ glimpse: 1, type: 'progress', phase: 'warmup', loaded: 0, total: 0 }, origin);
+      if (event.phase === 'download')
+        this.post(
+          { glimpse: 1, type: 'progress', phase: 'download', loaded: event.loaded, total: event.total },
+          origin,
+        );
+      else if (event.phase === 'warmup')
+        this.post({ glimpse: 1, type: 'progress', phase: 'warmup', loaded: 0, total: 0 }, origin);
     }
   }
 
@@ -105,9 +112,20 @@ class Bridge {
     } else if (this.queue.length >= EMBED_LIMITS.maxQueue) {
       this.fail(message.id, 'busy', `${EMBED_LIMITS.maxQueue} requests are already waiting`, event.origin);
     } else if (this.queue.length > 0 && this.queuedBytes + heldBytes(message.image) > EMBED_LIMITS.maxQueuedBytes) {
-      this.fail(message.id, 'busy', `the requests already waiting hold ${Math.round(this.queuedBytes / 1024 / 1024)} MB of images`, event.origin);
+      this.fail(
+        message.id,
+        'busy',
+        `the requests already waiting hold ${Math.round(this.queuedBytes / 1024 / 1024)} MB of images`,
+        event.origin,
+      );
     } else {
-      this.queue.push({ id: message.id, image: message.image, topK: message.topK ?? 5, minConfidence: message.minConfidence ?? this.minConfidence, origin: event.origin });
+      this.queue.push({
+        id: message.id,
+        image: message.image,
+        topK: message.topK ?? 5,
+        minConfidence: message.minConfidence ?? this.minConfidence,
+        origin: event.origin,
+      });
       this.queuedBytes += heldBytes(message.image);
       void this.pump();
     }
@@ -122,7 +140,18 @@ class Bridge {
         await this.classifier.loaded();
         const result = await this.classifier.classifyImage(toClassifiable(request.image), request.topK);
         const sure = isSure(result.predictions, request.minConfidence);
-        this.post({ glimpse: 1, type: 'result', id: request.id, predictions: result.predictions, sure, backend: result.backend, ms: result.ms }, request.origin);
+        this.post(
+          {
+            glimpse: 1,
+            type: 'result',
+            id: request.id,
+            predictions: result.predictions,
+            sure,
+            backend: result.backend,
+            ms: result.ms,
+          },
+          request.origin,
+        );
       } catch (error) {
         this.fail(request.id, errorCodeOf(error), (error as Error)?.message ?? String(error), request.origin);
       }
@@ -132,7 +161,12 @@ class Bridge {
 }
 
 /** Starts answering the embedding page, messages that arrived before now included. */
-export function startBridge(win: Window, allowed: '*' | readonly string[], classifier: BridgeClassifier, minConfidence = 0): void {
+export function startBridge(
+  win: Window,
+  allowed: '*' | readonly string[],
+  classifier: BridgeClassifier,
+  minConfidence = 0,
+): void {
   const early = win.glimpseEarlyMessages?.() ?? [];
   if (win.parent === win) return;
   const bridge = new Bridge(win.parent, allowed, classifier, minConfidence);
