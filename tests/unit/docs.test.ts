@@ -43,14 +43,15 @@ const headingsOf = (markdown: string) =>
     .filter((l) => /^#{1,6} /.test(l))
     .map((l) => anchorOf(l.replace(/^#+ /, '')));
 
-describe('the README and docs/', () => {
-  const pages = [
-    'README.md',
-    ...readdirSync(resolve(ROOT, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => `docs/${f}`),
-  ];
+/** The README and every page in docs/. */
+const pages = [
+  'README.md',
+  ...readdirSync(resolve(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
+describe('the README and docs/', () => {
   it('fit the README on one screen: what Glimpse is, the two commands, what you can do, where to read more', () => {
     const readme = read('README.md');
     expect(readme.split('\n').length).toBeLessThanOrEqual(60);
@@ -79,5 +80,39 @@ describe('the README and docs/', () => {
   it('link every page in docs/ from the README', () => {
     const linked = linksIn(read('README.md')).map((l) => l.split('#')[0]);
     expect(pages.filter((p) => p !== 'README.md' && !linked.includes(p))).toEqual([]);
+  });
+});
+
+describe('docs/ARCHITECTURE.md, against the tree', () => {
+  const doc = read('docs/ARCHITECTURE.md');
+  const layout = /## Layout\n\n```\n([\s\S]*?)```/.exec(doc)![1]!;
+
+  it('its Layout block names every folder of the repository that holds code, and only folders that exist', () => {
+    const named = [...layout.matchAll(/^(\S+\/)\s/gm)].map((m) => m[1]!);
+    // What git ignores (installed packages, builds, test output) is not the repository's.
+    const ignored = read('.gitignore')
+      .split('\n')
+      .filter((line) => line.endsWith('/'))
+      .map((line) => new RegExp(`^${line.slice(0, -1).replace(/\*/g, '.*')}$`));
+    const code = readdirSync(ROOT, { withFileTypes: true })
+      .filter(
+        (d) =>
+          d.isDirectory() && !d.name.startsWith('.') && d.name !== 'public' && !ignored.some((re) => re.test(d.name)),
+      )
+      .map((d) => `${d.name}/`);
+    expect(code.filter((folder) => !named.some((n) => n.split('/')[0] === folder.slice(0, -1)))).toEqual([]);
+    expect(named.filter((n) => !existsSync(resolve(ROOT, n)))).toEqual([]);
+  });
+
+  it('every source file the docs name exists', () => {
+    const named = pages.flatMap((page) =>
+      [
+        ...read(page).matchAll(
+          /`((?:src|model|workers|tools|build|host|bench|harness|tests)\/[\w./-]+\.(?:ts|svelte))`/g,
+        ),
+      ].map((m) => `${page}: ${m[1]}`),
+    );
+    expect(named.length).toBeGreaterThan(50);
+    expect(named.filter((entry) => !existsSync(resolve(ROOT, entry.split(': ')[1]!)))).toEqual([]);
   });
 });
