@@ -1,14 +1,9 @@
 /// <reference path="../src/core/build-constants.d.ts" />
 import singleWasm from '@litertjs/core/wasm/litert_wasm_internal.wasm?url';
+import { wasmThreads } from './wasm-runtime';
 
 /** The single-threaded build's wasm, LiteRT's usual one. */
 export const SINGLE_WASM = singleWasm;
-
-/** Threads LiteRT runs with: up to 4 where the page is cross-origin isolated and the app built for it (GLIMPSE_ISOLATE=1); LiteRT's own default is one. */
-export function liteRtThreads(): number {
-  const threads = Math.min(4, navigator.hardwareConcurrency || 1);
-  return __GLIMPSE_ISOLATE__ && self.crossOriginIsolated && threads > 1 ? threads : 1;
-}
 
 let early: Promise<Response> | null = null;
 
@@ -18,7 +13,7 @@ let early: Promise<Response> | null = null;
  * build's wasm is fetched by its own code.
  */
 export function startLiteRtDownload(): void {
-  if (liteRtThreads() === 1) early ??= fetch(new URL(SINGLE_WASM, self.location.href));
+  if (wasmThreads() === 1) early ??= fetch(new URL(SINGLE_WASM, self.location.href));
 }
 
 /** The early download, taken once: a retry after a failed check downloads afresh. */

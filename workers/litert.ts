@@ -2,8 +2,7 @@
 /// <reference path="./litert-glue.d.ts" />
 import { loadAndCompile, loadLiteRt, supportsFeature, Tensor, type CompiledModel } from '@litertjs/core';
 import glueFactory from '@litertjs/core/wasm/litert_wasm_internal.js';
-import { BackendUnavailableError, ModelFormatError, ModelIntegrityError } from '../src/core/errors';
-import { sha256Hex } from '../src/core/model-manifest';
+import { BackendUnavailableError, ModelFormatError } from '../src/core/errors';
 import { median } from '../src/core/stats';
 import { inputChannels, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
@@ -11,7 +10,8 @@ import { blankImage, type Pixels } from '../src/core/model-input';
 import { readTflite, type TfliteTensor } from '../src/core/tflite/reader';
 import { repairing } from '../model/cache-repair';
 import { keep } from './kept-files';
-import { liteRtThreads, SINGLE_WASM, takeEarlyDownload } from './litert-wasm';
+import { SINGLE_WASM, takeEarlyDownload } from './litert-wasm';
+import { checkedWasm, wasmThreads } from './wasm-runtime';
 import type { Runner } from '../model/engine';
 
 type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
@@ -27,7 +27,7 @@ interface LiteRtBuild {
 
 /** The threaded build where LiteRT may use threads (it is left out of other builds), else the single-threaded one. */
 async function chooseBuild(): Promise<LiteRtBuild> {
-  const threads = liteRtThreads();
+  const threads = wasmThreads();
   if (__GLIMPSE_ISOLATE__ && threads > 1) {
     const { threadedBuild } = await import('./litert-threaded');
     return { ...threadedBuild, sha256: __GLIMPSE_LITERT_WASM_SHA256__.threaded, threads };
@@ -44,12 +44,9 @@ function verifiedWasm(build: LiteRtBuild): Promise<WebAssembly.Module> {
   const url = new URL(build.wasm, self.location.href);
   return repairing(url, async (init) => {
     const response = await ((init ? null : takeEarlyDownload()) ?? fetch(url, init));
-    if (!response.ok) throw new BackendUnavailableError(`LiteRT wasm: HTTP ${response.status}`);
     // A host that serves it with another type than application/wasm: compiled from the bytes instead.
-    const compiling = WebAssembly.compileStreaming(response.clone()).catch(() => null);
-    const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) !== build.sha256)
-      throw new ModelIntegrityError('the LiteRT wasm is not the one this app was built with');
+    const compiling = response.ok ? WebAssembly.compileStreaming(response.clone()).catch(() => null) : null;
+    const bytes = await checkedWasm(response, build.sha256, 'LiteRT');
     // Stored for offline use meanwhile: writing 9 MB to Cache Storage took ~0.9 s on 2 cores, which the first photos on LiteRT need not wait for.
     void keep(url, bytes, 'application/wasm');
     return (await compiling) ?? WebAssembly.compile(bytes);

@@ -2,9 +2,9 @@
 import type * as Ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import gpuWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { BackendUnavailableError, ModelIntegrityError } from '../src/core/errors';
+import { BackendUnavailableError } from '../src/core/errors';
 import type { OnnxBackend } from '../src/core/backends';
-import { sha256Hex } from '../src/core/model-manifest';
+import { checkedWasm, wasmThreads } from './wasm-runtime';
 import type { ModelSpec } from '../src/core/model-spec';
 import { repairing } from '../model/cache-repair';
 import { keep } from './kept-files';
@@ -31,11 +31,7 @@ const BUILDS: Record<'plain' | 'gpu', OrtBuild> = {
 function verifiedWasm(build: OrtBuild): Promise<ArrayBuffer> {
   const url = new URL(build.wasm, self.location.href);
   return repairing(url, async (init) => {
-    const response = await fetch(url, init);
-    if (!response.ok) throw new BackendUnavailableError(`ONNX Runtime wasm: HTTP ${response.status}`);
-    const bytes = await response.arrayBuffer();
-    if ((await sha256Hex(bytes)) !== build.sha256)
-      throw new ModelIntegrityError('the ONNX Runtime wasm is not the one this app was built with');
+    const bytes = await checkedWasm(await fetch(url, init), build.sha256, 'ONNX Runtime');
     await keep(url, bytes, 'application/wasm');
     return bytes;
   });
@@ -43,22 +39,13 @@ function verifiedWasm(build: OrtBuild): Promise<ArrayBuffer> {
 
 const runtimes: Partial<Record<keyof typeof BUILDS, Promise<typeof Ort>>> = {};
 
-/**
- * Threads where the page is cross-origin isolated and the build made for it, up to 4, as for
- * LiteRT; else one (SharedArrayBuffer needs isolation). ONNX Runtime's pthreads start from the
- * script of its own chunk, which this origin serves.
- */
-export function onnxThreads(): number {
-  const cores = Math.min(4, navigator.hardwareConcurrency || 1);
-  return __GLIMPSE_ISOLATE__ && self.crossOriginIsolated && cores > 1 ? cores : 1;
-}
-
 function runtime(kind: keyof typeof BUILDS): Promise<typeof Ort> {
   return (runtimes[kind] ??= (async () => {
     const build = BUILDS[kind];
     const [ort, wasm] = await Promise.all([build.load(), verifiedWasm(build)]);
     ort.env.wasm.wasmBinary = wasm;
-    ort.env.wasm.numThreads = onnxThreads();
+    // As for LiteRT; ONNX Runtime's pthreads start from the script of its own chunk, which this origin serves.
+    ort.env.wasm.numThreads = wasmThreads();
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     return ort;
