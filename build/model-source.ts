@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { importable, type ImportFile } from '../model/model-import';
+import { importable } from '../model/model-import';
+import type { ImportFile } from '../model/prepared-model';
 
 /**
  * A model the user points a tool at (a folder, with subfolders such as a Hugging Face

@@ -9,6 +9,7 @@ import { isOnnxBackend, type BackendName, type GpuProbe, type OnnxBackend } from
 import { fallbackOrder, trialCandidates } from './backend-choice';
 import { median } from '../src/core/stats';
 import type { RunWatch } from '../src/core/run-budget';
+import type { OnnxRunnerFactory, Runner, RunnerFactory } from './runner';
 import { WatchedRunner } from './watched-runner';
 import type { ClassifyResult } from '../src/core/classifier-types';
 import type { ModelFiles, TfjsModelFiles } from './model-files';
@@ -18,24 +19,6 @@ interface Runnable {
   predict(input: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
   dispose(): unknown;
 }
-
-/** A model ready to run on one backend: the model's output for an image (null: a blank one). */
-export interface Runner {
-  run(pixels: Pixels | null): Promise<Float32Array>;
-  /** The output of a graph node (a model's pooled features, say), where the runtime can give it. */
-  features?(pixels: Pixels, node: string): Promise<Float32Array>;
-  dispose(): void;
-}
-
-/** Builds a runner for a runtime other than tfjs (LiteRT.js), given the model's files and output length. */
-export type RunnerFactory = (files: ModelFiles, outputs: number) => Promise<Runner>;
-/** Builds an ONNX model's runner on one of ONNX Runtime's execution providers. */
-export type OnnxRunnerFactory = (
-  onnx: Uint8Array,
-  spec: ModelFiles['spec'],
-  backend: OnnxBackend,
-  external: Record<string, Uint8Array>,
-) => Promise<Runner>;
 
 /** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
 async function build(files: TfjsModelFiles): Promise<Runnable> {

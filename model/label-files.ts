@@ -1,6 +1,6 @@
 import { LabelsChoiceError, ModelFormatError } from '../src/core/errors';
 import { isNoticeFile, MANIFEST_FILE } from '../src/core/model-manifest';
-import type { ImportFile } from './model-import';
+import type { ImportFile } from './prepared-model';
 
 /**
  * A model's labels from the files given with it, whatever their name: one text file (a label a

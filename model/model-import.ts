@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ModelAbout, ModelCheck } from '../src/core/classifier-types';
+import type { ModelAbout } from '../src/core/classifier-types';
 import { ModelFormatError } from '../src/core/errors';
 import { isPlainFileName, TFLITE_FILE } from '../src/core/model-manifest';
-import { MAX_CLASSES, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
+import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
 import { convert } from '../src/core/tflite/convert';
 import { labelFileFor, readTfliteMetadata, type TfliteMetadata } from '../src/core/tflite/metadata';
 import { readTflite, type TfliteModel, type TfliteTensor } from '../src/core/tflite/reader';
@@ -10,6 +10,7 @@ import { readZip } from './zip-reader';
 import { prepareOnnx, type ImportOptions } from './onnx-import';
 import { backgroundFirst, findLabels, fitted, NUMBERED_NOTE, readLabelFile } from './label-files';
 import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat } from './model-files';
+import type { ImportFile, PreparedModel } from './prepared-model';
 
 /**
  * A user's model files (chosen, dropped, or in a .zip) → one checked tfjs model in
@@ -17,32 +18,6 @@ import { entryByteLength, MAX_MODEL_JSON_BYTES, modelFormatOf, type ModelFormat 
  * metadata.json that says how to preprocess, inferred from what the files say.
  * Nothing here runs the model; the worker's trial inference does that.
  */
-
-export interface ImportFile {
-  name: string;
-  bytes: Uint8Array;
-}
-
-export interface PreparedModel {
-  name: string;
-  format: ModelFormat;
-  /** The file(s) the user gave, for the model list. */
-  source: string;
-  spec: ModelSpec;
-  labels: string[];
-  /** How the preprocessing was decided, in words. */
-  preprocessing: string;
-  /** An ONNX model's .onnx files when several were given: the one taken first, the others to switch to. */
-  variants?: string[];
-  /** No labels came with it: its classes are numbered (the user is told, and can add labels later). */
-  numbered?: boolean;
-  /** What its publisher says of it. */
-  about?: ModelAbout;
-  /** The runtime check at import (a converted .tflite against LiteRT). */
-  check?: ModelCheck;
-  /** Glimpse's files for the model store: model.json, shards, metadata.json, labels.json. */
-  files: Record<string, Uint8Array>;
-}
 
 export const IMPORT_LIMITS = {
   /** All weights together, as model.json declares them (checked before any is read). */

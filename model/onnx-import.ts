@@ -4,7 +4,7 @@ import { findLabels, NUMBERED_NOTE } from './label-files';
 import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
 import { readOnnx, type OnnxGraph, type OnnxValue } from '../src/core/onnx-reader';
 import { ONNX_PRESETS, type OnnxPreset } from '../src/core/onnx-presets';
-import type { ImportFile, PreparedModel } from './model-import';
+import type { ImportFile, PreparedModel } from './prepared-model';
 
 /**
  * An ONNX image classifier (PyTorch, timm, Optimum, a Hugging Face / Transformers.js folder)

@@ -3,7 +3,7 @@ import { ModelFormatError } from '../src/core/errors';
 import { inputShape, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 import { blankImage, type Pixels } from '../src/core/model-input';
-import type { Runner } from './engine';
+import type { Runner } from './runner';
 
 /** ONNX Runtime's own words on why a model will not load or run, kept short ("Could not find an implementation for Foo(1) node"). */
 export function onnxError(what: string, error: unknown): Error {

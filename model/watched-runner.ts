@@ -1,6 +1,6 @@
 import { RunTimes, type RunWatch } from '../src/core/run-budget';
 import type { Pixels } from '../src/core/model-input';
-import type { Runner } from './engine';
+import type { Runner } from './runner';
 
 /** A runner whose every run is told to a watch, with a budget from its own recent runs. */
 export class WatchedRunner implements Runner {

@@ -13,7 +13,7 @@ import { fetchModelFiles, type ModelFiles, type TfjsModelFiles } from '../model/
 import { prepareImport } from '../model/model-import';
 import { recordFetcher, withManifest } from '../model/model-records';
 import { OnnxRunner, onnxError } from '../model/onnx-runner';
-import type { OnnxRunnerFactory } from '../model/engine';
+import type { OnnxRunnerFactory } from '../model/runner';
 import { readModelSource } from '../build/model-source';
 import { fileFetch } from './node-io';
 import { runGuard } from './run-guard';

@@ -5,7 +5,8 @@ import { TRIAL_MODEL } from '../src/core/classifier-types';
 import { trialModel } from '../src/core/model-trial';
 import { PortRunWatch } from './run-watch';
 import { WatchedRunner } from '../model/watched-runner';
-import { importable, prepareImport, type PreparedModel } from '../model/model-import';
+import { importable, prepareImport } from '../model/model-import';
+import type { PreparedModel } from '../model/prepared-model';
 import type { ImportOptions } from '../model/onnx-import';
 
 /**

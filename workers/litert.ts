@@ -12,7 +12,7 @@ import { repairing } from '../model/cache-repair';
 import { keep } from './kept-files';
 import { SINGLE_WASM, takeEarlyDownload } from './litert-wasm';
 import { checkedWasm, wasmThreads } from './wasm-runtime';
-import type { Runner } from '../model/engine';
+import type { Runner } from '../model/runner';
 
 type GlueScope = { ModuleFactory?: unknown; Module?: unknown; importScripts: (...urls: string[]) => void };
 

@@ -9,7 +9,7 @@ import {
   type StoredModel,
 } from '../src/core/classifier-types';
 import { BadRequestError, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import type { PreparedModel } from '../model/model-import';
+import type { PreparedModel } from '../model/prepared-model';
 import { labelsFor, NUMBERED_NOTE } from '../model/label-files';
 import { MANIFEST_FILE, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';

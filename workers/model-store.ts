@@ -3,7 +3,7 @@ import { ModelIntegrityError, StorageFullError } from '../src/core/errors';
 import { MANIFEST_FILE, manifestVersion, parseModelManifest } from '../src/core/model-manifest';
 import { recordFetcher, withManifest } from '../model/model-records';
 import { BUILTIN_MODEL, type StoredModel } from '../src/core/classifier-types';
-import type { PreparedModel } from '../model/model-import';
+import type { PreparedModel } from '../model/prepared-model';
 
 /**
  * The user's own models, kept in IndexedDB (the storage a worker has) with a manifest of

@@ -19,7 +19,7 @@ import {
 import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
-import type { PreparedModel } from '../../model/model-import';
+import type { PreparedModel } from '../../model/prepared-model';
 import type { ImportOptions } from '../../model/onnx-import';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';

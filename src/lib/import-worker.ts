@@ -1,7 +1,7 @@
 import { transfer, wrap } from 'comlink';
 import { ModelFormatError } from '../core/errors';
 import type { ImportApi } from '../../workers/import-api';
-import type { PreparedModel } from '../../model/model-import';
+import type { PreparedModel } from '../../model/prepared-model';
 import type { ImportOptions } from '../../model/onnx-import';
 import { RunWatchdog, trialError } from './run-watchdog';
 

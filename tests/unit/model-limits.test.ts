@@ -5,7 +5,8 @@ import { checkTrialOutputs, probeImages, trialModel } from '../../src/core/model
 import { readOnnx } from '../../src/core/onnx-reader';
 import { parseMinConfidence } from '../../src/core/predictions';
 import { fetchModelFiles } from '../../model/model-files';
-import { prepareImport, type ImportFile } from '../../model/model-import';
+import { prepareImport } from '../../model/model-import';
+import type { ImportFile } from '../../model/prepared-model';
 import { recordFetcher, withManifest } from '../../model/model-records';
 import { nodeEngine, NODE_ORT_OPTIONS } from '../../tools/node-model';
 import { declaredOnnx, hostileOnnx, huggingFaceFiles, nestedIfOnnx, tinyOnnx } from '../helpers/onnx-files';

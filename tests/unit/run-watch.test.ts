@@ -15,7 +15,7 @@ import { RunWatchdog, stoppedError, trialError, type Trip } from '../../src/lib/
 import { PortRunWatch } from '../../workers/run-watch';
 import { trackWasmHeaps, wasmHeapBytes } from '../../workers/wasm-heaps';
 import { WatchedRunner } from '../../model/watched-runner';
-import type { Runner } from '../../model/engine';
+import type { Runner } from '../../model/runner';
 
 const GIB = 1024 ** 3;
 /** `(module (memory (export "memory") 1))`: one 64 KiB page, exported. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Pixels } from '../../src/core/model-input';
-import type { PreparedModel } from '../../model/model-import';
+import type { PreparedModel } from '../../model/prepared-model';
 import { fileFetch, decodeImageFile } from '../../tools/node-io';
 import { EXPECTED_TOP1, FIXTURES, MODEL_DIR } from '../helpers/model';
 
