@@ -28,8 +28,11 @@ describe('benchmark smoke run', () => {
       expect(target.cold.bytes.model).toBeGreaterThan(3_000_000);
     }
     expect(report.glimpse.cold.bytes.js).toBeLessThan(report.baseline.cold.bytes.js);
-    expect(report.targets).toHaveLength(9);
-    for (const target of [report.glimpse, report.baseline]) expect(target.userWait.singleP50).toBeGreaterThan(0);
+    expect(report.targets).toHaveLength(10);
+    for (const target of [report.glimpse, report.baseline]) {
+      expect(target.userWait.singleP50).toBeGreaterThan(0);
+      expect(target.userWait.outsideP50).toBeGreaterThanOrEqual(target.userWait.singleP50 / 2);
+    }
     const table = markdown(report);
     expect(table).toMatch(/\| cold start: navigation → first result \| \d+ ms \| \d+ ms \| [\d.]+× \|/);
     expect(table).toMatch(/\| target \| value \| limit \| met \|/);

@@ -12,7 +12,7 @@ function result(p50: number, firstResult: number, js: number, imagesPerSecond: n
     bytes: { js, wasm: 400_000, model: 3_500_000 },
   };
   return {
-    userWait: { singleP50: p50 * 1.4, batchMs: p50 * 12, n: 10 },
+    userWait: { singleP50: p50 * 1.4, outsideP50: p50 * 1.6, batchMs: p50 * 12, n: 10 },
     cold: timing,
     cached: { ...timing, firstResult: firstResult * 0.7 },
     warm: [{ backend: 'wasm', n: 20, p50, p95: p50 * 1.5, batchP50: p50 * 1.2 }],
@@ -39,6 +39,11 @@ describe('bench targets', () => {
       met: true,
     });
     expect(byName['cold start / baseline (ratio)']).toMatchObject({ value: 0.7, met: true });
+    // Seen from outside the page, within 1.1× the plain page's.
+    expect(byName['photo chosen → answer on screen, from outside the page / baseline (ratio)']).toMatchObject({
+      value: 45 / 43,
+      met: true,
+    });
     expect(byName['JS before first result / baseline (ratio)']).toMatchObject({ value: 0.2, met: true });
     // A batch is held to its own photos' time (45 × 1.2 ms here), not to one photo's.
     expect(byName['batch throughput / (0.9 × 1000 / warm latency in a batch) (ratio)']!.value).toBeCloseTo(
@@ -52,7 +57,7 @@ describe('bench targets', () => {
     const failed = benchTargets(result(90, 2000, 900_000, 5, 3), result(43, 1000, 1_000_000, 17), 50)
       .filter((t) => !t.met)
       .map((t) => t.name);
-    expect(failed).toHaveLength(9);
+    expect(failed).toHaveLength(10);
   });
 
   it('hold the cold start over the slow link to 0.8× the plain page, and a batch right after the first result to the fastest engine within 2 s', () => {
@@ -93,6 +98,6 @@ describe('bench targets', () => {
       value: (27 * 1.2) / 30,
       met: false,
     });
-    expect(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, [])).toHaveLength(9);
+    expect(benchTargets(result(27, 700, 200_000, 20), result(43, 1000, 1_000_000, 17), 50, [])).toHaveLength(10);
   });
 });
