@@ -1,107 +1,25 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, BusyError, ModelFormatError } from '../src/core/errors';
 import { withTemperature } from '../src/core/calibration';
 import { classProbabilities, topK } from '../src/core/predictions';
-import { toInputTensor } from './preprocess';
-import { blankImage, type Pixels } from '../src/core/model-input';
-import { isOnnxBackend, type BackendName, type GpuProbe, type OnnxBackend } from '../src/core/backends';
-import { fallbackOrder, trialCandidates } from './backend-choice';
+import type { Pixels } from '../src/core/model-input';
+import type { BackendName, GpuProbe } from '../src/core/backends';
 import { median } from '../src/core/stats';
 import type { RunWatch } from '../src/core/run-budget';
-import type { OnnxRunnerFactory, Runner, RunnerFactory } from './runner';
+import type { Runner, Runtime } from './runner';
 import { WatchedRunner } from './watched-runner';
 import type { ClassifyResult } from '../src/core/classifier-types';
-import type { ModelFiles, TfjsModelFiles } from './model-files';
-
-/** What the engine needs of a tfjs graph or layers model. */
-interface Runnable {
-  predict(input: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
-  dispose(): unknown;
-}
-
-/** A model on the active backend; layers models bring tfjs-layers, loaded only when one is used. */
-async function build(files: TfjsModelFiles): Promise<Runnable> {
-  const handler = tf.io.fromMemory(files.artifacts);
-  if (files.format === 'layers-model') return (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler);
-  return loadGraphModel(handler);
-}
-
-/** A tfjs model on one tfjs backend. */
-class TfjsRunner implements Runner {
-  constructor(
-    readonly model: Runnable,
-    private readonly spec: ModelFiles['spec'],
-  ) {}
-
-  async run(pixels: Pixels | null): Promise<Float32Array> {
-    // A blank image takes a photo's path (the plain-JS input, then the model): warm-up and timing runs cost what a photo does, and the first photo pays for no first use.
-    const input = toInputTensor(pixels ?? blankImage(this.spec), this.spec);
-    try {
-      const result = this.model.predict(input);
-      const outputs = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
-      try {
-        return (await outputs[0]!.data()) as Float32Array;
-      } finally {
-        tf.dispose(outputs);
-      }
-    } finally {
-      input.dispose();
-    }
-  }
-
-  /** The output of a graph node (a model's pooled features, say). */
-  async features(pixels: Pixels, node: string): Promise<Float32Array> {
-    if (!('execute' in this.model)) throw new ModelFormatError('features come from a graph model');
-    const input = toInputTensor(pixels, this.spec);
-    try {
-      const output = (this.model as { execute(input: tf.Tensor, node: string): tf.Tensor }).execute(input, node);
-      try {
-        return (await output.data()) as Float32Array;
-      } finally {
-        output.dispose();
-      }
-    } finally {
-      input.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.model.dispose();
-  }
-}
-
-/** The bytes of tfjs's tensors that live outside a WebAssembly heap (CPU, WebGL and WebGPU backends), which the run watch adds to the heaps it sees. */
-export function tfjsBytesOutsideWasm(): number {
-  // Read from the engine's own counters: tf.memory() would start a backend where none has started.
-  const engine = tf.engine();
-  return engine.backendName && engine.backendName !== 'wasm' ? engine.state.numBytes : 0;
-}
-
-/** tfjs's tensor count and bytes; none while only LiteRT has run (tfjs has no backend then). */
-export function tfjsMemory(): { tensors: number; bytes: number } {
-  try {
-    const { numTensors, numBytes } = tf.memory();
-    return { tensors: numTensors, bytes: numBytes };
-  } catch {
-    return { tensors: 0, bytes: 0 };
-  }
-}
+import type { ModelFiles } from './model-files';
 
 /** Most requests that may wait for the model at once; more are refused with BusyError. */
 export const MAX_PENDING = 64;
 const WARM_RUNS = 3;
 
-/** Training, features and model trials need tfjs: on LiteRT (or a tfjs model asked for on ONNX Runtime) they run on tfjs's wasm. */
-export const tfjsBackend = (backend: BackendName): BackendName =>
-  backend === 'litert' || isOnnxBackend(backend) ? 'wasm' : backend;
-
 /**
- * Runs one model on whichever backend is selected: a tfjs backend, or LiteRT.js on the
- * model's .tflite where it has one. tfjs has a single global backend, so every step
- * (inference, building a model on another backend, timing a candidate) goes through one
- * serial queue and re-activates its own backend; each backend keeps its own copy of the
- * weights so switching never moves tensors.
+ * Runs one model on whichever backend is selected, of the runtimes it is given (tfjs, LiteRT.js,
+ * ONNX Runtime; model/runner.ts says what it asks of each). tfjs has a single global backend, so
+ * every step (inference, building a model on another backend, timing a candidate) goes through one
+ * serial queue and a tfjs runner re-activates its own backend; each backend keeps its own copy of
+ * the weights so switching never moves tensors.
  */
 export class Engine {
   private readonly models = new Map<BackendName, Runner>();
@@ -118,9 +36,7 @@ export class Engine {
 
   constructor(
     readonly files: ModelFiles,
-    private readonly activate: (backend: BackendName) => Promise<boolean>,
-    private readonly liteRt?: RunnerFactory,
-    private readonly onnx?: OnnxRunnerFactory,
+    private readonly runtimes: readonly Runtime[],
     private readonly watch?: RunWatch,
   ) {
     this.temperature = files.spec.temperature ?? 1;
@@ -135,27 +51,46 @@ export class Engine {
     return this.selected;
   }
 
-  /** Backends that need no GPU and may beat tfjs-wasm: LiteRT, when the model comes with a .tflite. */
-  cpuCandidates(): BackendName[] {
-    return this.liteRt && this.files.tflite && this.files.format !== 'tflite' ? ['litert'] : [];
+  /** The runtime that owns `backend`, where it can run this model there. */
+  private runtimeFor(backend: BackendName): Runtime {
+    const runtime = this.runtimes.find((r) => r.backends.includes(backend));
+    if (!runtime) throw new BackendUnavailableError(`${backend} is not available here`);
+    const refusal = runtime.refusal(this.files, backend);
+    if (refusal) throw new BackendUnavailableError(refusal);
+    return runtime;
   }
 
-  /** The backends to try, in order, when `preferred` is asked for: an ONNX model runs only on ONNX Runtime. */
+  /** The runtime of the model's own format. */
+  private native(): Runtime {
+    const runtime = this.runtimes.find((r) => r.native(this.files));
+    if (!runtime) throw new BackendUnavailableError(`nothing here runs a ${this.files.format} model`);
+    return runtime;
+  }
+
+  /** Backends that need no GPU and may beat the model's own runtime: LiteRT, when a tfjs model comes with a .tflite. */
+  cpuCandidates(): BackendName[] {
+    return this.runtimes.filter((r) => !r.native(this.files) && !r.refusal(this.files, r.cpu)).map((r) => r.cpu);
+  }
+
+  /** The backends to try, in order, when `preferred` is asked for: the model's own runtime's, after `preferred` where another runtime runs the model there. */
   startOrder(preferred: BackendName): BackendName[] {
-    if (this.files.format === 'tflite') return ['litert'];
-    if (this.files.format !== 'onnx') return fallbackOrder(isOnnxBackend(preferred) ? 'wasm' : preferred);
-    return isOnnxBackend(preferred) && preferred !== 'onnx-wasm' ? [preferred, 'onnx-wasm'] : ['onnx-wasm'];
+    const native = this.native();
+    const order = native.startOrder(preferred);
+    const other = this.runtimes.find(
+      (r) => r !== native && r.backends.includes(preferred) && !r.refusal(this.files, preferred),
+    );
+    return other ? [preferred, ...order] : order;
   }
 
   /** The GPU backends worth timing for this model, from what the probes found: tfjs's, or ONNX Runtime's WebGPU (and WebNN where the browser has it). */
   gpuCandidates(probes: readonly GpuProbe[]): BackendName[] {
-    const hardware = trialCandidates(probes);
-    if (this.files.format === 'tflite') return [];
-    if (this.files.format !== 'onnx') return hardware;
-    return [
-      ...(hardware.includes('webgpu') ? (['onnx-webgpu'] as const) : []),
-      ...(typeof navigator !== 'undefined' && 'ml' in navigator ? (['onnx-webnn'] as const) : []),
-    ];
+    return this.native().gpuCandidates(probes);
+  }
+
+  /** Where this model's features are read when `backend` runs it: there, if its runtime gives features, else on the CPU backend of one that does (tfjs's wasm for a model on LiteRT). */
+  featuresBackend(backend: BackendName): BackendName {
+    if (this.runtimes.find((r) => r.backends.includes(backend))?.can.features) return backend;
+    return this.runtimes.find((r) => r.can.features && !r.refusal(this.files, r.cpu))?.cpu ?? backend;
   }
 
   /**
@@ -200,57 +135,37 @@ export class Engine {
     return run;
   }
 
-  /** LiteRT's runtime and the .tflite download and compile outside the queue: classification goes on meanwhile. */
-  private async buildLiteRt(): Promise<Runner> {
-    if (!this.liteRt || !this.files.tflite) throw new BackendUnavailableError('this model has no .tflite for LiteRT');
-    return this.liteRt(this.files, this.files.labels.length + this.files.spec.classOffset);
-  }
-
-  /** A runner on ONNX Runtime (for an ONNX model only), built outside the queue as LiteRT's is. */
-  private async buildOnnx(backend: OnnxBackend): Promise<Runner> {
-    if (this.files.format !== 'onnx')
-      throw new BackendUnavailableError(`${backend} runs ONNX models; this one is a tfjs model`);
-    if (!this.onnx) throw new BackendUnavailableError('ONNX Runtime is not available here');
-    return this.onnx(this.files.onnx, this.files.spec, backend, this.files.external);
-  }
-
-  /** Runtimes other than tfjs: their runner is built (downloaded, compiled) outside the queue. */
-  private buildOther(backend: BackendName): Promise<Runner> {
-    return isOnnxBackend(backend) ? this.buildOnnx(backend) : this.buildLiteRt();
+  /** A runner for `backend`; a rejection, never a throw, where none can be built. */
+  private async construct(backend: BackendName): Promise<Runner> {
+    return this.runtimeFor(backend).build(this.files, backend);
   }
 
   /** The runner `preload` started building, or a new build. */
   private built(backend: BackendName): Promise<Runner> {
     const started = this.building.get(backend);
     this.building.delete(backend);
-    return started ?? this.buildOther(backend);
+    return started ?? this.construct(backend);
   }
 
   /**
-   * Starts building a backend whose runtime loads outside the queue (LiteRT: its code, the
+   * Starts building a backend whose runtime builds outside the queue (LiteRT: its code, the
    * .tflite and its wasm), so that its trial finds it ready; the photos meanwhile go on.
    */
   preload(backend: BackendName): void {
-    if ((backend !== 'litert' && !isOnnxBackend(backend)) || this.models.has(backend) || this.building.has(backend))
-      return;
-    const build = this.buildOther(backend);
+    const runtime = this.runtimes.find((r) => r.backends.includes(backend));
+    if (!runtime?.can.buildsAside || this.models.has(backend) || this.building.has(backend)) return;
+    const build = this.construct(backend);
     build.catch(() => undefined);
     this.building.set(backend, build);
   }
 
   private async use(backend: BackendName): Promise<Runner> {
+    const runtime = this.runtimeFor(backend);
     let model = this.models.get(backend);
-    if (backend === 'litert' || isOnnxBackend(backend)) {
-      if (!model) this.models.set(backend, (model = this.watched(await this.built(backend))));
-      return model;
-    }
-    if (this.files.format === 'onnx')
-      throw new BackendUnavailableError(`an ONNX model runs on ONNX Runtime, not on tfjs's ${backend}`);
-    if (this.files.format === 'tflite')
-      throw new BackendUnavailableError(`this model runs on LiteRT only, not on tfjs's ${backend}`);
-    if (!(await this.activate(backend))) throw new BackendUnavailableError(`the ${backend} backend could not start`);
     if (!model) {
-      model = this.watched(new TfjsRunner(await build(this.files), this.files.spec));
+      model = this.watched(
+        runtime.can.buildsAside ? await this.built(backend) : await runtime.build(this.files, backend),
+      );
       this.models.set(backend, model);
     }
     return model;
@@ -267,7 +182,7 @@ export class Engine {
    * shaders; returns how long that first run took.
    */
   async prepare(backend: BackendName): Promise<number> {
-    if ((backend === 'litert' || isOnnxBackend(backend)) && !this.models.has(backend)) {
+    if (this.runtimeFor(backend).can.buildsAside && !this.models.has(backend)) {
       const built = await this.built(backend);
       if (this.models.has(backend)) built.dispose();
       else this.models.set(backend, this.watched(built));
@@ -275,11 +190,14 @@ export class Engine {
     return this.serial(async () => this.timeZeros(await this.use(backend)));
   }
 
-  /** The model's output for one of the import trial's images (null: a blank one), on the backend the trial uses (ONNX Runtime's wasm for an ONNX model, tfjs's for a tfjs one). */
+  /**
+   * The model's output for one of the import trial's images (null: a blank one), on its own
+   * runtime: on `backend`, the one running now, where that runtime shares one started backend
+   * (tfjs), else on its CPU backend (ONNX Runtime's wasm, LiteRT).
+   */
   trialRun(backend: BackendName, pixels: Pixels | null): Promise<Float32Array> {
-    const on =
-      this.files.format === 'onnx' ? 'onnx-wasm' : this.files.format === 'tflite' ? 'litert' : tfjsBackend(backend);
-    return this.runOn(on, pixels);
+    const native = this.native();
+    return this.runOn(native.can.globalBackend && native.backends.includes(backend) ? backend : native.cpu, pixels);
   }
 
   /** The model's raw output for an image on `backend` (built if need be), queued like any run: the import's runtime check compares two. */
@@ -292,11 +210,11 @@ export class Engine {
     return (await this.trialRun(backend, null)).length;
   }
 
-  /** The output of a graph node (a model's pooled features, say) for an image, on the selected tfjs backend. */
+  /** The output of a graph node (a model's pooled features, say) for an image, on the selected backend or beside it (featuresBackend). */
   features(pixels: Pixels, node: string): Promise<Float32Array> {
     return this.request(async () => {
       if (!this.selected) throw new BackendUnavailableError('no backend is selected');
-      const model = await this.use(tfjsBackend(this.selected));
+      const model = await this.use(this.featuresBackend(this.selected));
       if (!model.features) throw new ModelFormatError('features come from a graph model');
       return model.features(pixels, node);
     });
@@ -348,7 +266,7 @@ export class Engine {
         predictions: topK(probabilities, this.files.labels, k),
         backend,
         ms: performance.now() - start,
-        memory: tfjsMemory(),
+        memory: this.memory(),
       };
     });
   }
@@ -373,6 +291,15 @@ export class Engine {
       classProbabilities(output, labels.length, spec.classOffset, spec.outputIsLogits),
       this.temperature,
     );
+  }
+
+  /** The tensors the runtimes report holding (tfjs's), for the diagnostics. */
+  private memory(): { tensors: number; bytes: number } {
+    const reports = this.runtimes.flatMap((r) => (r.memory ? [r.memory()] : []));
+    return {
+      tensors: reports.reduce((sum, m) => sum + m.tensors, 0),
+      bytes: reports.reduce((sum, m) => sum + m.bytes, 0),
+    };
   }
 
   dispose(): void {

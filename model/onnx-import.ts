@@ -4,7 +4,15 @@ import { findLabels, NUMBERED_NOTE } from './label-files';
 import { MAX_CLASSES, parseModelSpec } from '../src/core/model-spec';
 import { readOnnx, type OnnxGraph, type OnnxValue } from '../src/core/onnx-reader';
 import { ONNX_PRESETS, type OnnxPreset } from '../src/core/onnx-presets';
-import type { ImportFile, PreparedModel } from './prepared-model';
+import {
+  baseName,
+  jsonBytes,
+  parseJsonFile,
+  type FormatReader,
+  type ImportFile,
+  type ImportOptions,
+  type PreparedModel,
+} from './prepared-model';
 
 /**
  * An ONNX image classifier (PyTorch, timm, Optimum, a Hugging Face / Transformers.js folder)
@@ -32,16 +40,8 @@ export function onnxVariants(names: readonly string[]): string[] {
   return names.filter((n) => n.toLowerCase().endsWith('.onnx')).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-
 function parseJson(file: ImportFile): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text(file.bytes));
-  } catch {
-    throw new ModelFormatError(`${file.name} is not valid JSON`);
-  }
+  const value = parseJsonFile(file);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ModelFormatError(`${file.name} is not a JSON object`);
   return value as Record<string, unknown>;
@@ -270,23 +270,11 @@ function classOutput(graph: OnnxGraph, file: string): { classes: number | null; 
   return { classes, probabilities: producer?.opType === 'Softmax' };
 }
 
-/** What the user settled for an import, in the Models view or by choosing again. */
-export interface ImportOptions {
-  /** Which .onnx of several to take (a file name); the quantized one by default. */
-  variant?: string;
-  /** Preprocessing for a model whose files do not state it. */
-  preset?: OnnxPreset;
-  /** The file that holds the labels, where several could (LabelsChoiceError). */
-  labels?: string;
-  /** The app's language, for a TFLite model's localized label files. */
-  locale?: string;
-}
-
 /** An ONNX classifier among `files` (by plain name), its folder's name if it came in one. */
-export function prepareOnnx(
-  files: Map<string, ImportFile>,
+function prepareOnnx(
+  files: ReadonlyMap<string, ImportFile>,
   folder: string | null,
-  options: ImportOptions = {},
+  options: ImportOptions,
 ): PreparedModel {
   const variants = onnxVariants([...files.keys()]);
   const chosen = options.variant ?? variants[0]!;
@@ -386,6 +374,23 @@ export function prepareOnnx(
     ...(found || configLabels ? {} : { numbered: true }),
     preprocessing: `${preprocessing.why}; ${layout.toUpperCase()}${inputChannels === 1 ? ', grey-scale' : ''}; ${outputNote}${labelNote}`,
     ...(others.length ? { variants: [chosen, ...others] } : {}),
-    files: { [ONNX_FILE]: file.bytes, 'metadata.json': json(metadata), 'labels.json': json(labels), ...external },
+    files: {
+      [ONNX_FILE]: file.bytes,
+      'metadata.json': jsonBytes(metadata),
+      'labels.json': jsonBytes(labels),
+      ...external,
+    },
   };
 }
+
+/** The folder the files came in (a chosen folder's relative paths, or a .zip's name), which names an ONNX model. */
+function folderOf(given: readonly ImportFile[]): string | null {
+  const zip =
+    given.length === 1 && given[0]!.name.toLowerCase().endsWith('.zip') ? baseName(given[0]!.name).slice(0, -4) : null;
+  return zip || (given.find((f) => f.name.includes('/'))?.name.split('/')[0] ?? null);
+}
+
+export const onnxReader: FormatReader = {
+  claims: (files) => [...files.keys()].some((name) => name.toLowerCase().endsWith('.onnx')),
+  prepare: (files, chosen, options) => prepareOnnx(files, folderOf(chosen), options),
+};

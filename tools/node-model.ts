@@ -12,8 +12,8 @@ import { ModelFormatError } from '../src/core/errors';
 import { fetchModelFiles, type ModelFiles, type TfjsModelFiles } from '../model/model-files';
 import { prepareImport } from '../model/model-import';
 import { recordFetcher, withManifest } from '../model/model-records';
-import { OnnxRunner, onnxError } from '../model/onnx-runner';
-import type { OnnxRunnerFactory } from '../model/runner';
+import { OnnxRunner, onnxError, onnxRuntime } from '../model/onnx-runtime';
+import { tfjsRuntime } from '../model/tfjs-runtime';
 import { readModelSource } from '../build/model-source';
 import { fileFetch } from './node-io';
 import { runGuard } from './run-guard';
@@ -21,6 +21,9 @@ import { runGuard } from './run-guard';
 export async function nodeActivate(backend: string): Promise<boolean> {
   return (await tf.setBackend(backend)) && tf.getBackend() === backend;
 }
+
+/** tfjs on its wasm and CPU backends, as the tools and unit tests run models in Node. */
+export const nodeTfjs = tfjsRuntime(nodeActivate);
 
 /**
  * A model folder loaded through the worker's own verified loader. A folder without a
@@ -63,10 +66,6 @@ export async function loadModel(source: string): Promise<ModelFiles> {
 }
 
 /**
- * ONNX models run on onnxruntime-node's CPU provider in Node (the engine's slot is still called
- * onnx-wasm): the same ONNX Runtime kernels the browser's WebAssembly build compiles.
- */
-/**
  * onnxruntime-node's session options for Glimpse's tools and its reference checks. Its default
  * int8 (U8S8) matrix products saturate 16-bit sums on x86-64 CPUs without VNNI (AVX2 alone, as on
  * the AMD EPYC these tools were last run on): the ONNX Model Zoo MobileNetV2 int8 then answers
@@ -78,7 +77,11 @@ export const NODE_ORT_OPTIONS = {
   extra: { session: { x64quantprecision: '1' } },
 } as const;
 
-const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
+/**
+ * ONNX models run on onnxruntime-node's CPU provider in Node (the engine's slot is still called
+ * onnx-wasm): the same ONNX Runtime kernels the browser's WebAssembly build compiles.
+ */
+const nodeOnnx = onnxRuntime(async ({ onnx: bytes, spec, external }) => {
   const ort = await import('onnxruntime-node');
   // The native runtime reads external data by path beside the model: both go to a folder of their own for the load.
   const dir = Object.keys(external).length ? mkdtempSync(join(tmpdir(), 'glimpse-onnx-')) : null;
@@ -95,7 +98,7 @@ const nodeOnnx: OnnxRunnerFactory = async (bytes, spec, _backend, external) => {
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
-};
+});
 
 /** A model the tool works on as tfjs weights (quantizing, training a head): an ONNX model is refused by name. */
 export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
@@ -108,7 +111,7 @@ export function tfjsOnly(files: ModelFiles, why: string): TfjsModelFiles {
 
 /** The worker's engine, ready on tfjs-wasm in Node (an ONNX model on onnxruntime-node), its runs under the tools' guard. */
 export async function nodeEngine(files: ModelFiles, backend = 'wasm'): Promise<Engine> {
-  const engine = new Engine(files, nodeActivate, undefined, nodeOnnx, runGuard());
+  const engine = new Engine(files, [nodeTfjs, nodeOnnx], runGuard());
   const [first] = engine.startOrder(backend as 'wasm');
   await engine.prepare(first!);
   await engine.select(first!);

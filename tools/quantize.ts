@@ -9,7 +9,7 @@ import { Engine } from '../model/engine';
 import { entryByteLength, type ModelFiles, type TfjsModelFiles } from '../model/model-files';
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
-import { loadModelDir, nodeActivate, tfjsOnly } from './node-model';
+import { loadModelDir, nodeActivate, nodeTfjs, tfjsOnly } from './node-model';
 import { runGuard } from './run-guard';
 import { fitsFloat16, quantize, type StoredDtype } from '../src/core/weight-encoding';
 import { shardWeights } from './shards';
@@ -130,7 +130,7 @@ async function asFiles(source: Source, built: Built): Promise<TfjsModelFiles> {
 
 /** Each image's top-1 class on wasm. */
 export async function topOnes(files: ModelFiles, images: readonly { pixels: Pixels }[]): Promise<number[]> {
-  const engine = new Engine(files, nodeActivate, undefined, undefined, runGuard());
+  const engine = new Engine(files, [nodeTfjs], runGuard());
   try {
     await engine.prepare('wasm');
     await engine.select('wasm');
@@ -159,7 +159,7 @@ export function planFor(source: Source, dtype: StoredDtype, keep: readonly [Stor
 
 /** Class probabilities for each image (full vectors), on wasm. */
 async function probabilities(files: ModelFiles, images: readonly { pixels: Pixels }[]): Promise<Float32Array[]> {
-  const engine = new Engine(files, nodeActivate, undefined, undefined, runGuard());
+  const engine = new Engine(files, [nodeTfjs], runGuard());
   try {
     await engine.prepare('wasm');
     await engine.select('wasm');

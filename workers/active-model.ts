@@ -1,5 +1,5 @@
 /// <reference path="../src/core/build-constants.d.ts" />
-import { isBackendName, isOnnxBackend, type BackendPreference } from '../src/core/backends';
+import { isBackendName, type BackendPreference } from '../src/core/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BUILTIN_MODEL,
@@ -16,8 +16,10 @@ import { modelFileUrl, TFLITE_FILE } from '../src/core/model-manifest';
 import { BackendSelector } from './backend-selector';
 import { activate, probeGpus } from './backends';
 import { deviceMemory } from './choice-memory';
-import { Engine, tfjsBytesOutsideWasm, tfjsMemory } from '../model/engine';
-import type { OnnxRunnerFactory, RunnerFactory } from '../model/runner';
+import { Engine } from '../model/engine';
+import { tfjsBytesOutsideWasm, tfjsMemory, tfjsRuntime } from '../model/tfjs-runtime';
+import { liteRtRuntime } from '../model/litert-runtime';
+import { onnxRuntime } from '../model/onnx-runtime';
 import { PortRunWatch } from './run-watch';
 import { fetchModelFiles, type ModelFiles } from '../model/model-files';
 import { keep } from './kept-files';
@@ -134,16 +136,19 @@ function keepingTflite(files: ModelFiles, base: string): ModelFiles {
  * they took 2 s longer. A .tflite that LiteRT then refuses (int8 tensors) has cost the wasm's
  * download for nothing.
  */
-const liteRt: RunnerFactory = async (files, outputs) => {
+const liteRt = liteRtRuntime(async (files, outputs) => {
   startLiteRtDownload();
   const started = import('./litert').then((chunk) => (chunk.startRuntime().catch(() => undefined), chunk));
   const [{ LiteRtRunner }, tflite] = await Promise.all([started, files.tflite!()]);
   return LiteRtRunner.create(tflite, files.spec, outputs);
-};
+});
 
 /** ONNX Runtime Web is a chunk of its own too, loaded only when an ONNX model runs. */
-const onnx: OnnxRunnerFactory = async (bytes, spec, backend, external) =>
-  (await import('./onnx')).createOnnxRunner(bytes, spec, backend, external);
+const onnx = onnxRuntime(async (files, backend) =>
+  (await import('./onnx')).createOnnxRunner(files.onnx, files.spec, backend, files.external),
+);
+
+export const tfjs = tfjsRuntime(activate);
 
 /** Runs `files` from now on: warmed up on the chosen backend before the previous model is let go. */
 export async function run(files: ModelFiles, id: string, warmed?: Engine): Promise<ModelInfo> {
@@ -198,10 +203,8 @@ export async function load(
     }
     if (options.use) await setActiveModel(options.use);
     // Starting the backend overlaps with the download.
-    const starting =
-      preference === 'litert' || (preference !== 'auto' && isOnnxBackend(preference))
-        ? Promise.resolve(false)
-        : activate(preference === 'auto' ? 'wasm' : preference);
+    const first = preference === 'auto' ? 'wasm' : preference;
+    const starting = tfjs.backends.includes(first) ? activate(first) : Promise.resolve(false);
     // Most visits run the built-in model: its files are fetched and checked while storage says
     // which model is active (15–27 ms on an idle fresh profile, 270–380 ms amid a first visit's
     // start-up); their progress is told once it is the one.
@@ -382,7 +385,7 @@ export async function labels(): Promise<string[]> {
 
 /** An engine for `files` with every runtime this worker has (LiteRT and ONNX Runtime load when first used). */
 export function newEngine(files: ModelFiles, watch: PortRunWatch): Engine {
-  return new Engine(files, activate, liteRt, onnx, watch);
+  return new Engine(files, [tfjs, liteRt, onnx], watch);
 }
 
 /** A model the user deleted or chose again is no longer the one that could not run. */

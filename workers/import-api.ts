@@ -7,7 +7,7 @@ import { PortRunWatch } from './run-watch';
 import { WatchedRunner } from '../model/watched-runner';
 import { importable, prepareImport } from '../model/model-import';
 import type { PreparedModel } from '../model/prepared-model';
-import type { ImportOptions } from '../model/onnx-import';
+import type { ImportOptions } from '../model/prepared-model';
 
 /**
  * The import worker's API: a user's model files read, checked and converted into Glimpse's

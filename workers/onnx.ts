@@ -8,7 +8,7 @@ import { checkedWasm, wasmThreads } from './wasm-runtime';
 import type { ModelSpec } from '../src/core/model-spec';
 import { repairing } from '../model/cache-repair';
 import { keep } from './kept-files';
-import { OnnxRunner, onnxError } from '../model/onnx-runner';
+import { OnnxRunner, onnxError } from '../model/onnx-runtime';
 
 /**
  * ONNX Runtime Web, loaded only when an ONNX model runs. Its plain WASM build serves

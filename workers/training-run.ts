@@ -13,14 +13,13 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-opti
 import type { HeadStorage } from '../model/trained-model';
 import { sha256Hex } from '../src/core/model-manifest';
 import { parseModelSpec } from '../src/core/model-spec';
-import { activate } from './backends';
-import { Engine, tfjsBackend } from '../model/engine';
+import { Engine } from '../model/engine';
 import { saveModel, setActiveModel } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
 import { trainingViews, viewKey } from '../src/core/augmentation';
 
-import { builtinUrl, currentInfo, engine, features, openModel, run, watchFor } from './active-model';
+import { builtinUrl, currentInfo, engine, features, openModel, run, tfjs, watchFor } from './active-model';
 
 /**
  * Training in the worker: the staged photos, their features (cached by content), a run of the
@@ -48,8 +47,8 @@ async function featureEngine(): Promise<Engine> {
   if (engine && features === 'own') return engine;
   if (!baseForTraining) {
     const files = await openModel(BUILTIN_MODEL);
-    const backend = tfjsBackend(engine?.backend ?? 'wasm');
-    baseForTraining = new Engine(files, activate, undefined, undefined, watchFor(BUILTIN_MODEL));
+    baseForTraining = new Engine(files, [tfjs], watchFor(BUILTIN_MODEL));
+    const backend = baseForTraining.featuresBackend(engine?.backend ?? 'wasm');
     await baseForTraining.prepare(backend);
     await baseForTraining.select(backend);
   }

@@ -20,7 +20,7 @@ import { CancelledError } from '../core/errors';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
 import type { PreparedModel } from '../../model/prepared-model';
-import type { ImportOptions } from '../../model/onnx-import';
+import type { ImportOptions } from '../../model/prepared-model';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
 import { prepareModelFiles } from './import-worker';

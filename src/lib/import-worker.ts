@@ -2,7 +2,7 @@ import { transfer, wrap } from 'comlink';
 import { ModelFormatError } from '../core/errors';
 import type { ImportApi } from '../../workers/import-api';
 import type { PreparedModel } from '../../model/prepared-model';
-import type { ImportOptions } from '../../model/onnx-import';
+import type { ImportOptions } from '../../model/prepared-model';
 import { RunWatchdog, trialError } from './run-watchdog';
 
 /** How long reading one model may take before its worker is given up for hung: a 256 MB model takes seconds. */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { TfjsModelFiles } from '../../model/model-files';
 import { loadModelDir, tfjsOnly } from '../../tools/node-model';
 
-export { nodeActivate } from '../../tools/node-model';
+export { nodeTfjs } from '../../tools/node-model';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const MODEL_DIR = resolve(ROOT, 'public/model');

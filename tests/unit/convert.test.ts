@@ -7,7 +7,7 @@ import { convert, inputRange } from '../../src/core/tflite/convert';
 import { readTflite } from '../../src/core/tflite/reader';
 import { decodeImageFile } from '../../tools/node-io';
 import { loadModelDir, nodeEngine } from '../../tools/node-model';
-import { FIXTURES, MODEL_DIR, nodeActivate } from '../helpers/model';
+import { FIXTURES, MODEL_DIR, nodeTfjs } from '../helpers/model';
 import { tinyTflite } from '../helpers/tflite-files';
 import { prepareImport } from '../../model/model-import';
 import { fetchModelFiles } from '../../model/model-files';
@@ -107,7 +107,7 @@ describe('a FULLY_CONNECTED head (MobileNet V2 exports such as Coral’s iNat in
     };
     const answers: Record<string, Float32Array> = {};
     for (const backend of ['cpu', 'wasm'] as const) {
-      const engine = new Engine(files, nodeActivate);
+      const engine = new Engine(files, [nodeTfjs]);
       await engine.prepare(backend);
       await engine.select(backend);
       answers[backend] = await engine.probabilities(pixels);

@@ -2,23 +2,25 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine, MAX_PENDING } from '../../model/engine';
+import { liteRtRuntime } from '../../model/litert-runtime';
+import { tfjsRuntime } from '../../model/tfjs-runtime';
 import type { ModelFiles } from '../../model/model-files';
 import { decodeImageFile } from '../../tools/node-io';
-import { EXPECTED_TOP1, FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
+import { EXPECTED_TOP1, FIXTURES, loadShippedModel, nodeTfjs } from '../helpers/model';
 
 let files: ModelFiles;
 let engine: Engine;
 
 beforeAll(async () => {
   files = await loadShippedModel();
-  engine = new Engine(files, nodeActivate);
+  engine = new Engine(files, [nodeTfjs]);
   await engine.prepare('wasm');
   await engine.select('wasm');
 }, 60_000);
 
 describe('warm-up and timing', () => {
   it('reports the first run’s time from prepare and the median of the warm runs from time', async () => {
-    const fresh = new Engine(files, nodeActivate);
+    const fresh = new Engine(files, [nodeTfjs]);
     // A clock the test moves: each run takes what `took` says, the real runs' times never matter.
     const took = [900, 30, 10, 20];
     let [reads, now] = [0, 0];
@@ -64,7 +66,7 @@ describe('idle', () => {
 describe('answered', () => {
   it('resolves with the first answer, well before the quiet period, and without one only after it', async () => {
     const built = performance.now();
-    const fresh = new Engine(files, nodeActivate);
+    const fresh = new Engine(files, [nodeTfjs]);
     try {
       await fresh.prepare('wasm');
       await fresh.select('wasm');
@@ -98,13 +100,13 @@ describe('preload', () => {
       return runner;
     };
     const withTflite = { ...files, tflite: async () => new Uint8Array(8) };
-    const trial = new Engine(withTflite, nodeActivate, factory);
+    const trial = new Engine(withTflite, [nodeTfjs, liteRtRuntime(factory)]);
     trial.preload('litert');
     trial.preload('litert');
     await trial.prepare('litert');
     expect(made).toHaveLength(1);
     trial.dispose();
-    const dropped = new Engine(withTflite, nodeActivate, factory);
+    const dropped = new Engine(withTflite, [nodeTfjs, liteRtRuntime(factory)]);
     dropped.preload('litert');
     await dropped.drop('litert');
     await vi.waitFor(() => expect(made[1]?.disposed).toBe(true));
@@ -145,7 +147,7 @@ describe('Engine on the shipped model (tfjs wasm in Node)', () => {
   }, 60_000);
 
   it('reports a backend that will not start as BackendUnavailableError', async () => {
-    const broken = new Engine(files, async () => false);
+    const broken = new Engine(files, [tfjsRuntime(async () => false)]);
     await expect(broken.prepare('webgl')).rejects.toMatchObject({ name: 'BackendUnavailableError' });
     await expect(
       broken.classify({ data: new Uint8Array(3), width: 1, height: 1, channels: 3 }, 1),
@@ -170,7 +172,10 @@ describe('an explanation and the photos asked for meanwhile', () => {
         ),
       dispose: () => undefined,
     };
-    const fake = new Engine({ ...files, tflite: async () => new Uint8Array() }, nodeActivate, async () => runner);
+    const fake = new Engine({ ...files, tflite: async () => new Uint8Array() }, [
+      nodeTfjs,
+      liteRtRuntime(async () => runner),
+    ]);
     const release = async () => {
       await vi.waitFor(() => expect(gates.length).toBeGreaterThan(0));
       gates.shift()!();

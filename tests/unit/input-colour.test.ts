@@ -10,7 +10,7 @@ import type { ImportFile } from '../../model/prepared-model';
 import { recordFetcher, withManifest } from '../../model/model-records';
 import { Engine } from '../../model/engine';
 import { nodeEngine, NODE_ORT_OPTIONS } from '../../tools/node-model';
-import { nodeActivate } from '../helpers/model';
+import { nodeTfjs } from '../helpers/model';
 import { tinyOnnx } from '../helpers/onnx-files';
 import { tinyTflite } from '../helpers/tflite-files';
 
@@ -114,7 +114,7 @@ describe('grey-scale models of every format', () => {
         () => undefined,
         recordFetcher(await withManifest(prepared.files)),
       ),
-      nodeActivate,
+      [nodeTfjs],
     );
     await engine.prepare('cpu');
     await engine.select('cpu');

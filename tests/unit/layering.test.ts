@@ -133,4 +133,15 @@ describe('layering', () => {
         .map(show),
     ).toEqual([]);
   });
+
+  it('the engine asks a runtime what it can do, never its name: no backend name and no runtime package in model/engine.ts', () => {
+    const engine = readFileSync(join(ROOT, 'model/engine.ts'), 'utf8');
+    const names = ['webgpu', 'webgl', 'wasm', 'cpu', 'litert', 'onnx-webgpu', 'onnx-webnn', 'onnx-wasm'];
+    expect(names.filter((name) => engine.includes(`'${name}'`))).toEqual([]);
+    expect(
+      importsOf('model/engine.ts')
+        .filter((i) => /tfjs|litert|onnxruntime/.test(i.target) || (i.target.endsWith('backends') && !i.typeOnly))
+        .map((i) => i.target),
+    ).toEqual([]);
+  });
 });

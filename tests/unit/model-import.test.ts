@@ -8,7 +8,7 @@ import { importable, prepareImport } from '../../model/model-import';
 import type { ImportFile } from '../../model/prepared-model';
 import { recordFetcher, withManifest } from '../../model/model-records';
 import { Engine } from '../../model/engine';
-import { FIXTURES, MODEL_DIR, nodeActivate } from '../helpers/model';
+import { FIXTURES, MODEL_DIR, nodeTfjs } from '../helpers/model';
 import { teachableMachineExport, TM_LABELS, TM_NAME } from '../helpers/teachable-machine';
 
 let tm: ImportFile[];
@@ -80,7 +80,7 @@ describe('model import: formats and preprocessing', () => {
     const prepared = prepareImport(tm);
     const record = await withManifest(prepared.files);
     const files = await fetchModelFiles('https://glimpse.test/m/', () => undefined, recordFetcher(record));
-    const engine = new Engine(files, nodeActivate);
+    const engine = new Engine(files, [nodeTfjs]);
     await engine.prepare('cpu');
     await engine.select('cpu');
     expect(await engine.outputLength('cpu')).toBe(3);

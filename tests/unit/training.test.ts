@@ -8,7 +8,7 @@ import { Engine } from '../../model/engine';
 import { fetchModelFiles, type TfjsModelFiles } from '../../model/model-files';
 import { recordFetcher, withManifest } from '../../model/model-records';
 import { combineWithHead } from '../../model/trained-model';
-import { FIXTURES, loadShippedModel, nodeActivate } from '../helpers/model';
+import { FIXTURES, loadShippedModel, nodeTfjs } from '../helpers/model';
 import {
   fitNearest,
   MAX_EXAMPLES_PER_CLASS,
@@ -167,7 +167,7 @@ describe('the trained model as one graph model', () => {
   }, 60_000);
 
   it('answers exactly as the base features followed by the head do', async () => {
-    const engine = new Engine(base, nodeActivate);
+    const engine = new Engine(base, [nodeTfjs]);
     await engine.prepare('wasm');
     await engine.select('wasm');
     const photos = ['parrot.jpg', 'hot_dog.jpg', 'cat.png'];
@@ -208,7 +208,7 @@ describe('the trained model as one graph model', () => {
       recordFetcher(await withManifest(files)),
     );
     expect(combined.labels).toEqual(['parrot', 'hot dog', 'cat']);
-    const trained = new Engine(combined, nodeActivate);
+    const trained = new Engine(combined, [nodeTfjs]);
     await trained.prepare('wasm');
     await trained.select('wasm');
     for (const [i, p] of pixels.entries()) {
@@ -241,7 +241,7 @@ describe('the trained model as one graph model', () => {
       );
       const loaded = new Engine(
         await fetchModelFiles('https://glimpse.test/s/', () => undefined, recordFetcher(await withManifest(small))),
-        nodeActivate,
+        [nodeTfjs],
       );
       await loaded.prepare('wasm');
       await loaded.select('wasm');
@@ -284,7 +284,7 @@ describe('few-shot nearest neighbour', () => {
 
   it('exports as one graph model that answers as the examples do, with "none of these" as its last class', async () => {
     const base = await loadShippedModel();
-    const engine = new Engine(base, nodeActivate);
+    const engine = new Engine(base, [nodeTfjs]);
     await engine.prepare('wasm');
     await engine.select('wasm');
     const variants = await labelledVariants(FIXTURES, 3, 0, 160);
@@ -314,7 +314,7 @@ describe('few-shot nearest neighbour', () => {
     });
     const loaded = new Engine(
       await fetchModelFiles('https://glimpse.test/n/', () => undefined, recordFetcher(await withManifest(files))),
-      nodeActivate,
+      [nodeTfjs],
     );
     await loaded.prepare('wasm');
     await loaded.select('wasm');

@@ -1,9 +1,12 @@
 import type * as Ort from 'onnxruntime-common';
-import { ModelFormatError } from '../src/core/errors';
+import { BackendUnavailableError, ModelFormatError } from '../src/core/errors';
 import { inputShape, modelInput } from '../src/core/model-input';
 import type { ModelSpec } from '../src/core/model-spec';
 import { blankImage, type Pixels } from '../src/core/model-input';
-import type { Runner } from './runner';
+import { isOnnxBackend, type BackendName, type OnnxBackend } from '../src/core/backends';
+import type { ModelFiles } from './model-files';
+import { trialCandidates } from './backend-choice';
+import type { Runner, Runtime } from './runner';
 
 /** ONNX Runtime's own words on why a model will not load or run, kept short ("Could not find an implementation for Foo(1) node"). */
 export function onnxError(what: string, error: unknown): Error {
@@ -52,4 +55,33 @@ export class OnnxRunner implements Runner {
   dispose(): void {
     void this.session.release().catch(() => undefined);
   }
+}
+
+export type OnnxModelFiles = Extract<ModelFiles, { format: 'onnx' }>;
+
+/**
+ * ONNX Runtime, which runs ONNX models only: its WebAssembly provider (onnx-wasm; onnxruntime-node's
+ * CPU provider in the tools), WebGPU, and WebNN where the browser has it. `load` opens a session in
+ * this realm.
+ */
+export function onnxRuntime(load: (files: OnnxModelFiles, backend: OnnxBackend) => Promise<Runner>): Runtime {
+  return {
+    backends: ['onnx-webgpu', 'onnx-webnn', 'onnx-wasm'],
+    cpu: 'onnx-wasm',
+    can: { features: false, globalBackend: false, buildsAside: true },
+    native: (files) => files.format === 'onnx',
+    refusal: (files, backend) =>
+      files.format === 'onnx' ? null : `${backend} runs ONNX models; this one is a tfjs model`,
+    startOrder: (preferred: BackendName) =>
+      isOnnxBackend(preferred) && preferred !== 'onnx-wasm' ? [preferred, 'onnx-wasm'] : ['onnx-wasm'],
+    gpuCandidates: (probes) => [
+      ...(trialCandidates(probes).includes('webgpu') ? (['onnx-webgpu'] as const) : []),
+      ...(typeof navigator !== 'undefined' && 'ml' in navigator ? (['onnx-webnn'] as const) : []),
+    ],
+    build: async (files, backend) => {
+      if (files.format !== 'onnx' || !isOnnxBackend(backend))
+        throw new BackendUnavailableError(`${backend} runs ONNX models; this one is a tfjs model`);
+      return load(files, backend);
+    },
+  };
 }
