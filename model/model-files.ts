@@ -15,6 +15,7 @@ import {
 } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec, type ModelSpec } from '../src/core/model-spec';
 import { repairing } from './cache-repair';
+import { concatenated, densify, sparseByteLength, storedElementBytes, type WeightEntry } from './sparse-weights';
 
 export interface DownloadProgress {
   loaded: number;
@@ -41,20 +42,20 @@ export type ModelFiles =
   | (CommonFiles & { format: 'tflite'; tflite: () => Promise<Uint8Array> });
 export type TfjsModelFiles = Extract<ModelFiles, { format: TfjsFormat }>;
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 const DEQUANTIZED_DTYPES = new Set(['float32', 'int32']);
 export const MAX_MODEL_JSON_BYTES = 4 * 1024 * 1024;
 
-/** Bytes a weight entry occupies in its shard, from its shape and stored dtype. */
-export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
+/** Bytes a weight entry occupies in its shard, from its shape, stored dtype and (pruned weights) how many it keeps. */
+export function entryByteLength(entry: WeightEntry): number {
   if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string')
     throw new ModelFormatError(
       `weightsManifest: an entry is not a weight with a name (${JSON.stringify(entry)?.slice(0, 60)})`,
     );
-  const stored = entry.quantization?.dtype ?? entry.dtype;
-  const size =
-    typeof stored === 'string' && Object.hasOwn(BYTES_PER_ELEMENT, stored) ? BYTES_PER_ELEMENT[stored] : undefined;
-  if (size === undefined) throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(stored)}`);
+  const size = storedElementBytes(entry);
+  if (size === undefined)
+    throw new ModelFormatError(
+      `weight ${entry.name}: unknown dtype ${JSON.stringify(entry.quantization?.dtype ?? entry.dtype)}`,
+    );
   if (entry.quantization && !DEQUANTIZED_DTYPES.has(entry.dtype))
     throw new ModelFormatError(`weight ${entry.name}: unknown dtype ${JSON.stringify(entry.dtype)}`);
   if (
@@ -64,7 +65,12 @@ export function entryByteLength(entry: tf.io.WeightsManifestEntry): number {
   ) {
     throw new ModelFormatError(`weight ${entry.name}: bad shape`);
   }
-  return entry.shape.reduce((a, b) => a * b, 1) * size;
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  if (entry.sparse === undefined) return count * size;
+  const kept = entry.sparse?.kept;
+  if (!(Number.isInteger(kept) && kept >= 0 && kept <= count))
+    throw new ModelFormatError(`weight ${entry.name}: sparse, keeping ${JSON.stringify(kept)} of ${count} elements`);
+  return sparseByteLength(count, kept, size);
 }
 
 /**
@@ -329,7 +335,10 @@ export async function fetchModelFiles(
 
   const artifacts = await tf.io.getModelArtifactsForJSON(model, async (groups) => {
     const shards = await Promise.all(paths.map((path) => shardBytes.get(path)!));
-    return [groups.flatMap((group) => group.weights), shards.map((s) => s.buffer as ArrayBuffer)];
+    const entries = groups.flatMap((group) => group.weights) as WeightEntry[];
+    if (!entries.some((e) => e.sparse)) return [entries, shards.map((s) => s.buffer as ArrayBuffer)];
+    const dense = densify(entries, concatenated(shards).buffer);
+    return [dense.entries, dense.data];
   });
   download.onProgress = () => undefined;
   return {

@@ -132,10 +132,13 @@ export async function outOfFold(
   return out.sort((a, b) => a.index - b.index);
 }
 
-/** Trains the head; `onEpoch` hears each epoch's figures, and returning false from `shouldContinue` stops it. */
+/**
+ * Trains the head; `onEpoch` hears each epoch's figures, and returning false from `shouldContinue`
+ * stops it. `labels`: each example's class, or (distillation) the probabilities it should learn.
+ */
 export async function trainHead(
   features: readonly Float32Array[],
-  labels: readonly number[],
+  labels: readonly number[] | readonly Float32Array[],
   classes: number,
   split: { train: number[]; val: number[]; answer?: number[] },
   options: TrainOptions,
@@ -149,18 +152,26 @@ export async function trainHead(
     indices.forEach((i, k) => out.set(features[i]!, k * size));
     return out;
   };
-  const batch = (indices: number[]) => ({
-    x: tf.tensor2d(rows(indices), [indices.length, size]),
-    y: tf.tidy(() =>
-      tf.oneHot(
-        tf.tensor1d(
-          indices.map((i) => labels[i]!),
-          'int32',
-        ),
-        classes,
-      ),
-    ),
-  });
+  const targets = (indices: number[]): tf.Tensor2D => {
+    if (typeof labels[0] === 'number') {
+      const hard = labels as readonly number[];
+      return tf.tidy(
+        () =>
+          tf.oneHot(
+            tf.tensor1d(
+              indices.map((i) => hard[i]!),
+              'int32',
+            ),
+            classes,
+          ) as tf.Tensor2D,
+      );
+    }
+    const soft = labels as readonly Float32Array[];
+    const out = new Float32Array(indices.length * classes);
+    indices.forEach((i, k) => out.set(soft[i]!, k * classes));
+    return tf.tensor2d(out, [indices.length, classes]);
+  };
+  const batch = (indices: number[]) => ({ x: tf.tensor2d(rows(indices), [indices.length, size]), y: targets(indices) });
   const train = batch(split.train);
   const val = split.val.length > 0 ? batch(split.val) : train;
   const head: LayersModel = layers.sequential({

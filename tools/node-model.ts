@@ -18,7 +18,16 @@ import { readModelSource } from '../build/model-source';
 import { fileFetch } from './node-io';
 import { runGuard } from './run-guard';
 
+/** Each backend's first start, shared: of two starts of one backend at once, tfjs fails the earlier. */
+const started = new Map<string, Promise<boolean>>();
+
 export async function nodeActivate(backend: string): Promise<boolean> {
+  let start = started.get(backend);
+  if (!start) started.set(backend, (start = tf.setBackend(backend)));
+  if (!(await start)) {
+    started.delete(backend);
+    return false;
+  }
   return (await tf.setBackend(backend)) && tf.getBackend() === backend;
 }
 

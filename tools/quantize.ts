@@ -1,5 +1,6 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,17 +10,22 @@ import { Engine } from '../model/engine';
 import { entryByteLength, type ModelFiles, type TfjsModelFiles } from '../model/model-files';
 import { readImageFolder, readManifest } from './dataset';
 import { decodeImageFile } from './node-io';
-import { loadModelDir, nodeActivate, nodeTfjs, tfjsOnly } from './node-model';
+import { loadModelDir, modelFolder, nodeActivate, nodeTfjs, tfjsOnly } from './node-model';
+import { prepareImport } from '../model/model-import';
+import { readModelSource } from '../build/model-source';
 import { runGuard } from './run-guard';
 import { fitsFloat16, quantize, type StoredDtype } from '../src/core/weight-encoding';
 import { shardWeights } from './shards';
+import { encodeSparse, type WeightEntry } from '../model/sparse-weights';
 
-const HELP = `npm run quantize -- --model <model.json> --out <dir> (--dtype uint8|uint16|float16|float32 | --auto --calibration <csv|dir>)
+const HELP = `npm run quantize -- --model <model> --out <dir> (--dtype uint8|uint16|float16|float32 | --auto --calibration <csv|dir>)
                       [--keep <dtype>:<pattern> ...] [--max-drop 0.01] [--calibration <csv|dir>] [--limit N]
 
 Rewrites a tfjs graph model's weights in tfjs's quantized format (the Python converter's
 algorithm: per-tensor affine uint8/uint16 with 0 exactly representable, or IEEE float16).
 
+  --model        a folder in Glimpse's layout or its model.json, or any model the Models view
+                 imports (a TF.js or Teachable Machine export, a .tflite with labels, a .zip)
   --dtype        store every float32 weight as this dtype
   --keep         weights whose name matches the regular expression get this dtype instead,
                  e.g. --keep float16:depthwise (repeatable)
@@ -50,9 +56,14 @@ export type Plan = Map<string, StoredDtype>;
 
 const MIN_AUTO_VALUES = 1024;
 
-export async function readSource(modelJsonPath: string): Promise<Source> {
-  const dir = dirname(resolve(modelJsonPath));
-  const files = tfjsOnly(await loadModelDir(dir), 'quantizing');
+/**
+ * A model's weights as float values, with its files: a folder in Glimpse's layout (or its
+ * model.json) as it is, anything else the app imports (a TF.js export, a .tflite with labels, a
+ * .zip) prepared by the app's importer into a temporary folder first.
+ */
+export async function readSource(model: string, why = 'quantizing'): Promise<Source> {
+  const dir = modelFolder(model) ?? imported(model);
+  const files = tfjsOnly(await loadModelDir(dir), why);
   await nodeActivate('cpu');
   const specs = files.artifacts.weightSpecs!;
   const tensors = tf.io.decodeWeights(files.artifacts.weightData!, specs);
@@ -65,6 +76,19 @@ export async function readSource(modelJsonPath: string): Promise<Source> {
   return { dir, modelJson: JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')), weights, files };
 }
 
+/** The importer's Glimpse files for a model given in another layout, written to a temporary folder. */
+function imported(model: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'glimpse-source-'));
+  for (const [name, bytes] of Object.entries(prepareImport(readModelSource(model)).files))
+    writeFileSync(join(dir, name), bytes);
+  return dir;
+}
+
+/** The bytes the source's weights occupy as stored (sparse ones as such). */
+export function storedBytes(source: Source): number {
+  return source.modelJson.weightsManifest.flatMap((g) => g.weights).reduce((sum, w) => sum + entryByteLength(w), 0);
+}
+
 export interface Built {
   modelJson: tf.io.ModelJSON;
   shards: Uint8Array[];
@@ -74,23 +98,22 @@ export interface Built {
   overflow: string[];
 }
 
-/** Quantizing a tensor is deterministic: --auto rebuilds the model many times, so results are kept. */
-const quantized = new WeakMap<Source, Map<string, ReturnType<typeof quantize>>>();
+/** Quantizing a tensor is deterministic: --auto (and pruning's scan) rebuild the model many times, so results are kept per weight. */
+const quantized = new WeakMap<Weight, Map<StoredDtype, ReturnType<typeof quantize>>>();
 
-function quantizeOnce(source: Source, w: Weight, dtype: StoredDtype): ReturnType<typeof quantize> {
-  let cache = quantized.get(source);
-  if (!cache) quantized.set(source, (cache = new Map()));
-  const key = `${dtype} ${w.name}`;
-  let q = cache.get(key);
-  if (!q) cache.set(key, (q = quantize(w.values as Float32Array, dtype)));
+function quantizeOnce(w: Weight, dtype: StoredDtype): ReturnType<typeof quantize> {
+  let cache = quantized.get(w);
+  if (!cache) quantized.set(w, (cache = new Map()));
+  let q = cache.get(dtype);
+  if (!q) cache.set(dtype, (q = quantize(w.values as Float32Array, dtype)));
   return q;
 }
 
-/** The model with each weight stored as the plan says, in shards under 4 MB. */
-export function build(source: Source, plan: Plan): Built {
+/** The model with each weight stored as the plan says, in shards under 4 MB; `sparse`: a weight mostly zero (pruned) stored as its non-zero elements and a bitmap. */
+export function build(source: Source, plan: Plan, { sparse = false } = {}): Built {
   const counts: Built['counts'] = { float32: 0, float16: 0, uint16: 0, uint8: 0, int32: 0 };
   const overflow: string[] = [];
-  const entries: tf.io.WeightsManifestEntry[] = [];
+  const entries: WeightEntry[] = [];
   const chunks: Uint8Array[] = [];
   for (const w of source.weights) {
     if (w.dtype !== 'float32') {
@@ -104,15 +127,17 @@ export function build(source: Source, plan: Plan): Built {
       overflow.push(w.name);
       dtype = 'float32';
     }
-    const q = quantizeOnce(source, w, dtype);
+    const q = quantizeOnce(w, dtype);
     counts[dtype]++;
-    entries.push({
+    const entry: WeightEntry = {
       name: w.name,
       shape: w.shape,
       dtype: 'float32',
       ...(q.quantization ? { quantization: q.quantization } : {}),
-    });
-    chunks.push(q.bytes);
+    };
+    const packed = sparse ? encodeSparse(entry, q.bytes) : null;
+    entries.push(packed ? { ...entry, sparse: { kept: packed.kept } } : entry);
+    chunks.push(packed ? packed.bytes : q.bytes);
   }
   const { paths, shards, bytes } = shardWeights(chunks);
   const modelJson = { ...source.modelJson, weightsManifest: [{ paths, weights: entries }] };
@@ -120,7 +145,7 @@ export function build(source: Source, plan: Plan): Built {
 }
 
 /** The built model as the engine's input, without touching the disk. */
-async function asFiles(source: Source, built: Built): Promise<TfjsModelFiles> {
+export async function asFiles(source: Source, built: Built): Promise<TfjsModelFiles> {
   const artifacts = await tf.io.getModelArtifactsForJSON(built.modelJson, async (groups) => [
     groups.flatMap((g) => g.weights),
     built.shards.map((s) => s.buffer as ArrayBuffer),
@@ -158,7 +183,7 @@ export function planFor(source: Source, dtype: StoredDtype, keep: readonly [Stor
 }
 
 /** Class probabilities for each image (full vectors), on wasm. */
-async function probabilities(files: ModelFiles, images: readonly { pixels: Pixels }[]): Promise<Float32Array[]> {
+export async function probabilities(files: ModelFiles, images: readonly { pixels: Pixels }[]): Promise<Float32Array[]> {
   const engine = new Engine(files, [nodeTfjs], runGuard());
   try {
     await engine.prepare('wasm');
@@ -254,7 +279,7 @@ export function writeModel(source: Source, built: Built, outDir: string): Promis
   return writeModelManifest(outDir);
 }
 
-async function loadImages(from: string, source: Source, limit?: number) {
+export async function loadImages(from: string, source: Source, limit?: number) {
   const list = from.endsWith('.csv')
     ? readManifest(from, source.files.labels)
     : readImageFolder(from, source.files.labels);
@@ -324,9 +349,11 @@ if (import.meta.filename === process.argv[1]) {
         after = await topOneAccuracy(await asFiles(source, build(source, plan)), images);
       }
     }
-    const built = build(source, plan);
+    // A pruned model stays stored sparse.
+    const sparse = source.modelJson.weightsManifest.some((g) => g.weights.some((w) => (w as WeightEntry).sparse));
+    const built = build(source, plan, { sparse });
     await writeModel(source, built, values.out!);
-    const sourceBytes = source.files.artifacts.weightSpecs!.reduce((sum, w) => sum + entryByteLength(w), 0);
+    const sourceBytes = storedBytes(source);
     const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '–');
     console.log(`| | source | ${values.out} |
 |---|---|---|

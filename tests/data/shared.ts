@@ -5,6 +5,18 @@ export const SHARED = resolve(import.meta.dirname, '../../../shared');
 export const SAMPLE_1000 = resolve(SHARED, 'images/imagenet-sample-1000');
 export const CORAL = resolve(SHARED, 'images/coral');
 
+/** Four super-classes of the ImageNet sample, by class index (one image per class). */
+export const SUPER_CLASSES: Record<string, number[]> = {
+  bird: [...range(7, 24), ...range(80, 100)],
+  reptile: range(25, 68),
+  dog: range(151, 190),
+  insect: range(300, 326),
+};
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
 export function requireShared(): void {
   if (!existsSync(SAMPLE_1000))
     throw new Error(`${SHARED} is missing: npm run test:data needs the team's shared data beside the repo`);

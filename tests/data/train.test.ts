@@ -9,19 +9,7 @@ import { seededRandom } from '../../src/core/stats';
 import { decodeImageFile } from '../../tools/node-io';
 import { loadModelDir, nodeEngine, tfjsOnly } from '../../tools/node-model';
 import { runTraining } from '../../tools/train';
-import { requireShared, SAMPLE_1000, sampleFiles } from './shared';
-
-/** Four super-classes of the ImageNet sample, by class index (one image per class). */
-const SUPER_CLASSES: Record<string, number[]> = {
-  bird: [...range(7, 24), ...range(80, 100)],
-  reptile: range(25, 68),
-  dog: range(151, 190),
-  insect: range(300, 326),
-};
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
+import { requireShared, SAMPLE_1000, sampleFiles, SUPER_CLASSES } from './shared';
 
 describe('npm run train on a larger folder', () => {
   const work = mkdtempSync(join(tmpdir(), 'glimpse-superclasses-'));

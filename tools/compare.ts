@@ -1,0 +1,145 @@
+import { writeFileSync } from 'node:fs';
+import type { Pixels } from '../src/core/model-input';
+import { parseArgs } from 'node:util';
+import { readImageFolder, readManifest } from './dataset';
+import { decodeImageFile } from './node-io';
+import { loadModel, nodeEngine } from './node-model';
+import { modelBytes, type ModelBytes } from './model-size';
+import { msPerImage } from './timing';
+
+const HELP = `npm run compare -- --models A,B,… --images <dir|csv> [--limit N] [--json report.json] [--svg plot.svg]
+
+The variants of a model side by side (quantized, pruned, distilled, or any models): download bytes,
+top-1 on the labelled images, how often each agrees with the first model's answer, and ms per image,
+with a plot of accuracy against ms. Each model answers with its own labels; a photo whose class a
+model does not have (a distilled model's "other") counts as wrong for it.
+
+  --models   models in any format Glimpse runs, comma-separated; the first is the reference
+  --images   labelled images (class folders, <wnid>_<name> files, or a CSV "path,label"),
+             labelled by the first model's class names
+  --svg      write the accuracy-against-ms plot as an SVG file`;
+
+export interface CompareRow {
+  model: string;
+  name: string;
+  classes: number;
+  bytes: ModelBytes;
+  top1: number;
+  /** Share of the images on which its answer (by label) is the first model's. */
+  agreement: number;
+  msPerImage: number;
+}
+
+const TIMED_IMAGES = 10;
+
+/** Each model's figures on the same labelled images, timed side by side in one run. */
+export async function runCompare(
+  models: readonly string[],
+  images: string,
+  limit?: number,
+): Promise<{ images: number; rows: CompareRow[] }> {
+  const loaded = await Promise.all(models.map((m) => loadModel(m)));
+  const reference = loaded[0]!;
+  const list = (
+    images.endsWith('.csv') ? readManifest(images, reference.labels) : readImageFolder(images, reference.labels)
+  ).slice(0, limit);
+  const truth = list.map((i) => reference.labels[i.truth]!);
+  const answers: string[][] = [];
+  const timedPixels: Pixels[][] = [];
+  for (const files of loaded) {
+    const engine = await nodeEngine(files);
+    const mine: string[] = [];
+    try {
+      for (const image of list) {
+        const { predictions } = await engine.classify(await decodeImageFile(image.path, files.spec), 1);
+        mine.push(predictions[0]!.label);
+      }
+    } finally {
+      engine.dispose();
+    }
+    answers.push(mine);
+    timedPixels.push(await Promise.all(list.slice(0, TIMED_IMAGES).map((i) => decodeImageFile(i.path, files.spec))));
+  }
+  const ms = await msPerImage(loaded.map((files, m) => ({ files, images: timedPixels[m]! })));
+  const share = (hits: (k: number) => boolean) => list.filter((_, k) => hits(k)).length / list.length;
+  const rows = loaded.map((files, m) => ({
+    model: models[m]!,
+    name: files.spec.name,
+    classes: files.labels.length,
+    bytes: modelBytes(models[m]!),
+    top1: share((k) => answers[m]![k] === truth[k]),
+    agreement: share((k) => answers[m]![k] === answers[0]![k]),
+    msPerImage: ms[m]!,
+  }));
+  return { images: list.length, rows };
+}
+
+export function printed(rows: readonly CompareRow[], images: number): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const kb = (n: number) => `${Math.round(n / 1024).toLocaleString('en')} KB`;
+  return [
+    `| model | classes | download (gzip) | top-1 on ${images} images | agrees with the first | ms per image |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${r.classes} | ${kb(r.bytes.raw)} (${kb(r.bytes.gzip)}) | ${pct(r.top1)} | ${pct(r.agreement)} | ${r.msPerImage.toFixed(1)} |`,
+    ),
+  ].join('\n');
+}
+
+/** Accuracy against ms per image, one labelled point per model, as a self-contained SVG. */
+export function plot(rows: readonly CompareRow[]): string {
+  const [width, height, pad] = [640, 400, 60];
+  const maxMs = Math.max(...rows.map((r) => r.msPerImage)) * 1.15 || 1;
+  const x = (ms: number) => pad + (ms / maxMs) * (width - 2 * pad);
+  const y = (top1: number) => height - pad - top1 * (height - 2 * pad);
+  const escape = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="black"/>
+<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="black"/>
+${ticks.map((t) => `<text x="${pad - 8}" y="${y(t) + 4}" text-anchor="end">${t * 100}%</text>`).join('\n')}
+${ticks.map((t) => `<text x="${x(t * maxMs)}" y="${height - pad + 18}" text-anchor="middle">${(t * maxMs).toFixed(0)}</text>`).join('\n')}
+<text x="${width / 2}" y="${height - 15}" text-anchor="middle">ms per image</text>
+<text x="15" y="${height / 2}" text-anchor="middle" transform="rotate(-90 15 ${height / 2})">top-1 accuracy (%)</text>
+${rows
+  .map(
+    (r) =>
+      `<circle cx="${x(r.msPerImage)}" cy="${y(r.top1)}" r="5" fill="#2563eb"/><text x="${x(r.msPerImage) + 8}" y="${y(r.top1) - 8}">${escape(r.model)}</text>`,
+  )
+  .join('\n')}
+</svg>
+`;
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      models: { type: 'string' },
+      images: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'string' },
+      svg: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const models = values.models?.split(',').filter(Boolean) ?? [];
+  if (models.length < 1 || !values.images) {
+    console.error(`${HELP}\n\nerror: give --models and --images`);
+    process.exit(2);
+  }
+  try {
+    const { images, rows } = await runCompare(models, values.images!, values.limit ? Number(values.limit) : undefined);
+    console.log(printed(rows, images));
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+    if (values.svg) writeFileSync(values.svg, plot(rows));
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
