@@ -51,9 +51,14 @@ export class Engine {
     return this.selected;
   }
 
+  /** The runtime that owns `backend`, if this engine has it. */
+  private owner(backend: BackendName): Runtime | undefined {
+    return this.runtimes.find((r) => r.backends.includes(backend));
+  }
+
   /** The runtime that owns `backend`, where it can run this model there. */
   private runtimeFor(backend: BackendName): Runtime {
-    const runtime = this.runtimes.find((r) => r.backends.includes(backend));
+    const runtime = this.owner(backend);
     if (!runtime) throw new BackendUnavailableError(`${backend} is not available here`);
     const refusal = runtime.refusal(this.files, backend);
     if (refusal) throw new BackendUnavailableError(refusal);
@@ -89,7 +94,7 @@ export class Engine {
 
   /** Where this model's features are read when `backend` runs it: there, if its runtime gives features, else on the CPU backend of one that does (tfjs's wasm for a model on LiteRT). */
   featuresBackend(backend: BackendName): BackendName {
-    if (this.runtimes.find((r) => r.backends.includes(backend))?.can.features) return backend;
+    if (this.owner(backend)?.can.features) return backend;
     return this.runtimes.find((r) => r.can.features && !r.refusal(this.files, r.cpu))?.cpu ?? backend;
   }
 
@@ -152,7 +157,7 @@ export class Engine {
    * .tflite and its wasm), so that its trial finds it ready; the photos meanwhile go on.
    */
   preload(backend: BackendName): void {
-    const runtime = this.runtimes.find((r) => r.backends.includes(backend));
+    const runtime = this.owner(backend);
     if (!runtime?.can.buildsAside || this.models.has(backend) || this.building.has(backend)) return;
     const build = this.construct(backend);
     build.catch(() => undefined);

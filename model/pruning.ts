@@ -76,10 +76,15 @@ export function magnitudePrune(values: Float32Array, sparsity: number): Float32A
   return out;
 }
 
+/** How many of the layers' weights a plan zeroes. */
+export function zeroedWeights(layers: readonly PrunableLayer[], plan: PrunePlan): number {
+  return layers.reduce((n, l) => n + l.count * (plan.get(l.name) ?? 0), 0);
+}
+
 /** Share of the layers' weights a plan zeroes. */
 export function planSparsity(layers: readonly PrunableLayer[], plan: PrunePlan): number {
   const total = layers.reduce((n, l) => n + l.count, 0);
-  return total ? layers.reduce((n, l) => n + l.count * (plan.get(l.name) ?? 0), 0) / total : 0;
+  return total ? zeroedWeights(layers, plan) / total : 0;
 }
 
 /** What pruning one layer alone at each of SCAN_LEVELS did: how far the output probabilities moved (mean L1). */

@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import type { Pixels } from '../src/core/model-input';
+import { blankImage, type Pixels } from '../src/core/model-input';
 import type { StoredDtype } from '../src/core/weight-encoding';
 import {
   magnitudePrune,
   planSparsity,
+  zeroedWeights,
   prunableLayers,
   rankedSteps,
   SCAN_LEVELS,
@@ -16,7 +17,7 @@ import {
   type PrunePlan,
 } from '../model/pruning';
 import { loadModelDir } from './node-model';
-import { greyImage, msPerImage } from './timing';
+import { msPerImage } from './timing';
 import { modelBytes, type ModelBytes } from './model-size';
 import {
   accuracyOf,
@@ -178,7 +179,9 @@ export async function runPrune(
         ...(chosen ? { chosenOn: { images: chooseOn.length, ...chosen } } : {}),
       }
     : undefined;
-  const timed = evaluated.length ? evaluated.slice(0, TIMED_IMAGES).map((i) => i.pixels) : [greyImage(source.files)];
+  const timed = evaluated.length
+    ? evaluated.slice(0, TIMED_IMAGES).map((i) => i.pixels)
+    : [blankImage(source.files.spec)];
   const [msBefore, msAfter] = await msPerImage([
     { files: source.files, images: timed },
     { files: written, images: timed },
@@ -190,7 +193,7 @@ export async function runPrune(
     mode: auto ? 'auto' : 'uniform',
     sparsity: {
       prunable: planSparsity(layers, plan),
-      all: layers.reduce((n, l) => n + l.count * (plan.get(l.name) ?? 0), 0) / total,
+      all: zeroedWeights(layers, plan) / total,
     },
     layers: layers.map((l) => ({
       name: l.name,

@@ -24,9 +24,3 @@ export async function msPerImage(
     for (const engine of engines) engine.dispose();
   }
 }
-
-/** A mid-grey image at a model's input size, for timing a model without photos. */
-export function greyImage(files: ModelFiles): Pixels {
-  const [height, width] = files.spec.inputSize;
-  return { data: new Uint8Array(height * width * 3).fill(128), width, height, channels: 3 };
-}
