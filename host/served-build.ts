@@ -7,6 +7,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SOURCES = [
   'src',
   'workers',
+  'model',
   'public',
   'host',
   'build',

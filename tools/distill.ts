@@ -4,12 +4,9 @@ import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { isImageFileName } from '../src/core/image-files';
 import { resolveLabel } from '../src/core/labels';
-import { seededRandom } from '../src/core/stats';
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
-import { argmax, DISTILL_TEMPERATURE, OTHER_CLASS, softTargets, teacherAnswer } from '../model/distillation';
+import { argmax, distil, DISTILL_TEMPERATURE, OTHER_CLASS, teacherAnswer } from '../model/distillation';
+import { DEFAULT_STUDENT, isStudentName, STUDENTS } from '../src/core/students';
 import type { ModelFiles } from '../model/model-files';
-import { combineWithHead } from '../model/trained-model';
-import { trainHead, validationReport } from '../model/training';
 import { writeModelManifest } from '../build/model-manifest';
 import { readImageFolder } from './dataset';
 import { decodeImageFile } from './node-io';
@@ -17,14 +14,10 @@ import { loadModel, loadModelDir, nodeEngine, tfjsOnly } from './node-model';
 import { msPerImage } from './timing';
 import { modelBytes } from './model-size';
 
-const STUDENTS_DIR = resolve(import.meta.dirname, 'students');
-/** The students that come with Glimpse (tools/students, from google-coral/test_data, Apache-2.0). */
-export const STUDENTS: Record<string, string> = {
-  'mobilenet_v1_0.25_128': join(STUDENTS_DIR, 'mobilenet_v1_0.25_128_quant.tflite'),
-  'mobilenet_v1_0.5_160': join(STUDENTS_DIR, 'mobilenet_v1_0.5_160_quant.tflite'),
-};
+const STUDENTS_DIR = resolve(import.meta.dirname, '../public/students');
+const STUDENT_NAMES = Object.keys(STUDENTS);
 
-const HELP = `npm run distill -- --teacher <model> --images <dir> --out <dir> [--student ${Object.keys(STUDENTS).join('|')}|<model>]
+const HELP = `npm run distill -- --teacher <model> --images <dir> --out <dir> [--student ${STUDENT_NAMES.join('|')}|<model>]
                      [--classes A,B,…] [--test <labelled dir>] [--temperature ${DISTILL_TEMPERATURE}] [--limit N] [--json report.json]
 
 A smaller, faster model for your task, taught by the model you have, without labels: the student (a
@@ -85,12 +78,13 @@ export async function runDistill(
   log: (line: string) => void = () => undefined,
 ): Promise<DistillReport> {
   const teacherFiles = await loadModel(options.teacher);
-  const studentPath = STUDENTS[options.student] ?? options.student;
+  const studentPath = isStudentName(options.student)
+    ? join(STUDENTS_DIR, STUDENTS[options.student].file)
+    : options.student;
   const student = tfjsOnly(await loadModel(studentPath), 'a student');
   if (!student.spec.features)
     throw new Error(`${options.student} names no feature layer in its metadata.json: it cannot be a student`);
   const keep = options.classes?.map((name) => resolveLabel(name, teacherFiles.labels)) ?? null;
-  const labels = keep ? [...keep.map((c) => teacherFiles.labels[c]!), OTHER_CLASS] : [...teacherFiles.labels];
   const paths = imagesUnder(options.images).slice(0, options.limit);
   if (paths.length < 10)
     throw new Error(`${options.images} holds ${paths.length} photos: distillation needs at least 10`);
@@ -116,45 +110,24 @@ export async function runDistill(
     base.dispose();
   }
 
-  // Every fifth photo is held out; of the rest, a seeded 15% stops the training early.
-  const heldOut = paths.map((_, i) => i).filter((i) => i % 5 === 4);
-  const rest = paths.map((_, i) => i).filter((i) => i % 5 !== 4);
-  const random = seededRandom(DEFAULT_TRAIN_OPTIONS.seed);
-  const shuffled = rest
-    .map((i) => [random(), i] as const)
-    .sort((a, b) => a[0] - b[0])
-    .map(([, i]) => i);
-  const validationCount = Math.max(1, Math.round(0.15 * rest.length));
-  const split = { train: shuffled.slice(validationCount), val: shuffled.slice(0, validationCount) };
-  const targets = answers.map((p) => softTargets(p, options.temperature, keep));
-  const settings: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, epochs: 60, patience: 8 };
-  const head = await trainHead(features, targets, labels.length, split, settings, (f) =>
-    log(
-      `epoch ${f.epoch}: loss ${f.loss.toFixed(4)}, validation ${f.valLoss.toFixed(4)}, agreement ${(100 * f.valAccuracy).toFixed(1)}%`,
-    ),
+  const name = `distilled from ${teacherFiles.spec.name}`;
+  const distilled = await distil(
+    student,
+    features,
+    answers,
+    { teacherLabels: teacherFiles.labels, keep, temperature: options.temperature, name },
+    (f) =>
+      log(
+        `epoch ${f.epoch}: loss ${f.loss.toFixed(4)}, validation ${f.valLoss.toFixed(4)}, agreement ${(100 * f.valAccuracy).toFixed(1)}%`,
+      ),
   );
+  const { labels, split, files } = distilled;
+  const heldOut = split.heldOut;
   const truth = answers.map((p) => teacherAnswer(p, keep));
-  const report = validationReport(head.valProbabilities, truth, split.val, labels);
-  const name = `distilled from ${teacherFiles.spec.name}`.slice(0, 80);
-  const files = combineWithHead(
-    student.artifacts,
-    student.spec,
-    head,
-    {
-      name,
-      labels,
-      options: settings,
-      validation: { n: report.n, top1: report.top1, macro: report.macro, weighted: report.weighted },
-      baseModel: student.spec.name,
-      // The head learned softened answers: at the inverse temperature its confidence is the teacher's again.
-      temperature: 1 / options.temperature,
-    },
-    'uint8',
-  );
   mkdirSync(options.out, { recursive: true });
   for (const [file, bytes] of Object.entries(files)) writeFileSync(join(options.out, file), bytes);
   // A student that comes with Glimpse passes its licence on to the model made from it.
-  if (STUDENTS[options.student]) copyFileSync(join(STUDENTS_DIR, 'LICENSE'), join(options.out, 'LICENSE'));
+  if (isStudentName(options.student)) copyFileSync(join(STUDENTS_DIR, 'LICENSE'), join(options.out, 'LICENSE'));
   await writeModelManifest(options.out);
 
   // The written student, read back as the app reads it, against the teacher on the held-out photos.
@@ -203,7 +176,7 @@ export async function runDistill(
     ...(accuracy ? { accuracy } : {}),
     bytes: { teacher: modelBytes(options.teacher).raw, student: modelBytes(options.out).raw },
     msPerImage: { teacher: msTeacher!, student: msStudent!, runtime: 'Node: tfjs-wasm, onnxruntime-node for ONNX' },
-    epochs: head.bestEpoch,
+    epochs: distilled.bestEpoch,
   };
 }
 
@@ -234,7 +207,7 @@ if (import.meta.filename === process.argv[1]) {
       teacher: { type: 'string' },
       images: { type: 'string' },
       out: { type: 'string' },
-      student: { type: 'string', default: 'mobilenet_v1_0.25_128' },
+      student: { type: 'string', default: DEFAULT_STUDENT },
       classes: { type: 'string' },
       test: { type: 'string' },
       temperature: { type: 'string', default: String(DISTILL_TEMPERATURE) },
@@ -254,8 +227,8 @@ if (import.meta.filename === process.argv[1]) {
   const temperature = Number(values.temperature);
   if (!values.teacher || !values.images || !values.out) fail('give --teacher, --images and --out');
   if (!(temperature >= 1 && temperature <= 20)) fail('--temperature is a number from 1 to 20');
-  if (!STUDENTS[values.student] && !existsSync(values.student))
-    fail(`--student is one of ${Object.keys(STUDENTS).join(', ')} or a model's path`);
+  if (!isStudentName(values.student) && !existsSync(values.student))
+    fail(`--student is one of ${STUDENT_NAMES.join(', ')} or a model's path`);
   try {
     const report = await runDistill(
       {

@@ -2,6 +2,8 @@
 import * as active from './active-model';
 import * as library from './model-library';
 import * as training from './training-run';
+import * as stage from './photo-stage';
+import * as distillation from './distill-run';
 
 /**
  * The classifier worker's API, exposed with comlink: its three parts, each owning its state — the
@@ -25,11 +27,14 @@ export const api = {
   correctModel: library.correctModel,
   relabelModel: library.relabelModel,
   deleteModel: library.deleteModel,
-  stageTraining: training.stageTraining,
+  exportModel: library.exportModel,
+  stageTraining: stage.stagePhotos,
   train: training.train,
   cancelTraining: training.cancelTraining,
   forgetFeatures: training.forgetFeatures,
   useTrained: training.useTrained,
   exportTrained: training.exportTrained,
+  distill: distillation.distill,
+  cancelDistill: distillation.cancelDistill,
 };
 export type ClassifierApi = typeof api;

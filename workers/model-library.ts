@@ -92,7 +92,7 @@ export async function importModel(
 }
 
 /** A prepared model's files as the verified loader reads them, before they are stored. */
-async function importedFiles(prepared: PreparedModel): Promise<ModelFiles> {
+export async function importedFiles(prepared: PreparedModel): Promise<ModelFiles> {
   return fetchModelFiles(
     `${self.location.origin}/import/`,
     () => undefined,
@@ -207,6 +207,13 @@ export async function deleteModel(id: string): Promise<ModelInfo> {
   await deleteStored(id);
   forgetProblem(id);
   return currentInfo();
+}
+
+/** A stored model's files as a .zip in Glimpse's layout (manifest included), for `npm run build -- --model` or another browser. */
+export async function exportModel(id: string): Promise<Uint8Array> {
+  const { files } = await storedModel(id);
+  const { zipSync } = await import('fflate');
+  return zipSync(files);
 }
 
 export async function models(): Promise<StoredModel[]> {

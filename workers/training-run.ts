@@ -4,11 +4,9 @@ import {
   TRAINED_SOURCE,
   type ModelInfo,
   type TrainEvent,
-  type TrainImageInput,
   type TrainSummary,
 } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, CorruptImageError, errorNameOf, ModelFormatError } from '../src/core/errors';
-import { inspectImage } from '../src/core/image-header';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../src/core/train-options';
 import type { HeadStorage } from '../model/trained-model';
 import { sha256Hex } from '../src/core/model-manifest';
@@ -17,14 +15,15 @@ import { Engine } from '../model/engine';
 import { saveModel, setActiveModel } from './model-store';
 import { bitmapToPixels } from './pixels';
 import { FeatureCache } from './feature-cache';
+import { checkedBytes, decodePhoto, stagedPhotos } from './photo-stage';
 import { trainingViews, viewKey } from '../src/core/augmentation';
 
 import { builtinUrl, currentInfo, engine, features, openModel, run, tfjs, watchFor } from './active-model';
 
 /**
- * Training in the worker: the staged photos, their features (cached by content), a run of the
+ * Training in the worker: the photos' features (cached by content), a run of the
  * training recipe (model/train-recipe.ts), cancelling it, and the model it made, to use or export.
- * Its state (the staged photos, the feature cache, the last result) lives here alone.
+ * Its state (the feature cache, the last result) lives here alone; the photos are staged in photo-stage.ts.
  */
 
 /** The built-in model, which training extracts features with: the running engine when it is active. */
@@ -55,28 +54,6 @@ async function featureEngine(): Promise<Engine> {
   return baseForTraining;
 }
 
-/** The next run's images, sent a slice at a time (`first` starts a new set). */
-let staged: TrainImageInput[] = [];
-
-export function stageTraining(images: TrainImageInput[], first: boolean): void {
-  if (first) staged = [];
-  staged.push(...images);
-}
-
-/** A photo's bytes, once they passed the page's checks: a run may start before the page has checked every photo of a large folder. */
-async function checkedBytes(data: Blob): Promise<Uint8Array<ArrayBuffer>> {
-  const bytes = new Uint8Array(await data.arrayBuffer());
-  inspectImage(bytes);
-  return bytes;
-}
-
-/** A photo's decoded bitmap, started early so that decoding the next photo overlaps the model's run on this one. */
-function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
-  return createImageBitmap(data, { imageOrientation: 'from-image' }).catch(() => {
-    throw new CorruptImageError('the browser could not decode this image');
-  });
-}
-
 /**
  * Trains a classifier on the user's labelled images: the built-in model's pooled features
  * (cached by image content, and on disk when `keepFeatures`), then a softmax head with a
@@ -84,7 +61,7 @@ function decodeTrainingImage(data: Blob): Promise<ImageBitmap> {
  * on the same features, checked by leave-one-out. Augmentation adds views (mirror, crop) of
  * the training images only: validation stays the user's own images. One photo is decoded
  * at a time (and the next while the model runs): features and their keys are all a run keeps.
- * The images are the staged ones (stageTraining); an image's `key` from an earlier run's summary
+ * The images are the staged ones (workers/photo-stage.ts); an image's `key` from an earlier run's summary
  * spares reading it again when its features are known.
  * The result waits for `useTrained` or `exportTrained`.
  */
@@ -95,7 +72,7 @@ export async function train(
 ): Promise<TrainSummary> {
   stopTraining = false;
   const started = performance.now();
-  const images = staged;
+  const images = stagedPhotos();
   const [{ collectFeatures, stratifiedSplit }, { trainClassifier }] = await Promise.all([
     import('../model/training'),
     import('../model/train-recipe'),
@@ -159,12 +136,12 @@ export async function train(
         const key = `${cacheKey}|${hash}|${viewKey(view)}`;
         let vector = await featureCache.get(key, keepFeatures);
         if (!vector) {
-          bitmap ??= decodeTrainingImage(image.data);
+          bitmap ??= decodePhoto(image.data);
           // The next photo is decoded only once its bytes passed the checks, as every photo is.
           const next = images[i + 1]?.data;
           if (!ahead && next) {
             const bytes = checkedBytes(next);
-            ahead = { index: i + 1, bytes, bitmap: bytes.then(() => decodeTrainingImage(next)) };
+            ahead = { index: i + 1, bytes, bitmap: bytes.then(() => decodePhoto(next)) };
             // Awaited later, or never (a photo whose features turn out known): either way not an unhandled rejection.
             bytes.catch(() => undefined);
             ahead.bitmap.catch(() => undefined);

@@ -149,6 +149,35 @@ export interface TrainSummary {
   name: string;
 }
 
+/** What "Make a smaller model" asks of the worker: the active model teaches a student on the staged photos. */
+export interface DistillRequest {
+  /** The teacher's classes the student answers, by name or index (the rest become "other"); empty: all. */
+  classes: string[];
+  /** Softening of the teacher's answers; model/distillation.ts's default when left out. */
+  temperature?: number;
+}
+
+/** What the Models view hears while a student learns: photos answered, then epochs. */
+export type DistillEvent =
+  | { phase: 'photos'; done: number; total: number }
+  | { phase: 'refused'; index: number; error: { name: string; message: string } }
+  | ({ phase: 'training' } & EpochFigures)
+  | { phase: 'storing' };
+
+export interface DistillSummary {
+  /** The student as stored: listed, usable, evaluable and exportable like any model. */
+  model: StoredModel;
+  teacher: { id: string; name: string; bytes: number | null };
+  classes: string[];
+  photos: { train: number; validation: number; heldOut: number; refused: number };
+  /** Share of the held-out photos on which the student's top answer is the teacher's. */
+  agreement: number;
+  /** Median worker time per photo, each model on its own engine, timed in turn on the same held-out photos. */
+  ms: { teacher: number; student: number; teacherBackend: string; studentBackend: string };
+  bestEpoch: number;
+  totalMs: number;
+}
+
 /** Per-channel (R, G, B) normalisation after the range (PyTorch-style mean and std). */
 export interface Normalize {
   mean: readonly [number, number, number];

@@ -5,6 +5,9 @@ import {
   BUILTIN_MODEL,
   TRIAL_MODEL,
   type ClassifyResult,
+  type DistillEvent,
+  type DistillRequest,
+  type DistillSummary,
   type ImportStep,
   type InputCorrection,
   type LoadOptions,
@@ -16,7 +19,9 @@ import {
   type TrainSummary,
   type WorkerDiagnostics,
 } from '../core/classifier-types';
-import { CancelledError } from '../core/errors';
+import { CancelledError, ModelIntegrityError } from '../core/errors';
+import { sha256Hex } from '../core/model-manifest';
+import { STUDENTS, type StudentName } from '../core/students';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
 import type { PreparedModel } from '../../model/prepared-model';
@@ -323,6 +328,10 @@ class Classifier {
     await this.restart(null, id);
   }
 
+  exportModel(id: string): Promise<Uint8Array> {
+    return this.call((remote) => remote.exportModel(id));
+  }
+
   async deleteModel(id: string): Promise<void> {
     this.ready(await this.call((remote) => remote.deleteModel(id)));
     await this.refreshModels();
@@ -359,10 +368,45 @@ class Classifier {
     keepFeatures: boolean,
   ): Promise<TrainSummary> {
     return this.activity.track(async () => {
-      for (let from = 0; from === 0 || from < images.length; from += STAGE_SLICE)
-        await this.call((remote) => remote.stageTraining(images.slice(from, from + STAGE_SLICE), from === 0));
+      await this.stage(images);
       return this.call((remote) => remote.train(options, proxy(onProgress), keepFeatures));
     });
+  }
+
+  /** Sends a run's photos to the worker in slices (see train). */
+  private async stage(images: readonly TrainImageInput[]): Promise<void> {
+    for (let from = 0; from === 0 || from < images.length; from += STAGE_SLICE)
+      await this.call((remote) => remote.stageTraining(images.slice(from, from + STAGE_SLICE), from === 0));
+  }
+
+  /**
+   * Makes a smaller model of the active one ("Make a smaller model"): the student's backbone is
+   * fetched from the site, checked against its digest and converted in the import worker, then
+   * taught by the active model on `photos` in the classifier worker and stored.
+   */
+  distill(
+    photos: readonly File[],
+    student: StudentName,
+    request: DistillRequest,
+    onProgress: (event: DistillEvent) => void,
+  ): Promise<DistillSummary> {
+    return this.activity.track(async () => {
+      const { file, sha256 } = STUDENTS[student];
+      // Fetched the first time it is needed, not precached: every install would pay for it.
+      const response = await fetch(`${import.meta.env.BASE_URL}students/${file}`).catch(() => null);
+      const bytes = response?.ok ? await response.arrayBuffer() : null;
+      if (!bytes || (await sha256Hex(bytes)) !== sha256)
+        throw new ModelIntegrityError(`the small backbone ${file} could not be downloaded${bytes ? ' intact' : ''}`);
+      const prepared = await this.prepared([new File([bytes], file)], {});
+      await this.stage(photos.map((data) => ({ data, label: '' })));
+      const summary = await this.call((remote) => remote.distill(prepared, request, proxy(onProgress)));
+      await this.refreshModels();
+      return summary;
+    });
+  }
+
+  cancelDistill(): Promise<void> {
+    return this.call((remote) => remote.cancelDistill());
   }
 
   cancelTraining(): Promise<void> {

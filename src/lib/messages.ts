@@ -201,6 +201,7 @@ export interface Messages {
     | 'active'
     | 'use'
     | 'delete'
+    | 'export'
     | 'classes'
     | 'preprocessing'
     | 'range'
@@ -233,6 +234,29 @@ export interface Messages {
     | 'checkAgreed'
     | 'checkRefused'
     | 'checkSkipped',
+    string
+  >;
+  smaller: Record<
+    | 'title'
+    | 'hint'
+    | 'teacher'
+    | 'photos'
+    | 'photosFolder'
+    | 'chosen'
+    | 'student'
+    | 'classes'
+    | 'classesHint'
+    | 'start'
+    | 'cancel'
+    | 'progress'
+    | 'training'
+    | 'storing'
+    | 'result'
+    | 'agreement'
+    | 'bytes'
+    | 'ms'
+    | 'use'
+    | 'needTen',
     string
   >;
   diag: Record<
@@ -484,6 +508,7 @@ const en: Messages = {
     active: 'active',
     use: 'Use',
     delete: 'Delete',
+    export: 'Export .zip',
     classes: '{n} {n|class|classes}',
     preprocessing: 'Preprocessing',
     range: 'Pixel 0…255 becomes',
@@ -520,6 +545,28 @@ const en: Messages = {
     checkRefused:
       'Its converted copy answered differently from {runtime} running the file itself (up to {points} points on {n} test images), so Glimpse runs this model on {runtime} only.',
     checkSkipped: 'Not checked against {runtime}, which cannot run this file: {why}',
+  },
+  smaller: {
+    title: 'Make a smaller model',
+    hint: 'A small, fast model for your photos, taught by “{name}”: a small backbone learns to give the active model’s answers to your photos. No labels needed; nothing leaves this device. Every fifth photo is kept aside to measure how often the two agree.',
+    teacher: 'Teacher',
+    photos: 'Choose photos',
+    photosFolder: 'Choose a folder',
+    chosen: '{n} {n|photo|photos} chosen',
+    student: 'Student',
+    classes: 'Classes to keep',
+    classesHint: 'all of the teacher’s; or names, comma separated (the rest become “other”)',
+    start: 'Make it',
+    cancel: 'Cancel',
+    progress: '{done} of {total} photos answered by both · about {left} left',
+    training: 'Teaching the student: epoch {epoch}',
+    storing: 'Keeping it on this device…',
+    result: '“{name}” is kept with your models: {classes} {classes|class|classes}, trained on {train} photos.',
+    agreement: 'Agrees with the teacher on {percent}% of {n} held-out photos',
+    bytes: 'Download: {student} instead of {teacher} ({ratio}×)',
+    ms: 'Per photo here: {student} ms on {studentBackend} instead of {teacher} ms on {teacherBackend} ({ratio}×)',
+    use: 'Use it',
+    needTen: 'Choose at least 10 photos.',
   },
   diag: {
     title: 'Diagnostics',
@@ -811,6 +858,7 @@ const zh: Messages = {
     active: '使用中',
     use: '使用',
     delete: '删除',
+    export: '导出 .zip',
     classes: '{n} 个类别',
     preprocessing: '预处理',
     range: '像素 0…255 映射为',
@@ -845,6 +893,28 @@ const zh: Messages = {
     checkRefused:
       '转换后的副本与直接运行该文件的 {runtime} 结果不一致（在 {n} 张测试图片上最多相差 {points} 个百分点），因此 Glimpse 只用 {runtime} 运行此模型。',
     checkSkipped: '未与 {runtime} 对照，它无法运行此文件：{why}',
+  },
+  smaller: {
+    title: '制作更小的模型',
+    hint: '为你的照片制作一个又小又快的模型，由“{name}”来教：一个小型骨干网络学习当前模型对你的照片给出的答案。不需要标签，任何内容都不会离开本设备。每五张照片留出一张，用来衡量两者答案一致的比例。',
+    teacher: '教师模型',
+    photos: '选择照片',
+    photosFolder: '选择文件夹',
+    chosen: '已选择 {n} 张照片',
+    student: '学生模型',
+    classes: '保留的类别',
+    classesHint: '教师模型的全部类别；或用逗号分隔的名称（其余归为“other”）',
+    start: '开始制作',
+    cancel: '取消',
+    progress: '两个模型已回答 {done}/{total} 张照片 · 约剩 {left}',
+    training: '正在教学生模型：第 {epoch} 轮',
+    storing: '正在保存到本设备…',
+    result: '“{name}”已保存到你的模型中：{classes} 个类别，用 {train} 张照片训练。',
+    agreement: '在 {n} 张留出的照片上与教师模型一致的比例为 {percent}%',
+    bytes: '下载大小：{student}，原为 {teacher}（{ratio}×）',
+    ms: '本机每张照片：{student} ms（{studentBackend}），原为 {teacher} ms（{teacherBackend}）（{ratio}×）',
+    use: '使用它',
+    needTen: '请至少选择 10 张照片。',
   },
   diag: {
     title: '诊断',

@@ -10,3 +10,9 @@ export function fillTemplate(template: string, values: Record<string, string | n
     return typeof value === 'number' && plurals.select(value) === 'one' ? one : other!;
   });
 }
+
+/** Minutes and seconds, for a time left. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}

@@ -26,9 +26,12 @@ const sri = (path: string) =>
     .update(readFileSync(join(DIST, path)))
     .digest('base64')}`;
 
-/** Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper. */
+/**
+ * Files that are not part of the offline app: the service worker itself, its runtime, notices, the embedders' helper, and
+ * the distillation students (public/students), fetched only when a smaller model is made: every install would pay for them.
+ */
 const NOT_PRECACHED =
-  /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json|_headers)$/;
+  /^(sw\.js|workbox-[\w-]+\.js|embed\.js|licenses(-worker)?\.md|\.glimpse-settings\.json|_headers|students\/.*)$/;
 /** LiteRT's and ONNX Runtime's wasm and the .tflite files: kept when first used, on the devices that run them (workers/sw.ts). */
 const KEPT_WHEN_USED = /(^|\/)(litert_wasm_[\w-]+\.wasm|ort-wasm-simd-threaded[\w.-]+\.wasm|[\w-]+\.tflite)$/;
 

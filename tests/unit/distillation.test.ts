@@ -38,6 +38,12 @@ describe("the teacher's answers as targets", () => {
   it('keeps the chosen classes and gathers the rest as "other", whose answer counts as other', () => {
     const grouped = softTargets(p, 1, [2, 1]);
     expect([...grouped].map((v) => +v.toFixed(6))).toEqual([0.06, 0.2, 0.74]);
+    // Softened after grouping: a teacher sure of a kept class among a thousand still teaches that class.
+    const sure = new Float32Array(1000).fill(0.1 / 999);
+    sure[7] = 0.9;
+    const taught = softTargets(sure, 3, [7, 8]);
+    expect(argmax(taught)).toBe(0);
+    expect(taught[0]! / taught[2]!).toBeCloseTo(Math.cbrt(0.9 / (0.1 - 0.1 / 999)), 4);
     expect(teacherAnswer(p, [2, 1])).toBe(2);
     expect(teacherAnswer(p, [0])).toBe(0);
     expect(teacherAnswer(Float32Array.from([0.1, 0.45, 0.3, 0.15]), [1, 2])).toBe(0);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Pixels } from '../../src/core/model-input';
 import type { PreparedModel } from '../../model/prepared-model';
 import { fileFetch, decodeImageFile } from '../../tools/node-io';
-import { EXPECTED_TOP1, FIXTURES, MODEL_DIR } from '../helpers/model';
+import { EXPECTED_TOP1, FIXTURES, MODEL_DIR, ROOT } from '../helpers/model';
 
 /**
  * The classifier worker's parts (active model, model library, training run) in Node, through the API
@@ -178,4 +178,70 @@ describe('the worker parts, with fakes for the browser', () => {
     expect(used.model).toMatchObject({ name: 'nearest: cat, parrot', classes: 3, features: 'base' });
     expect((await api.classify(bitmapOf(parrot), 1)).predictions[0]!.label).toBe('parrot');
   });
+
+  it('makes a smaller model of the active one: a student taught on unlabelled photos, stored and used like any model', async () => {
+    const { prepareImport } = await import('../../model/model-import');
+    const { STUDENTS, DEFAULT_STUDENT } = await import('../../src/core/students');
+    const file = STUDENTS[DEFAULT_STUDENT].file;
+    const student = () => prepareImport([{ name: file, bytes: readFileSync(resolve(ROOT, 'public/students', file)) }]);
+    await api.useModel('builtin');
+    const spec = (await api.info()).model as never;
+    const decoded = new Map<Blob, Pixels>();
+    // Ten photos: the five fixtures and their mirror images.
+    for (const name of Object.keys(EXPECTED_TOP1)) {
+      const pixels = await decodeImageFile(resolve(FIXTURES, name), spec);
+      const mirrored = { ...pixels, data: new Uint8ClampedArray(pixels.data.length) };
+      for (let y = 0; y < pixels.height; y++)
+        for (let x = 0; x < pixels.width; x++) {
+          const from = (y * pixels.width + x) * pixels.channels;
+          const to = (y * pixels.width + pixels.width - 1 - x) * pixels.channels;
+          mirrored.data.set(pixels.data.subarray(from, from + pixels.channels), to);
+        }
+      for (const p of [pixels, mirrored]) decoded.set(new Blob([readFileSync(resolve(FIXTURES, name))]), p);
+    }
+    const blobs = [...decoded.keys()];
+    vi.stubGlobal('createImageBitmap', async (blob: Blob) => bitmapOf(decoded.get(blob)!));
+
+    api.stageTraining(
+      blobs.slice(0, 9).map((data) => ({ data, label: '' })),
+      true,
+    );
+    await expect(api.distill(student(), { classes: [] }, () => undefined)).rejects.toMatchObject({
+      name: 'BadRequestError',
+    });
+    api.stageTraining([{ data: blobs[9]!, label: '' }], false);
+    await expect(api.distill(student(), { classes: ['no such class'] }, () => undefined)).rejects.toMatchObject({
+      name: 'BadRequestError',
+    });
+
+    const kept = [EXPECTED_TOP1['parrot.jpg']!, EXPECTED_TOP1['hot_dog.jpg']!];
+    const phases: string[] = [];
+    const summary = await api.distill(student(), { classes: kept.map(String) }, (e) => void phases.push(e.phase));
+    expect(phases.filter((p) => p === 'photos')).toHaveLength(10);
+    expect(phases.at(-1)).toBe('storing');
+    expect(summary.classes).toHaveLength(3);
+    expect(summary.classes.at(-1)).toBe('other');
+    expect(summary.photos).toMatchObject({ heldOut: 2, refused: 0 });
+    expect(summary.photos.train + summary.photos.validation + summary.photos.heldOut).toBe(10);
+    expect(summary.agreement).toBeGreaterThanOrEqual(0);
+    expect(summary.agreement).toBeLessThanOrEqual(1);
+    expect(summary.ms.student).toBeGreaterThan(0);
+    expect(summary.teacher.id).toBe('builtin');
+    expect((await api.models()).map((m) => m.id)).toContain(summary.model.id);
+
+    // The student answers in its own classes, with the teacher's answer for the photos it learned from.
+    const used = await api.useModel(summary.model.id);
+    expect(used.model).toMatchObject({ id: summary.model.id, classes: 3, inputSize: [128, 128] });
+    const answer = await api.classify(bitmapOf(decoded.get(blobs[0]!)!), 3);
+    expect(answer.predictions.map((p) => p.label).sort()).toEqual([...summary.classes].sort());
+    await api.useModel('builtin');
+    await api.deleteModel(summary.model.id);
+
+    // Cancelled while the photos are read: nothing is stored.
+    const cancelled = api.distill(student(), { classes: [] }, (e) => {
+      if (e.phase === 'photos') api.cancelDistill();
+    });
+    await expect(cancelled).rejects.toMatchObject({ name: 'CancelledError' });
+    expect((await api.models()).map((m) => m.id)).not.toContain(summary.model.id);
+  }, 120_000);
 });

@@ -1,0 +1,105 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { unzipSync } from 'fflate';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { openPage } from '../../harness/browser';
+import { labelledVariants } from '../../harness/labelled-photos';
+import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
+import { EXPECTED_TOP1 } from '../helpers/model';
+import { loadModel, nodeEngine } from '../../tools/node-model';
+import { decodeImageFile } from '../../tools/node-io';
+
+const baseUrl = inject('baseUrl');
+const dir = mkdtempSync(join(tmpdir(), 'glimpse-distill-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Photos under `root`, a folder per `folder(label)`. */
+function writeFolder(
+  root: string,
+  photos: { label: string; name: string; buffer: Buffer }[],
+  folder = (l: string) => l,
+) {
+  for (const photo of photos) {
+    mkdirSync(join(root, folder(photo.label)), { recursive: true });
+    writeFileSync(join(root, folder(photo.label), photo.name.replace(/^.*__/, '')), photo.buffer);
+  }
+  return root;
+}
+
+describe('Make a smaller model', () => {
+  it(
+    'teaches the small student the active model’s answers on unlabelled photos; the student is stored, evaluated and used',
+    { timeout: 300_000 },
+    async () => {
+      // Unlabelled to the app (the folder names are ignored); labelled for the evaluation that follows.
+      const photos = writeFolder(join(dir, 'photos'), await labelledVariants(FIXTURES, 10));
+      const studentClasses: Record<string, string> = { parrot: 'macaw', hotdog: 'hotdog', cat: 'other' };
+      const heldOut = writeFolder(
+        join(dir, 'held-out'),
+        await labelledVariants(FIXTURES, 3, 40),
+        (label) => studentClasses[label]!,
+      );
+      const { page, close } = await openPage(`${baseUrl}?view=models&backend=wasm`);
+      try {
+        await waitReady(page);
+        const panel = page.getByTestId('distill-panel');
+        await panel.locator('summary').click();
+        await page.getByTestId('distill-folder').setInputFiles(photos);
+        await expect.poll(() => page.getByTestId('distill-count').getAttribute('data-count')).toBe('30');
+        await page.getByTestId('distill-classes').fill('macaw, hotdog');
+        await page.getByTestId('distill-start').click();
+        const status = page.getByTestId('distill-status');
+        await expect.poll(() => status.getAttribute('data-state'), { timeout: 240_000 }).toBe('done');
+        const agreement = Number(await status.getAttribute('data-agreement'));
+        const result = page.getByTestId('distill-result');
+        const id = await result.getAttribute('data-model-id');
+        console.log(`in the app: ${await result.innerText()}`);
+        // 30 photos: every fifth (6) held out; the head learned the teacher's answers to the rest.
+        expect(agreement).toBeGreaterThanOrEqual(5 / 6);
+        const item = page.locator(`[data-testid="model-item"][data-model-id="${id}"]`);
+        await expect.poll(() => item.count()).toBe(1);
+        expect(await item.innerText()).toMatch(/3 classes/);
+
+        // Exported as it is stored: a Glimpse folder with the backbone's licence, which the tools load as the app does.
+        const [download] = await Promise.all([page.waitForEvent('download'), item.getByTestId('model-export').click()]);
+        const zip = join(dir, 'student.zip');
+        writeFileSync(zip, await readFile((await download.path())!));
+        expect(Object.keys(unzipSync(readFileSync(zip))).sort()).toEqual(
+          ['LICENSE', 'weights.bin', 'labels.json', 'manifest.json', 'metadata.json', 'model.json'].sort(),
+        );
+        const exported = await loadModel(zip);
+        const engine = await nodeEngine(exported);
+        try {
+          const parrot = await engine.classify(await decodeImageFile(join(FIXTURES, 'parrot.jpg'), exported.spec), 1);
+          expect(parrot.predictions[0]!.label).toBe('macaw');
+        } finally {
+          engine.dispose();
+        }
+
+        await page.getByTestId('distill-use').click();
+        await expect.poll(() => item.getAttribute('data-active'), { timeout: 60_000 }).toBe('true');
+
+        // Evaluated like any model, on photos it never saw, with its own three classes.
+        await page.getByTestId('view-evaluate').click();
+        await page.getByTestId('eval-folder').setInputFiles(heldOut);
+        const summary = page.getByTestId('eval-summary');
+        await summary.waitFor({ timeout: 120_000 });
+        expect(await summary.getAttribute('data-n')).toBe('9');
+        const top1 = Number(await summary.getAttribute('data-top1'));
+        console.log(`the student's top-1 on 9 held-out photos: ${top1}`);
+        expect(top1).toBeGreaterThanOrEqual(7 / 9);
+
+        // And used: its answers are its own classes.
+        await page.getByTestId('view-classify').click();
+        await classify(page, [`${FIXTURES}/parrot.jpg`]);
+        const shown = await shownPredictions(page, 'parrot.jpg');
+        expect(shown[0]!.label).toBe(LABELS[EXPECTED_TOP1['parrot.jpg']!]);
+        expect(shown.length).toBeLessThanOrEqual(3);
+      } finally {
+        await close();
+      }
+    },
+  );
+});
