@@ -6,6 +6,7 @@ import { decodeImageFile } from './node-io';
 import { loadModel, nodeEngine } from './node-model';
 import { modelBytes, type ModelBytes } from './model-size';
 import { msPerImage } from './timing';
+import { accuracyPlot, agreement, top1 } from '../src/core/model-comparison';
 
 const HELP = `npm run compare -- --models A,B,… --images <dir|csv> [--limit N] [--json report.json] [--svg plot.svg]
 
@@ -64,14 +65,13 @@ export async function runCompare(
     timedPixels.push(timed);
   }
   const ms = await msPerImage(loaded.map((files, m) => ({ files, images: timedPixels[m]! })));
-  const share = (hits: (k: number) => boolean) => list.filter((_, k) => hits(k)).length / list.length;
   const rows = loaded.map((files, m) => ({
     model: models[m]!,
     name: files.spec.name,
     classes: files.labels.length,
     bytes: modelBytes(models[m]!),
-    top1: share((k) => answers[m]![k] === truth[k]),
-    agreement: share((k) => answers[m]![k] === answers[0]![k]),
+    top1: top1(answers[m]!, truth),
+    agreement: agreement(answers[m]!, answers[0]!),
     msPerImage: ms[m]!,
   }));
   return { images: list.length, rows };
@@ -90,31 +90,9 @@ export function printed(rows: readonly CompareRow[], images: number): string {
   ].join('\n');
 }
 
-/** Accuracy against ms per image, one labelled point per model, as a self-contained SVG. */
-export function plot(rows: readonly CompareRow[]): string {
-  const [width, height, pad] = [640, 400, 60];
-  const maxMs = Math.max(...rows.map((r) => r.msPerImage)) * 1.15 || 1;
-  const x = (ms: number) => pad + (ms / maxMs) * (width - 2 * pad);
-  const y = (top1: number) => height - pad - top1 * (height - 2 * pad);
-  const escape = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const ticks = [0, 0.25, 0.5, 0.75, 1];
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="black"/>
-<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="black"/>
-${ticks.map((t) => `<text x="${pad - 8}" y="${y(t) + 4}" text-anchor="end">${t * 100}%</text>`).join('\n')}
-${ticks.map((t) => `<text x="${x(t * maxMs)}" y="${height - pad + 18}" text-anchor="middle">${(t * maxMs).toFixed(0)}</text>`).join('\n')}
-<text x="${width / 2}" y="${height - 15}" text-anchor="middle">ms per image</text>
-<text x="15" y="${height / 2}" text-anchor="middle" transform="rotate(-90 15 ${height / 2})">top-1 accuracy (%)</text>
-${rows
-  .map(
-    (r) =>
-      `<circle cx="${x(r.msPerImage)}" cy="${y(r.top1)}" r="5" fill="#2563eb"/><text x="${x(r.msPerImage) + 8}" y="${y(r.top1) - 8}">${escape(r.model)}</text>`,
-  )
-  .join('\n')}
-</svg>
-`;
-}
+/** Accuracy against ms per image, one labelled point per model. */
+export const plot = (rows: readonly CompareRow[]): string =>
+  accuracyPlot(rows.map((r) => ({ label: r.model, top1: r.top1, msPerImage: r.msPerImage })));
 
 if (import.meta.filename === process.argv[1]) {
   const { values } = parseArgs({

@@ -28,6 +28,7 @@ export const api = {
   relabelModel: library.relabelModel,
   deleteModel: library.deleteModel,
   exportModel: library.exportModel,
+  modelBytes: library.modelBytes,
   stageTraining: stage.stagePhotos,
   train: training.train,
   cancelTraining: training.cancelTraining,

@@ -1,15 +1,14 @@
 import { TRIAL_MODEL, type DistillEvent, type DistillRequest, type DistillSummary } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import { resolveLabel } from '../src/core/labels';
-import { MANIFEST_FILE, parseModelManifest, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseModelSpec } from '../src/core/model-spec';
 import type { Pixels } from '../src/core/model-input';
 import { median } from '../src/core/stats';
 import { Engine } from '../model/engine';
 import type { PreparedModel } from '../model/prepared-model';
-import { activeId, builtinUrl, engine, openModel, shipsWithSite, tfjs, watchFor } from './active-model';
-import { importedFiles } from './model-library';
-import { listModels, saveModel } from './model-store';
+import { activeId, builtinUrl, engine, openModel, tfjs, watchFor } from './active-model';
+import { importedFiles, modelBytes } from './model-library';
+import { saveModel } from './model-store';
 import { checkedBytes, decodePhoto, stagedPhotos } from './photo-stage';
 import { bitmapToPixels } from './pixels';
 
@@ -27,16 +26,6 @@ export function cancelDistill(): void {
 
 /** Photos of each held-out kind kept to time the teacher and the stored student on. */
 const TIMED_PHOTOS = 5;
-
-/** What the active model downloads: a stored model's bytes, a served one's files but the .tflite only LiteRT fetches. */
-async function downloadBytes(id: string): Promise<number | null> {
-  if (!shipsWithSite(id)) return (await listModels()).find((m) => m.id === id)?.bytes ?? null;
-  const base = new URL(id === 'builtin' ? builtinUrl : `../models/${id}/`, new URL(builtinUrl, self.location.href));
-  const response = await fetch(new URL(MANIFEST_FILE, base)).catch(() => null);
-  if (!response?.ok) return null;
-  const manifest = parseModelManifest(await response.json());
-  return Object.entries(manifest.files).reduce((sum, [name, f]) => sum + (name === TFLITE_FILE ? 0 : f.bytes), 0);
-}
 
 async function ready(student: Engine): Promise<void> {
   const backend = student.featuresBackend(engine?.backend ?? 'wasm');
@@ -168,7 +157,7 @@ export async function distill(
   }
   return {
     model,
-    teacher: { id: teacherId, name: teacherSpec.name, bytes: await downloadBytes(teacherId) },
+    teacher: { id: teacherId, name: teacherSpec.name, bytes: await modelBytes(teacherId) },
     classes: distilled.labels,
     photos: {
       train: distilled.split.train.length,

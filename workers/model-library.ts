@@ -11,7 +11,7 @@ import {
 import { BadRequestError, ModelFormatError, ModelLoadError } from '../src/core/errors';
 import type { PreparedModel } from '../model/prepared-model';
 import { labelsFor, NUMBERED_NOTE } from '../model/label-files';
-import { MANIFEST_FILE, TFLITE_FILE } from '../src/core/model-manifest';
+import { MANIFEST_FILE, parseModelManifest, TFLITE_FILE } from '../src/core/model-manifest';
 import { parseLabels, parseModelSpec } from '../src/core/model-spec';
 import { compareRuntimes, probeImages, trialModel, type RuntimeCheck } from '../src/core/model-trial';
 import { classProbabilities } from '../src/core/predictions';
@@ -21,6 +21,7 @@ import { deleteModel as deleteStored, listModels, saveModel, setActiveModel, sto
 import { recordFetcher, withManifest } from '../model/model-records';
 import {
   activeId,
+  builtinUrl,
   currentInfo,
   engine,
   forgetProblem,
@@ -214,6 +215,16 @@ export async function exportModel(id: string): Promise<Uint8Array> {
   const { files } = await storedModel(id);
   const { zipSync } = await import('fflate');
   return zipSync(files);
+}
+
+/** What a model downloads: a stored model's bytes; a served one's files, but the .tflite only LiteRT fetches. Null where unknown. */
+export async function modelBytes(id: string): Promise<number | null> {
+  if (!shipsWithSite(id)) return (await listModels()).find((m) => m.id === id)?.bytes ?? null;
+  const base = new URL(id === BUILTIN_MODEL ? builtinUrl : `../models/${id}/`, new URL(builtinUrl, self.location.href));
+  const response = await fetch(new URL(MANIFEST_FILE, base)).catch(() => null);
+  if (!response?.ok) return null;
+  const manifest = parseModelManifest(await response.json());
+  return Object.entries(manifest.files).reduce((sum, [name, f]) => sum + (name === TFLITE_FILE ? 0 : f.bytes), 0);
 }
 
 export async function models(): Promise<StoredModel[]> {

@@ -328,6 +328,10 @@ class Classifier {
     await this.restart(null, id);
   }
 
+  modelBytes(id: string): Promise<number | null> {
+    return this.call((remote) => remote.modelBytes(id));
+  }
+
   exportModel(id: string): Promise<Uint8Array> {
     return this.call((remote) => remote.exportModel(id));
   }

@@ -236,6 +236,23 @@ export interface Messages {
     | 'checkSkipped',
     string
   >;
+  compare: Record<
+    | 'title'
+    | 'hint'
+    | 'models'
+    | 'photos'
+    | 'start'
+    | 'cancel'
+    | 'progress'
+    | 'model'
+    | 'classes'
+    | 'download'
+    | 'top1'
+    | 'agrees'
+    | 'ms'
+    | 'exportJson',
+    string
+  >;
   smaller: Record<
     | 'title'
     | 'hint'
@@ -545,6 +562,22 @@ const en: Messages = {
     checkRefused:
       'Its converted copy answered differently from {runtime} running the file itself (up to {points} points on {n} test images), so Glimpse runs this model on {runtime} only.',
     checkSkipped: 'Not checked against {runtime}, which cannot run this file: {why}',
+  },
+  compare: {
+    title: 'Compare models',
+    hint: 'Your models side by side on the same labelled photos, in the order you tick them (the first is the reference: the photos’ folders are named after its classes): download, top-1, how often each agrees with the first, and milliseconds per photo here. Each model is made active for its turn; yours is active again afterwards.',
+    models: 'Models',
+    photos: '{n} {n|photo|photos} chosen',
+    start: 'Compare',
+    cancel: 'Cancel',
+    progress: 'Model {model} of {models}: {done} of {total} photos',
+    model: 'Model',
+    classes: 'Classes',
+    download: 'Download',
+    top1: 'Top-1',
+    agrees: 'Agrees with the first',
+    ms: 'ms per photo',
+    exportJson: 'Export JSON',
   },
   smaller: {
     title: 'Make a smaller model',
@@ -893,6 +926,22 @@ const zh: Messages = {
     checkRefused:
       '转换后的副本与直接运行该文件的 {runtime} 结果不一致（在 {n} 张测试图片上最多相差 {points} 个百分点），因此 Glimpse 只用 {runtime} 运行此模型。',
     checkSkipped: '未与 {runtime} 对照，它无法运行此文件：{why}',
+  },
+  compare: {
+    title: '比较模型',
+    hint: '按你勾选的顺序，在同一批带标签的照片上并排比较你的模型（第一个为参照：照片的文件夹以它的类别命名）：下载大小、top-1、与第一个模型一致的比例，以及本机每张照片的毫秒数。每个模型轮到时会被设为当前模型，结束后恢复你原来的模型。',
+    models: '模型',
+    photos: '已选择 {n} 张照片',
+    start: '比较',
+    cancel: '取消',
+    progress: '第 {model}/{models} 个模型：{done}/{total} 张照片',
+    model: '模型',
+    classes: '类别',
+    download: '下载大小',
+    top1: 'Top-1',
+    agrees: '与第一个一致',
+    ms: '每张照片毫秒数',
+    exportJson: '导出 JSON',
   },
   smaller: {
     title: '制作更小的模型',

@@ -61,6 +61,7 @@ describe('Make a smaller model', () => {
         const item = page.locator(`[data-testid="model-item"][data-model-id="${id}"]`);
         await expect.poll(() => item.count()).toBe(1);
         expect(await item.innerText()).toMatch(/3 classes/);
+        const studentName = await item.getAttribute('data-model-name');
 
         // Exported as it is stored: a Glimpse folder with the backbone's licence, which the tools load as the app does.
         const [download] = await Promise.all([page.waitForEvent('download'), item.getByTestId('model-export').click()]);
@@ -90,6 +91,38 @@ describe('Make a smaller model', () => {
         const top1 = Number(await summary.getAttribute('data-top1'));
         console.log(`the student's top-1 on 9 held-out photos: ${top1}`);
         expect(top1).toBeGreaterThanOrEqual(7 / 9);
+
+        // Side by side with its teacher on the same photos, labelled by the student's classes: the
+        // teacher has no "other", so its answers for the cats count as wrong, as npm run compare counts them.
+        await page.getByTestId('compare-panel').locator('summary').click();
+        await page.locator(`[data-testid="compare-model"][data-model-id="${id}"]`).check();
+        await page.locator('[data-testid="compare-model"][data-model-id="builtin"]').check();
+        await page.getByTestId('compare-folder').setInputFiles(heldOut);
+        await page.getByTestId('compare-start').click();
+        const table = page.getByTestId('compare-table');
+        await expect.poll(() => table.getAttribute('data-state'), { timeout: 120_000 }).toBe('done');
+        const rows = await page.getByTestId('compare-row').evaluateAll((els) =>
+          els.map((e) => ({
+            id: e.getAttribute('data-model-id'),
+            top1: Number(e.getAttribute('data-top1')),
+            agreement: Number(e.getAttribute('data-agreement')),
+            ms: Number(e.getAttribute('data-ms')),
+            bytes: Number(e.getAttribute('data-bytes')),
+          })),
+        );
+        console.log(`compared in the app: ${JSON.stringify(rows)}`);
+        expect(rows.map((r) => r.id)).toEqual([id, 'builtin']);
+        const [student, teacher] = rows as [(typeof rows)[0], (typeof rows)[0]];
+        expect(student.top1).toBeCloseTo(top1, 5);
+        expect(student.agreement).toBe(1);
+        // The cats' photos (3 of 9) are "other" to the student, a cat's breed to the teacher.
+        expect(teacher.top1).toBeLessThanOrEqual(6 / 9);
+        expect(teacher.agreement).toBeCloseTo(teacher.top1, 5);
+        expect(student.bytes).toBeLessThan(0.3 * teacher.bytes);
+        expect(student.ms).toBeGreaterThan(0);
+        expect(await page.getByTestId('compare-plot').getAttribute('data-points')).toBe('2');
+        // The comparison ran each model in turn and gave the student its place back.
+        await expect.poll(() => page.getByTestId('model-status').getAttribute('data-model')).toBe(studentName);
 
         // And used: its answers are its own classes.
         await page.getByTestId('view-classify').click();
