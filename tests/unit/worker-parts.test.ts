@@ -237,6 +237,21 @@ describe('the worker parts, with fakes for the browser', () => {
     await api.useModel('builtin');
     await api.deleteModel(summary.model.id);
 
+    // A teacher on another engine (the LiteRT-only model, faked: bright or dark) teaches the tfjs student too.
+    const greys = Array.from({ length: 10 }, () => new Blob([readFileSync(resolve(FIXTURES, 'bird.png'))]));
+    greys.forEach((blob, i) => decoded.set(blob, grey(20 + 23 * i)));
+    api.stageTraining(
+      greys.map((data) => ({ data, label: '' })),
+      true,
+    );
+    const litert = await api.importModel(brightnessModel(), 'bright.tflite');
+    const bright = await api.distill(student(), { classes: [] }, () => undefined);
+    expect(bright.ms).toMatchObject({ teacherBackend: 'litert', studentBackend: 'wasm' });
+    expect(bright.classes).toEqual(['bright', 'dark']);
+    expect(bright.teacher).toMatchObject({ id: litert.model.id, name: 'bright or dark' });
+    await api.deleteModel(litert.model.id);
+    await api.deleteModel(bright.model.id);
+
     // Cancelled while the photos are read: nothing is stored.
     const cancelled = api.distill(student(), { classes: [] }, (e) => {
       if (e.phase === 'photos') api.cancelDistill();
