@@ -1,6 +1,9 @@
 import { transfer } from 'comlink';
 import { buffersOf } from '../src/core/transferables';
-import { ONNX_FILE } from '../src/core/model-manifest';
+import { ONNX_FILE, sha256Hex } from '../src/core/model-manifest';
+import { ModelIntegrityError, ModelLoadError } from '../src/core/errors';
+import { repairing } from '../model/cache-repair';
+import { keep } from './kept-files';
 import { TRIAL_MODEL } from '../src/core/classifier-types';
 import { trialModel } from '../src/core/model-trial';
 import { PortRunWatch } from './run-watch';
@@ -50,5 +53,26 @@ async function trialOnnx(prepared: PreparedModel, watch: MessagePort | null): Pr
   }
 }
 
-export const importApi = { prepare };
+/**
+ * A distillation student the site serves (public/students): its bytes checked against the digest
+ * built into the app, kept where the service worker answers from (so a smaller model can be made
+ * offline once one was), and converted like any .tflite.
+ */
+async function prepareStudent(url: string, sha256: string): Promise<PreparedModel> {
+  const target = new URL(url);
+  const name = target.pathname.split('/').pop()!;
+  const bytes = await repairing(target, async (init) => {
+    const response = await fetch(target, init).catch(() => null);
+    if (!response?.ok) throw new ModelLoadError(`the small backbone ${name} could not be downloaded`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if ((await sha256Hex(bytes)) !== sha256)
+      throw new ModelIntegrityError(`the small backbone ${name} is not the one this app was built with`);
+    return bytes;
+  });
+  await keep(target, bytes, 'application/octet-stream');
+  const prepared = prepareImport([{ name, bytes }]);
+  return transfer(prepared, buffersOf(prepared.files));
+}
+
+export const importApi = { prepare, prepareStudent };
 export type ImportApi = typeof importApi;

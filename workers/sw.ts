@@ -39,21 +39,22 @@ addPlugins([
 
 precacheAndRoute(precache, { ignoreURLParametersMatching: [/.*/] });
 
-// LiteRT's wasm (9 MB), ONNX Runtime's (14 MB; 26 MB for WebGPU) and the models' .tflite files are fetched only where used,
-// and used only where it won: precaching them would cost every visitor 13 MB. The worker
-// keeps each in KEPT_CACHE once it verified it (workers/kept-files.ts), so a device that
-// runs LiteRT keeps running it offline; the worker checks both against their sha256
-// before every use, and evicts a copy that fails.
-// The route answers from that cache and never writes to it (only the worker, after checking, does),
-// and only the app's own requests: LiteRT's wasm by its hashed name, a model's .tflite at its
-// versioned URL, never a navigation. Otherwise any page could make this origin store a 9 MB copy per
-// query string it invents.
+// LiteRT's wasm (9 MB), ONNX Runtime's (14 MB; 26 MB for WebGPU), the models' .tflite files and the
+// distillation students (public/students) are fetched only where used, and used only where it won:
+// precaching them would cost every visitor 13 MB. The worker that verified each keeps it in
+// KEPT_CACHE (workers/kept-files.ts), so a device that runs LiteRT keeps running it offline, and
+// a smaller model can be made offline once one was; every use checks the bytes against their
+// sha256 and evicts a copy that fails. The route answers from that cache and never writes to it
+// (only a worker, after checking, does), and only the app's own requests: LiteRT's wasm by its
+// hashed name, a model's .tflite at its versioned URL, a student by its name, never a navigation.
+// Otherwise any page could make this origin store a 9 MB copy per query string it invents.
 registerRoute(
   ({ url, request }) =>
     url.origin === self.location.origin &&
     request.mode !== 'navigate' &&
     ((/\/(litert_wasm_|ort-wasm-simd-threaded)[\w.-]+\.wasm$/.test(url.pathname) && url.search === '') ||
-      (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search))),
+      (url.pathname.endsWith(`/${TFLITE_FILE}`) && /^\?v=[0-9a-f]{16}$/.test(url.search)) ||
+      (/\/students\/[\w.-]+\.tflite$/.test(url.pathname) && url.search === '')),
   new CacheFirst({
     cacheName: KEPT_CACHE,
     plugins: [new CacheableResponsePlugin({ statuses: [200] }), { cacheWillUpdate: async () => null }],

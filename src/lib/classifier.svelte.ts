@@ -19,16 +19,15 @@ import {
   type TrainSummary,
   type WorkerDiagnostics,
 } from '../core/classifier-types';
-import { CancelledError, ModelIntegrityError } from '../core/errors';
-import { sha256Hex } from '../core/model-manifest';
-import { STUDENTS, type StudentName } from '../core/students';
+import { CancelledError } from '../core/errors';
+import type { StudentName } from '../core/students';
 import type { TrainOptions } from '../core/train-options';
 import type { Heatmap } from '../core/occlusion';
 import type { PreparedModel } from '../../model/prepared-model';
 import type { ImportOptions } from '../../model/prepared-model';
 import { buffersOf } from '../core/transferables';
 import { Activity } from './activity';
-import { prepareModelFiles } from './import-worker';
+import { prepareModelFiles, prepareStudent } from './import-worker';
 import { classifierWorker, MODEL_URL, startClassifierWorker } from './worker-start';
 import { RunWatchdog, stoppedError, trialError, type Trip } from './run-watchdog';
 import { checkBitmap, decodeImage } from './decode';
@@ -395,15 +394,11 @@ class Classifier {
     onProgress: (event: DistillEvent) => void,
   ): Promise<DistillSummary> {
     return this.activity.track(async () => {
-      const { file, sha256 } = STUDENTS[student];
-      // Fetched the first time it is needed, not precached: every install would pay for it.
-      const response = await fetch(`${import.meta.env.BASE_URL}students/${file}`).catch(() => null);
-      const bytes = response?.ok ? await response.arrayBuffer() : null;
-      if (!bytes || (await sha256Hex(bytes)) !== sha256)
-        throw new ModelIntegrityError(`the small backbone ${file} could not be downloaded${bytes ? ' intact' : ''}`);
-      const prepared = await this.prepared([new File([bytes], file)], {});
+      const backbone = await prepareStudent(student);
       await this.stage(photos.map((data) => ({ data, label: '' })));
-      const summary = await this.call((remote) => remote.distill(prepared, request, proxy(onProgress)));
+      const summary = await this.call((remote) =>
+        remote.distill(transfer(backbone, buffersOf(backbone.files)), request, proxy(onProgress)),
+      );
       await this.refreshModels();
       return summary;
     });

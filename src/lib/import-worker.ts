@@ -1,4 +1,5 @@
-import { transfer, wrap } from 'comlink';
+import { transfer, wrap, type Remote } from 'comlink';
+import { STUDENTS, type StudentName } from '../core/students';
 import { ModelFormatError } from '../core/errors';
 import type { ImportApi } from '../../workers/import-api';
 import type { PreparedModel } from '../../model/prepared-model';
@@ -16,7 +17,9 @@ export const IMPORT_TIMEOUT_MS = 120_000;
  * another matter: Chromium then ends the whole tab, shared workers included, so the reader
  * bounds every count by the bytes present instead: src/core/tflite/reader.ts.)
  */
-export async function prepareModelFiles(files: readonly File[], options: ImportOptions = {}): Promise<PreparedModel> {
+async function inImportWorker(
+  read: (api: Remote<ImportApi>, watch: MessagePort) => Promise<PreparedModel>,
+): Promise<PreparedModel> {
   const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), {
     type: 'module',
     name: 'glimpse-import',
@@ -39,15 +42,22 @@ export async function prepareModelFiles(files: readonly File[], options: ImportO
     watchdog = new RunWatchdog(runs.port1, (trip) => fail(trialError(trip)));
   });
   try {
-    // A chosen folder's relative paths name the model (an ONNX folder's name is its model's).
-    const named = files.map((f) => ({ name: f.webkitRelativePath || f.name, data: f }));
-    return await Promise.race([
-      wrap<ImportApi>(worker).prepare(named, options, transfer(runs.port2, [runs.port2])),
-      lost,
-    ]);
+    return await Promise.race([read(wrap<ImportApi>(worker), transfer(runs.port2, [runs.port2])), lost]);
   } finally {
     clearTimeout(timer);
     watchdog?.dispose();
     worker.terminate();
   }
+}
+
+export function prepareModelFiles(files: readonly File[], options: ImportOptions = {}): Promise<PreparedModel> {
+  // A chosen folder's relative paths name the model (an ONNX folder's name is its model's).
+  const named = files.map((f) => ({ name: f.webkitRelativePath || f.name, data: f }));
+  return inImportWorker((api, watch) => api.prepare(named, options, watch));
+}
+
+/** A distillation student (public/students), fetched, checked against its digest, kept for offline use and converted, in the import worker. */
+export function prepareStudent(name: StudentName): Promise<PreparedModel> {
+  const url = new URL(`${import.meta.env.BASE_URL}students/${STUDENTS[name].file}`, location.href).href;
+  return inImportWorker((api) => api.prepareStudent(url, STUDENTS[name].sha256));
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openPage } from '../../harness/browser';
 import { labelledVariants } from '../../harness/labelled-photos';
-import { classify, FIXTURES, LABELS, shownPredictions, waitReady } from './app';
+import { classify, FIXTURES, installed, LABELS, shownPredictions, waitReady } from './app';
 import { EXPECTED_TOP1 } from '../helpers/model';
 import { loadModel, nodeEngine } from '../../tools/node-model';
 import { decodeImageFile } from '../../tools/node-io';
@@ -41,9 +41,10 @@ describe('Make a smaller model', () => {
         await labelledVariants(FIXTURES, 3, 40),
         (label) => studentClasses[label]!,
       );
-      const { page, close } = await openPage(`${baseUrl}?view=models&backend=wasm`);
+      const { page, context, close } = await openPage(`${baseUrl}?view=models&backend=wasm`);
       try {
         await waitReady(page);
+        await installed(page);
         const panel = page.getByTestId('distill-panel');
         await panel.locator('summary').click();
         await page.getByTestId('distill-folder').setInputFiles(photos);
@@ -130,6 +131,14 @@ describe('Make a smaller model', () => {
         const shown = await shownPredictions(page, 'parrot.jpg');
         expect(shown[0]!.label).toBe(LABELS[EXPECTED_TOP1['parrot.jpg']!]);
         expect(shown.length).toBeLessThanOrEqual(3);
+
+        // Offline, once a student was fetched: the service worker answers it from the copy the import worker kept.
+        await context.setOffline(true);
+        await page.getByTestId('view-models').click();
+        await page.getByTestId('distill-panel').locator('summary').click();
+        await page.getByTestId('distill-start').click();
+        await expect.poll(() => status.getAttribute('data-state'), { timeout: 240_000 }).toBe('done');
+        expect(await page.getByTestId('distill-result').getAttribute('data-model-id')).toMatch(/^[0-9a-f]{16}$/);
       } finally {
         await close();
       }
