@@ -1,6 +1,5 @@
 import { TRIAL_MODEL, type DistillEvent, type DistillRequest, type DistillSummary } from '../src/core/classifier-types';
 import { BadRequestError, CancelledError, errorNameOf, ModelFormatError, ModelLoadError } from '../src/core/errors';
-import { resolveLabel } from '../src/core/labels';
 import { parseModelSpec } from '../src/core/model-spec';
 import type { Pixels } from '../src/core/model-input';
 import { median } from '../src/core/stats';
@@ -45,7 +44,11 @@ export async function distill(
 ): Promise<DistillSummary> {
   stop = false;
   const started = performance.now();
-  const { distil, DISTILL_TEMPERATURE } = await import('../model/distillation');
+  // Loaded when first used, as the recipe is: the class names' module brings ImageNet's wnids (13 KB).
+  const [{ distil, DISTILL_TEMPERATURE }, { resolveLabel }] = await Promise.all([
+    import('../model/distillation'),
+    import('../src/core/labels'),
+  ]);
   const teacher = engine;
   if (!teacher?.backend) throw new ModelLoadError('the model is not loaded');
   const teacherId = activeId;
