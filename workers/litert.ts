@@ -189,7 +189,11 @@ export class LiteRtRunner implements Runner {
       try {
         const raw = result!.toTypedArray().subarray(this.skip);
         if (this.output.type === 'float32') return Float32Array.from(raw);
-        return Float32Array.from(raw, (q) => (q - this.output.zeroPoint) * this.output.scale);
+        // A loop: Float32Array.from with a function took 0.15–0.26 ms for 1,001 classes in Chromium, this 0.01 ms.
+        const { zeroPoint, scale } = this.output;
+        const values = new Float32Array(raw.length);
+        for (let i = 0; i < raw.length; i++) values[i] = (raw[i]! - zeroPoint) * scale;
+        return values;
       } finally {
         result!.delete();
       }

@@ -34,6 +34,36 @@ export function inputShape(spec: Pick<ModelSpec, 'inputSize' | 'layout' | 'color
 /** ITU-R BT.601 luma weights, as PIL's "L" mode and OpenCV's RGB2GRAY use. */
 const LUMA = [0.299, 0.587, 0.114] as const;
 
+/**
+ * One channel's value between four neighbouring samples: tfjs's cropAndResize arithmetic, step
+ * for step, so that every engine sees the same numbers.
+ */
+function bilinear(
+  data: Uint8Array | Uint8ClampedArray,
+  tl: number,
+  tr: number,
+  bl: number,
+  br: number,
+  xLerp: number,
+  yLerp: number,
+): number {
+  const upper = data[tl]! + (data[tr]! - data[tl]!) * xLerp;
+  const lower = data[bl]! + (data[br]! - data[bl]!) * xLerp;
+  return upper + (lower - upper) * yLerp;
+}
+
+/**
+ * `Math.max(0, Math.min(255, Math.round(v)))`, exactly, without the calls, which cost modelInput
+ * about 1 ms a photo in Chromium. `(v + 0.5) | 0` alone rounds up a v just below a half whose sum
+ * with 0.5 rounds to the integer above; the comparison takes those back.
+ */
+function byte(v: number): number {
+  if (!(v > 0)) return 0;
+  if (v >= 255) return 255;
+  const n = (v + 0.5) | 0;
+  return n - 0.5 > v ? n - 1 : n;
+}
+
 /** Crop box [y1, x1, y2, x2] in cropAndResize's normalised coordinates (pixel p ↦ p / (size-1)). */
 export function cropBox(
   width: number,
@@ -79,52 +109,66 @@ export function modelInput(
   const offsets = [0, 1, 2].map((c) =>
     quantized ? (lo - mean[c]!) / std[c]! / quantized.scale + quantized.zeroPoint : (lo - mean[c]!) / std[c]!,
   );
-  // NCHW writes each channel into its own plane.
   const planar = spec.layout === 'nchw';
   const plane = outH * outW;
   const grey = spec.color === 'grayscale';
   const outChannels = grey ? 1 : 3;
-  // Output channel c reads source channel source[c]: BGR reverses the order.
-  const source = spec.color === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  // Output channel c reads source channel [s0, s1, s2][c]: BGR reverses the order.
+  const [s0, s1, s2] = spec.color === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  const [g0, g1, g2] = gains as [number, number, number];
+  const [f0, f1, f2] = offsets as [number, number, number];
+  // NCHW writes each channel into its own plane, NHWC one pixel's channels side by side.
+  const [c1, c2, step] = planar ? [plane, 2 * plane, 1] : [1, 2, outChannels];
   const out = quantized ? new Uint8Array(outH * outW * outChannels) : new Float32Array(outH * outW * outChannels);
   const heightScale = outH > 1 ? ((y2 - y1) * (height - 1)) / (outH - 1) : 0;
   const widthScale = outW > 1 ? ((x2 - x1) * (width - 1)) / (outW - 1) : 0;
-  // Column positions are the same for every row.
+  // Column positions (as offsets into a row) are the same for every row.
   const left = new Int32Array(outW);
   const right = new Int32Array(outW);
   const xLerp = new Float32Array(outW);
   for (let x = 0; x < outW; x++) {
     const at = outW > 1 ? x1 * (width - 1) + x * widthScale : 0.5 * (x1 + x2) * (width - 1);
-    left[x] = Math.max(0, Math.min(width - 1, Math.floor(at)));
-    right[x] = Math.max(0, Math.min(width - 1, Math.ceil(at)));
+    left[x] = Math.max(0, Math.min(width - 1, Math.floor(at))) * channels;
+    right[x] = Math.max(0, Math.min(width - 1, Math.ceil(at))) * channels;
     xLerp[x] = at - Math.floor(at);
   }
-  let o = 0;
+  // Written out per case (grey or colour, bytes or floats), with no closure or loop per channel:
+  // every photo passes here (a 448×336 photo into 224×224×3 bytes: 4.0–5.2 → 1.6–2.2 ms in Chromium).
   let p = 0;
   for (let y = 0; y < outH; y++) {
     const at = outH > 1 ? y1 * (height - 1) + y * heightScale : 0.5 * (y1 + y2) * (height - 1);
-    const top = Math.max(0, Math.min(height - 1, Math.floor(at))) * width;
-    const bottom = Math.max(0, Math.min(height - 1, Math.ceil(at))) * width;
-    const yLerp = at - Math.floor(at);
-    for (let x = 0; x < outW; x++) {
-      const tl = (top + left[x]!) * channels;
-      const tr = (top + right[x]!) * channels;
-      const bl = (bottom + left[x]!) * channels;
-      const br = (bottom + right[x]!) * channels;
+    const top = Math.max(0, Math.min(height - 1, Math.floor(at))) * width * channels;
+    const bottom = Math.max(0, Math.min(height - 1, Math.ceil(at))) * width * channels;
+    const yl = at - Math.floor(at);
+    for (let x = 0; x < outW; x++, p += step) {
+      const tl = top + left[x]!;
+      const tr = top + right[x]!;
+      const bl = bottom + left[x]!;
+      const br = bottom + right[x]!;
       const xl = xLerp[x]!;
-      const sample = (c: number) => {
-        const upper = data[tl + c]! + (data[tr + c]! - data[tl + c]!) * xl;
-        const lower = data[bl + c]! + (data[br + c]! - data[bl + c]!) * xl;
-        return upper + (lower - upper) * yLerp;
-      };
-      for (let c = 0; c < outChannels; c++) {
+      if (grey) {
         // Luma is linear, so the luma of the interpolated colour equals the interpolated luma.
-        const x = grey ? LUMA[0] * sample(0) + LUMA[1] * sample(1) + LUMA[2] * sample(2) : sample(source[c]!);
-        const v = x * gains[c]! + offsets[c]!;
-        // A Uint8Array store truncates and wraps: quantized values are rounded and clamped first.
-        out[planar ? c * plane + p : o++] = quantized ? Math.max(0, Math.min(255, Math.round(v))) : v;
+        const luma =
+          LUMA[0] * bilinear(data, tl, tr, bl, br, xl, yl) +
+          LUMA[1] * bilinear(data, tl + 1, tr + 1, bl + 1, br + 1, xl, yl) +
+          LUMA[2] * bilinear(data, tl + 2, tr + 2, bl + 2, br + 2, xl, yl);
+        const v = luma * g0 + f0;
+        out[p] = quantized ? byte(v) : v;
+        continue;
       }
-      p++;
+      const v0 = bilinear(data, tl + s0, tr + s0, bl + s0, br + s0, xl, yl) * g0 + f0;
+      const v1 = bilinear(data, tl + s1, tr + s1, bl + s1, br + s1, xl, yl) * g1 + f1;
+      const v2 = bilinear(data, tl + s2, tr + s2, bl + s2, br + s2, xl, yl) * g2 + f2;
+      if (quantized) {
+        // A Uint8Array store truncates and wraps: quantized values are rounded and clamped first.
+        out[p] = byte(v0);
+        out[p + c1] = byte(v1);
+        out[p + c2] = byte(v2);
+      } else {
+        out[p] = v0;
+        out[p + c1] = v1;
+        out[p + c2] = v2;
+      }
     }
   }
   return out;

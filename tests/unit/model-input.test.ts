@@ -71,6 +71,17 @@ describe('model input in plain JS (for runtimes other than tfjs)', () => {
     expect(wide.reduce((a, b) => Math.max(a, b))).toBe(255);
   });
 
+  it('rounds a quantized value to a byte exactly as Math.round does, at and just beside every half', () => {
+    // A black 1×1 photo with the range [v, v + 1] at scale 1 gives the value v itself.
+    const black = { data: new Uint8ClampedArray([0, 0, 0, 255]), width: 1, height: 1, channels: 4 as const };
+    const at = (v: number) =>
+      modelInput(black, { ...spec, inputSize: [1, 1], range: [v, v + 1] }, { scale: 1, zeroPoint: 0 })[0];
+    const values = [-1, -0.5, Number.MIN_VALUE, 0.49999999999999994, 254.5, 255.5, 300, NaN];
+    for (let k = 0; k < 256; k++)
+      for (const d of [-1e-9, -2.3e-16, -1.2e-16, 0, 1.2e-16, 2.3e-16, 1e-9]) values.push(k + 0.5 + d, k + d);
+    for (const v of values) expect(at(v), String(v)).toBe(Math.max(0, Math.min(255, Math.round(v))) || 0);
+  });
+
   it('normalises each channel with a mean and std, and writes NCHW planes (PyTorch / ONNX models)', async () => {
     const pixels = await decodeImageFile(join(FIXTURES, 'parrot.jpg'), spec);
     const plain = { ...spec, range: [0, 1] as [number, number] };
